@@ -1,0 +1,18 @@
+/**
+ * `tsoperator/testing`: run operators against a real local Kubernetes control plane.
+ */
+export {
+  LocalControlPlane,
+  type LocalControlPlaneOptions,
+  type ControlPlanePids,
+} from "./control-plane/local-control-plane.js";
+export {
+  ensureControlPlaneBinaries,
+  controlPlaneCacheDir,
+  controlPlaneCacheRoot,
+  type ControlPlaneBinaries,
+  type ControlPlaneBinarySource,
+  type EnsureBinariesOptions,
+} from "./control-plane/binaries.js";
+export { ControlPlaneBuildError } from "./control-plane/go-build.js";
+export { CONTROL_PLANE_VERSIONS, KUBERNETES_VERSION, ETCD_VERSION, type ControlPlaneVersions } from "./control-plane/versions.js";
