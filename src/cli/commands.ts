@@ -1,0 +1,8 @@
+import type { CliCommand } from "./command.js";
+import { controlPlaneCommand } from "./control-plane-command.js";
+
+/**
+ * Every `tsoperator` subcommand. To add one, write `src/cli/<name>-command.ts` exporting a
+ * {@link CliCommand} and list it here.
+ */
+export const commands: readonly CliCommand[] = [controlPlaneCommand];
