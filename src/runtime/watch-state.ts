@@ -1,0 +1,341 @@
+/**
+ * The informer's list/watch recovery as a pure state machine (after kube-rs' watcher):
+ * `step(state, input, context)` returns the next state and the actions the I/O layer must perform.
+ * Nothing here touches the network or the clock; `context` supplies time and randomness, so
+ * every transition is unit-testable.
+ *
+ * Rules (client-go's reflector):
+ * - the first list asks `resourceVersion=0` (served from the API server's watch cache) in pages of
+ *   500; further pages send only the continue token;
+ * - after 410 Gone (watch or list) we relist with an empty resourceVersion (a consistent read
+ *   from etcd), because the watch cache cannot serve the version we had;
+ * - every watch sends `allowWatchBookmarks=true` and a random `timeoutSeconds` of 5-10 minutes,
+ *   so reconnects of many informers spread out;
+ * - a watch the server closes normally re-watches from the last resourceVersion seen (events and
+ *   bookmarks), without a relist;
+ * - any other error backs off (800 ms doubling, jittered, capped at 30 s, reset after 2 minutes
+ *   without failure) and then retries the same step: a failed list lists again, a failed watch
+ *   watches again from its resourceVersion (a 410 answer then leads to a relist);
+ * - a watch that delivers neither event nor bookmark for `inactivityTimeoutMs` is presumed dead
+ *   (a half-open TCP connection never errors) and is re-opened at once.
+ */
+import type { KubeObject, WatchEvent } from "../kube/types.js";
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF_RESET_AFTER_MS,
+  DEFAULT_WATCH_BACKOFF,
+  NO_FAILURES,
+  recordFailure,
+  type BackoffOptions,
+  type FailureHistory,
+} from "./backoff.js";
+
+/**
+ * Failure bookkeeping shared by every state. Two counters on purpose: the backoff only starts
+ * over after 2 failure-free minutes (so a watch that opens, delivers one event and dies keeps
+ * backing off), while `consecutiveErrors` ends with any sign of health (for probes and for the
+ * decision to relist at once after 410).
+ */
+export interface LoopHealth {
+  backoff: FailureHistory;
+  consecutiveErrors: number;
+}
+
+/** Health at start. */
+export const HEALTHY: LoopHealth = Object.freeze({ backoff: NO_FAILURES, consecutiveErrors: 0 });
+
+/** A list request (or its next page) is due. `resourceVersion` is "0" first, "" after 410. */
+export interface ListingState {
+  kind: "Listing";
+  resourceVersion: "0" | "";
+  continue?: string;
+  health: LoopHealth;
+}
+/** A watch from `resourceVersion` is open (or about to be opened). */
+export interface WatchingState {
+  kind: "Watching";
+  resourceVersion: string;
+  health: LoopHealth;
+}
+/** Waiting `delayMs` after a failure before `then` is retried. */
+export interface BackoffState {
+  kind: "Backoff";
+  delayMs: number;
+  /** When the wait ends (ms since the epoch). */
+  until: number;
+  then: { kind: "Listing"; resourceVersion: "0" | "" } | { kind: "Watching"; resourceVersion: string };
+  health: LoopHealth;
+}
+/** Terminal: the informer was stopped. */
+export interface StoppedState {
+  kind: "Stopped";
+  health: LoopHealth;
+}
+/** Every state of the list/watch loop. */
+export type WatchState = ListingState | WatchingState | BackoffState | StoppedState;
+
+/** An API failure as the state machine needs to see it. */
+export interface WatchFailure {
+  /** 410: the resourceVersion or continue token is too old. */
+  gone: boolean;
+  message: string;
+  statusCode?: number;
+  /** The server's Retry-After, in ms (the backoff waits at least this long). */
+  retryAfterMs?: number;
+}
+
+/** What happened, as reported by the I/O layer. */
+export type WatchInput =
+  | { type: "listPage"; continue: string }
+  | { type: "listDone"; resourceVersion: string }
+  | { type: "listError"; error: WatchFailure }
+  | { type: "watchEvent"; event: WatchEvent }
+  | { type: "watchClosed" }
+  | { type: "watchError"; error: WatchFailure }
+  | { type: "inactivityTimeout" }
+  | { type: "backoffElapsed" }
+  | { type: "stop" };
+
+/** What the I/O layer must do. At most one of list/watch/sleep per step, always last. */
+export type WatchAction =
+  | { type: "list"; resourceVersion?: string; continue?: string; limit: number }
+  | { type: "replaceStore"; resourceVersion: string }
+  | { type: "applyEvent"; event: WatchEvent }
+  | {
+      type: "watch";
+      resourceVersion: string;
+      timeoutSeconds: number;
+      allowWatchBookmarks: true;
+      inactivityTimeoutMs: number;
+    }
+  | { type: "sleep"; ms: number }
+  | { type: "log"; level: "debug" | "info" | "warn"; message: string };
+
+/** The result of one transition. */
+export interface WatchStep {
+  state: WatchState;
+  actions: WatchAction[];
+}
+
+/** Tunables of the loop. */
+export interface WatchLoopOptions {
+  /** Page size of lists (client-go: 500). */
+  pageSize: number;
+  /** Server-side watch timeout range in seconds (client-go: 300-600); min === max fixes it. */
+  watchTimeoutSeconds: { min: number; max: number };
+  /** No event nor bookmark for this long aborts and re-opens the watch. */
+  inactivityTimeoutMs: number;
+  /** Retry delays after failures. */
+  backoff: BackoffOptions;
+  /** Failure-free time after which the backoff starts over. */
+  backoffResetAfterMs: number;
+}
+
+/**
+ * Defaults. The inactivity timeout is 2.5x the ~60 s bookmark period of the API server, so one
+ * late bookmark does not trigger a reconnect.
+ */
+export const DEFAULT_WATCH_LOOP_OPTIONS: Readonly<WatchLoopOptions> = Object.freeze({
+  pageSize: 500,
+  watchTimeoutSeconds: Object.freeze({ min: 300, max: 600 }),
+  inactivityTimeoutMs: 150_000,
+  backoff: DEFAULT_WATCH_BACKOFF,
+  backoffResetAfterMs: DEFAULT_BACKOFF_RESET_AFTER_MS,
+});
+
+/** The outside world a transition may read: time, randomness, options. */
+export interface StepContext {
+  now: number;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  options: WatchLoopOptions;
+}
+
+/** The first step: list from the watch cache. */
+export function initialStep(context: StepContext): WatchStep {
+  const state: ListingState = { kind: "Listing", resourceVersion: "0", health: HEALTHY };
+  return { state, actions: [listAction(state, context)] };
+}
+
+/** One transition. Inputs that make no sense in a state leave it unchanged, without actions. */
+export function step(state: WatchState, input: WatchInput, context: StepContext): WatchStep {
+  if (input.type === "stop") return { state: { kind: "Stopped", health: state.health }, actions: [] };
+  switch (state.kind) {
+    case "Listing":
+      return stepListing(state, input, context);
+    case "Watching":
+      return stepWatching(state, input, context);
+    case "Backoff":
+      return stepBackoff(state, input, context);
+    case "Stopped":
+      return unchanged(state);
+  }
+}
+
+function stepListing(state: ListingState, input: WatchInput, context: StepContext): WatchStep {
+  switch (input.type) {
+    case "listPage": {
+      const next: ListingState = { ...state, continue: input.continue };
+      return { state: next, actions: [listAction(next, context)] };
+    }
+    case "listDone": {
+      const next: WatchingState = { kind: "Watching", resourceVersion: input.resourceVersion, health: state.health };
+      return {
+        state: next,
+        actions: [{ type: "replaceStore", resourceVersion: input.resourceVersion }, watchAction(next, context)],
+      };
+    }
+    case "listError": {
+      if (input.error.gone && state.continue !== undefined) {
+        // An expired continue token: the pages so far are useless, list again from etcd.
+        return relist(state.health, context, `list continuation expired (${input.error.message}); relisting`);
+      }
+      return fail(state, { kind: "Listing", resourceVersion: state.resourceVersion }, input.error, context, "list");
+    }
+    default:
+      return unchanged(state);
+  }
+}
+
+function stepWatching(state: WatchingState, input: WatchInput, context: StepContext): WatchStep {
+  switch (input.type) {
+    case "watchEvent": {
+      const { event } = input;
+      const rv = event.object?.metadata?.resourceVersion;
+      // Any event or bookmark proves the watch is healthy: the streak of errors ends here.
+      const next: WatchingState = { ...state, resourceVersion: rv || state.resourceVersion, health: healthy(state.health) };
+      if (event.type === "BOOKMARK") return { state: next, actions: [] };
+      if (event.type === "ERROR") return unchanged(state); // the I/O layer turns these into watchError
+      return { state: next, actions: [{ type: "applyEvent", event }] };
+    }
+    case "watchClosed": {
+      const next: WatchingState = { ...state, health: healthy(state.health) };
+      return {
+        state: next,
+        actions: [
+          { type: "log", level: "debug", message: `watch closed by the server; resuming from ${state.resourceVersion}` },
+          watchAction(next, context),
+        ],
+      };
+    }
+    case "inactivityTimeout":
+      return {
+        state,
+        actions: [
+          {
+            type: "log",
+            level: "warn",
+            message: `no event nor bookmark for ${context.options.inactivityTimeoutMs} ms; re-opening the watch from ${state.resourceVersion}`,
+          },
+          watchAction(state, context),
+        ],
+      };
+    case "watchError":
+      if (input.error.gone) {
+        return relist(state.health, context, `resourceVersion ${state.resourceVersion} is too old (${input.error.message}); relisting`);
+      }
+      return fail(state, { kind: "Watching", resourceVersion: state.resourceVersion }, input.error, context, "watch");
+    default:
+      return unchanged(state);
+  }
+}
+
+function stepBackoff(state: BackoffState, input: WatchInput, context: StepContext): WatchStep {
+  if (input.type !== "backoffElapsed") return unchanged(state);
+  if (state.then.kind === "Listing") {
+    const next: ListingState = { kind: "Listing", resourceVersion: state.then.resourceVersion, health: state.health };
+    return { state: next, actions: [listAction(next, context)] };
+  }
+  const next: WatchingState = { kind: "Watching", resourceVersion: state.then.resourceVersion, health: state.health };
+  return { state: next, actions: [watchAction(next, context)] };
+}
+
+/**
+ * A relist after 410. The first one goes at once; a 410 that follows another failure without a
+ * healthy watch in between backs off, so a server that keeps answering 410 is not hammered.
+ */
+function relist(health: LoopHealth, context: StepContext, why: string): WatchStep {
+  if (health.consecutiveErrors > 0) {
+    return fail({ health }, { kind: "Listing", resourceVersion: "" }, { gone: true, message: why }, context, "relist");
+  }
+  const next: ListingState = { kind: "Listing", resourceVersion: "", health: failed(health, context) };
+  return { state: next, actions: [{ type: "log", level: "info", message: why }, listAction(next, context)] };
+}
+
+function fail(
+  state: { health: LoopHealth },
+  then: BackoffState["then"],
+  error: WatchFailure,
+  context: StepContext,
+  what: string,
+): WatchStep {
+  const health = failed(state.health, context);
+  const jittered = backoffDelay(context.options.backoff, health.backoff.attempt, context.random);
+  const delayMs = Math.max(jittered, error.retryAfterMs ?? 0);
+  const next: BackoffState = { kind: "Backoff", delayMs, until: context.now + delayMs, then, health };
+  const status = error.statusCode !== undefined ? ` (${error.statusCode})` : "";
+  return {
+    state: next,
+    actions: [
+      { type: "log", level: "warn", message: `${what} failed${status}: ${error.message}; retry #${health.backoff.attempt} in ${delayMs} ms` },
+      { type: "sleep", ms: delayMs },
+    ],
+  };
+}
+
+function failed(health: LoopHealth, context: StepContext): LoopHealth {
+  return {
+    backoff: recordFailure(health.backoff, context.now, context.options.backoffResetAfterMs),
+    consecutiveErrors: health.consecutiveErrors + 1,
+  };
+}
+
+/** Ends the streak of consecutive errors; the backoff keeps counting (see {@link LoopHealth}). */
+function healthy(health: LoopHealth): LoopHealth {
+  return health.consecutiveErrors === 0 ? health : { backoff: health.backoff, consecutiveErrors: 0 };
+}
+
+function listAction(state: ListingState, context: StepContext): WatchAction {
+  // A continued page carries only the token: the server rejects a resourceVersion other than
+  // "0" next to one, and the token already pins the snapshot.
+  if (state.continue !== undefined) return { type: "list", continue: state.continue, limit: context.options.pageSize };
+  return { type: "list", resourceVersion: state.resourceVersion, limit: context.options.pageSize };
+}
+
+function watchAction(state: WatchingState, context: StepContext): WatchAction {
+  const { min, max } = context.options.watchTimeoutSeconds;
+  return {
+    type: "watch",
+    resourceVersion: state.resourceVersion,
+    timeoutSeconds: min + Math.floor(context.random() * (max - min + 1)),
+    allowWatchBookmarks: true,
+    inactivityTimeoutMs: context.options.inactivityTimeoutMs,
+  };
+}
+
+function unchanged(state: WatchState): WatchStep {
+  return { state, actions: [] };
+}
+
+/**
+ * Reads an API failure out of anything the client threw or a watch `ERROR` event's Status:
+ * `statusCode`/`code` 410 means Gone. Unknown errors (network resets, TLS) are plain failures.
+ */
+export function classifyFailure(error: unknown): WatchFailure {
+  if (error && typeof error === "object") {
+    const e = error as { statusCode?: unknown; code?: unknown; message?: unknown; retryAfterSeconds?: unknown; reason?: unknown };
+    const statusCode = typeof e.statusCode === "number" ? e.statusCode : typeof e.code === "number" ? e.code : undefined;
+    const message =
+      typeof e.message === "string" && e.message !== "" ? e.message : typeof e.reason === "string" ? e.reason : String(error);
+    const failure: WatchFailure = { gone: statusCode === 410, message };
+    if (statusCode !== undefined) failure.statusCode = statusCode;
+    if (typeof e.retryAfterSeconds === "number") failure.retryAfterMs = e.retryAfterSeconds * 1000;
+    return failure;
+  }
+  return { gone: false, message: String(error) };
+}
+
+/** The failure carried by a watch `ERROR` event (its object is a `Status`). */
+export function failureFromErrorEvent(object: KubeObject): WatchFailure {
+  return classifyFailure(object);
+}
