@@ -1,0 +1,134 @@
+/**
+ * Credentials and TLS material from a client-node `KubeConfig`. client-node keeps doing what it
+ * is good at (kubeconfig loading, exec / OIDC / token-file / cloud auth providers, CA and client
+ * certificates); this module only asks it for the resulting options through the public
+ * `applyToHTTPSOptions`, never through its per-request undici dispatcher (which leaks a TLS
+ * connection per request in 2.0.1).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type * as https from "node:https";
+
+/** TLS options handed to undici's `connect` (the subset a kubeconfig can set). */
+export interface TlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer | Array<string | Buffer>;
+  key?: string | Buffer | Array<string | Buffer>;
+  pfx?: unknown;
+  passphrase?: string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+/** What one request needs from the kubeconfig: headers (Authorization, Impersonate-User) and TLS. */
+export interface AuthSnapshot {
+  headers: Record<string, string>;
+  tls: TlsOptions;
+  /** A fingerprint of the TLS material: a change (e.g. an exec plugin rotated its client cert) needs a new pool. */
+  tlsFingerprint: string;
+}
+
+/** The current cluster's server URL; throws a clear error when the kubeconfig has none. */
+export function serverUrlOf(kc: KubeConfig): URL {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new Error(`kubeconfig has no current cluster (current-context: "${kc.getCurrentContext() ?? ""}")`);
+  }
+  try {
+    return new URL(cluster.server);
+  } catch {
+    throw new Error(`kubeconfig cluster "${cluster.name}" has an invalid server URL: "${cluster.server}"`);
+  }
+}
+
+/** A stable key of (cluster, user): one connection pool per key. */
+export function poolKeyOf(kc: KubeConfig): string {
+  return JSON.stringify([kc.getCurrentCluster()?.name ?? "", kc.getCurrentUser()?.name ?? ""]);
+}
+
+/**
+ * True when the user's credentials change over time (exec plugin, auth provider such as OIDC or
+ * the in-cluster token file, or custom authenticators): those are asked again after a short TTL
+ * and after a 401; static ones (token, basic, client certificate) are read once.
+ */
+export function hasDynamicCredentials(kc: KubeConfig): boolean {
+  const user = kc.getCurrentUser();
+  if (!user) return false;
+  const custom = (kc as unknown as { custom_authenticators?: unknown[] }).custom_authenticators;
+  return Boolean(user.exec || user.authProvider || (custom && custom.length > 0));
+}
+
+/** Asks client-node for the current headers and TLS options of the current context. */
+export async function readAuthSnapshot(kc: KubeConfig): Promise<AuthSnapshot> {
+  const opts: https.RequestOptions & { headers?: Record<string, string | number | string[]> } = {};
+  await kc.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(opts.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  // Basic auth comes back as `auth: "user:password"` (an https.request option), not as a header.
+  if (opts.auth && !hasHeader(headers, "authorization")) {
+    headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+  }
+  const tls: TlsOptions = {};
+  if (opts.ca !== undefined) tls.ca = opts.ca as TlsOptions["ca"];
+  if (opts.cert !== undefined) tls.cert = opts.cert as TlsOptions["cert"];
+  if (opts.key !== undefined) tls.key = opts.key as TlsOptions["key"];
+  if (opts.pfx !== undefined) tls.pfx = opts.pfx;
+  if (opts.passphrase !== undefined) tls.passphrase = opts.passphrase;
+  if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
+  const servername = (opts as { servername?: string }).servername;
+  if (servername !== undefined) tls.servername = servername;
+  return { headers, tls, tlsFingerprint: fingerprint(tls) };
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+function fingerprint(tls: TlsOptions): string {
+  const text = (value: unknown): string =>
+    value === undefined ? "" : Array.isArray(value) ? value.map(text).join("|") : Buffer.isBuffer(value) ? value.toString("base64") : String(value);
+  return [text(tls.ca), text(tls.cert), text(tls.key), text(tls.rejectUnauthorized), text(tls.servername)].join("#");
+}
+
+/**
+ * Caches the auth snapshot: forever for static credentials, `ttlMs` for dynamic ones (client-node's
+ * authenticators cache tokens themselves; the token file is re-read every minute, as client-go
+ * does). `invalidate()` after a 401 forces the next `current()` to ask client-node again.
+ */
+export class CredentialCache {
+  private cached?: { snapshot: AuthSnapshot; at: number };
+  private pending?: Promise<AuthSnapshot>;
+  private readonly dynamic: boolean;
+
+  constructor(private readonly kc: KubeConfig, private readonly ttlMs = 10_000) {
+    this.dynamic = hasDynamicCredentials(kc);
+  }
+
+  /** True when the credentials can change (and a 401 is worth one retry with fresh ones). */
+  get isDynamic(): boolean {
+    return this.dynamic;
+  }
+
+  /** The snapshot to use now; concurrent callers share one refresh. */
+  async current(): Promise<AuthSnapshot> {
+    const cached = this.cached;
+    if (cached && (!this.dynamic || performance.now() - cached.at < this.ttlMs)) return cached.snapshot;
+    if (!this.pending) {
+      this.pending = readAuthSnapshot(this.kc)
+        .then((snapshot) => {
+          this.cached = { snapshot, at: performance.now() };
+          return snapshot;
+        })
+        .finally(() => {
+          this.pending = undefined;
+        });
+    }
+    return this.pending;
+  }
+
+  /** Drops the cached snapshot (after a 401). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+}

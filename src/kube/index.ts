@@ -1,0 +1,11 @@
+/** The kube client layer: wire JSON over one keep-alive connection pool per (cluster, user). */
+export * from "./types.js";
+export * from "./errors.js";
+export * from "./paths.js";
+export { KubeClient, type ListOptions, type ListResult, type WriteOptions, type ApplyOptions, type PatchOptions, type DeleteOptions, type RawRequestOptions } from "./client.js";
+export { type KubeClientOptions, type RequestEvent, type TransportStats } from "./transport.js";
+export { type WatchOptions, watchPath, toWatchEvent } from "./watch.js";
+export { Discovery, KindNotServedError } from "./discovery.js";
+export { LineSplitter, parseJsonLines } from "./ndjson.js";
+export { TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
+export { serverUrlOf, poolKeyOf } from "./credentials.js";
