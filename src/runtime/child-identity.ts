@@ -1,0 +1,32 @@
+import type { KubeObject } from "../kube/types.js";
+
+/**
+ * The identity of a child: (apiVersion, kind, namespace, name).
+ *
+ * Why all four: roperator keyed its desired set by name alone, so a ConfigMap and a Service
+ * both called "web" collided and one of them was pruned on every sync.
+ */
+export function childKey(obj: KubeObject): string {
+  return identityKey(obj.apiVersion ?? "", obj.kind ?? "", obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+}
+
+/** The same key from its parts (namespace "" for cluster-scoped objects). */
+export function identityKey(apiVersion: string, kind: string, namespace: string, name: string): string {
+  return `${apiVersion}|${kind}|${namespace}|${name}`;
+}
+
+/** `apiVersion|kind`: the key of a type. */
+export function typeKey(apiVersion: string, kind: string): string {
+  return `${apiVersion}|${kind}`;
+}
+
+/** The work-queue key of an object: `namespace/name`, or `name` when cluster-scoped. */
+export function objectKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/** Splits a work-queue key back into namespace ("" when cluster-scoped) and name. */
+export function splitObjectKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf("/");
+  return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}

@@ -1,0 +1,57 @@
+import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { ChildStrategy } from "./child-writer.js";
+
+/**
+ * One operator as the runtime sees it: resolved resource types and plain settings. Built from the
+ * user's `OperatorConfig` at start-up; the runtime never reads decorators.
+ */
+export interface ControllerSpec {
+  name: string;
+  parent: ResourceType;
+  children: { resource: ResourceType; strategy: ChildStrategy }[];
+  /** Watch parents in this namespace only (all namespaces when undefined). */
+  namespace?: string;
+  fieldManager: string;
+  /** The finalizer to manage; set only when the operator has a finalize handler. */
+  finalizer?: string;
+  handlerTimeoutMs: number;
+  concurrency: number;
+  /** Sync every parent at least this often (ms), even without events. */
+  resyncPeriodMs?: number;
+  backoff: { initialMs: number; multiplier: number; maxMs: number; jitter: number };
+}
+
+/** What a handler sees: the parent and the children it owns, as wire objects from the cache. */
+export interface Snapshot {
+  parent: KubeObject;
+  children: KubeObject[];
+  finalizing: boolean;
+}
+
+/** The normalized result of a sync handler. */
+export interface SyncOutcome {
+  /** The parent's desired status (undefined: leave the status alone). */
+  status?: Record<string, unknown>;
+  /** The complete desired set of children, validated, as wire objects without ownership. */
+  children: KubeObject[];
+  resyncAfterMs?: number;
+  /**
+   * The handler failed but answered through an error handler: apply its status and resync,
+   * keep every existing child (roperator deleted them all), and count the sync as failed.
+   */
+  failed?: { error: unknown };
+}
+
+/** The normalized result of a finalize handler. */
+export interface FinalizeOutcome {
+  done: boolean;
+  status?: Record<string, unknown>;
+  retryAfterMs?: number;
+}
+
+/** The handler, adapted to snapshots in and normalized outcomes out. */
+export interface SnapshotHandler {
+  /** Throws `InvalidChildError` for invalid output, or whatever the user's code threw. */
+  sync(snapshot: Snapshot, signal: AbortSignal): Promise<SyncOutcome>;
+  finalize?(snapshot: Snapshot, signal: AbortSignal): Promise<FinalizeOutcome>;
+}

@@ -1,0 +1,200 @@
+import type { KubeObject } from "../kube/types.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { splitObjectKey } from "./child-identity.js";
+import { writeChildren, type ChildBinding } from "./child-writer.js";
+import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
+import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
+import type { ObjectStore } from "./object-store.js";
+import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
+import { HandlerTimeoutError, runWithTimeout } from "./run-with-timeout.js";
+import { writeStatus } from "./status-writer.js";
+import type { WriteClient } from "./write-client.js";
+
+/** Where the reconciler reports failures as Kubernetes Events (the event recorder). */
+export interface EventSink {
+  warning(obj: KubeObject, reason: string, message: string): void;
+}
+
+/** A child type's binding plus the cache the reconciler reads its children from. */
+export interface ChildSource extends ChildBinding {
+  store: ObjectStore;
+}
+
+/** What one reconcile pass did; the work queue reads `requeueAfterMs`. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** Everything the reconciler needs, wired by the controller. */
+export interface ReconcilerDeps {
+  spec: ControllerSpec;
+  client: WriteClient;
+  handler: SnapshotHandler;
+  parents: ObjectStore;
+  children: ReadonlyMap<string, ChildSource>;
+  logger: Logger;
+  metrics?: Metrics;
+  events?: EventSink;
+}
+
+/** Default wait before calling finalize again when it returned "not done" without a delay. */
+const DEFAULT_FINALIZE_RETRY_MS = 5_000;
+
+/**
+ * Reconciles one parent: snapshot from the caches → handler → validated desired state → child
+ * writes → status → finalizer. Level-based: it reads only the current cache, never the event that
+ * triggered it. Throws to ask the work queue for a retry with backoff.
+ */
+export class Reconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** Reconciles the parent with work-queue key `key` (`namespace/name`, or `name`). */
+  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+    const { spec, parents } = this.deps;
+    const { namespace, name } = splitObjectKey(key);
+    let parent = parents.get(namespace || undefined, name);
+    if (!parent) return {}; // gone: the garbage collector removes its children
+    const log = this.deps.logger.child({ parent: key });
+
+    if (parent.metadata?.deletionTimestamp) return this.finalize(parent, log, signal);
+
+    if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
+      const patched = await addFinalizer(this.deps.client, spec.parent, parent, spec.finalizer);
+      if (patched) {
+        parents.upsertFromWrite(patched);
+        parent = patched;
+        log.debug("finalizer added", { finalizer: spec.finalizer });
+      }
+    }
+
+    const children = this.childrenOf(parent);
+    let outcome: SyncOutcome;
+    try {
+      outcome = await runWithTimeout("sync", spec.handlerTimeoutMs, signal, (s) =>
+        this.deps.handler.sync({ parent: parent!, children, finalizing: false }, s),
+      );
+    } catch (error) {
+      this.reportHandlerError(parent, "sync", error, log);
+      throw error;
+    }
+
+    if (outcome.failed) {
+      // An error handler answered: apply its status and resync, keep every child as it is.
+      if (outcome.status) await this.writeStatus(parent, outcome.status, log);
+      this.reportHandlerError(parent, "sync", outcome.failed.error, log);
+      if (outcome.resyncAfterMs !== undefined) return { requeueAfterMs: outcome.resyncAfterMs };
+      throw outcome.failed.error;
+    }
+
+    const parentRef = {
+      apiVersion: spec.parent.apiVersion,
+      kind: spec.parent.kind,
+      name: parent.metadata?.name ?? name,
+      uid: parent.metadata?.uid ?? "",
+    };
+    let writeError: unknown;
+    try {
+      const writes = await writeChildren(this.deps.client, {
+        parentUid: parentRef.uid,
+        fieldManager: spec.fieldManager,
+        desired: outcome.children.map((child) => withOwnership(child, parentRef)),
+        existing: children,
+        prune: true,
+        bindings: this.deps.children,
+      });
+      for (const w of writes) {
+        this.deps.metrics?.childWrite(spec.name, w.kind, w.verb);
+        log.debug(`child ${w.verb}`, { kind: w.kind, name: w.name, namespace: w.namespace });
+      }
+    } catch (error) {
+      writeError = error;
+    }
+    if (outcome.status) await this.writeStatus(parent, outcome.status, log);
+    if (writeError) {
+      this.report(parent, "ChildWriteFailed", writeError, log);
+      throw writeError;
+    }
+    const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  /** The children of `parent` in the caches: tracking label = its uid, and not controlled by another. */
+  childrenOf(parent: KubeObject): KubeObject[] {
+    const uid = parent.metadata?.uid;
+    if (!uid) return [];
+    const out: KubeObject[] = [];
+    for (const source of this.deps.children.values()) {
+      for (const child of source.store.byLabel(TRACKING_LABEL, uid)) {
+        const ref = controllerOf(child);
+        if (!ref || ref.uid === uid) out.push(child);
+      }
+    }
+    return out;
+  }
+
+  private async finalize(parent: KubeObject, log: Logger, signal?: AbortSignal): Promise<ReconcileResult> {
+    const { spec, client, parents } = this.deps;
+    if (!spec.finalizer || !hasFinalizer(parent, spec.finalizer)) return {};
+    let outcome: FinalizeOutcome = { done: true };
+    if (this.deps.handler.finalize) {
+      const children = this.childrenOf(parent);
+      try {
+        outcome = await runWithTimeout("finalize", spec.handlerTimeoutMs, signal, (s) =>
+          this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
+        );
+      } catch (error) {
+        this.reportHandlerError(parent, "finalize", error, log);
+        throw error;
+      }
+    }
+    if (outcome.done) {
+      const patched = await removeFinalizer(client, spec.parent, parent, spec.finalizer);
+      if (patched) parents.upsertFromWrite(patched);
+      log.info("finalized; finalizer removed", { finalizer: spec.finalizer });
+      return {};
+    }
+    if (outcome.status) await this.writeStatus(parent, outcome.status, log);
+    return { requeueAfterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
+  }
+
+  private async writeStatus(parent: KubeObject, status: Record<string, unknown>, log: Logger): Promise<void> {
+    const { spec } = this.deps;
+    try {
+      const written = await writeStatus(this.deps.client, spec.parent, parent, status, spec.fieldManager);
+      if (!written) return;
+      this.deps.metrics?.statusWrite(spec.name);
+      this.deps.parents.upsertFromWrite(written);
+      const generation = parent.metadata?.generation;
+      const observed = (written.status as Record<string, unknown> | undefined)?.observedGeneration;
+      if (generation !== undefined && observed !== generation) {
+        log.warn(
+          "the API server dropped status.observedGeneration: add it to the CRD's status schema " +
+            "(or x-kubernetes-preserve-unknown-fields), else every sync rewrites the status",
+        );
+      }
+    } catch (error) {
+      this.report(parent, "StatusWriteFailed", error, log);
+      throw error;
+    }
+  }
+
+  private reportHandlerError(parent: KubeObject, handler: "sync" | "finalize", error: unknown, log: Logger): void {
+    const reason = error instanceof HandlerTimeoutError ? "timeout" : isInvalidChild(error) ? "invalid_child" : "throw";
+    this.deps.metrics?.handlerError(this.deps.spec.name, reason);
+    const eventReason =
+      reason === "timeout" ? "HandlerTimeout" : reason === "invalid_child" ? "InvalidChild" : handler === "sync" ? "SyncFailed" : "FinalizeFailed";
+    this.report(parent, eventReason, error, log);
+  }
+
+  private report(parent: KubeObject, reason: string, error: unknown, log: Logger): void {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`${reason}: ${message}`, { reason, error });
+    this.deps.events?.warning(parent, reason, message);
+  }
+}
+
+function isInvalidChild(error: unknown): boolean {
+  return error instanceof Error && error.name === "InvalidChildError";
+}
+

@@ -1,0 +1,44 @@
+import type { KubeObject, ResourceType } from "../kube/types.js";
+import { isSubset, ownedFieldRemoved } from "./needs-write.js";
+import type { WriteClient } from "./write-client.js";
+
+/**
+ * The status a parent should carry: the handler's status plus `observedGeneration`, so users and
+ * tools can tell whether the status describes the current spec.
+ */
+export function desiredStatusOf(parent: KubeObject, status: Record<string, unknown>): Record<string, unknown> {
+  const generation = parent.metadata?.generation;
+  return generation === undefined ? { ...status } : { ...status, observedGeneration: generation };
+}
+
+/** True when the parent's cached status already holds `desired` and nothing we owned was dropped. */
+export function statusUpToDate(parent: KubeObject, desired: Record<string, unknown>, fieldManager: string): boolean {
+  if (!isSubset(desired, parent.status)) return false;
+  return !ownedFieldRemoved({ status: desired }, parent, fieldManager, "status");
+}
+
+/**
+ * Writes the parent's status through the status subresource with server-side apply, only when it
+ * differs from the cached one. Returns the written object, or undefined when nothing was sent.
+ *
+ * Apply (not update) is used so that a concurrent spec change can never be overwritten and no
+ * resourceVersion conflict can occur: the status fields are ours by field manager.
+ */
+export async function writeStatus(
+  client: WriteClient,
+  resource: ResourceType,
+  parent: KubeObject,
+  status: Record<string, unknown>,
+  fieldManager: string,
+): Promise<KubeObject | undefined> {
+  const desired = desiredStatusOf(parent, status);
+  if (statusUpToDate(parent, desired, fieldManager)) return undefined;
+  const meta = parent.metadata ?? {};
+  const body: KubeObject = {
+    apiVersion: resource.apiVersion,
+    kind: resource.kind,
+    metadata: meta.namespace ? { name: meta.name, namespace: meta.namespace } : { name: meta.name },
+    status: desired,
+  };
+  return client.applyStatus(resource, body, { fieldManager, force: true });
+}

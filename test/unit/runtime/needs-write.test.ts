@@ -1,0 +1,71 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isSubset, needsWrite, ownedFieldRemoved } from "../../../src/runtime/needs-write.js";
+import type { KubeObject } from "../../../src/kube/types.js";
+
+const existing: KubeObject = {
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: {
+    name: "a",
+    namespace: "ns",
+    uid: "u1",
+    resourceVersion: "7",
+    labels: { app: "x", "tsoperator.dev/parent-uid": "p1" },
+    managedFields: [
+      {
+        manager: "op",
+        operation: "Apply",
+        fieldsV1: { "f:data": { "f:k": {} }, "f:metadata": { "f:labels": { "f:app": {}, "f:tsoperator.dev/parent-uid": {} } } },
+      },
+      { manager: "kubectl", operation: "Update", fieldsV1: { "f:data": { "f:other": {} } } },
+    ],
+  },
+  data: { k: "v", other: "o" },
+};
+
+test("a desired object contained in the cached one needs no write", () => {
+  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  assert.equal(needsWrite(desired, existing, "op"), false);
+});
+
+test("a changed value needs a write", () => {
+  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "changed" } };
+  assert.equal(needsWrite(desired, existing, "op"), true);
+});
+
+test("a label our manager owns but no longer desires needs a write", () => {
+  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  assert.equal(isSubset(desired, existing), true);
+  assert.equal(ownedFieldRemoved(desired, existing, "op"), true);
+  assert.equal(needsWrite(desired, existing, "op"), true);
+});
+
+test("fields owned by another manager are not ours to remove", () => {
+  const desired = { metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  assert.equal(ownedFieldRemoved(desired, existing, "op"), false);
+});
+
+test("arrays compare by length and element", () => {
+  assert.equal(isSubset([{ a: 1 }], [{ a: 1, b: 2 }]), true);
+  assert.equal(isSubset([{ a: 1 }], [{ a: 1 }, { a: 2 }]), false);
+  assert.equal(isSubset([{ a: 1 }, { a: 2 }], [{ a: 2 }, { a: 1 }]), false);
+});
+
+test("empty maps and lists match absent values; null matches only absence", () => {
+  assert.equal(isSubset({ data: {} }, {}), true);
+  assert.equal(isSubset({ items: [] }, {}), true);
+  assert.equal(isSubset({ x: null }, {}), true);
+  assert.equal(isSubset({ x: null }, { x: 1 }), false);
+  assert.equal(isSubset({ x: undefined }, { x: 1 }), true);
+});
+
+test("an int-or-string port compares by value", () => {
+  assert.equal(isSubset({ targetPort: 8080 }, { targetPort: "8080" }), true);
+  assert.equal(isSubset({ targetPort: 8080 }, { targetPort: 8081 }), false);
+});
+
+test("status in a desired child is ignored", () => {
+  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" }, status: { x: 1 } };
+  assert.equal(needsWrite(desired, existing, "op"), false);
+});
