@@ -61,6 +61,8 @@ export function parseRetryAfter(value: string | string[] | undefined | null, now
   const text = raw.trim();
   if (text === "") return undefined;
   if (/^\d+$/.test(text)) return Number.parseInt(text, 10);
+  // An HTTP-date always names a month ("Wed, 21 Oct 2015 07:28:00 GMT"); "-3" is no date.
+  if (!/[a-z]/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
