@@ -1,0 +1,353 @@
+/**
+ * The work queue between events and reconciles (client-go's workqueue semantics, one class).
+ *
+ * Guarantees:
+ * - coalescing: a key waits in the queue at most once, however often it is added;
+ * - per-key serialization: a key is never processed by two workers at once; adds that arrive
+ *   while it is processed coalesce into exactly one more run after the current one;
+ * - FIFO among ready keys; a key added again while it waits keeps its place;
+ * - bounded concurrency: at most `concurrency` keys in flight;
+ * - failures retry with per-key exponential backoff and jitter; success resets the count;
+ * - delayed adds keep the earliest pending time per key and share ONE timer (a min-heap drives a
+ *   single setTimeout), so tens of thousands of scheduled resyncs cost no more than one timer.
+ *
+ * Delayed adds and immediate adds are independent, as in controller-runtime: `add(key)` of a key
+ * with a pending `addAfter` runs it now and leaves the delayed add in place; when it comes due it
+ * is an ordinary add (coalesced if the key is already waiting). A success does not cancel it
+ * either; `forget(key)` does.
+ */
+import type { Logger } from "../observability/logger.js";
+import { backoffDelay, DEFAULT_QUEUE_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "./backoff.js";
+
+/** What processing a key may return: a delay after which the key is synced again. */
+export type ProcessResult = { requeueAfterMs?: number } | void;
+
+/** Callbacks for metrics (the shape of client-go's workqueue metrics provider). Never throw. */
+export interface WorkQueueMetrics {
+  /** A key entered the queue (not counted when it coalesced with a waiting one). */
+  add(): void;
+  /** Keys now waiting (not in flight, not delayed). */
+  depth(n: number): void;
+  /** A worker took `key` after it waited `queuedSeconds`. */
+  start(key: string, queuedSeconds: number): void;
+  /** The worker finished `key` (success or failure); work duration = done - start. */
+  done(key: string): void;
+  /** `key` was scheduled for a retry after a failure. */
+  retry(): void;
+}
+
+/** Options of {@link WorkQueue}. */
+export interface WorkQueueOptions<K> {
+  /** Name for logs and metrics. */
+  name: string;
+  /** Maximum keys processed at once (>= 1). */
+  concurrency: number;
+  /** Processes one key; a rejection is a failure and retries with backoff. */
+  process: (key: K, signal: AbortSignal) => Promise<ProcessResult>;
+  /** Retry delays; unset fields default to roperator's 500 ms, x1.5, ±50 %, cap 600 s. */
+  backoff?: Partial<BackoffOptions>;
+  /** Metric callbacks (see `Metrics.queueHooks(name)`). */
+  onMetrics?: WorkQueueMetrics;
+  /** Told about every failure, with the retry delay chosen. */
+  onError?: (key: K, error: unknown, failures: number, retryInMs: number) => void;
+  logger?: Logger;
+  /** Uniform in [0, 1); for deterministic tests. */
+  random?: () => number;
+}
+
+/** setTimeout's longest delay (~24.8 days); longer waits re-arm on expiry. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A coalescing, per-key serial, rate-limited and delaying work queue. See the module comment. */
+export class WorkQueue<K = string> {
+  private readonly ready: K[] = [];
+  private readyHead = 0;
+  /** Keys that need processing: waiting in `ready`, or processed and to run once more. */
+  private readonly dirty = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly enqueuedAt = new Map<K, number>();
+  private readonly failureCounts = new Map<K, number>();
+  /** Earliest pending due time per delayed key; the heap may hold stale (later) entries. */
+  private readonly delayed = new Map<K, number>();
+  private heap: Array<{ key: K; due: number }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private running = false;
+  private stopped = false;
+  private signal: AbortSignal = new AbortController().signal;
+  private readonly backoff: BackoffOptions;
+  private idleWaiters: Array<() => void> = [];
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: WorkQueueOptions<K>) {
+    if (!(options.concurrency >= 1)) throw new RangeError(`work queue ${options.name}: concurrency must be >= 1`);
+    this.backoff = resolveBackoffOptions(options.backoff, DEFAULT_QUEUE_BACKOFF);
+  }
+
+  /** Keys waiting for a worker. */
+  get depth(): number {
+    return this.ready.length - this.readyHead;
+  }
+  /** Keys being processed. */
+  get inFlight(): number {
+    return this.processing.size;
+  }
+  /** Keys with a pending delayed add. */
+  get delayedCount(): number {
+    return this.delayed.size;
+  }
+  /** Consecutive failures of `key` (0 after a success or `forget`). */
+  failures(key: K): number {
+    return this.failureCounts.get(key) ?? 0;
+  }
+  /** Whether `shutdown` was called (or the start signal aborted). */
+  get isShutdown(): boolean {
+    return this.stopped;
+  }
+
+  /** Queues `key` now (coalesced; see the module comment). Ignored after shutdown. */
+  add(key: K): void {
+    if (this.stopped || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (this.processing.has(key)) return; // re-queued when its current run ends
+    this.push(key);
+    this.pump();
+  }
+
+  /** Queues `key` after `ms`; an earlier pending time for the key wins. */
+  addAfter(key: K, ms: number): void {
+    if (this.stopped) return;
+    if (!(ms > 0)) return this.add(key);
+    const due = Date.now() + ms;
+    const pending = this.delayed.get(key);
+    if (pending !== undefined && pending <= due) return;
+    this.delayed.set(key, due);
+    heapPush(this.heap, { key, due });
+    if (this.heap.length > 2 * this.delayed.size + 1024) this.compactHeap();
+    this.armTimer();
+  }
+
+  /** Drops `key`'s failure history and its pending delayed add (it stays queued if it was). */
+  forget(key: K): void {
+    this.failureCounts.delete(key);
+    if (this.delayed.delete(key) && this.delayed.size === 0) this.disarmTimer();
+    this.notifyIdle();
+  }
+
+  /**
+   * Runs workers until `signal` aborts; then stops taking work and resolves once in-flight keys
+   * have finished (they see `signal` aborted and should return promptly).
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.running) throw new Error(`work queue ${this.options.name} already started`);
+    this.running = true;
+    this.signal = signal;
+    const drained = new Promise<void>((resolve) => {
+      const onAbort = (): void => {
+        this.shutdown();
+        this.whenDrained(resolve);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    this.pump();
+    await drained;
+  }
+
+  /** Stops taking new work and drops delayed adds; in-flight keys finish. Idempotent. */
+  shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.disarmTimer();
+    this.delayed.clear();
+    this.heap = [];
+    this.notifyIdle();
+  }
+
+  /**
+   * Resolves when nothing is waiting, nothing is in flight and no delayed add is due. Delayed adds
+   * due later (a resync in ten minutes) do not count as busy: tests wait for the effects of
+   * events, not for scheduled resyncs. Before `start`, waiting keys keep it pending.
+   */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    if (this.processing.size > 0) return false;
+    if (!this.stopped && this.depth > 0) return false;
+    return this.stopped || this.nextDue() > Date.now();
+  }
+
+  private push(key: K): void {
+    this.ready.push(key);
+    this.enqueuedAt.set(key, performance.now());
+    this.options.onMetrics?.add();
+    this.options.onMetrics?.depth(this.depth);
+  }
+
+  private pop(): K {
+    const key = this.ready[this.readyHead] as K;
+    this.readyHead += 1;
+    // Compact the array once the consumed prefix dominates: O(1) amortized dequeue.
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready.splice(0, this.readyHead);
+      this.readyHead = 0;
+    }
+    return key;
+  }
+
+  private pump(): void {
+    if (!this.running || this.stopped) return;
+    while (this.processing.size < this.options.concurrency && this.depth > 0) {
+      const key = this.pop();
+      this.dirty.delete(key);
+      this.processing.add(key);
+      const queuedMs = performance.now() - (this.enqueuedAt.get(key) ?? performance.now());
+      this.enqueuedAt.delete(key);
+      this.options.onMetrics?.depth(this.depth);
+      this.options.onMetrics?.start(String(key), queuedMs / 1000);
+      void this.run(key);
+    }
+  }
+
+  private async run(key: K): Promise<void> {
+    let result: ProcessResult = undefined;
+    let failed = false;
+    let error: unknown;
+    try {
+      result = await this.options.process(key, this.signal);
+    } catch (err) {
+      failed = true;
+      error = err;
+    }
+    this.options.onMetrics?.done(String(key));
+    this.processing.delete(key);
+    if (failed) this.onFailure(key, error);
+    else this.onSuccess(key, result);
+    if (this.dirty.has(key) && !this.stopped) this.push(key);
+    this.pump();
+    this.notifyIdle();
+    if (this.processing.size === 0) this.notifyDrained();
+  }
+
+  private onSuccess(key: K, result: ProcessResult): void {
+    this.failureCounts.delete(key);
+    const after = result?.requeueAfterMs;
+    if (after !== undefined && after >= 0) this.addAfter(key, after);
+  }
+
+  private onFailure(key: K, error: unknown): void {
+    if (this.stopped) return; // shutting down: no retries
+    const failures = (this.failureCounts.get(key) ?? 0) + 1;
+    this.failureCounts.set(key, failures);
+    const delay = backoffDelay(this.backoff, failures, this.options.random);
+    this.options.onMetrics?.retry();
+    try {
+      this.options.onError?.(key, error, failures, delay);
+    } catch (hookError) {
+      this.options.logger?.error("work queue onError hook threw", { queue: this.options.name, err: hookError });
+    }
+    this.addAfter(key, delay);
+  }
+
+  // ---- delayed adds: one min-heap, one timer -------------------------------------------------
+
+  private nextDue(): number {
+    this.dropStaleHeapTop();
+    return this.heap[0]?.due ?? Infinity;
+  }
+
+  private dropStaleHeapTop(): void {
+    while (this.heap.length > 0) {
+      const top = this.heap[0]!;
+      if (this.delayed.get(top.key) === top.due) return;
+      heapPop(this.heap);
+    }
+  }
+
+  private armTimer(): void {
+    const due = this.nextDue();
+    if (due === Infinity) return this.disarmTimer();
+    if (this.timer && this.timerDue <= due) return;
+    this.disarmTimer();
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.onTimer(), Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
+  }
+
+  private disarmTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    const now = Date.now();
+    for (let due = this.nextDue(); due <= now; due = this.nextDue()) {
+      const { key } = heapPop(this.heap)!;
+      this.delayed.delete(key);
+      this.add(key);
+    }
+    this.armTimer();
+    this.notifyIdle();
+  }
+
+  private compactHeap(): void {
+    const live = [...this.delayed].map(([key, due]) => ({ key, due }));
+    live.sort((a, b) => a.due - b.due); // a sorted array is a valid min-heap
+    this.heap = live;
+  }
+
+  // ---- waiters ------------------------------------------------------------------------------
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private whenDrained(resolve: () => void): void {
+    if (this.processing.size === 0) resolve();
+    else this.drainWaiters.push(resolve);
+  }
+
+  private notifyDrained(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function heapPush<T extends { due: number }>(heap: T[], item: T): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]!.due <= item.due) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+function heapPop<T extends { due: number }>(heap: T[]): T | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (top === undefined || last === undefined || heap.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    if (left >= heap.length) break;
+    const right = left + 1;
+    const child = right < heap.length && heap[right]!.due < heap[left]!.due ? right : left;
+    if (heap[child]!.due >= last.due) break;
+    heap[i] = heap[child]!;
+    i = child;
+  }
+  heap[i] = last;
+  return top;
+}

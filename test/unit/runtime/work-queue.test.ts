@@ -1,0 +1,283 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { WorkQueue, type ProcessResult, type WorkQueueOptions } from "../../../src/runtime/work-queue.js";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Builds a queue, starts it, and returns a stop function that aborts and waits for the drain. */
+function startQueue<K = string>(options: Partial<WorkQueueOptions<K>> & Pick<WorkQueueOptions<K>, "process">) {
+  const queue = new WorkQueue<K>({ name: "test", concurrency: 1, ...options });
+  const controller = new AbortController();
+  const done = queue.start(controller.signal);
+  return {
+    queue,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+describe("WorkQueue", () => {
+  it("coalesces adds of a waiting key into one run", async () => {
+    const runs: string[] = [];
+    const queue = new WorkQueue<string>({ name: "t", concurrency: 2, process: async (key) => void runs.push(key) });
+    for (let i = 0; i < 5; i++) queue.add("a");
+    queue.add("b");
+    assert.equal(queue.depth, 2);
+    const controller = new AbortController();
+    const done = queue.start(controller.signal);
+    await queue.idle();
+    assert.deepEqual(runs.sort(), ["a", "b"]);
+    controller.abort();
+    await done;
+  });
+
+  it("never runs a key twice at once, and adds during a run yield exactly one more run", async () => {
+    let inFlightA = 0;
+    let maxInFlightA = 0;
+    let runsA = 0;
+    const gate = deferred();
+    const { queue, stop } = startQueue({
+      concurrency: 4,
+      process: async (key) => {
+        if (key !== "a") return;
+        inFlightA++;
+        maxInFlightA = Math.max(maxInFlightA, inFlightA);
+        runsA++;
+        if (runsA === 1) await gate.promise;
+        inFlightA--;
+      },
+    });
+    queue.add("a");
+    await sleep(5);
+    assert.equal(queue.inFlight, 1);
+    queue.add("a");
+    queue.add("a");
+    queue.add("a");
+    assert.equal(queue.depth, 0, "a key in flight is not queued a second time");
+    gate.resolve();
+    await queue.idle();
+    assert.equal(runsA, 2);
+    assert.equal(maxInFlightA, 1);
+    await stop();
+  });
+
+  it("bounds concurrency", async () => {
+    let current = 0;
+    let max = 0;
+    const { queue, stop } = startQueue({
+      concurrency: 3,
+      process: async () => {
+        current++;
+        max = Math.max(max, current);
+        await sleep(5);
+        current--;
+      },
+    });
+    for (let i = 0; i < 20; i++) queue.add(`k${i}`);
+    await queue.idle();
+    assert.equal(max, 3);
+    await stop();
+  });
+
+  it("serves ready keys first in, first out; a re-added waiting key keeps its place", async () => {
+    const order: string[] = [];
+    const queue = new WorkQueue<string>({ name: "t", concurrency: 1, process: async (key) => void order.push(key) });
+    for (const key of ["a", "b", "c", "a", "d", "b"]) queue.add(key);
+    const controller = new AbortController();
+    const done = queue.start(controller.signal);
+    await queue.idle();
+    assert.deepEqual(order, ["a", "b", "c", "d"]);
+    controller.abort();
+    await done;
+  });
+
+  it("backs off failures exponentially per key and resets the count on success", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const failUntil = 3;
+    const { queue, stop } = startQueue({
+      backoff: { initialMs: 5, multiplier: 2, maxMs: 1000, jitter: 0 },
+      onError: (_key, _err, failures, retryInMs) => delays.push(failures * 10_000 + retryInMs),
+      process: async () => {
+        calls++;
+        if (calls <= failUntil) throw new Error(`fail ${calls}`);
+      },
+    });
+    queue.add("a");
+    await sleep(5);
+    assert.equal(queue.failures("a"), 1);
+    // Wait for 5 + 10 + 20 ms of backoff and the final success.
+    for (let i = 0; i < 50 && calls <= failUntil; i++) await sleep(10);
+    await queue.idle();
+    assert.deepEqual(delays, [10_005, 20_010, 30_020]);
+    assert.equal(calls, 4);
+    assert.equal(queue.failures("a"), 0, "success resets the failure count");
+    await stop();
+  });
+
+  it("caps the backoff and spreads it with jitter", async () => {
+    const delays: number[] = [];
+    const { queue, stop } = startQueue({
+      backoff: { initialMs: 1000, multiplier: 10, maxMs: 5000, jitter: 0.5 },
+      random: () => 0, // lowest jitter: base * 0.5
+      onError: (_k, _e, _f, ms) => delays.push(ms),
+      process: async () => {
+        throw new Error("always");
+      },
+    });
+    queue.add("a");
+    await sleep(5);
+    assert.deepEqual(delays, [500]);
+    assert.equal(queue.delayedCount, 1);
+    queue.forget("a");
+    assert.equal(queue.delayedCount, 0, "forget drops the pending retry");
+    assert.equal(queue.failures("a"), 0);
+    await stop();
+  });
+
+  it("requeueAfterMs schedules another run and resets failures", async () => {
+    let calls = 0;
+    const { queue, stop } = startQueue({
+      backoff: { initialMs: 1, jitter: 0 },
+      process: async (): Promise<ProcessResult> => {
+        calls++;
+        if (calls === 1) throw new Error("first fails");
+        if (calls === 2) return { requeueAfterMs: 20 };
+        return undefined;
+      },
+    });
+    queue.add("a");
+    await sleep(10);
+    assert.equal(calls, 2);
+    assert.equal(queue.failures("a"), 0);
+    assert.equal(queue.delayedCount, 1);
+    await sleep(40);
+    assert.equal(calls, 3);
+    await stop();
+  });
+
+  it("addAfter keeps the earliest pending time per key", async () => {
+    const runs: number[] = [];
+    const started = Date.now();
+    const { queue, stop } = startQueue({ process: async () => void runs.push(Date.now() - started) });
+    queue.addAfter("a", 200);
+    queue.addAfter("a", 20);
+    queue.addAfter("a", 100);
+    assert.equal(queue.delayedCount, 1);
+    await sleep(60);
+    assert.equal(runs.length, 1);
+    assert.ok(runs[0]! >= 19 && runs[0]! < 60, `ran after ${runs[0]} ms`);
+    await sleep(200);
+    assert.equal(runs.length, 1, "the later delayed adds were superseded");
+    await stop();
+  });
+
+  it("an immediate add runs now and leaves a pending delayed add in place (controller-runtime)", async () => {
+    let runs = 0;
+    const { queue, stop } = startQueue({ process: async () => void runs++ });
+    queue.addAfter("a", 30);
+    queue.add("a");
+    await sleep(5);
+    assert.equal(runs, 1);
+    assert.equal(queue.delayedCount, 1);
+    await sleep(50);
+    assert.equal(runs, 2);
+    await stop();
+  });
+
+  it("idle() does not wait for delayed adds due in the future", async () => {
+    const { queue, stop } = startQueue({ process: async () => sleep(5) });
+    queue.add("a");
+    queue.addAfter("b", 60_000);
+    const t0 = Date.now();
+    await queue.idle();
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(queue.delayedCount, 1);
+    await stop();
+  });
+
+  it("drains in-flight work on abort and takes no new work", async () => {
+    const seen: { key: string; aborted: boolean }[] = [];
+    let finished = 0;
+    const queue = new WorkQueue<string>({
+      name: "t",
+      concurrency: 2,
+      process: async (key, signal) => {
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+        await sleep(20); // cleanup after the abort
+        seen.push({ key, aborted: signal.aborted });
+        finished++;
+      },
+    });
+    queue.add("a");
+    queue.add("b");
+    queue.add("c");
+    const controller = new AbortController();
+    const done = queue.start(controller.signal);
+    await sleep(5);
+    assert.equal(queue.inFlight, 2);
+    controller.abort();
+    queue.add("d");
+    await done;
+    assert.equal(finished, 2, "start() resolved only after both in-flight keys finished");
+    assert.deepEqual(seen.map((s) => s.aborted), [true, true]);
+    assert.equal(queue.isShutdown, true);
+    assert.equal(queue.inFlight, 0);
+  });
+
+  it("handles 10,000 delayed keys with a handful of timers", async () => {
+    const realSetTimeout = globalThis.setTimeout;
+    let timers = 0;
+    const counting = ((...args: Parameters<typeof setTimeout>) => {
+      timers++;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    let processed = 0;
+    const { queue, stop } = startQueue({ concurrency: 8, process: async () => void processed++ });
+    globalThis.setTimeout = counting;
+    try {
+      // Later keys get earlier due times, so the single timer is re-armed only when a new
+      // earliest time appears (about every 200 keys here), never once per key.
+      for (let i = 0; i < 10_000; i++) queue.addAfter(`k${i}`, 60 - Math.floor(i / 200));
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+    assert.equal(queue.delayedCount, 10_000);
+    assert.ok(timers <= 60, `armed ${timers} timers for 10,000 keys`);
+    await sleep(80);
+    await queue.idle();
+    assert.equal(processed, 10_000);
+    assert.equal(queue.delayedCount, 0);
+    await stop();
+  });
+
+  it("reports metrics through the hooks", async () => {
+    const events: string[] = [];
+    const { queue, stop } = startQueue({
+      backoff: { initialMs: 1, jitter: 0 },
+      onMetrics: {
+        add: () => events.push("add"),
+        depth: (n) => events.push(`depth:${n}`),
+        start: (key) => events.push(`start:${key}`),
+        done: (key) => events.push(`done:${key}`),
+        retry: () => events.push("retry"),
+      },
+      process: async () => {
+        if (!events.includes("retry")) throw new Error("once");
+      },
+    });
+    queue.add("a");
+    await sleep(20);
+    await queue.idle();
+    assert.deepEqual(events, ["add", "depth:1", "depth:0", "start:a", "done:a", "retry", "add", "depth:1", "depth:0", "start:a", "done:a"]);
+    await stop();
+  });
+});
