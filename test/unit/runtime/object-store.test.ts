@@ -1,0 +1,116 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { KubeObject } from "../../../src/kube/types.js";
+import { ObjectStore, keyOf, objectKey } from "../../../src/runtime/object-store.js";
+
+const PARENT = "tsoperator.dev/parent-uid";
+
+function cm(name: string, rv: string, opts: { ns?: string | null; labels?: Record<string, string>; uid?: string; data?: string } = {}): KubeObject {
+  const ns = opts.ns === null ? undefined : (opts.ns ?? "default");
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, ...(ns ? { namespace: ns } : {}), resourceVersion: rv, uid: opts.uid ?? `uid-${name}`, ...(opts.labels ? { labels: opts.labels } : {}) },
+    data: { v: opts.data ?? rv },
+  };
+}
+
+describe("ObjectStore", () => {
+  it("keys objects by namespace/name, cluster-scoped ones by name", () => {
+    assert.equal(objectKey("ns", "a"), "ns/a");
+    assert.equal(objectKey(undefined, "a"), "a");
+    assert.equal(keyOf(cm("n1", "1", { ns: null })), "n1");
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: cm("a", "1") });
+    store.apply({ type: "ADDED", object: cm("node-1", "2", { ns: null }) });
+    assert.equal(store.size, 2);
+    assert.equal(store.get("default", "a")?.metadata?.resourceVersion, "1");
+    assert.equal(store.get(undefined, "node-1")?.metadata?.name, "node-1");
+    assert.equal(store.getByKey("default/a")?.metadata?.name, "a");
+    assert.deepEqual(store.keys().sort(), ["default/a", "node-1"]);
+    assert.equal(store.list().length, 2);
+  });
+
+  it("indexes configured labels and keeps the index in step with changes", () => {
+    const store = new ObjectStore([PARENT]);
+    store.apply({ type: "ADDED", object: cm("a", "1", { labels: { [PARENT]: "p1" } }) });
+    store.apply({ type: "ADDED", object: cm("b", "2", { labels: { [PARENT]: "p1" } }) });
+    store.apply({ type: "ADDED", object: cm("c", "3", { labels: { [PARENT]: "p2" } }) });
+    assert.deepEqual(store.byLabel(PARENT, "p1").map((o) => o.metadata?.name).sort(), ["a", "b"]);
+    store.apply({ type: "MODIFIED", object: cm("b", "4", { labels: { [PARENT]: "p2" } }) });
+    assert.deepEqual(store.byLabel(PARENT, "p1").map((o) => o.metadata?.name), ["a"]);
+    assert.deepEqual(store.byLabel(PARENT, "p2").map((o) => o.metadata?.name).sort(), ["b", "c"]);
+    store.apply({ type: "DELETED", object: cm("a", "5", { labels: { [PARENT]: "p1" } }) });
+    assert.deepEqual(store.byLabel(PARENT, "p1"), []);
+    store.apply({ type: "MODIFIED", object: cm("c", "6") }); // label removed
+    assert.deepEqual(store.byLabel(PARENT, "p2").map((o) => o.metadata?.name), ["b"]);
+    assert.throws(() => store.byLabel("other", "x"), /not indexed/);
+  });
+
+  it("apply ignores events older than the stored object and reports the rest with oldObject", () => {
+    const store = new ObjectStore();
+    assert.deepEqual(store.apply({ type: "ADDED", object: cm("a", "10") }), { type: "ADDED", object: cm("a", "10") });
+    assert.equal(store.apply({ type: "MODIFIED", object: cm("a", "9") }), undefined);
+    assert.equal(store.get("default", "a")?.metadata?.resourceVersion, "10");
+    const ev = store.apply({ type: "MODIFIED", object: cm("a", "11") });
+    assert.equal(ev?.type, "MODIFIED");
+    assert.equal(ev?.oldObject?.metadata?.resourceVersion, "10");
+    assert.equal(store.apply({ type: "DELETED", object: cm("a", "8") }), undefined, "stale delete (recreated object) ignored");
+    const del = store.apply({ type: "DELETED", object: cm("a", "12") });
+    assert.equal(del?.type, "DELETED");
+    assert.equal(store.size, 0);
+    assert.equal(store.apply({ type: "BOOKMARK", object: { metadata: { resourceVersion: "13" } } }), undefined);
+  });
+
+  it("apply accepts versions it cannot order", () => {
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: cm("a", "10") });
+    assert.ok(store.apply({ type: "MODIFIED", object: cm("a", "opaque") }));
+    assert.equal(store.get("default", "a")?.metadata?.resourceVersion, "opaque");
+  });
+
+  it("replace reports ADDED, MODIFIED and DELETED against the previous content", () => {
+    const store = new ObjectStore([PARENT]);
+    store.replace([cm("keep", "1"), cm("change", "2"), cm("gone", "3", { labels: { [PARENT]: "p" } })], "3");
+    assert.equal(store.resourceVersion, "3");
+    const events = store.replace([cm("keep", "1"), cm("change", "7"), cm("new", "8")], "9");
+    const summary = events.map((e) => `${e.type}:${e.object.metadata?.name}`).sort();
+    assert.deepEqual(summary, ["ADDED:new", "DELETED:gone", "MODIFIED:change"]);
+    const modified = events.find((e) => e.type === "MODIFIED");
+    assert.equal(modified?.oldObject?.metadata?.resourceVersion, "2");
+    assert.equal(store.size, 3);
+    assert.deepEqual(store.byLabel(PARENT, "p"), []);
+    assert.equal(store.resourceVersion, "9");
+  });
+
+  it("replace keeps objects a write made newer than the list", () => {
+    const store = new ObjectStore();
+    store.replace([cm("a", "5")], "5");
+    store.upsertFromWrite(cm("a", "20")); // our write, after the list was served
+    store.upsertFromWrite(cm("created", "21"));
+    const events = store.replace([cm("a", "5")], "10");
+    assert.deepEqual(events, []);
+    assert.equal(store.get("default", "a")?.metadata?.resourceVersion, "20");
+    assert.ok(store.get("default", "created"));
+  });
+
+  it("upsertFromWrite stores only newer objects", () => {
+    const store = new ObjectStore();
+    assert.equal(store.upsertFromWrite(cm("a", "5")), true);
+    assert.equal(store.upsertFromWrite(cm("a", "4")), false);
+    assert.equal(store.upsertFromWrite(cm("a", "5")), false);
+    assert.equal(store.upsertFromWrite(cm("a", "6")), true);
+    assert.equal(store.get("default", "a")?.metadata?.resourceVersion, "6");
+  });
+
+  it("removeFromWrite keeps an object recreated at a newer version", () => {
+    const store = new ObjectStore();
+    store.upsertFromWrite(cm("a", "6"));
+    assert.equal(store.removeFromWrite("default", "a", "5"), false);
+    assert.equal(store.removeFromWrite("default", "a", "6"), true);
+    assert.equal(store.size, 0);
+    store.upsertFromWrite(cm("b", "1"));
+    assert.equal(store.removeFromWrite("default", "b"), true);
+    assert.equal(store.removeFromWrite("default", "missing"), false);
+  });
+});
