@@ -1,0 +1,90 @@
+/**
+ * The errors the user-facing API throws. Each message says what is wrong and how to fix it,
+ * because these messages end up in logs and Kubernetes Events read by operator authors.
+ */
+
+/** An operator definition (decorators or `OperatorConfig`) is invalid; thrown at start-up. */
+export class OperatorDefinitionError extends Error {
+  /** Every problem found, one sentence each (the message lists them all). */
+  readonly problems: readonly string[];
+
+  constructor(subject: string, problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? `${subject}: ${problems[0]}`
+        : `${subject} has ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "OperatorDefinitionError";
+    this.problems = problems;
+  }
+}
+
+/** A class, K8sType or apiVersion/kind that the type registry cannot map. */
+export class UnknownTypeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnknownTypeError";
+  }
+}
+
+/** One problem with one desired child returned by a handler. */
+export interface ChildProblem {
+  /** Position of the child in the handler's list of children. */
+  readonly index: number;
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+/** Describes a child for messages: `#2 apps/v1 Deployment "web"`. */
+export function describeChild(p: Omit<ChildProblem, "message">): string {
+  const type = p.apiVersion || p.kind ? ` ${p.apiVersion ?? "?"} ${p.kind ?? "?"}` : "";
+  const where = p.name !== undefined ? ` "${p.namespace ? `${p.namespace}/` : ""}${p.name}"` : "";
+  return `#${p.index}${type}${where}`;
+}
+
+/**
+ * A handler returned one or more invalid children. Nothing of that response is written: the
+ * runtime logs this error, records an Event on the parent and retries with backoff.
+ */
+export class InvalidChildError extends Error {
+  readonly problems: readonly ChildProblem[];
+
+  constructor(problems: readonly ChildProblem[]) {
+    const lines = problems.map((p) => `  - child ${describeChild(p)}: ${p.message}`);
+    super(
+      `the handler returned ${problems.length === 1 ? "an invalid child" : `${problems.length} problems with its children`}; ` +
+        `nothing was written:\n${lines.join("\n")}`,
+    );
+    this.name = "InvalidChildError";
+    this.problems = problems;
+  }
+}
+
+/** A handler returned something that is not a response (e.g. `undefined` or a string). */
+export class InvalidResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidResponseError";
+  }
+}
+
+/** A sync or finalize handler ran longer than the operator's handler timeout. */
+export class HandlerTimeoutError extends Error {
+  readonly operation: "sync" | "finalize";
+  readonly timeoutMs: number;
+
+  constructor(operation: "sync" | "finalize", timeoutMs: number, parentKey?: string) {
+    super(
+      `${operation} of ${parentKey ? `parent ${parentKey}` : "a parent"} did not finish within ${timeoutMs} ms and was abandoned; ` +
+        `make the handler faster, pass req.signal to the calls that can hang, ` +
+        `or raise the limit with handlerTimeoutMs / OperatorConfig.withHandlerTimeout()`,
+    );
+    this.name = "HandlerTimeoutError";
+    this.operation = operation;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A "type reference": how users name a resource type in the API — a `K8sType`, an
+ * `{ apiVersion, kind }` object, a client-node model class (`V1Pod`) or a `@KubernetesType` class.
+ */
+import { builtinForClass } from "../registry/builtin-types.js";
+import { UnknownTypeError } from "./errors.js";
+import { K8sType, type Constructor, type K8sTypeLike } from "./k8s-type.js";
+import { kubernetesTypeOf } from "./kubernetes-type.js";
+
+/** Any way of naming a resource type. */
+export type TypeRef = K8sType | K8sTypeLike | Constructor;
+
+/** A type reference resolved to its identity and, when one was given, its class. */
+export interface ResolvedType {
+  readonly type: K8sType;
+  /** The class instances of this type are made of; undefined for plain wire objects. */
+  readonly cls?: Constructor;
+}
+
+/** Name of a type reference for messages. */
+export function describeTypeRef(ref: unknown): string {
+  if (typeof ref === "function") return ref.name ? `class ${ref.name}` : "an anonymous class";
+  if (ref instanceof K8sType) return ref.toString();
+  if (ref && typeof ref === "object" && "kind" in ref) {
+    const r = ref as { apiVersion?: unknown; kind?: unknown };
+    return `${String(r.apiVersion)} ${String(r.kind)}`;
+  }
+  return JSON.stringify(ref) ?? String(ref);
+}
+
+/**
+ * Resolves a type reference to its `K8sType` (and class). Throws `UnknownTypeError` for a class
+ * that is neither a known client-node model nor decorated with `@KubernetesType`.
+ */
+export function resolveTypeRef(ref: TypeRef): ResolvedType {
+  if (typeof ref === "function") {
+    const declared = kubernetesTypeOf(ref);
+    if (declared) return { type: declared, cls: ref };
+    const builtin = builtinForClass(ref);
+    if (builtin) return { type: builtin.type, cls: ref };
+    const isModel = typeof (ref as unknown as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === "function";
+    throw new UnknownTypeError(
+      isModel
+        ? `${describeTypeRef(ref)} is a client-node model the built-in table does not map to an apiVersion/kind; ` +
+            `name the type with K8sType.of("<apiVersion>", "<Kind>") and register the class with registry.register(type, ${ref.name})`
+        : `${describeTypeRef(ref)} is not a Kubernetes type: decorate it with @KubernetesType({ apiVersion, kind }), ` +
+            `use a client-node model class such as V1Pod, or pass K8sType.of(apiVersion, kind)`,
+    );
+  }
+  if (ref && typeof ref === "object" && "apiVersion" in ref && "kind" in ref) {
+    try {
+      return { type: K8sType.from(ref) };
+    } catch (e) {
+      throw new UnknownTypeError((e as Error).message);
+    }
+  }
+  throw new UnknownTypeError(
+    `${describeTypeRef(ref)} does not name a resource type: pass a K8sType, { apiVersion, kind }, a client-node model class or a @KubernetesType class`,
+  );
+}
