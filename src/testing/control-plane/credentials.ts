@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPair, randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -17,7 +18,8 @@ export async function writeCredentials(dir: string): Promise<ControlPlaneCredent
   const adminToken = randomBytes(24).toString("hex");
   const tokenFile = join(dir, "tokens.csv");
   await writeFile(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
-  const { privateKey } = generateKeyPairSync("rsa", {
+  // Async: the key is generated off the main thread while etcd starts.
+  const { privateKey } = await promisify(generateKeyPair)("rsa", {
     modulusLength: 2048,
     privateKeyEncoding: { type: "pkcs1", format: "pem" },
     publicKeyEncoding: { type: "spki", format: "pem" },

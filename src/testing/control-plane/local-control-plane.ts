@@ -27,7 +27,12 @@ export interface LocalControlPlaneOptions {
   logDir?: string;
   /** How binaries are found or built. */
   binaries?: EnsureBinariesOptions;
+  /** Called as start-up passes each phase, with the milliseconds since start() began. */
+  onPhase?: (phase: StartPhase, elapsedMs: number) => void;
 }
+
+/** Phases of start(), reported through {@link LocalControlPlaneOptions.onPhase}. */
+export type StartPhase = "binaries" | "processes-launched" | "serving-cert" | "readyz" | "default-namespace";
 
 /** Process ids of a running control plane. */
 export interface ControlPlanePids {
@@ -105,7 +110,10 @@ export class LocalControlPlane {
    * the tail of the failing process's log.
    */
   static async start(options: LocalControlPlaneOptions = {}): Promise<LocalControlPlane> {
+    const began = performance.now();
+    const phase = (name: StartPhase) => options.onPhase?.(name, Math.round(performance.now() - began));
     const binaries = await ensureControlPlaneBinaries(options.binaries);
+    phase("binaries");
     const wantKcm = options.controllerManager ?? true;
     if (wantKcm && !binaries.kubeControllerManager) {
       throw new Error(`tsoperator: kube-controller-manager is required (controllerManager: true) but missing. ${binaries.notes.join(" ")}`);
@@ -127,8 +135,8 @@ export class LocalControlPlane {
     let agent: Agent | undefined;
     try {
       const [etcdClientPort, etcdPeerPort, securePort] = await findFreePorts(3);
-      const creds = await writeCredentials(tempDir);
       launch("etcd", binaries.etcd, etcdArgs({ dataDir: join(tempDir, "etcd"), clientPort: etcdClientPort, peerPort: etcdPeerPort }));
+      const creds = await writeCredentials(tempDir);
       launch(
         "kube-apiserver",
         binaries.kubeApiServer,
@@ -140,13 +148,15 @@ export class LocalControlPlane {
           extra: options.extraApiServerFlags ?? [],
         }),
       );
+      phase("processes-launched");
       const server = `https://127.0.0.1:${securePort}`;
       const probe = new StartupProbe(processes, deadline);
       const caCert = await probe.until("the apiserver's serving certificate", () => readServingCert(certDir));
+      phase("serving-cert");
       agent = new Agent({ connect: { ca: caCert }, keepAliveTimeout: 1_000 });
       const get = httpGetter(agent, server, creds.adminToken);
       await probe.until("/readyz", async () => ((await get("/readyz")) === 200 ? true : undefined));
-
+      phase("readyz");
       const kubeconfigPath = join(tempDir, "kubeconfig");
       const kubeconfigText = renderKubeconfig(server, caCert, creds.adminToken);
       await writeFile(kubeconfigPath, kubeconfigText, { mode: 0o600 });
@@ -154,7 +164,7 @@ export class LocalControlPlane {
       await probe.until("the default namespace", async () =>
         (await get("/api/v1/namespaces/default")) === 200 ? true : undefined,
       );
-
+      phase("default-namespace");
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromString(kubeconfigText);
       return new LocalControlPlane(server, creds.adminToken, caCert, kubeconfigPath, kubeConfig, tempDir, logDir, binaries, processes, watchdog);
