@@ -79,6 +79,23 @@ export class ObjectStore {
   }
 
   /**
+   * Starts indexing label `labelKey` (no-op when already indexed); existing objects are indexed
+   * at once. Lets several users of one shared informer each add the label they look up by.
+   */
+  addIndex(labelKey: string): void {
+    if (this.indexes.has(labelKey)) return;
+    const index = new Map<string, Set<string>>();
+    this.indexes.set(labelKey, index);
+    for (const [key, obj] of this.objects) {
+      const value = obj.metadata?.labels?.[labelKey];
+      if (value === undefined) continue;
+      let keys = index.get(value);
+      if (!keys) index.set(value, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  /**
    * Objects whose label `labelKey` equals `value`. `labelKey` must be one of the constructor's
    * `indexLabels` (a full scan would hide a missing index until the cache is large).
    */

@@ -45,6 +45,9 @@ describe("ObjectStore", () => {
     store.apply({ type: "MODIFIED", object: cm("c", "6") }); // label removed
     assert.deepEqual(store.byLabel(PARENT, "p2").map((o) => o.metadata?.name), ["b"]);
     assert.throws(() => store.byLabel("other", "x"), /not indexed/);
+    store.apply({ type: "ADDED", object: cm("d", "7", { labels: { other: "x" } }) });
+    store.addIndex("other");
+    assert.deepEqual(store.byLabel("other", "x").map((o) => o.metadata?.name), ["d"]);
   });
 
   it("apply ignores events older than the stored object and reports the rest with oldObject", () => {

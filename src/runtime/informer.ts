@@ -1,0 +1,390 @@
+/**
+ * The informer: keeps an {@link ObjectStore} in step with the API server for one resource type
+ * (list, then watch) and tells listeners what changed.
+ *
+ * This is thin I/O around the pure state machine in `watch-state.ts`, which decides what to do
+ * after every list page, event, close and error. We write our own instead of using
+ * @kubernetes/client-node's `makeInformer` because that one stops for good on any error other
+ * than 410 and timeouts (a 403 while RBAC is being set up, a 500, a reset connection), lists
+ * without pagination, never asks for bookmarks or a server-side timeout, and reconnects quiet
+ * watches every 30 s. This informer never gives up: every failure backs off and retries until
+ * `start`'s signal aborts.
+ *
+ * Guarantees: listeners see every change as ADDED/MODIFIED/DELETED (never BOOKMARK or ERROR),
+ * in watch order, synchronously from the loop; after a relist they see the difference with the
+ * previous content, deletions included. A listener that throws is logged and skipped.
+ */
+import type { KubeObject, ResourceType, WatchEvent } from "../kube/types.js";
+import { noopLogger, type Logger } from "../observability/logger.js";
+import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "./backoff.js";
+import { ObjectStore, type StoreEvent } from "./object-store.js";
+import {
+  classifyFailure,
+  DEFAULT_WATCH_LOOP_OPTIONS,
+  failureFromErrorEvent,
+  initialStep,
+  step,
+  type StepContext,
+  type WatchAction,
+  type WatchFailure,
+  type WatchInput,
+  type WatchLoopOptions,
+  type WatchState,
+} from "./watch-state.js";
+
+/** The part of `KubeClient` the informer needs (the real client satisfies it). */
+export interface ListWatchClient {
+  list(
+    type: ResourceType,
+    opts: {
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      limit?: number;
+      continue?: string;
+      resourceVersion?: string;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ items: KubeObject[]; resourceVersion: string; continue?: string }>;
+  watch(
+    type: ResourceType,
+    opts: {
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      resourceVersion?: string;
+      allowWatchBookmarks?: boolean;
+      timeoutSeconds?: number;
+      signal: AbortSignal;
+    },
+  ): AsyncIterable<WatchEvent>;
+}
+
+/** A change as listeners see it. */
+export type InformerEvent = StoreEvent;
+/** Called synchronously for every change. */
+export type InformerListener = (event: InformerEvent) => void;
+
+/** Options of {@link Informer}. */
+export interface InformerOptions {
+  client: ListWatchClient;
+  type: ResourceType;
+  /** Watch one namespace; all namespaces when unset. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  logger?: Logger;
+  /** Label keys the store indexes for `store.byLabel` (e.g. the tracking label). */
+  indexLabels?: readonly string[];
+  /** No event nor bookmark for this long re-opens the watch. Default 150 s. */
+  inactivityTimeoutMs?: number;
+  /** Server-side watch timeout: a fixed number of seconds, or the default 300-600 s at random. */
+  watchTimeoutSeconds?: number | { min: number; max: number };
+  /** List page size. Default 500. */
+  pageSize?: number;
+  /** Retry delays of the list/watch loop. Default 800 ms doubling, capped at 30 s. */
+  backoff?: Partial<BackoffOptions>;
+  /** Watch restart and cache size metrics (`Metrics` satisfies this). */
+  metrics?: InformerMetrics;
+  /** Told about every list/watch failure (the loop retries by itself). */
+  onError?: (error: unknown, failure: WatchFailure) => void;
+}
+
+/** Metric callbacks of an informer; `resource` is `plural` or `plural.group`. */
+export interface InformerMetrics {
+  /** A watch is re-opened: reason "closed", "inactivity", "gone" or "error". */
+  watchRestart(resource: string, reason: string): void;
+  /** The cache now holds `count` objects. */
+  informerObjects(resource: string, count: number): void;
+}
+
+/** What probes and metrics read. */
+export interface InformerHealth {
+  /** The state machine's state: Listing, Watching, Backoff, Stopped (or "NotStarted"). */
+  state: WatchState["kind"] | "NotStarted";
+  synced: boolean;
+  /** When the last watch event or bookmark arrived (ms since the epoch). */
+  lastEventAt?: number;
+  consecutiveErrors: number;
+  lastError?: string;
+  resourceVersion?: string;
+  objects: number;
+}
+
+/** List+watch loop over one resource type. See the module comment. */
+export class Informer {
+  /** The cache. Treat its objects as immutable. */
+  readonly store: ObjectStore;
+  private readonly listeners = new Set<InformerListener>();
+  private readonly log: Logger;
+  private readonly loopOptions: WatchLoopOptions;
+  private state: WatchState | undefined;
+  private synced = false;
+  private syncWaiters: Array<() => void> = [];
+  private listBuffer: KubeObject[] = [];
+  private lastEventAt: number | undefined;
+  private lastError: string | undefined;
+  private started = false;
+  private readonly resource: string;
+
+  constructor(private readonly options: InformerOptions) {
+    this.store = new ObjectStore(options.indexLabels ?? []);
+    this.resource = options.type.group ? `${options.type.plural}.${options.type.group}` : options.type.plural;
+    this.log = (options.logger ?? noopLogger).child({ informer: this.resource, ...(options.namespace ? { namespace: options.namespace } : {}) });
+    const timeout = options.watchTimeoutSeconds;
+    this.loopOptions = {
+      ...DEFAULT_WATCH_LOOP_OPTIONS,
+      pageSize: options.pageSize ?? DEFAULT_WATCH_LOOP_OPTIONS.pageSize,
+      inactivityTimeoutMs: options.inactivityTimeoutMs ?? DEFAULT_WATCH_LOOP_OPTIONS.inactivityTimeoutMs,
+      watchTimeoutSeconds:
+        timeout === undefined ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds : typeof timeout === "number" ? { min: timeout, max: timeout } : timeout,
+      backoff: resolveBackoffOptions(options.backoff, DEFAULT_WATCH_BACKOFF),
+    };
+  }
+
+  /** The resource type watched. */
+  get type(): ResourceType {
+    return this.options.type;
+  }
+
+  /** Subscribes to changes; returns the unsubscribe function. */
+  on(listener: InformerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** True once the first list has filled the store. */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first list has filled the store; rejects if `signal` aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal?.reason ?? new Error("aborted"));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.syncWaiters.push(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** Puts a write's response into the store when it is newer (listeners hear of it from the watch). */
+  upsertFromWrite(obj: KubeObject): boolean {
+    return this.store.upsertFromWrite(obj);
+  }
+
+  /** Removes an object after a successful delete (see `ObjectStore.removeFromWrite`). */
+  removeFromWrite(namespace: string | undefined, name: string, resourceVersion?: string): boolean {
+    return this.store.removeFromWrite(namespace, name, resourceVersion);
+  }
+
+  /** Health for probes and metrics. */
+  health(): InformerHealth {
+    const s = this.state;
+    const health: InformerHealth = {
+      state: s?.kind ?? "NotStarted",
+      synced: this.synced,
+      consecutiveErrors: s?.health.consecutiveErrors ?? 0,
+      objects: this.store.size,
+    };
+    if (this.lastEventAt !== undefined) health.lastEventAt = this.lastEventAt;
+    if (this.lastError !== undefined && health.consecutiveErrors > 0) health.lastError = this.lastError;
+    if (s?.kind === "Watching") health.resourceVersion = s.resourceVersion;
+    return health;
+  }
+
+  /** Runs the list/watch loop until `signal` aborts; never ends on errors. */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.started) throw new Error(`informer for ${this.options.type.plural} already started`);
+    this.started = true;
+    let next = initialStep(this.context());
+    this.state = next.state;
+    let actions = next.actions;
+    while (!signal.aborted) {
+      const input = await this.perform(actions, signal);
+      this.countRestart(input);
+      next = step(this.state, signal.aborted ? { type: "stop" } : input, this.context());
+      this.state = next.state;
+      actions = next.actions;
+      if (this.state.kind === "Stopped") break;
+    }
+    this.state = step(this.state, { type: "stop" }, this.context()).state;
+  }
+
+  private countRestart(input: WatchInput): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const reason =
+      input.type === "watchClosed" ? "closed"
+      : input.type === "inactivityTimeout" ? "inactivity"
+      : input.type === "watchError" ? (input.error.gone ? "gone" : "error")
+      : undefined;
+    if (reason) metrics.watchRestart(this.resource, reason);
+  }
+
+  private context(): StepContext {
+    return { now: Date.now(), random: Math.random, options: this.loopOptions };
+  }
+
+  /** Performs the actions of one step; the last one is the I/O whose outcome is the next input. */
+  private async perform(actions: WatchAction[], signal: AbortSignal): Promise<WatchInput> {
+    for (const action of actions) {
+      switch (action.type) {
+        case "log":
+          this.log[action.level](action.message);
+          break;
+        case "replaceStore":
+          this.commitList(action.resourceVersion);
+          break;
+        case "applyEvent":
+          this.applyEvent(action.event);
+          break;
+        case "list":
+          return this.listPage(action, signal);
+        case "watch":
+          return this.runWatch(action, signal);
+        case "sleep":
+          return sleepUnlessAborted(action.ms, signal).then((): WatchInput => ({ type: "backoffElapsed" }));
+      }
+    }
+    // Every state but Stopped ends its actions with I/O; reaching here means nothing is left to do.
+    return { type: "stop" };
+  }
+
+  private async listPage(action: Extract<WatchAction, { type: "list" }>, signal: AbortSignal): Promise<WatchInput> {
+    if (action.continue === undefined) this.listBuffer = [];
+    try {
+      const page = await this.options.client.list(this.options.type, {
+        ...this.selectors(),
+        limit: action.limit,
+        ...(action.continue !== undefined ? { continue: action.continue } : {}),
+        ...(action.resourceVersion !== undefined ? { resourceVersion: action.resourceVersion } : {}),
+        signal,
+      });
+      for (const item of page.items) this.listBuffer.push(this.withTypeMeta(item));
+      if (page.continue) return { type: "listPage", continue: page.continue };
+      return { type: "listDone", resourceVersion: page.resourceVersion };
+    } catch (err) {
+      if (signal.aborted) return { type: "stop" };
+      return { type: "listError", error: this.failed(err) };
+    }
+  }
+
+  private async runWatch(action: Extract<WatchAction, { type: "watch" }>, signal: AbortSignal): Promise<WatchInput> {
+    const connection = new AbortController();
+    const abortConnection = (): void => connection.abort();
+    signal.addEventListener("abort", abortConnection, { once: true });
+    let inactive = false;
+    // A half-open connection never errors: only silence tells. Bookmarks (about every 60 s)
+    // keep a healthy quiet watch from tripping this.
+    const inactivity = setTimeout(() => {
+      inactive = true;
+      connection.abort();
+    }, action.inactivityTimeoutMs);
+    try {
+      const events = this.options.client.watch(this.options.type, {
+        ...this.selectors(),
+        resourceVersion: action.resourceVersion,
+        allowWatchBookmarks: action.allowWatchBookmarks,
+        timeoutSeconds: action.timeoutSeconds,
+        signal: connection.signal,
+      });
+      for await (const event of events) {
+        inactivity.refresh();
+        this.lastEventAt = Date.now();
+        if (event.type === "ERROR") return { type: "watchError", error: this.failed(event.object, failureFromErrorEvent(event.object)) };
+        const next = step(this.state!, { type: "watchEvent", event }, this.context());
+        this.state = next.state;
+        // Event steps only ever apply the event or log; nothing here ends the stream.
+        for (const a of next.actions) {
+          if (a.type === "applyEvent") this.applyEvent(a.event);
+          else if (a.type === "log") this.log[a.level](a.message);
+        }
+      }
+      if (signal.aborted) return { type: "stop" };
+      if (inactive) return { type: "inactivityTimeout" };
+      return { type: "watchClosed" };
+    } catch (err) {
+      if (signal.aborted) return { type: "stop" };
+      if (inactive) return { type: "inactivityTimeout" };
+      return { type: "watchError", error: this.failed(err) };
+    } finally {
+      clearTimeout(inactivity);
+      connection.abort();
+      signal.removeEventListener("abort", abortConnection);
+    }
+  }
+
+  private failed(err: unknown, failure: WatchFailure = classifyFailure(err)): WatchFailure {
+    this.lastError = failure.message;
+    try {
+      this.options.onError?.(err, failure);
+    } catch (hookError) {
+      this.log.error("informer onError hook threw", { err: hookError });
+    }
+    return failure;
+  }
+
+  private commitList(resourceVersion: string): void {
+    const items = this.listBuffer;
+    this.listBuffer = [];
+    const events = this.store.replace(items, resourceVersion);
+    this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
+    this.options.metrics?.informerObjects(this.resource, this.store.size);
+    for (const event of events) this.dispatch(event);
+    if (!this.synced) {
+      this.synced = true;
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private applyEvent(event: WatchEvent): void {
+    const change = this.store.apply({ type: event.type, object: this.withTypeMeta(event.object) });
+    if (change) this.dispatch(change);
+  }
+
+  private dispatch(event: InformerEvent): void {
+    this.options.metrics?.informerObjects(this.resource, this.store.size);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error("informer listener threw", { err, event: event.type, object: event.object.metadata?.name });
+      }
+    }
+  }
+
+  private selectors(): { namespace?: string; labelSelector?: string; fieldSelector?: string } {
+    const { namespace, labelSelector, fieldSelector } = this.options;
+    return {
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(labelSelector !== undefined ? { labelSelector } : {}),
+      ...(fieldSelector !== undefined ? { fieldSelector } : {}),
+    };
+  }
+
+  /** List items lack apiVersion/kind; a cache compared against desired objects needs them. */
+  private withTypeMeta(obj: KubeObject): KubeObject {
+    if (obj.apiVersion && obj.kind) return obj;
+    return { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
+  }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
