@@ -1,0 +1,367 @@
+/**
+ * The kube client against a real kube-apiserver + etcd (LocalControlPlane): CRUD, paging,
+ * server-side apply (object and status), conflicts, watches (events, bookmarks, 410), discovery,
+ * and bounded connection reuse.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { LocalControlPlane } from "../../src/testing/index.js";
+import {
+  Discovery,
+  isConflict,
+  isGone,
+  isNotFound,
+  KindNotServedError,
+  KubeClient,
+  apiErrorFromStatus,
+  type KubeObject,
+  type RequestEvent,
+  type ResourceType,
+  type WatchEvent,
+} from "../../src/kube/index.js";
+
+const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
+const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+const crds: ResourceType = {
+  group: "apiextensions.k8s.io",
+  version: "v1",
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  plural: "customresourcedefinitions",
+  namespaced: false,
+};
+const widgets: ResourceType = { group: "kube-client.test.tsoperator.dev", version: "v1", apiVersion: "kube-client.test.tsoperator.dev/v1", kind: "Widget", plural: "widgets", namespaced: true };
+
+const widgetCrd: KubeObject = {
+  apiVersion: crds.apiVersion,
+  kind: crds.kind,
+  metadata: { name: `${widgets.plural}.${widgets.group}` },
+  spec: {
+    group: widgets.group,
+    scope: "Namespaced",
+    names: { plural: widgets.plural, singular: "widget", kind: widgets.kind, listKind: "WidgetList" },
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            properties: {
+              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              status: { type: "object", properties: { phase: { type: "string" }, observedGeneration: { type: "integer" } } },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+const NS = "kube-client-e2e";
+
+/** Retries `fn` while it throws, until `timeoutMs`. */
+async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${(err as Error).message}`);
+      await sleep(100);
+    }
+  }
+}
+
+/** ESTABLISHED TCP connections from this process to `port` (sockets of /proc/self/fd matched in /proc/net/tcp{,6}). */
+function establishedSocketsTo(port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (match?.[1]) inodes.add(match[1]);
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  let count = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const remotePort = cols[2]?.split(":")[1];
+      if (remotePort === hexPort && cols[3] === "01" && inodes.has(cols[9] ?? "")) count++;
+    }
+  }
+  return count;
+}
+
+describe("KubeClient against a real control plane", { timeout: 240_000 }, () => {
+  let cp: LocalControlPlane;
+  let client: KubeClient;
+  const events: RequestEvent[] = [];
+
+  before(async () => {
+    cp = await LocalControlPlane.start({ controllerManager: false });
+    client = KubeClient.fromKubeConfig(cp.kubeConfig, { onRequest: (e) => events.push(e) });
+    await client.create(namespaces, { metadata: { name: NS } });
+  });
+
+  after(async () => {
+    await client?.close();
+    await cp?.stop();
+  });
+
+  it("creates, gets and lists in pages with apiVersion/kind restored", async () => {
+    for (let i = 0; i < 30; i++) {
+      await client.create(configMaps, { metadata: { name: `page-${String(i).padStart(2, "0")}`, namespace: NS, labels: { set: "paged" } }, data: { i: String(i), text: "grüße 日本" } });
+    }
+    const one = await client.get(configMaps, NS, "page-07");
+    assert.equal((one?.data as Record<string, string>).text, "grüße 日本");
+    assert.equal(await client.get(configMaps, NS, "does-not-exist"), undefined);
+
+    const pages: KubeObject[][] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.list(configMaps, { namespace: NS, labelSelector: "set=paged", limit: 7, ...(token ? { continue: token } : {}) });
+      assert.ok(page.resourceVersion);
+      pages.push(page.items);
+      token = page.continue;
+    } while (token);
+    assert.deepEqual(pages.map((p) => p.length), [7, 7, 7, 7, 2]);
+    const all = pages.flat();
+    assert.equal(new Set(all.map((o) => o.metadata?.name)).size, 30);
+    for (const item of all) {
+      assert.equal(item.apiVersion, "v1");
+      assert.equal(item.kind, "ConfigMap");
+    }
+
+    const everything = await client.listAll(configMaps, { namespace: NS, labelSelector: "set=paged", limit: 4 });
+    assert.equal(everything.items.length, 30);
+    assert.ok(Number(everything.resourceVersion) > 0);
+    assert.ok(everything.items.every((o) => o.kind === "ConfigMap" && o.apiVersion === "v1"));
+
+    const metric = events.find((e) => e.method === "GET" && e.resource === "/api/v1/namespaces/{namespace}/configmaps/{name}" && e.code === 404);
+    assert.ok(metric, "the metrics hook saw the 404 with a templated path");
+    assert.equal(metric.host, new URL(cp.server).host);
+  });
+
+  it("applies twice without a second write, and refuses a stale replace with a conflict", async () => {
+    const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "applied", namespace: NS }, data: { a: "1" } };
+    const first = await client.apply(configMaps, desired, { fieldManager: "kube-client-e2e" });
+    const second = await client.apply(configMaps, desired, { fieldManager: "kube-client-e2e", force: true });
+    assert.equal(second.metadata?.resourceVersion, first.metadata?.resourceVersion);
+    assert.equal(first.metadata?.managedFields?.[0]?.manager, "kube-client-e2e");
+
+    const changed = await client.apply(configMaps, { ...desired, data: { a: "2" } }, { fieldManager: "kube-client-e2e" });
+    assert.notEqual(changed.metadata?.resourceVersion, first.metadata?.resourceVersion);
+
+    const stale = { ...first, data: { a: "stale" } };
+    await assert.rejects(client.replace(configMaps, stale), (err) => isConflict(err) && /PUT \/api\/v1\/namespaces\/kube-client-e2e\/configmaps\/applied/.test((err as Error).message));
+    const replaced = await client.replace(configMaps, { ...changed, data: { a: "3" } });
+    assert.deepEqual(replaced.data, { a: "3" });
+
+    const merged = await client.patch(configMaps, NS, "applied", { data: { b: "x" } }, "merge");
+    assert.deepEqual(merged.data, { a: "3", b: "x" });
+    const jsonPatched = await client.patch(configMaps, NS, "applied", [{ op: "remove", path: "/data/b" }], "json");
+    assert.deepEqual(jsonPatched.data, { a: "3" });
+  });
+
+  it("deletes, then reports NotFound as undefined", async () => {
+    await client.create(configMaps, { metadata: { name: "doomed", namespace: NS } });
+    const deleted = await client.delete(configMaps, NS, "doomed", { propagationPolicy: "Background" });
+    assert.ok(deleted);
+    assert.equal(await client.get(configMaps, NS, "doomed"), undefined);
+    assert.equal(await client.delete(configMaps, NS, "doomed"), undefined);
+    await assert.rejects(client.request("GET", `/api/v1/namespaces/${NS}/configmaps/doomed`), (err) => isNotFound(err));
+  });
+
+  it("applies status on a custom resource with a status subresource; discovery finds the new kind", async () => {
+    await client.apply(crds, widgetCrd, { fieldManager: "kube-client-e2e" });
+    await eventually("CRD Established", async () => {
+      const crd = await client.get(crds, undefined, widgetCrd.metadata!.name!);
+      const conditions = ((crd?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []);
+      assert.ok(conditions.some((c) => c.type === "Established" && c.status === "True"));
+    });
+    const discovery = new Discovery(client);
+    // The resource answers 404 for ~2 s after Established: retry.
+    const created = await eventually("widget served", () =>
+      client.apply(widgets, { apiVersion: widgets.apiVersion, kind: widgets.kind, metadata: { name: "w1", namespace: NS }, spec: { size: 3, free: { form: true } } }, { fieldManager: "kube-client-e2e" }),
+    );
+    assert.deepEqual(created.spec, { size: 3, free: { form: true } }, "x-kubernetes-preserve-unknown-fields kept the spec");
+
+    const withStatus = await client.applyStatus(
+      widgets,
+      { apiVersion: widgets.apiVersion, kind: widgets.kind, metadata: { name: "w1", namespace: NS }, status: { phase: "Ready", observedGeneration: 1 } },
+      { fieldManager: "kube-client-e2e", force: true },
+    );
+    assert.deepEqual(withStatus.status, { phase: "Ready", observedGeneration: 1 });
+    const read = await client.get(widgets, NS, "w1");
+    assert.deepEqual(read?.status, { phase: "Ready", observedGeneration: 1 });
+    assert.deepEqual(read?.spec, { size: 3, free: { form: true } });
+
+    assert.deepEqual(await discovery.resolve(widgets.apiVersion, "Widget"), widgets);
+  });
+
+  it("discovery resolves core, cluster-scoped and group kinds and names the missing ones", async () => {
+    const discovery = new Discovery(client);
+    assert.deepEqual(await discovery.resolve("v1", "ConfigMap"), configMaps);
+    assert.deepEqual(await discovery.resolve("v1", "Namespace"), namespaces);
+    assert.deepEqual(await discovery.resolve("apps/v1", "Deployment"), { group: "apps", version: "v1", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments", namespaced: true });
+    await assert.rejects(discovery.resolve("v1", "Gizmo"), (err) => err instanceof KindNotServedError && /Gizmo.*not served.*CustomResourceDefinition/s.test(err.message));
+    await assert.rejects(discovery.resolve("nowhere.example.com/v1", "Thing"), (err) => err instanceof KindNotServedError && /group-version nowhere.example.com\/v1 is not served/.test(err.message));
+  });
+
+  it("watches ADDED, MODIFIED, DELETED and BOOKMARK until the server closes the stream", async () => {
+    const start = await client.list(configMaps, { namespace: NS, labelSelector: "set=watched" });
+    const controller = new AbortController();
+    const seen: WatchEvent[] = [];
+    const watching = (async () => {
+      for await (const event of client.watch(configMaps, { namespace: NS, labelSelector: "set=watched", resourceVersion: start.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 4, signal: controller.signal })) {
+        seen.push(event);
+      }
+    })();
+    await sleep(200);
+    await client.create(configMaps, { metadata: { name: "watched", namespace: NS, labels: { set: "watched" } }, data: { v: "1" } });
+    await client.patch(configMaps, NS, "watched", { data: { v: "2" } }, "merge");
+    await client.delete(configMaps, NS, "watched");
+    const began = Date.now();
+    await watching; // the server ends the stream after timeoutSeconds
+    assert.ok(Date.now() - began < 15_000);
+    const types = seen.map((e) => e.type);
+    assert.deepEqual(types.filter((t) => t !== "BOOKMARK"), ["ADDED", "MODIFIED", "DELETED"]);
+    assert.ok(types.includes("BOOKMARK"), `a bookmark arrived before the timeout (got ${types.join(",")})`);
+    const bookmark = seen.find((e) => e.type === "BOOKMARK");
+    assert.ok(Number(bookmark?.object.metadata?.resourceVersion) > Number(start.resourceVersion));
+    assert.equal(seen[0]?.object.metadata?.name, "watched");
+  });
+
+  it("ends a watch quietly on abort", async () => {
+    const controller = new AbortController();
+    const seen: WatchEvent[] = [];
+    const watching = (async () => {
+      for await (const event of client.watch(configMaps, { namespace: NS, signal: controller.signal })) seen.push(event);
+    })();
+    await sleep(500);
+    controller.abort();
+    await watching;
+    assert.ok(seen.length >= 30, "the initial state came as ADDED events");
+    assert.ok(seen.every((e) => e.type === "ADDED"));
+  });
+
+  it("reuses a bounded number of connections for 500 sequential and 500 concurrent requests", async () => {
+    const limit = 8;
+    const bounded = KubeClient.fromKubeConfig(cp.kubeConfig, { connections: limit });
+    const port = Number(new URL(cp.server).port);
+    const before = establishedSocketsTo(port);
+    try {
+      for (let i = 0; i < 500; i++) await bounded.get(configMaps, NS, `page-${String(i % 30).padStart(2, "0")}`);
+      const afterSequential = bounded.stats();
+      assert.ok(afterSequential.connectionsOpened <= 2, `sequential requests reuse their connection (opened ${afterSequential.connectionsOpened})`);
+
+      let next = 0;
+      let peakSockets = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < 500) {
+            const i = next++;
+            await bounded.get(configMaps, NS, `page-${String(i % 30).padStart(2, "0")}`);
+            if (i % 50 === 0) peakSockets = Math.max(peakSockets, establishedSocketsTo(port) - before);
+          }
+        }),
+      );
+      const stats = bounded.stats();
+      assert.equal(stats.requests, 1000);
+      assert.ok(stats.connectionsOpened <= limit, `opened ${stats.connectionsOpened} connections, limit ${limit}`);
+      const sockets = establishedSocketsTo(port) - before;
+      assert.ok(sockets <= limit && peakSockets <= limit, `ESTABLISHED sockets to the apiserver: ${sockets} now, ${peakSockets} at peak`);
+      assert.ok(sockets >= 1, "the connections stay open for reuse (keep-alive)");
+    } finally {
+      await bounded.close();
+    }
+  });
+});
+
+/**
+ * 410 Gone needs history the server no longer has. The watch cache never answers 410 in a short
+ * test (it grows instead of evicting events younger than 75 s, and replays its initial state as
+ * ADDED for any older resourceVersion), so this control plane runs without it and compacts etcd
+ * every second: an old resourceVersion or continue token then really is gone.
+ */
+describe("KubeClient after etcd compaction (410 Gone)", { timeout: 120_000 }, () => {
+  let cp: LocalControlPlane;
+  let client: KubeClient;
+
+  before(async () => {
+    cp = await LocalControlPlane.start({ controllerManager: false, extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"] });
+    client = KubeClient.fromKubeConfig(cp.kubeConfig);
+    for (let i = 0; i < 5; i++) await client.create(configMaps, { metadata: { name: `old-${i}`, namespace: "default" } });
+  });
+
+  after(async () => {
+    await client?.close();
+    await cp?.stop();
+  });
+
+  /** Writes, then waits past two compaction rounds so everything before the write is compacted. */
+  async function compactPastNow(): Promise<void> {
+    await sleep(1500);
+    await client.apply(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: String(Date.now()) } }, { fieldManager: "e2e" });
+    await sleep(2500);
+  }
+
+  it("yields the 410 Status of a watch from a compacted resourceVersion as an ERROR event", async () => {
+    const { resourceVersion } = await client.list(configMaps, { namespace: "default" });
+    await compactPastNow();
+    const seen: WatchEvent[] = [];
+    for await (const event of client.watch(configMaps, { namespace: "default", resourceVersion, timeoutSeconds: 5, signal: new AbortController().signal })) {
+      seen.push(event);
+    }
+    assert.equal(seen.length, 1, `one event, then the server ends the stream (got ${seen.map((e) => e.type).join(",")})`);
+    const error = seen[0]!;
+    assert.equal(error.type, "ERROR");
+    assert.equal(error.object.kind, "Status");
+    assert.equal(error.object.code, 410);
+    assert.equal(error.object.reason, "Expired");
+    assert.ok(isGone(apiErrorFromStatus(error.object, "GET", "watch")));
+  });
+
+  it("reports an expired continue token as Gone, and listAll restarts the list from scratch", async () => {
+    const first = await client.list(configMaps, { namespace: "default", limit: 2 });
+    assert.ok(first.continue);
+    await compactPastNow();
+    await assert.rejects(client.list(configMaps, { namespace: "default", limit: 2, continue: first.continue }), (err) => isGone(err) && /continue parameter is too old/.test((err as Error).message));
+
+    // Pause listAll after its first page long enough for its continue token to expire.
+    const pages: string[] = [];
+    const original = client.list.bind(client);
+    let paused = false;
+    client.list = async (type, opts) => {
+      pages.push(opts?.continue ? "continue" : "first");
+      const page = await original(type, opts);
+      if (!paused) {
+        paused = true;
+        await compactPastNow();
+      }
+      return page;
+    };
+    try {
+      const all = await client.listAll(configMaps, { namespace: "default", limit: 2 });
+      assert.deepEqual(all.items.map((o) => o.metadata?.name).sort(), ["old-0", "old-1", "old-2", "old-3", "old-4", "tick"]);
+      assert.deepEqual(pages.slice(0, 3), ["first", "continue", "first"], "the expired token restarted the list");
+    } finally {
+      client.list = original;
+    }
+  });
+});
