@@ -36,6 +36,7 @@ export const controlPlaneCommand: CliCommand = {
 
     const started = Date.now();
     const cp = await LocalControlPlane.start({ controllerManager: !args.includes("--no-controller-manager") });
+    for (const note of cp.binaries.notes) process.stderr.write(`tsoperator: ${note}\n`);
     const { kubernetes, etcd } = cp.version;
     process.stdout.write(
       [

@@ -198,6 +198,22 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     await eventually("the watchdog to exit", async () => (pids.every(processGone) ? true : undefined), 3_000);
   });
 
+  it("fails start() with the tail of the failing process's log", async () => {
+    const logDir = await mkdtemp(join(tmpdir(), "tsoperator-cp-fail-"));
+    try {
+      await assert.rejects(
+        LocalControlPlane.start({ controllerManager: false, extraApiServerFlags: ["--no-such-flag"], logDir }),
+        (err: Error) => {
+          assert.match(err.message, /kube-apiserver exited with code \d+/);
+          assert.match(err.message, /unknown flag: --no-such-flag/);
+          return true;
+        },
+      );
+    } finally {
+      await rm(logDir, { recursive: true, force: true });
+    }
+  });
+
   it("cleans up when the owning process is SIGKILLed", async () => {
     const entry = new URL("../../src/testing/index.js", import.meta.url).href;
     const script =
