@@ -146,6 +146,8 @@ async function buildIntoCache(cacheDir: string, env: NodeJS.ProcessEnv, log: Pro
     try {
       const started = Date.now();
       await buildControlPlaneWithGo({ goModulesDir: findGoModulesDir(), outDir: tmpDir, env, log });
+      // An incomplete directory (an interrupted manual copy) would make rename fail; we hold the lock.
+      await rm(cacheDir, { recursive: true, force: true });
       await rename(tmpDir, cacheDir); // atomic: readers see all three binaries or none
       log(`tsoperator: control plane binaries ready in ${cacheDir} (${Math.round((Date.now() - started) / 1000)} s)`);
     } finally {
