@@ -7,13 +7,16 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { KubeConfig } from "@kubernetes/client-node";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import {
   Discovery,
   isConflict,
   isGone,
   isNotFound,
+  isTooManyRequests,
   KindNotServedError,
+  type ApiError,
   KubeClient,
   apiErrorFromStatus,
   type KubeObject,
@@ -294,17 +297,28 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
 });
 
 /**
- * 410 Gone needs history the server no longer has. The watch cache never answers 410 in a short
+ * A constrained control plane. 410 Gone needs history the server no longer has. The watch cache never answers 410 in a short
  * test (it grows instead of evicting events younger than 75 s, and replays its initial state as
  * ADDED for any older resourceVersion), so this control plane runs without it and compacts etcd
- * every second: an old resourceVersion or continue token then really is gone.
+ * every second: an old resourceVersion or continue token then really is gone. It also admits one
+ * request at a time (max-requests-inflight, without priority and fairness) from anyone but
+ * system:masters, so an impersonated user meets real 429 answers with Retry-After.
  */
-describe("KubeClient after etcd compaction (410 Gone)", { timeout: 120_000 }, () => {
+describe("KubeClient on a compacting, throttling control plane", { timeout: 120_000 }, () => {
   let cp: LocalControlPlane;
   let client: KubeClient;
 
   before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false, extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"] });
+    cp = await LocalControlPlane.start({
+      controllerManager: false,
+      extraApiServerFlags: [
+        "--watch-cache=false",
+        "--etcd-compaction-interval=1s",
+        "--enable-priority-and-fairness=false",
+        "--max-requests-inflight=1",
+        "--max-mutating-requests-inflight=1",
+      ],
+    });
     client = KubeClient.fromKubeConfig(cp.kubeConfig);
     for (let i = 0; i < 5; i++) await client.create(configMaps, { metadata: { name: `old-${i}`, namespace: "default" } });
   });
@@ -363,5 +377,39 @@ describe("KubeClient after etcd compaction (410 Gone)", { timeout: 120_000 }, ()
     } finally {
       client.list = original;
     }
+  });
+
+  it("honours Retry-After on 429 and retries a bounded number of times", async () => {
+    const crb: ResourceType = { group: "rbac.authorization.k8s.io", version: "v1", apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false };
+    await client.create(crb, {
+      metadata: { name: "throttled-admin" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "throttled" }],
+    });
+    const kc = new KubeConfig();
+    kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, { ...cp.kubeConfig.getCurrentUser()!, impersonateUser: "throttled" });
+
+    const burst = async (maxRetries: number) => {
+      const codes: number[] = [];
+      const throttled = KubeClient.fromKubeConfig(kc, { maxRetries, onRequest: (e) => codes.push(e.code) });
+      try {
+        const results = await Promise.allSettled(Array.from({ length: 20 }, () => throttled.list(configMaps, { namespace: "default" })));
+        return { results, codes, stats: throttled.stats() };
+      } finally {
+        await throttled.close();
+      }
+    };
+
+    const withoutRetries = await burst(0);
+    const rejected = withoutRetries.results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as ApiError);
+    assert.ok(rejected.length > 0, "one request at a time: the burst met 429s");
+    for (const err of rejected) {
+      assert.ok(isTooManyRequests(err));
+      assert.equal(err.retryAfterSeconds, 1);
+    }
+
+    const withRetries = await burst(5);
+    assert.ok(withRetries.results.every((r) => r.status === "fulfilled"), "every request went through after waiting");
+    assert.ok(withRetries.stats.retries > 0 && withRetries.codes.filter((c) => c === 429).length === withRetries.stats.retries);
   });
 });
