@@ -1,0 +1,127 @@
+/**
+ * Turns an operator definition — a decorated class, or a config plus a handler — into what the
+ * runtime consumes: a validated `OperatorConfig` and a factory for the handler.
+ */
+import type { InstanceResolver } from "../di/resolver.js";
+import type { KubeObject } from "../kube/types.js";
+import { isOperatorClass, operatorMetadataOf, type MarkedMethod } from "./decorators.js";
+import { OperatorDefinitionError } from "./errors.js";
+import { normalizeHandler, type Handler, type HandlerLike } from "./handler.js";
+import type { Constructor } from "./k8s-type.js";
+import { OperatorConfig } from "./operator-config.js";
+import { FinalizeResponse, SyncResponse } from "./responses.js";
+import { ChildConfig } from "./update-strategy.js";
+
+/** Makes the handler of an operator; called once when the operator starts. */
+export type HandlerFactory<P = KubeObject> = (resolver: InstanceResolver) => Promise<Handler<P>>;
+
+/**
+ * A compiled operator. Its handler's results are already normalized: `sync` resolves to a
+ * `SyncResponse`, `finalize` (present only when the finalizer is enabled) to a `FinalizeResponse`;
+ * anything else a user's method returns makes them reject with `InvalidResponseError`.
+ */
+export interface CompiledOperator<P = KubeObject> {
+  readonly config: OperatorConfig;
+  readonly handlerFactory: HandlerFactory<P>;
+  /** The decorated class, when compiled from one. */
+  readonly operatorClass?: Constructor;
+}
+
+/** The handler with both results normalized to response classes. */
+function normalizedResults<P>(handler: Handler<P>): Handler<P> {
+  const { finalize } = handler;
+  const sync = async (req: Parameters<Handler<P>["sync"]>[0]) => SyncResponse.from(await handler.sync(req));
+  return finalize ? { sync, finalize: async (req) => FinalizeResponse.from(await finalize(req)) } : { sync };
+}
+
+function methodProblems(label: string, methods: readonly MarkedMethod[], required: boolean, proto: object): string[] {
+  const problems: string[] = [];
+  const names = methods.map((m) => String(m.key));
+  if (required && methods.length === 0) {
+    problems.push(`has no @Sync() method: mark the method that returns the desired state (a SyncResponse) with @Sync()`);
+  }
+  if (methods.length > 1) problems.push(`has ${methods.length} ${label} methods (${names.join(", ")}): keep exactly one`);
+  for (const m of methods) {
+    if (m.isStatic) problems.push(`${label} is on static method ${String(m.key)}: handlers must be instance methods`);
+    else if (typeof (proto as Record<string | symbol, unknown>)[m.key] !== "function") problems.push(`${label} is on ${String(m.key)}, which is not a method`);
+  }
+  return problems;
+}
+
+/**
+ * Compiles a class decorated with `@Operator` (and `@Sync`, optionally `@Finalize`). Throws
+ * `OperatorDefinitionError` listing every problem: no `@Operator`, no `@Sync`, invalid options.
+ */
+export function compileOperator<P = KubeObject>(cls: Constructor): CompiledOperator<P> {
+  const subject = `operator class ${cls?.name || "(anonymous)"}`;
+  if (!isOperatorClass(cls)) {
+    throw new OperatorDefinitionError(subject, [
+      `is not decorated with @Operator: add @Operator({ name, parent, children }) to the class, ` +
+        `or build an OperatorConfig and call defineOperator(config, handler)`,
+    ]);
+  }
+  const meta = operatorMetadataOf(cls);
+  const options = meta.options!;
+  const problems = [
+    ...methodProblems("@Sync()", meta.syncMethods, true, cls.prototype),
+    ...methodProblems("@Finalize()", meta.finalizeMethods, false, cls.prototype),
+  ];
+
+  let config: OperatorConfig | undefined;
+  try {
+    config = new OperatorConfig(options.name, options.parent);
+  } catch (e) {
+    problems.push(`parent: ${(e as Error).message}`);
+  }
+  (options.children ?? []).forEach((child, i) => {
+    try {
+      config = config?.withChild(child.type, ChildConfig.of(child.update));
+    } catch (e) {
+      problems.push(`children[${i}]: ${(e as Error).message}`);
+    }
+  });
+  const hasFinalize = meta.finalizeMethods.length > 0;
+  if (options.finalizerName !== undefined && !hasFinalize) {
+    problems.push(`finalizerName is set but no method has @Finalize(): add a @Finalize() method or remove finalizerName`);
+  }
+  if (config) {
+    config = config
+      .withinNamespace(options.namespace)
+      .withResyncPeriod(options.resyncPeriodMs)
+      .withFinalizer(hasFinalize, options.finalizerName);
+    if (options.concurrency !== undefined) config = config.withConcurrency(options.concurrency);
+    if (options.handlerTimeoutMs !== undefined) config = config.withHandlerTimeout(options.handlerTimeoutMs);
+    if (options.backoff !== undefined) config = config.withBackoff(options.backoff);
+    if (options.fieldManager !== undefined) config = config.withFieldManager(options.fieldManager);
+    problems.push(...config.problems());
+  }
+  if (problems.length > 0 || !config) throw new OperatorDefinitionError(subject, problems);
+
+  const syncKey = meta.syncMethods[0]!.key;
+  const finalizeKey = meta.finalizeMethods[0]?.key;
+  const handlerFactory: HandlerFactory<P> = async (resolver) => {
+    const instance = (await resolver.resolve(cls as abstract new (...args: never[]) => object)) as Record<string | symbol, Function>;
+    const handler: Handler<P> = { sync: (req) => instance[syncKey]!.call(instance, req) };
+    if (finalizeKey !== undefined) handler.finalize = (req) => instance[finalizeKey]!.call(instance, req);
+    return normalizedResults(handler);
+  };
+  return Object.freeze({ config, handlerFactory, operatorClass: cls });
+}
+
+/**
+ * An operator without decorators (roperator style): a config and a handler object, a sync
+ * function, or a `[sync, onError]` pair. The finalizer is enabled exactly when the handler has
+ * `finalize`. Throws `OperatorDefinitionError` for an invalid config or handler.
+ */
+export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: HandlerLike<P>): CompiledOperator<P> {
+  const normalized = normalizeHandler(handler, config.name);
+  const hasFinalize = typeof normalized.finalize === "function";
+  if (config.finalizeEnabled && !hasFinalize) {
+    throw new OperatorDefinitionError(`operator "${config.name}"`, [
+      "withFinalizer() is set but the handler has no finalize method: the finalizer would never be removed and parents could not be deleted; add finalize or drop withFinalizer()",
+    ]);
+  }
+  const compiled = (hasFinalize && !config.finalizeEnabled ? config.withFinalizer(true) : config).validate();
+  const ready = normalizedResults(normalized);
+  return Object.freeze({ config: compiled, handlerFactory: async () => ready });
+}

@@ -1,0 +1,125 @@
+/**
+ * `@Operator`, `@Sync` and `@Finalize`. They only record metadata (in a WeakMap, nothing global
+ * to reset); `compileOperator` reads it back once, at start-up.
+ */
+import "reflect-metadata"; // tsyringe needs the Reflect polyfill before it loads
+import { injectable } from "tsyringe";
+import type { BackoffConfig } from "./backoff.js";
+import type { TypeRef } from "./type-ref.js";
+import type { UpdateStrategy } from "./update-strategy.js";
+
+/** One child type in `@Operator({ children })`. */
+export interface ChildOptions {
+  /** A client-node model class (V1Pod), a @KubernetesType class or a K8sType. */
+  readonly type: TypeRef;
+  /** Default: UpdateStrategy.Apply. */
+  readonly update?: UpdateStrategy;
+}
+
+/** Options of `@Operator`; everything but name and parent may be left out. */
+export interface OperatorOptions {
+  /** DNS-1123 label, e.g. "echo-server"; the field manager and finalizer derive from it. */
+  readonly name: string;
+  /** The watched type: a @KubernetesType class, a model class or a K8sType. */
+  readonly parent: TypeRef;
+  readonly children?: readonly ChildOptions[];
+  /** Watch and manage only this namespace. */
+  readonly namespace?: string;
+  /** Parents synced in parallel at most (default 8). */
+  readonly concurrency?: number;
+  /** A handler call is abandoned after this many ms (default 60000). */
+  readonly handlerTimeoutMs?: number;
+  /** Sync every parent at least this often (ms); default: only on events. */
+  readonly resyncPeriodMs?: number;
+  /** Per-parent retry delays after failures (default: 500 ms, x1.5, +-50 %, 600 s). */
+  readonly backoff?: Partial<BackoffConfig>;
+  /** Domain-qualified finalizer name (default `tsoperator.dev/<name>`); used only with @Finalize. */
+  readonly finalizerName?: string;
+  /** Server-side apply field manager (default: the name). */
+  readonly fieldManager?: string;
+}
+
+/** A method marked with `@Sync()` or `@Finalize()`. */
+export interface MarkedMethod {
+  readonly key: string | symbol;
+  /** true when the decorator sits on a static method (an error: handlers are instance methods). */
+  readonly isStatic: boolean;
+}
+
+/** What the decorators recorded on one class (its own, not inherited). */
+export interface OperatorMetadata {
+  options?: OperatorOptions;
+  readonly syncMethods: MarkedMethod[];
+  readonly finalizeMethods: MarkedMethod[];
+}
+
+const metadataByClass = new WeakMap<Function, OperatorMetadata>();
+
+function own(cls: Function): OperatorMetadata {
+  let m = metadataByClass.get(cls);
+  if (!m) {
+    m = { syncMethods: [], finalizeMethods: [] };
+    metadataByClass.set(cls, m);
+  }
+  return m;
+}
+
+/**
+ * Declares a class as an operator and makes it injectable (tsyringe), so that its constructor
+ * parameters are resolved from the container.
+ *
+ * ```ts
+ * @Operator({ name: "echo-server", parent: EchoServer, children: [{ type: V1Pod, update: UpdateStrategy.Recreate }] })
+ * class EchoServerOperator { constructor(private readonly images: ImageCatalog) {} ... }
+ * ```
+ */
+export function Operator(options: OperatorOptions): ClassDecorator {
+  return (target) => {
+    own(target).options = options;
+    injectable()(target as unknown as new (...args: unknown[]) => unknown);
+  };
+}
+
+function marker(list: "syncMethods" | "finalizeMethods"): MethodDecorator {
+  return (target, key) => {
+    const isStatic = typeof target === "function";
+    const cls = isStatic ? (target as Function) : (target as object).constructor;
+    own(cls)[list].push({ key, isStatic });
+  };
+}
+
+/** Marks the method that computes the desired state: `(req: SyncRequest<P>) => SyncResponse | Promise<SyncResponse>`. */
+export function Sync(): MethodDecorator {
+  return marker("syncMethods");
+}
+
+/**
+ * Marks the cleanup method run before a parent is deleted:
+ * `(req: SyncRequest<P>) => FinalizeResponse | Promise<FinalizeResponse>`. Its presence adds a finalizer.
+ */
+export function Finalize(): MethodDecorator {
+  return marker("finalizeMethods");
+}
+
+/**
+ * The metadata of a class merged with its base classes': the nearest `@Operator` options, and
+ * the marked methods of the nearest class that has any (a subclass overrides its base's handlers).
+ */
+export function operatorMetadataOf(cls: Function): OperatorMetadata {
+  let options: OperatorOptions | undefined;
+  let syncMethods: MarkedMethod[] | undefined;
+  let finalizeMethods: MarkedMethod[] | undefined;
+  for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const m = metadataByClass.get(c);
+    if (!m) continue;
+    options ??= m.options;
+    if (!syncMethods && m.syncMethods.length > 0) syncMethods = m.syncMethods;
+    if (!finalizeMethods && m.finalizeMethods.length > 0) finalizeMethods = m.finalizeMethods;
+  }
+  return { options, syncMethods: syncMethods ?? [], finalizeMethods: finalizeMethods ?? [] };
+}
+
+/** true when the class (or a base class) carries `@Operator`. */
+export function isOperatorClass(value: unknown): value is Function {
+  return typeof value === "function" && operatorMetadataOf(value).options !== undefined;
+}

@@ -1,0 +1,25 @@
+/**
+ * The user-facing API (no I/O): what `src/index.ts` re-exports publicly, plus a few names the
+ * runtime needs (marked "runtime" below) that need not be public.
+ */
+export { KubernetesType, kubernetesTypeOf, type KubernetesTypeOptions } from "./kubernetes-type.js";
+export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./k8s-type.js";
+export { resolveTypeRef, type ResolvedType, type TypeRef } from "./type-ref.js";
+export { UpdateStrategy, ChildConfig } from "./update-strategy.js";
+export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./operator-config.js";
+export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";
+export { compileOperator, defineOperator, type CompiledOperator, type HandlerFactory } from "./compile.js";
+export {
+  normalizeHandler, withErrorHandler,
+  type Handler, type HandlerLike, type SyncFunction, type ErrorFunction, type MaybePromise,
+} from "./handler.js";
+export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./failable.js";
+export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./backoff.js";
+export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./responses.js";
+export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./sync-request.js";
+export { ChildrenView, TypedView } from "./children-view.js";
+export { validateDesiredChildren, type ChildValidationContext, type AllowedChildType } from "./validate-children.js";
+export {
+  OperatorDefinitionError, InvalidChildError, InvalidResponseError, HandlerTimeoutError, UnknownTypeError,
+  type ChildProblem,
+} from "./errors.js";

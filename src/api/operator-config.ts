@@ -1,0 +1,199 @@
+/**
+ * `OperatorConfig`: everything the runtime needs to know about one operator, as plain data.
+ * Built with roperator's builder or compiled from `@Operator`; the runtime reads only this.
+ */
+import { DEFAULT_BACKOFF, backoffConfig, backoffProblems, type BackoffConfig } from "./backoff.js";
+import { OperatorDefinitionError } from "./errors.js";
+import type { Constructor, K8sType } from "./k8s-type.js";
+import { resolveTypeRef, type TypeRef } from "./type-ref.js";
+import { ChildConfig, UpdateStrategy } from "./update-strategy.js";
+
+/** One child type of an operator, as the runtime reads it. */
+export interface ChildTypeConfig {
+  readonly type: K8sType;
+  /** The class views convert to (a client-node model or a @KubernetesType class), if given. */
+  readonly cls?: Constructor;
+  readonly updateStrategy: UpdateStrategy;
+}
+
+/** Defaults of the settings a user may leave out. */
+export const OPERATOR_DEFAULTS = Object.freeze({
+  /** A handler call is abandoned (and retried with backoff) after this long. */
+  handlerTimeoutMs: 60_000,
+  /** Parents synced in parallel at most. */
+  concurrency: 8,
+  /** Prefix of the default finalizer name: `tsoperator.dev/<operator name>`. */
+  finalizerDomain: "tsoperator.dev",
+});
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN_WITH_DOT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Why `name` is not a domain-qualified finalizer name, or undefined when it is one. */
+export function finalizerNameProblem(name: string): string | undefined {
+  const slash = name.indexOf("/");
+  const prefix = name.slice(0, Math.max(slash, 0));
+  const rest = name.slice(slash + 1);
+  if (slash < 0 || !DNS1123_SUBDOMAIN_WITH_DOT.test(prefix) || prefix.length > 253 || !QUALIFIED_NAME_PART.test(rest) || rest.length > 63) {
+    return `finalizer name ${JSON.stringify(name)} must be domain-qualified, "<your domain>/<name>", e.g. "example.com/cleanup"`;
+  }
+  return undefined;
+}
+
+type Settings = {
+  -readonly [K in keyof OperatorConfig as OperatorConfig[K] extends Function ? never : K]: OperatorConfig[K];
+};
+
+/**
+ * The configuration of one operator (roperator's builder). Immutable: every `with*` method
+ * returns a new config.
+ *
+ * ```ts
+ * const config = new OperatorConfig("echo-server", EchoServer)
+ *   .withChild(V1Pod, ChildConfig.recreate())
+ *   .withChild(V1Service)
+ *   .withinNamespace("demo")
+ *   .withHandlerTimeout(30_000);
+ * ```
+ */
+export class OperatorConfig {
+  /** The operator's name, a DNS-1123 label; used for the field manager and the finalizer. */
+  readonly name: string;
+  /** The parent (watched) type. */
+  readonly parent: K8sType;
+  /** The parent's class, when declared by class. */
+  readonly parentClass?: Constructor;
+  /** The child types, in declaration order. */
+  readonly children: readonly ChildTypeConfig[] = [];
+  /** Watch and manage only this namespace (all namespaces when undefined). */
+  readonly namespace?: string;
+  /** A sync/finalize call is abandoned after this many ms. */
+  readonly handlerTimeoutMs: number = OPERATOR_DEFAULTS.handlerTimeoutMs;
+  /** Parents synced in parallel at most. */
+  readonly concurrency: number = OPERATOR_DEFAULTS.concurrency;
+  /** Sync every parent at least this often (ms) even without events; undefined: only on events. */
+  readonly resyncPeriodMs?: number;
+  /** Per-parent retry delays after failed syncs. */
+  readonly backoff: BackoffConfig = DEFAULT_BACKOFF;
+  /** Whether parents get a finalizer (set when the operator has a finalize handler). */
+  readonly finalizeEnabled: boolean = false;
+  private readonly customFinalizerName?: string;
+  private readonly customFieldManager?: string;
+
+  /** A config for operator `name` watching `parent` (a K8sType, a model class or a @KubernetesType class). */
+  constructor(name: string, parent: TypeRef) {
+    const resolved = resolveTypeRef(parent);
+    this.name = name;
+    this.parent = resolved.type;
+    if (resolved.cls) this.parentClass = resolved.cls;
+    Object.freeze(this);
+  }
+
+  /** The finalizer added to parents: `tsoperator.dev/<name>` unless set with `withFinalizer`. */
+  get finalizerName(): string {
+    return this.customFinalizerName ?? `${OPERATOR_DEFAULTS.finalizerDomain}/${this.name}`;
+  }
+
+  /** The server-side apply field manager: the operator's name unless set. */
+  get fieldManager(): string {
+    return this.customFieldManager ?? this.name;
+  }
+
+  /** Adds a child type (default strategy: Apply). */
+  withChild(type: TypeRef, config: ChildConfig = ChildConfig.apply()): OperatorConfig {
+    const resolved = resolveTypeRef(type);
+    const child: ChildTypeConfig = Object.freeze({ type: resolved.type, ...(resolved.cls ? { cls: resolved.cls } : {}), updateStrategy: config.updateStrategy });
+    return this.copy({ children: Object.freeze([...this.children, child]) });
+  }
+
+  /** Restricts the operator to one namespace. */
+  withinNamespace(namespace: string | undefined): OperatorConfig {
+    return this.copy({ namespace });
+  }
+
+  /** Abandons a handler call after `ms` milliseconds (it is then retried with backoff). */
+  withHandlerTimeout(ms: number): OperatorConfig {
+    return this.copy({ handlerTimeoutMs: ms });
+  }
+
+  /** Syncs at most `n` parents in parallel. */
+  withConcurrency(n: number): OperatorConfig {
+    return this.copy({ concurrency: n });
+  }
+
+  /** Syncs every parent at least every `ms` milliseconds (undefined: only on events). */
+  withResyncPeriod(ms: number | undefined): OperatorConfig {
+    return this.copy({ resyncPeriodMs: ms });
+  }
+
+  /** Per-parent retry delays after failures (unset fields keep roperator's defaults). */
+  withBackoff(backoff: Partial<BackoffConfig>): OperatorConfig {
+    return this.copy({ backoff: backoffConfig(backoff) });
+  }
+
+  /**
+   * Enables (or disables) the finalizer, optionally with a domain-qualified name other than
+   * `tsoperator.dev/<name>`. `compileOperator`/`defineOperator` enable it when a finalize handler exists.
+   */
+  withFinalizer(enabled = true, finalizerName?: string): OperatorConfig {
+    return this.copy({ finalizeEnabled: enabled, ...(finalizerName !== undefined ? { customFinalizerName: finalizerName } : {}) } as Partial<Settings>);
+  }
+
+  /** Sets the server-side apply field manager (default: the operator's name). */
+  withFieldManager(fieldManager: string): OperatorConfig {
+    return this.copy({ customFieldManager: fieldManager } as Partial<Settings>);
+  }
+
+  /** The config of a child type, by apiVersion and kind. */
+  childType(apiVersion: string, kind: string): ChildTypeConfig | undefined {
+    return this.children.find((c) => c.type.apiVersion === apiVersion && c.type.kind === kind);
+  }
+
+  /** Every problem of this config, one sentence each saying how to fix it (empty when valid). */
+  problems(): string[] {
+    const p: string[] = [];
+    if (typeof this.name !== "string" || !DNS1123_LABEL.test(this.name) || this.name.length > 63) {
+      p.push(`invalid name ${JSON.stringify(this.name)}: an operator name must be a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), e.g. "echo-server"`);
+    } else {
+      const problem = finalizerNameProblem(this.finalizerName);
+      if (problem) p.push(problem);
+    }
+    const seen = new Set<string>();
+    for (const child of this.children) {
+      if (seen.has(child.type.key)) p.push(`child type ${child.type} is listed twice: list each child type once, with one update strategy`);
+      seen.add(child.type.key);
+      if (child.type.equals(this.parent)) p.push(`${child.type} is both the parent and a child type: an operator's children must be of other types`);
+      if (this.parent.namespaced === true && child.type.namespaced === false) {
+        p.push(`child type ${child.type} is cluster-scoped but the parent ${this.parent} is namespaced: Kubernetes does not let a namespaced object own a cluster-scoped one; make the parent cluster-scoped or drop this child type`);
+      }
+    }
+    if (this.namespace !== undefined) {
+      if (!DNS1123_LABEL.test(this.namespace) || this.namespace.length > 63) p.push(`invalid namespace ${JSON.stringify(this.namespace)}: a namespace is a DNS-1123 label, e.g. "default"`);
+      else if (this.parent.namespaced === false) p.push(`withinNamespace("${this.namespace}") was set but the parent ${this.parent} is cluster-scoped: remove the namespace option`);
+    }
+    if (!(Number.isFinite(this.handlerTimeoutMs) && this.handlerTimeoutMs > 0)) p.push(`handlerTimeoutMs must be a positive number of milliseconds (got ${this.handlerTimeoutMs})`);
+    if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1)) p.push(`concurrency must be a whole number >= 1 (got ${this.concurrency})`);
+    if (this.resyncPeriodMs !== undefined && !(Number.isFinite(this.resyncPeriodMs) && this.resyncPeriodMs > 0)) {
+      p.push(`resyncPeriodMs must be a positive number of milliseconds, or left out for no periodic resync (got ${this.resyncPeriodMs})`);
+    }
+    if (typeof this.fieldManager !== "string" || this.fieldManager.length === 0 || this.fieldManager.length > 128) {
+      p.push(`fieldManager must be 1 to 128 characters (got ${JSON.stringify(this.fieldManager)})`);
+    }
+    p.push(...backoffProblems(this.backoff));
+    return p;
+  }
+
+  /** Throws `OperatorDefinitionError` listing every problem; returns this config when valid. */
+  validate(): this {
+    const problems = this.problems();
+    if (problems.length > 0) throw new OperatorDefinitionError(`operator "${this.name}"`, problems);
+    return this;
+  }
+
+  private copy(changes: Partial<Settings>): OperatorConfig {
+    const next = Object.create(OperatorConfig.prototype) as OperatorConfig;
+    Object.assign(next, this, changes);
+    return Object.freeze(next) as OperatorConfig;
+  }
+}

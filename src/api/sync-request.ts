@@ -1,0 +1,68 @@
+/** `SyncRequest`: what a sync or finalize handler receives — a consistent snapshot of one parent. */
+import type { KubeObject } from "../kube/types.js";
+import type { TypeRegistry } from "../registry/type-registry.js";
+import { ChildrenView } from "./children-view.js";
+import type { Constructor } from "./k8s-type.js";
+
+/** The snapshot handed to `@Sync` / `@Finalize` handlers. */
+export interface SyncRequest<P = KubeObject> {
+  /** The parent as an instance of its class (converted on first read). */
+  readonly parent: P;
+  /** The parent's wire object from the cache (read-only). */
+  readonly raw: Readonly<KubeObject>;
+  /** Every child the parent owns, from the cache; `children.ofType(V1Pod)` for typed views. */
+  readonly children: ChildrenView;
+  /** true when the parent is being deleted (it carries a deletionTimestamp). */
+  readonly finalizing: boolean;
+  /** Aborted when the handler exceeds its timeout: pass it to fetches and other long calls. */
+  readonly signal: AbortSignal;
+}
+
+/** What the runtime passes to build a request. */
+export interface SyncRequestInit {
+  readonly parent: KubeObject;
+  readonly children: readonly KubeObject[];
+  readonly registry: TypeRegistry;
+  /** Default: whether the parent has a deletionTimestamp. */
+  readonly finalizing?: boolean;
+  /** Default: a signal that never aborts. */
+  readonly signal?: AbortSignal;
+  /** The parent's class; default: the class registered for its apiVersion/kind. */
+  readonly parentClass?: Constructor;
+}
+
+const NEVER = new AbortController().signal;
+
+class SnapshotRequest<P> implements SyncRequest<P> {
+  readonly raw: Readonly<KubeObject>;
+  readonly children: ChildrenView;
+  readonly finalizing: boolean;
+  readonly signal: AbortSignal;
+  private converted = false;
+  private instance?: P;
+
+  constructor(private readonly init: SyncRequestInit) {
+    this.raw = init.parent;
+    this.children = new ChildrenView(init.children, init.registry);
+    this.finalizing = init.finalizing ?? Boolean(init.parent.metadata?.deletionTimestamp);
+    this.signal = init.signal ?? NEVER;
+  }
+
+  get parent(): P {
+    if (!this.converted) {
+      const { registry, parent, parentClass } = this.init;
+      this.instance = parentClass
+        ? registry.toInstance<P>(parent, parentClass as Constructor<P>)
+        : registry.lookup(String(parent.apiVersion), String(parent.kind))
+          ? registry.toInstance<P>(parent)
+          : (structuredClone(parent) as P);
+      this.converted = true;
+    }
+    return this.instance as P;
+  }
+}
+
+/** Builds the request for one handler call. Conversions to classes happen lazily, on first read. */
+export function createSyncRequest<P = KubeObject>(init: SyncRequestInit): SyncRequest<P> {
+  return new SnapshotRequest<P>(init);
+}
