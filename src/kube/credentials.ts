@@ -127,8 +127,29 @@ export class CredentialCache {
     return this.pending;
   }
 
-  /** Drops the cached snapshot (after a 401). */
+  /** Drops the cached snapshot and client-node's cached credential of this user (after a 401). */
   invalidate(): void {
     this.cached = undefined;
+    forgetProviderCaches(this.kc);
+  }
+}
+
+/**
+ * Makes client-node's authenticators fetch anew, as client-go does after a 401: the exec
+ * authenticator keeps a credential without expiry forever and the token-file one re-reads only
+ * every 60 s. Their caches are private fields of client-node 2.0.1 (`tokenCache` keyed by user
+ * name, `token`); when a later version renames them this does nothing and the TTL still applies.
+ */
+export function forgetProviderCaches(kc: KubeConfig): void {
+  const userName = kc.getCurrentUser()?.name;
+  const internals = kc as unknown as { authenticators?: unknown[]; custom_authenticators?: unknown[] };
+  for (const authenticator of [...(internals.authenticators ?? []), ...(internals.custom_authenticators ?? [])]) {
+    const candidate = authenticator as { tokenCache?: Record<string, unknown>; token?: unknown; lastRead?: unknown; constructor?: { name?: string } };
+    if (candidate.tokenCache && userName !== undefined && userName in candidate.tokenCache) {
+      candidate.tokenCache[userName] = null;
+    }
+    if (candidate.constructor?.name === "FileAuth" && "token" in candidate) {
+      candidate.token = null;
+    }
   }
 }

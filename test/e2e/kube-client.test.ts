@@ -4,7 +4,9 @@
  * and bounded connection reuse.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -261,6 +263,37 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     await watching;
     assert.ok(seen.length >= 30, "the initial state came as ADDED events");
     assert.ok(seen.every((e) => e.type === "ADDED"));
+  });
+
+  it("authenticates through an exec plugin and runs it again after a 401", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-exec-"));
+    const tokenFile = join(dir, "token");
+    const plugin = join(dir, "plugin.mjs");
+    writeFileSync(tokenFile, "not-a-valid-token");
+    writeFileSync(
+      plugin,
+      `import { readFileSync } from "node:fs";
+       process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential",
+         status: { token: readFileSync(${JSON.stringify(tokenFile)}, "utf8") } }));`,
+    );
+    const kc = new KubeConfig();
+    const { token: _admin, ...userWithoutToken } = cp.kubeConfig.getCurrentUser()!;
+    kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, {
+      ...userWithoutToken,
+      exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" },
+    });
+    const execClient = KubeClient.fromKubeConfig(kc, { authCacheMs: 60_000 });
+    try {
+      await assert.rejects(execClient.get(namespaces, undefined, NS), (err) => (err as ApiError).statusCode === 401);
+      writeFileSync(tokenFile, cp.adminToken);
+      const before = execClient.stats().retries;
+      const ns = await execClient.get(namespaces, undefined, NS);
+      assert.equal(ns?.metadata?.name, NS);
+      assert.equal(execClient.stats().retries, before + 1, "one 401, then the plugin ran again");
+    } finally {
+      await execClient.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reuses a bounded number of connections for 500 sequential and 500 concurrent requests", async () => {
