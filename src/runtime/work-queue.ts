@@ -72,6 +72,7 @@ export class WorkQueue<K = string> {
   private heap: Array<{ key: K; due: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Infinity;
+  private armScheduled = false;
   private running = false;
   private stopped = false;
   private signal: AbortSignal = new AbortController().signal;
@@ -267,7 +268,20 @@ export class WorkQueue<K = string> {
     }
   }
 
+  /**
+   * Re-arms the timer at the end of the current tick: a burst of addAfter calls (a relist that
+   * schedules thousands of resyncs) then costs one setTimeout, whatever order the times come in.
+   */
   private armTimer(): void {
+    if (this.armScheduled) return;
+    this.armScheduled = true;
+    queueMicrotask(() => {
+      this.armScheduled = false;
+      if (!this.stopped) this.armNow();
+    });
+  }
+
+  private armNow(): void {
     const due = this.nextDue();
     if (due === Infinity) return this.disarmTimer();
     if (this.timer && this.timerDue <= due) return;
@@ -291,7 +305,7 @@ export class WorkQueue<K = string> {
       this.delayed.delete(key);
       this.add(key);
     }
-    this.armTimer();
+    if (!this.stopped) this.armNow();
     this.notifyIdle();
   }
 
