@@ -1,13 +1,14 @@
 import type { KubeObject } from "../kube/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { splitObjectKey } from "./child-identity.js";
+import { objectKey, splitObjectKey } from "./child-identity.js";
 import { writeChildren, type ChildBinding } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import type { ObjectStore } from "./object-store.js";
 import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
-import { HandlerTimeoutError, runWithTimeout } from "./run-with-timeout.js";
+import { HandlerTimeoutError } from "../api/errors.js";
+import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
 import type { WriteClient } from "./write-client.js";
 
@@ -71,7 +72,7 @@ export class Reconciler {
     const children = this.childrenOf(parent);
     let outcome: SyncOutcome;
     try {
-      outcome = await runWithTimeout("sync", spec.handlerTimeoutMs, signal, (s) =>
+      outcome = await runWithTimeout("sync", key, spec.handlerTimeoutMs, signal, (s) =>
         this.deps.handler.sync({ parent: parent!, children, finalizing: false }, s),
       );
     } catch (error) {
@@ -140,7 +141,7 @@ export class Reconciler {
     if (this.deps.handler.finalize) {
       const children = this.childrenOf(parent);
       try {
-        outcome = await runWithTimeout("finalize", spec.handlerTimeoutMs, signal, (s) =>
+        outcome = await runWithTimeout("finalize", objectKeyOf(parent), spec.handlerTimeoutMs, signal, (s) =>
           this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
         );
       } catch (error) {
@@ -192,6 +193,10 @@ export class Reconciler {
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);
   }
+}
+
+function objectKeyOf(obj: KubeObject): string {
+  return objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
 }
 
 function isInvalidChild(error: unknown): boolean {

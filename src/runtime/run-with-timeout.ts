@@ -1,21 +1,13 @@
-/** A handler did not settle within its time limit. */
-export class HandlerTimeoutError extends Error {
-  constructor(readonly handler: string, readonly timeoutMs: number) {
-    super(
-      `${handler} handler did not finish within ${timeoutMs} ms; it was abandoned and will be retried ` +
-        `(raise handlerTimeoutMs, or make it honour req.signal)`,
-    );
-    this.name = "HandlerTimeoutError";
-  }
-}
+import { HandlerTimeoutError } from "../api/errors.js";
 
 /**
- * Runs `fn` with an AbortSignal that fires after `timeoutMs` or when `outer` aborts. A handler that
- * ignores the signal is abandoned (its late result is discarded), so one hung parent never holds a
- * worker forever.
+ * Runs handler `fn` with an AbortSignal that fires after `timeoutMs` or when `outer` aborts. A
+ * handler that ignores the signal is abandoned (its late result is discarded), so one hung parent
+ * never holds a worker forever; the rejection is a `HandlerTimeoutError`.
  */
 export async function runWithTimeout<T>(
-  name: string,
+  operation: "sync" | "finalize",
+  parentKey: string,
   timeoutMs: number,
   outer: AbortSignal | undefined,
   fn: (signal: AbortSignal) => T | Promise<T>,
@@ -26,7 +18,7 @@ export async function runWithTimeout<T>(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new HandlerTimeoutError(name, timeoutMs);
+      const error = new HandlerTimeoutError(operation, timeoutMs, parentKey);
       controller.abort(error);
       reject(error);
     }, timeoutMs);

@@ -1,0 +1,46 @@
+import "reflect-metadata";
+import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
+import { injectable } from "tsyringe";
+import { KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+
+/** A greeting to publish as a ConfigMap. */
+@KubernetesType({ apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting" })
+export class Greeting {
+  apiVersion = "samples.tsoperator.dev/v1";
+  kind = "Greeting";
+  metadata!: V1ObjectMeta;
+  spec!: { name: string; language?: string };
+  status?: { text?: string };
+}
+
+/**
+ * The user's own service: the operator receives it through its constructor. Swap it in tests
+ * or per cluster by registering another instance in the container.
+ */
+@injectable()
+export class GreetingService {
+  private readonly phrases: Record<string, string> = { en: "Hello", fr: "Bonjour", de: "Hallo", es: "Hola" };
+
+  /** "Hello, Ada!" — unknown languages fall back to English. */
+  greet(name: string, language = "en"): string {
+    return `${this.phrases[language] ?? this.phrases.en}, ${name}!`;
+  }
+}
+
+/** Greeting → a ConfigMap `<name>-greeting` holding the text the injected service made. */
+@Operator({ name: "greeting", parent: Greeting, children: [{ type: V1ConfigMap }] })
+export class GreetingOperator {
+  constructor(private readonly greetings: GreetingService) {}
+
+  @Sync()
+  sync(req: SyncRequest<Greeting>): SyncResponse {
+    const { name, language } = req.parent.spec;
+    const text = this.greetings.greet(name, language);
+    const configMap = new V1ConfigMap();
+    configMap.apiVersion = "v1";
+    configMap.kind = "ConfigMap";
+    configMap.metadata = { name: `${req.parent.metadata.name}-greeting` };
+    configMap.data = { text };
+    return SyncResponse.of({ text }).withChild(configMap);
+  }
+}

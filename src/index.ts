@@ -1,0 +1,60 @@
+/**
+ * tsoperator: Kubernetes operators in TypeScript.
+ *
+ * Declare a parent type and its children with `@Operator`, return the desired state from a
+ * `@Sync` method, and `runOperators` makes the cluster match. See the README and docs/.
+ *
+ * @packageDocumentation
+ */
+import "reflect-metadata";
+
+// Declaring operators
+export { KubernetesType, type KubernetesTypeOptions } from "./api/kubernetes-type.js";
+export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./api/k8s-type.js";
+export type { TypeRef } from "./api/type-ref.js";
+export { UpdateStrategy, ChildConfig } from "./api/update-strategy.js";
+export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./api/operator-config.js";
+export { Operator, Sync, Finalize, type OperatorOptions, type ChildOptions } from "./api/decorators.js";
+export { compileOperator, defineOperator, type CompiledOperator } from "./api/compile.js";
+export {
+  withErrorHandler,
+  type Handler,
+  type HandlerLike,
+  type SyncFunction,
+  type ErrorFunction,
+  type MaybePromise,
+} from "./api/handler.js";
+export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./api/failable.js";
+export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./api/backoff.js";
+
+// What handlers receive and return
+export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";
+export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./api/sync-request.js";
+export { ChildrenView, TypedView } from "./api/children-view.js";
+
+// Errors
+export {
+  OperatorDefinitionError,
+  InvalidChildError,
+  InvalidResponseError,
+  HandlerTimeoutError,
+  UnknownTypeError,
+  type ChildProblem,
+} from "./api/errors.js";
+export { ApiError } from "./kube/errors.js";
+export { KindNotServedError } from "./kube/discovery.js";
+
+// Types and wire objects
+export { TypeRegistry } from "./registry/type-registry.js";
+export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./kube/types.js";
+
+// Running
+export { runOperators } from "./runner/run-operators.js";
+export { OperatorRuntime, type RuntimeState } from "./runner/operator-runtime.js";
+export type { RunOptions, OperatorInput, OperatorDefinition, LeaderElectionOptions } from "./runner/run-options.js";
+export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
+export { TRACKING_LABEL } from "./runtime/ownership.js";
+
+// Observability
+export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";
+export { Metrics, type MetricsOptions } from "./observability/metrics.js";

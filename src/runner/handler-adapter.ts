@@ -1,0 +1,79 @@
+import { createSyncRequest } from "../api/sync-request.js";
+import { FinalizeResponse, SyncResponse } from "../api/responses.js";
+import type { Handler } from "../api/handler.js";
+import type { OperatorConfig } from "../api/operator-config.js";
+import { validateDesiredChildren } from "../api/validate-children.js";
+import type { TypeRegistry } from "../registry/type-registry.js";
+import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../runtime/controller-spec.js";
+
+/** What the adapter needs to know about the operator's resolved types. */
+export interface AdapterTypes {
+  parent: ResourceType;
+  children: readonly ResourceType[];
+}
+
+/**
+ * Adapts a user's `Handler` (SyncRequest in, SyncResponse out, class instances allowed) to the
+ * runtime's `SnapshotHandler` (wire objects in, validated wire objects out). This is the one
+ * place where user-facing classes meet the runtime.
+ */
+export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, registry: TypeRegistry, types: AdapterTypes): SnapshotHandler {
+  const requestFor = (snapshot: Snapshot, signal: AbortSignal) =>
+    createSyncRequest<unknown>({
+      parent: snapshot.parent,
+      children: snapshot.children,
+      registry,
+      finalizing: snapshot.finalizing,
+      signal,
+      ...(config.parentClass ? { parentClass: config.parentClass } : {}),
+    });
+
+  const adapted: SnapshotHandler = {
+    async sync(snapshot, signal): Promise<SyncOutcome> {
+      const response = SyncResponse.from(await handler.sync(requestFor(snapshot, signal)));
+      const status = statusToWire(response.status);
+      const outcome: SyncOutcome = { children: [] };
+      if (status !== undefined) outcome.status = status;
+      if (response.resyncAfter !== undefined) outcome.resyncAfterMs = response.resyncAfter;
+      if (response.failure) {
+        outcome.failed = { error: response.failure.error };
+        return outcome;
+      }
+      outcome.children = validateDesiredChildren(response.children, {
+        registry,
+        parentNamespace: snapshot.parent.metadata?.namespace,
+        parentNamespaced: types.parent.namespaced,
+        childTypes: types.children,
+      });
+      return outcome;
+    },
+  };
+  if (handler.finalize) {
+    const finalize = handler.finalize.bind(handler);
+    adapted.finalize = async (snapshot, signal): Promise<FinalizeOutcome> => {
+      const response = await finalize(requestFor(snapshot, signal));
+      if (!(response instanceof FinalizeResponse)) {
+        throw new TypeError("a finalize handler must return a FinalizeResponse (FinalizeResponse.done() or FinalizeResponse.retryAfter(ms))");
+      }
+      const outcome: FinalizeOutcome = { done: response.done };
+      const status = statusToWire(response.status);
+      if (status !== undefined) outcome.status = status;
+      if (response.retryAfter !== undefined) outcome.retryAfterMs = response.retryAfter;
+      return outcome;
+    };
+  }
+  return adapted;
+}
+
+/** A status may be a class instance or hold Dates: the wire form is its JSON. */
+function statusToWire(status: unknown): Record<string, unknown> | undefined {
+  if (status === undefined || status === null) return undefined;
+  const wire = JSON.parse(JSON.stringify(status)) as unknown;
+  if (wire === null || typeof wire !== "object" || Array.isArray(wire)) {
+    throw new TypeError(`a status must be an object, got ${JSON.stringify(status)}`);
+  }
+  return wire as Record<string, unknown>;
+}
+
+export type { KubeObject };

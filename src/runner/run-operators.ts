@@ -1,0 +1,194 @@
+import { KubeConfig } from "@kubernetes/client-node";
+import { container as globalContainer } from "tsyringe";
+import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";
+import type { OperatorConfig } from "../api/operator-config.js";
+import { UpdateStrategy } from "../api/update-strategy.js";
+import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
+import { KubeClient } from "../kube/client.js";
+import { Discovery } from "../kube/discovery.js";
+import type { ResourceType } from "../kube/types.js";
+import { HealthServer } from "../observability/health-server.js";
+import { createLogger, type Logger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
+import { TypeRegistry } from "../registry/type-registry.js";
+import type { ChildStrategy } from "../runtime/child-writer.js";
+import { Controller } from "../runtime/controller.js";
+import type { ControllerSpec } from "../runtime/controller-spec.js";
+import { EventRecorder } from "../runtime/event-recorder.js";
+import { InformerPool } from "../runtime/informer-pool.js";
+import { adaptHandler } from "./handler-adapter.js";
+import { OperatorRuntime } from "./operator-runtime.js";
+import type { OperatorInput, RunOptions } from "./run-options.js";
+
+/**
+ * Runs operators in this process until stopped: one shared list+watch per type, a work queue per
+ * operator, and the sync/finalize loop of each. Resolves once every cache has been listed, with the
+ * running `OperatorRuntime`; `await runtime.done` to block until it stops (SIGINT/SIGTERM stop it
+ * by default, draining in-flight syncs).
+ *
+ * ```ts
+ * const runtime = await runOperators([EchoServerOperator]);
+ * await runtime.done;
+ * ```
+ *
+ * Errors: rejects when an operator is ill-defined (`OperatorDefinitionError`) or a type it uses is
+ * not served by the cluster (`KindNotServedError`: install the CRD first). Once running, failures
+ * of single parents are logged, counted and recorded as Events; they never stop the runtime.
+ */
+export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
+  if (operators.length === 0) throw new TypeError("runOperators needs at least one operator class or definition");
+  const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
+  const logger: Logger =
+    options.logger ??
+    createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
+  const metrics = options.metrics ?? new Metrics();
+  const client = KubeClient.fromKubeConfig(kubeConfig, { onRequest: metrics.restClientHook() });
+  const registry = options.registry ?? new TypeRegistry();
+  const container = options.container ?? globalContainer;
+  if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);
+  const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
+
+  try {
+    const compiled = operators.map(compile);
+    const discovery = new Discovery(client);
+    const informers = new InformerPool(client, logger, metrics);
+    const controllers: Controller[] = [];
+    for (const op of compiled) {
+      const config = options.namespace && !op.config.namespace ? op.config.withinNamespace(options.namespace) : op.config;
+      registerClasses(config, registry);
+      const spec = await controllerSpecOf(config, discovery, options);
+      const handler = await op.handlerFactory(resolver);
+      const snapshotHandler = adaptHandler(handler as never, config, registry, {
+        parent: spec.parent,
+        children: spec.children.map((c) => c.resource),
+      });
+      const events = options.events === false ? undefined : new EventRecorder({ client, component: config.name, logger });
+      controllers.push(
+        new Controller(spec, snapshotHandler, { client, informers, logger, metrics, ...(events ? { events } : {}) }),
+      );
+      logger.info("operator registered", {
+        operator: config.name,
+        parent: `${spec.parent.apiVersion} ${spec.parent.kind}`,
+        children: spec.children.map((c) => `${c.resource.kind}:${c.strategy}`).join(","),
+      });
+    }
+
+    let health: HealthServer | undefined;
+    if (options.healthPort !== undefined) {
+      health = new HealthServer({ metrics, logger });
+      for (const informer of informers.all()) {
+        health.addReadinessCheck(`informer:${informer.type.plural}`, () => {
+          const h = informer.health();
+          return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects` };
+        });
+      }
+      await health.start(options.healthPort, options.healthHost);
+    }
+
+    const leaderElection = options.leaderElection
+      ? {
+          ...options.leaderElection,
+          namespace: options.leaderElection.namespace ?? inClusterNamespace() ?? "default",
+          name: options.leaderElection.name ?? `${compiled.map((c) => c.config.name).join("-")}-leader`,
+        }
+      : undefined;
+    const runtime = new OperatorRuntime({
+      kubeConfig,
+      client,
+      registry,
+      logger,
+      metrics,
+      informers,
+      controllers,
+      ...(health ? { health } : {}),
+      ...(leaderElection ? { leaderElection } : {}),
+    });
+    if (options.signal) {
+      if (options.signal.aborted) void runtime.stop();
+      else options.signal.addEventListener("abort", () => void runtime.stop(), { once: true });
+    }
+    if (options.handleSignals !== false) installSignalHandlers(runtime, logger);
+    await runtime.start();
+    logger.info("operators running", { operators: compiled.map((c) => c.config.name).join(",") });
+    return runtime;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+function compile(input: OperatorInput): CompiledOperator<unknown> {
+  if (typeof input === "function") return compileOperator<unknown>(input);
+  return defineOperator<unknown>(input.config, input.handler);
+}
+
+/** Classes named in the config convert views and desired children; register them once. */
+function registerClasses(config: OperatorConfig, registry: TypeRegistry): void {
+  if (config.parentClass) registry.register(config.parent, config.parentClass);
+  else if (!registry.lookup(config.parent.apiVersion, config.parent.kind)) registry.register(config.parent);
+  for (const child of config.children) {
+    if (child.cls) registry.register(child.type, child.cls);
+    else if (!registry.lookup(child.type.apiVersion, child.type.kind)) registry.register(child.type);
+  }
+}
+
+async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, options: RunOptions): Promise<ControllerSpec> {
+  const parent = await discovery.resolve(config.parent.apiVersion, config.parent.kind);
+  const children: ControllerSpec["children"] = [];
+  for (const child of config.children) {
+    const resource: ResourceType = await discovery.resolve(child.type.apiVersion, child.type.kind);
+    children.push({ resource, strategy: strategyOf(child.updateStrategy) });
+  }
+  const spec: ControllerSpec = {
+    name: config.name,
+    parent,
+    children,
+    fieldManager: config.fieldManager,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    concurrency: options.concurrency && config.concurrency === undefined ? options.concurrency : config.concurrency,
+    backoff: {
+      initialMs: config.backoff.initialDelayMs,
+      multiplier: config.backoff.multiplier,
+      maxMs: config.backoff.maxDelayMs,
+      jitter: config.backoff.jitter,
+    },
+  };
+  if (config.namespace) spec.namespace = config.namespace;
+  if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
+  if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;
+  return spec;
+}
+
+function strategyOf(strategy: UpdateStrategy): ChildStrategy {
+  return strategy;
+}
+
+/** KUBECONFIG, ~/.kube/config, or the in-cluster service account — client-node's own order. */
+function loadDefaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) {
+    throw new Error(
+      "no Kubernetes cluster configured: set KUBECONFIG, create ~/.kube/config, run in a pod with a service account, " +
+        "or pass { kubeConfig } to runOperators (tsoperator/testing's LocalControlPlane gives one for local runs)",
+    );
+  }
+  return kc;
+}
+
+function inClusterNamespace(): string | undefined {
+  return process.env.POD_NAMESPACE || undefined;
+}
+
+function installSignalHandlers(runtime: OperatorRuntime, logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info(`received ${signal}; draining in-flight syncs`);
+    void runtime.stop();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  void runtime.done.then(() => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  });
+}

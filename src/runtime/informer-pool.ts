@@ -1,0 +1,67 @@
+import type { KubeClient } from "../kube/client.js";
+import type { ResourceType } from "../kube/types.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { Informer } from "./informer.js";
+
+/** Which objects of a type an informer holds. */
+export interface InformerScope {
+  namespace?: string;
+  labelSelector?: string;
+  /** Label keys to index by (e.g. the tracking label). */
+  indexLabels?: readonly string[];
+}
+
+/**
+ * One informer per (type, namespace, label selector), shared by every operator of the process:
+ * two operators with Pod children share one Pod list+watch and one cache, as controller-runtime's
+ * shared informer factory does.
+ */
+export class InformerPool {
+  private readonly informers = new Map<string, Informer>();
+  private started = false;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /** The informer for `type` within `scope`; created on first request, before `start`. */
+  informerFor(type: ResourceType, scope: InformerScope = {}): Informer {
+    const key = [type.group, type.version, type.plural, scope.namespace ?? "", scope.labelSelector ?? ""].join("|");
+    let informer = this.informers.get(key);
+    if (!informer) {
+      if (this.started) throw new Error(`informer for ${type.plural} requested after the pool started`);
+      informer = new Informer({
+        client: this.client,
+        type,
+        ...(scope.namespace ? { namespace: scope.namespace } : {}),
+        ...(scope.labelSelector ? { labelSelector: scope.labelSelector } : {}),
+        indexLabels: scope.indexLabels ?? [],
+        logger: this.logger.child({ informer: type.plural, ...(scope.labelSelector ? { selector: scope.labelSelector } : {}) }),
+        ...(this.metrics ? { metrics: this.metrics } : {}),
+      });
+      this.informers.set(key, informer);
+    } else {
+      for (const label of scope.indexLabels ?? []) informer.store.addIndex(label);
+    }
+    return informer;
+  }
+
+  /** Runs every informer until `signal` aborts; resolves when all have stopped. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.started = true;
+    await Promise.all([...this.informers.values()].map((informer) => informer.start(signal)));
+  }
+
+  /** Resolves when every informer has completed its first list. */
+  async waitForSync(signal: AbortSignal): Promise<void> {
+    await Promise.all([...this.informers.values()].map((informer) => informer.waitForSync(signal)));
+  }
+
+  /** All informers, for health checks. */
+  all(): Informer[] {
+    return [...this.informers.values()];
+  }
+}
