@@ -13,19 +13,25 @@ export interface ControlPlaneCredentials {
   serviceAccountKeyFile: string;
 }
 
-/** Generates a random admin token and an RSA key, and writes the files the apiserver reads. */
-export async function writeCredentials(dir: string): Promise<ControlPlaneCredentials> {
-  const adminToken = randomBytes(24).toString("hex");
-  const tokenFile = join(dir, "tokens.csv");
-  await writeFile(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
-  // Async: the key is generated off the main thread while etcd starts.
+/** Starts generating an RSA service-account key (PEM) off the main thread. */
+export async function generateServiceAccountKey(): Promise<string> {
   const { privateKey } = await promisify(generateKeyPair)("rsa", {
     modulusLength: 2048,
     privateKeyEncoding: { type: "pkcs1", format: "pem" },
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
+  return privateKey;
+}
+
+/** Writes a random admin token and the service-account key as the files the apiserver reads. */
+export async function writeCredentials(dir: string, serviceAccountKeyPem: string): Promise<ControlPlaneCredentials> {
+  const adminToken = randomBytes(24).toString("hex");
+  const tokenFile = join(dir, "tokens.csv");
   const serviceAccountKeyFile = join(dir, "sa.key");
-  await writeFile(serviceAccountKeyFile, privateKey, { mode: 0o600 });
+  await Promise.all([
+    writeFile(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 }),
+    writeFile(serviceAccountKeyFile, serviceAccountKeyPem, { mode: 0o600 }),
+  ]);
   return { adminToken, tokenFile, serviceAccountKeyFile };
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries, type EnsureBinariesOptions } from "./binaries.js";
-import { renderKubeconfig, writeCredentials } from "./credentials.js";
+import { generateServiceAccountKey, renderKubeconfig, writeCredentials } from "./credentials.js";
 import { apiServerArgs, controllerManagerArgs, etcdArgs } from "./flags.js";
 import { ManagedProcess } from "./managed-process.js";
 import { findFreePorts } from "./ports.js";
@@ -112,6 +112,9 @@ export class LocalControlPlane {
   static async start(options: LocalControlPlaneOptions = {}): Promise<LocalControlPlane> {
     const began = performance.now();
     const phase = (name: StartPhase) => options.onPhase?.(name, Math.round(performance.now() - began));
+    // The RSA key takes 50-300 ms: generate it while binaries, dirs, ports and etcd get ready.
+    const serviceAccountKey = generateServiceAccountKey();
+    serviceAccountKey.catch(() => {}); // awaited below; avoid an unhandled rejection on early failure
     const binaries = await ensureControlPlaneBinaries(options.binaries);
     phase("binaries");
     const wantKcm = options.controllerManager ?? true;
@@ -136,7 +139,7 @@ export class LocalControlPlane {
     try {
       const [etcdClientPort, etcdPeerPort, securePort] = await findFreePorts(3);
       launch("etcd", binaries.etcd, etcdArgs({ dataDir: join(tempDir, "etcd"), clientPort: etcdClientPort, peerPort: etcdPeerPort }));
-      const creds = await writeCredentials(tempDir);
+      const creds = await writeCredentials(tempDir, await serviceAccountKey);
       launch(
         "kube-apiserver",
         binaries.kubeApiServer,
