@@ -47,6 +47,8 @@ export class Controller {
   private synced = false;
   private lastSyncAt: Date | undefined;
   private lastErrorAt: Date | undefined;
+  /** Failed syncs per parent key since the parent appeared (for tests and status endpoints). */
+  private readonly errorCounts = new Map<string, number>();
 
   constructor(readonly spec: ControllerSpec, handler: SnapshotHandler, private readonly deps: ControllerDeps) {
     this.log = deps.logger.child({ operator: spec.name });
@@ -118,6 +120,11 @@ export class Controller {
     return this.parentInformer;
   }
 
+  /** How many syncs of the parent with work-queue key `key` have failed. */
+  errorCount(key: string): number {
+    return this.errorCounts.get(key) ?? 0;
+  }
+
   state(): ControllerState {
     const state: ControllerState = {
       name: this.spec.name,
@@ -141,6 +148,7 @@ export class Controller {
       return result;
     } catch (error) {
       this.lastErrorAt = new Date();
+      this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
       this.deps.metrics?.reconcileDone(this.spec.name, "error", (performance.now() - started) / 1000);
       throw error;
     } finally {
@@ -152,6 +160,7 @@ export class Controller {
     const key = objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
     if (type === "DELETED") {
       this.queue.forget(key);
+      this.errorCounts.delete(key);
       return;
     }
     if (type === "MODIFIED" && old && onlyStatusChanged(old, obj)) return;
