@@ -24,6 +24,9 @@ export interface SyncFailure {
   readonly error: unknown;
 }
 
+const SYNC_RESPONSE_KEYS = new Set(["status", "children", "resyncAfter"]);
+const FINALIZE_RESPONSE_KEYS = new Set(["done", "retryAfter", "status"]);
+
 function checkDelay(ms: unknown, what: string): number {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
     throw new InvalidResponseError(`${what} must be a finite number of milliseconds >= 0, got ${JSON.stringify(ms) ?? String(ms)}`);
@@ -81,6 +84,17 @@ export class SyncResponse {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new InvalidResponseError(
         `a sync handler must return a SyncResponse (e.g. SyncResponse.of(status).withChild(...)), got ${describe(value)}`,
+      );
+    }
+    // Strict on purpose: an empty response deletes every child, so a Pod returned by mistake
+    // (or an object with misspelt keys) must not pass as "no children".
+    const proto = Object.getPrototypeOf(value);
+    const unknownKeys = Object.keys(value).filter((k) => !SYNC_RESPONSE_KEYS.has(k));
+    if ((proto !== Object.prototype && proto !== null) || unknownKeys.length > 0) {
+      throw new InvalidResponseError(
+        `a sync handler must return a SyncResponse or { status?, children?, resyncAfter? }, got ${describe(value)}` +
+          (unknownKeys.length > 0 ? ` with unexpected keys ${unknownKeys.join(", ")}` : "") +
+          `; to return a child use SyncResponse.of(status).withChild(child)`,
       );
     }
     const v = value as { status?: unknown; children?: unknown; resyncAfter?: unknown };
@@ -154,6 +168,14 @@ export class FinalizeResponse {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new InvalidResponseError(
         `a finalize handler must return FinalizeResponse.done() or FinalizeResponse.retryAfter(ms), got ${describe(value)}`,
+      );
+    }
+    const proto = Object.getPrototypeOf(value);
+    const unknownKeys = Object.keys(value).filter((k) => !FINALIZE_RESPONSE_KEYS.has(k));
+    if ((proto !== Object.prototype && proto !== null) || unknownKeys.length > 0) {
+      throw new InvalidResponseError(
+        `a finalize handler must return FinalizeResponse.done() or FinalizeResponse.retryAfter(ms), got ${describe(value)}` +
+          (unknownKeys.length > 0 ? ` with unexpected keys ${unknownKeys.join(", ")}` : ""),
       );
     }
     const v = value as { done?: unknown; retryAfter?: unknown; status?: unknown };

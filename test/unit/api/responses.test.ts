@@ -41,6 +41,10 @@ describe("SyncResponse", () => {
     assert.throws(() => SyncResponse.from("x"), InvalidResponseError);
     assert.throws(() => SyncResponse.from([]), /an array/);
     assert.throws(() => SyncResponse.from({ children: {} }), /must be an array/);
+    assert.deepEqual(SyncResponse.from({}).children, []);
+    // a child returned instead of a response must not read as "no children" (which deletes them all)
+    assert.throws(() => SyncResponse.from(new V1Pod()), /instance of V1Pod/);
+    assert.throws(() => SyncResponse.from({ apiVersion: "v1", kind: "Pod", metadata: {} }), /unexpected keys apiVersion, kind, metadata/);
   });
 });
 
@@ -61,5 +65,7 @@ describe("FinalizeResponse", () => {
     assert.equal(FinalizeResponse.from({ done: true }).done, true);
     assert.throws(() => FinalizeResponse.from({ done: false }), /needs retryAfter/);
     assert.throws(() => FinalizeResponse.from(42), /FinalizeResponse.done\(\)/);
+    assert.throws(() => FinalizeResponse.from(SyncResponse.of()), /instance of SyncResponse/);
+    assert.throws(() => FinalizeResponse.from({ retry: 5 }), /unexpected keys retry/);
   });
 });
