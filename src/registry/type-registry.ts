@@ -158,6 +158,17 @@ export class TypeRegistry {
     return this.convertToWire(objOrInstance) as KubeObject;
   }
 
+  /**
+   * Any value (a status, say) -> wire JSON: like `toWire`, but for values that are not whole
+   * Kubernetes objects. Nested model instances (a `V1Condition`) use their wire key names,
+   * Dates become RFC 3339 strings, `undefined` keys are dropped.
+   */
+  valueToWire(value: unknown): unknown {
+    return value !== null && typeof value === "object" && !Array.isArray(value) && !isPlainObject(value) && !(value instanceof Date)
+      ? this.convertToWire(value)
+      : toWireValue(value, this.convertToWire);
+  }
+
   private classEntry(cls: Function): ClassEntry | undefined {
     const entry = this.byClass.get(cls);
     if (entry) return entry;

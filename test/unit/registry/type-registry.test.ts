@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   V1ConfigMap, V1Container, V1CustomResourceDefinition, V1Deployment, V1Lease, V1ObjectMeta, V1Pod,
-  V2HorizontalPodAutoscaler,
+  V1Condition, V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { KubernetesType } from "../../../src/api/kubernetes-type.js";
 import { K8sType } from "../../../src/api/k8s-type.js";
@@ -132,6 +132,15 @@ describe("TypeRegistry: built-in kinds", () => {
     const plainNoClass = { apiVersion: "example.com/v1", kind: "Unknown", metadata: { name: "u" } };
     assert.deepEqual(registry.toWire(plainNoClass), plainNoClass);
     assert.notEqual(registry.toWire(plainNoClass), plainNoClass);
+  });
+
+  it("valueToWire converts statuses: nested models by wire names, Dates, no undefined", () => {
+    const cond = Object.assign(new V1Condition(), { type: "Ready", status: "True", lastTransitionTime: new Date(TIME), reason: "Ok", message: "fine", observedGeneration: undefined });
+    assert.deepEqual(registry.valueToWire({ ready: true, since: new Date(TIME), gone: undefined, conditions: [cond] }), {
+      ready: true, since: TIME, conditions: [{ type: "Ready", status: "True", lastTransitionTime: TIME, reason: "Ok", message: "fine" }],
+    });
+    assert.equal(registry.valueToWire("x"), "x");
+    assert.deepEqual(registry.valueToWire([1, undefined]), [1, null]);
   });
 
   it("rejects non-objects and instances of unknown classes with a fix", () => {
