@@ -1,0 +1,159 @@
+/**
+ * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N]`
+ *
+ * Starts a local control plane, installs the BenchParent CRD, and runs every peer through the
+ * workloads W1..W4 (bench/README.md) in fresh namespaces, repetitions alternating the order.
+ * Writes bench/results/latest.json, the table in bench/README.md and bench/results/w1.svg.
+ * Progress goes to stderr.
+ */
+import "reflect-metadata";
+import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { LocalControlPlane } from "../src/testing/control-plane/local-control-plane.js";
+import { KubeHttp } from "./lib/kube-http.js";
+import { runPeer, type PeerRunResult } from "./lib/phases.js";
+import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
+import type { PeerCommand } from "./lib/peer-process.js";
+import { convergenceSvg, markdownTable, median, ratios, replaceBetweenMarkers, summarize } from "./lib/report.js";
+import { PARENT_API_VERSION, PARENT_PLURAL } from "./lib/workload.js";
+
+interface Options {
+  parents: number;
+  reps: number;
+  peers: string[];
+  concurrency: number;
+  quick: boolean;
+  /** Write README/SVG/latest.json (off with --no-write, for trying things out). */
+  write: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { parents: 1000, reps: 3, peers: DEFAULT_PEERS, concurrency: 16, quick: false, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i] ?? "";
+    if (a === "--quick") Object.assign(o, { quick: true, parents: 100, reps: 1 });
+    else if (a === "--parents") o.parents = Number(next());
+    else if (a === "--reps") o.reps = Number(next());
+    else if (a === "--peers") o.peers = next().split(",").filter(Boolean);
+    else if (a === "--concurrency") o.concurrency = Number(next());
+    else if (a === "--no-write") o.write = false;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function commandVersion(cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Installs the CRD and waits until its resources answer (they 404 for ~2 s after Established). */
+async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> {
+  const crd = loadYaml<KubernetesObject>(readFileSync(join(repoRoot(), "bench", "crd.yaml"), "utf8"));
+  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(crd);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await http.send("GET", `/apis/${PARENT_API_VERSION}/namespaces/default/${PARENT_PLURAL}?limit=1`);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const root = repoRoot();
+  const known = allPeers(opts.concurrency);
+  const peers = opts.peers.map((name) => {
+    const p = known.find((k) => k.name === name);
+    if (!p) throw new Error(`unknown peer ${name} (known: ${known.map((k) => k.name).join(", ")})`);
+    return p;
+  });
+  log(`P=${opts.parents} reps=${opts.reps} concurrency=${opts.concurrency} peers=${opts.peers.join(",")}`);
+
+  const commands = new Map<string, PeerCommand>();
+  for (const p of peers) commands.set(p.name, await p.prepare(log));
+
+  log("starting the local control plane ...");
+  const cp = await LocalControlPlane.start({
+    serviceClusterIpRange: "10.0.0.0/16",
+    onPhase: (phase, ms) => log(`  control plane: ${phase} after ${ms} ms`),
+  });
+  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
+  const logDir = join(root, "bench", "results", "tmp");
+  mkdirSync(logDir, { recursive: true });
+  const runs: PeerRunResult[] = [];
+  try {
+    await installCrd(cp, http);
+    log(`CRD installed; peer logs in ${logDir}`);
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const order = rep % 2 === 0 ? peers : [...peers].reverse();
+      for (const [position, peer] of order.entries()) {
+        log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
+        const ctx = { http, kubeconfigPath: cp.kubeconfigPath, apiServerPid: cp.pids.apiServer, parents: opts.parents, harnessConcurrency: opts.concurrency, logDir, log };
+        runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
+      }
+    }
+  } finally {
+    await http.close();
+    await cp.stop();
+  }
+
+  const summaries = summarize(runs, opts.parents);
+  for (const s of summaries) log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);
+  if (!opts.write) return;
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), kernel: release() };
+  const versions = {
+    kubernetes: cp.version.kubernetes,
+    etcd: cp.version.etcd,
+    node: process.version,
+    go: commandVersion("go", ["env", "GOVERSION"]),
+    controllerRuntime: "v0.25.2",
+    clientGo: "v0.37.2",
+  };
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    versions,
+    config: opts,
+    medians: summaries,
+    ratiosToControllerRuntime: ratios(summaries, "controller-runtime"),
+    ratiosToRawClientGo: ratios(summaries, "raw-client-go"),
+    runs: runs.map((r) => ({ ...r, w1: r.w1 && { ...r.w1, timeline: undefined } })),
+  };
+  const resultsDir = join(root, "bench", "results");
+  writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+
+  // Chart: per peer, the W1 timeline of the run whose W1 time is closest to the median.
+  const series = summaries.flatMap((s) => {
+    const ok = runs.filter((r) => r.peer === s.peer && r.w1?.timeline);
+    const mid = median(ok.map((r) => r.w1!.ms));
+    const pick = ok.sort((a, b) => Math.abs(a.w1!.ms - mid!) - Math.abs(b.w1!.ms - mid!))[0];
+    return pick ? [{ peer: s.peer, timeline: pick.w1!.timeline! }] : [];
+  });
+  writeFileSync(join(resultsDir, "w1.svg"), convergenceSvg(series, opts.parents, `W1: ${opts.parents} parents converged over time`));
+
+  const header = `Last run: ${result.date.slice(0, 16)} UTC, P=${opts.parents}, ${opts.reps} repetition(s), concurrency ${opts.concurrency}, ` +
+    `${machine.cpus} CPUs (${machine.cpuModel}), Kubernetes ${versions.kubernetes}, Node ${versions.node}, ${versions.go}. Medians.`;
+  const readmePath = join(root, "bench", "README.md");
+  writeFileSync(readmePath, replaceBetweenMarkers(readFileSync(readmePath, "utf8"), markdownTable(summaries, header)));
+  log(`wrote bench/results/latest.json, bench/results/w1.svg and the table in bench/README.md`);
+}
+
+main().catch((err) => {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});
