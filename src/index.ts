@@ -45,7 +45,8 @@ export { ApiError } from "./kube/errors.js";
 export { KindNotServedError } from "./kube/discovery.js";
 
 // Types and wire objects
-export { TypeRegistry } from "./registry/type-registry.js";
+export { TypeRegistry, type RegisteredType } from "./registry/type-registry.js";
+export { K8sTypes } from "./registry/builtin-types.js";
 export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./kube/types.js";
 
 // Running

@@ -32,7 +32,7 @@ export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, 
   const adapted: SnapshotHandler = {
     async sync(snapshot, signal): Promise<SyncOutcome> {
       const response = SyncResponse.from(await handler.sync(requestFor(snapshot, signal)));
-      const status = statusToWire(response.status);
+      const status = statusToWire(registry, response.status);
       const outcome: SyncOutcome = { children: [] };
       if (status !== undefined) outcome.status = status;
       if (response.resyncAfter !== undefined) outcome.resyncAfterMs = response.resyncAfter;
@@ -57,7 +57,7 @@ export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, 
         throw new TypeError("a finalize handler must return a FinalizeResponse (FinalizeResponse.done() or FinalizeResponse.retryAfter(ms))");
       }
       const outcome: FinalizeOutcome = { done: response.done };
-      const status = statusToWire(response.status);
+      const status = statusToWire(registry, response.status);
       if (status !== undefined) outcome.status = status;
       if (response.retryAfter !== undefined) outcome.retryAfterMs = response.retryAfter;
       return outcome;
@@ -66,10 +66,10 @@ export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, 
   return adapted;
 }
 
-/** A status may be a class instance or hold Dates: the wire form is its JSON. */
-function statusToWire(status: unknown): Record<string, unknown> | undefined {
+/** A status may be a class instance, hold model instances or Dates: the registry gives its wire form. */
+function statusToWire(registry: TypeRegistry, status: unknown): Record<string, unknown> | undefined {
   if (status === undefined || status === null) return undefined;
-  const wire = JSON.parse(JSON.stringify(status)) as unknown;
+  const wire = registry.valueToWire(status);
   if (wire === null || typeof wire !== "object" || Array.isArray(wire)) {
     throw new TypeError(`a status must be an object, got ${JSON.stringify(status)}`);
   }

@@ -1,3 +1,4 @@
+import "reflect-metadata";
 import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
 import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";

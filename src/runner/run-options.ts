@@ -1,3 +1,4 @@
+import "reflect-metadata";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { DependencyContainer } from "tsyringe";
 import type { OperatorConfig } from "../api/operator-config.js";

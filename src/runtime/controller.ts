@@ -143,6 +143,13 @@ export class Controller {
     this.deps.metrics?.activeWorkers(this.spec.name, 1);
     try {
       const result = await this.reconciler.reconcile(key, signal);
+      if (result.failed !== undefined) {
+        // Failed, but an error handler chose the retry time: a failure for metrics and counts.
+        this.lastErrorAt = new Date();
+        this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
+        this.deps.metrics?.reconcileDone(this.spec.name, "error", (performance.now() - started) / 1000);
+        return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
+      }
       this.lastSyncAt = new Date();
       this.deps.metrics?.reconcileDone(this.spec.name, result.requeueAfterMs !== undefined ? "requeue_after" : "success", (performance.now() - started) / 1000);
       return result;

@@ -25,6 +25,8 @@ export interface ChildSource extends ChildBinding {
 /** What one reconcile pass did; the work queue reads `requeueAfterMs`. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /** The sync failed but an error handler chose when to retry (`requeueAfterMs`); count it as a failure. */
+  failed?: unknown;
 }
 
 /** Everything the reconciler needs, wired by the controller. */
@@ -84,7 +86,7 @@ export class Reconciler {
       // An error handler answered: apply its status and resync, keep every child as it is.
       if (outcome.status) await this.writeStatus(parent, outcome.status, log);
       this.reportHandlerError(parent, "sync", outcome.failed.error, log);
-      if (outcome.resyncAfterMs !== undefined) return { requeueAfterMs: outcome.resyncAfterMs };
+      if (outcome.resyncAfterMs !== undefined) return { requeueAfterMs: outcome.resyncAfterMs, failed: outcome.failed.error };
       throw outcome.failed.error;
     }
 
