@@ -92,10 +92,5 @@ export function allPeers(concurrency: number): PeerDefinition[] {
   ];
 }
 
-/**
- * Peers run when `--peers` is not given.
- * TODO(lead): add "tsoperator" once bench/operators/tsoperator-bench.ts compiles against the
- * public API (runOperators/@Operator/@Sync/@Finalize); until then it runs only with
- * `--peers tsoperator,...`.
- */
-export const DEFAULT_PEERS = ["controller-runtime", "raw-client-go", "raw-node"];
+/** Peers run when `--peers` is not given. */
+export const DEFAULT_PEERS = ["tsoperator", "controller-runtime", "raw-client-go", "raw-node"];

@@ -57,6 +57,7 @@ export interface RunContext {
 }
 
 const QUIET_MS = 1000;
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 
 /** Runs W1..W4 for one peer; never throws (failures land in `error`). */
 export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCommand, rep: number, position: number): Promise<PeerRunResult> {
@@ -75,6 +76,10 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
   const names = Array.from({ length: P }, (_, i) => parentName(i));
   try {
     await proc.waitReady(60_000);
+    // Let the peer's watches settle: right after its caches report synced, a watch can take ~2 s
+    // to deliver events (seen with controller-runtime). W1 measures fan-out, not start-up; the
+    // start-up cost shows in W2.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
 
     /** Measures one phase: counters and usage around `body`, which resolves with the phase's time. */
     const measure = async (

@@ -171,10 +171,16 @@ func main() {
 		WithOptions(controller.Options{MaxConcurrentReconciles: *concurrency}).
 		Complete(&BenchReconciler{Client: mgr.GetClient()}))
 
+	// READY once the informers the controller uses (shared through the cache) are synced.
+	// GetInformer blocks until its informer has listed; WaitForCacheSync alone may run before
+	// the controller has asked for any informer and then reports "synced" at once.
 	must(mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		if mgr.GetCache().WaitForCacheSync(ctx) {
-			fmt.Println("READY")
+		for _, obj := range []client.Object{&BenchParent{}, &corev1.ConfigMap{}, &corev1.Service{}} {
+			if _, err := mgr.GetCache().GetInformer(ctx, obj); err != nil {
+				return err
+			}
 		}
+		fmt.Println("READY")
 		reportSyncs(ctx)
 		return nil
 	})))
