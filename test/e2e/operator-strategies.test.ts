@@ -1,0 +1,150 @@
+/**
+ * Child writes on a real API server: each update strategy (Apply, Replace, Recreate), prune of
+ * children the response drops, identity by (apiVersion, kind, namespace, name), and the garbage
+ * collector's cascade when the parent is deleted.
+ */
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import { ChildConfig, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
+import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
+import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
+import { LogCapture } from "./fixtures/log-capture.js";
+
+type Spec = { labels?: Record<string, string>; data?: Record<string, string>; configMaps?: string[]; secrets?: string[] };
+const specOf = (req: SyncRequest<KubeObject>) => (req.raw.spec ?? {}) as Spec;
+
+/** One ConfigMap `<parent>-cm` with the spec's labels and data. */
+function singleChild(req: SyncRequest<KubeObject>): SyncResponse {
+  const spec = specOf(req);
+  return SyncResponse.of().withChild({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `${req.raw.metadata!.name}-cm`, labels: spec.labels ?? {} },
+    data: spec.data ?? {},
+  });
+}
+
+const applyOp: OperatorDefinition = { config: new OperatorConfig("s-apply", testType("SApply")).withChild(V1ConfigMap), handler: singleChild };
+const replaceOp: OperatorDefinition = {
+  config: new OperatorConfig("s-replace", testType("SReplace")).withChild(V1ConfigMap, ChildConfig.replace()),
+  handler: singleChild,
+};
+const recreateOp: OperatorDefinition = {
+  config: new OperatorConfig("s-recreate", testType("SRecreate")).withChild(V1ConfigMap, ChildConfig.recreate()),
+  handler: singleChild,
+};
+
+/** Prune → a ConfigMap per name in spec.configMaps and a Secret per name in spec.secrets. */
+const pruneOp: OperatorDefinition = {
+  config: new OperatorConfig("s-prune", testType("Prune")).withChild(V1ConfigMap).withChild(V1Secret),
+  handler: (req: SyncRequest<KubeObject>) => {
+    const spec = specOf(req);
+    const response = SyncResponse.of();
+    for (const name of spec.configMaps ?? []) response.withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { kind: "cm" } });
+    for (const name of spec.secrets ?? []) response.withChild({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: undefined, data: { kind: "c2VjcmV0" } });
+    return response;
+  },
+};
+
+describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
+  let cp: LocalControlPlane;
+  let kit: TestKit;
+  const logs = new LogCapture();
+
+  before(async () => {
+    cp = await LocalControlPlane.start();
+    kit = await TestKit.start({
+      controlPlane: cp,
+      manifests: [testCrd("SApply"), testCrd("SReplace"), testCrd("SRecreate"), testCrd("Prune")],
+      operators: [applyOp, replaceOp, recreateOp, pruneOp],
+      logger: logs.logger,
+    });
+  });
+
+  after(async () => {
+    await kit?.close();
+    await cp?.stop();
+  });
+
+  it("Apply: a spec change changes the child, a dropped label is removed, others' fields are kept", async () => {
+    await kit.createParent(parentOf("SApply", "ap", { labels: { a: "1", b: "2" }, data: { k: "v1" } }));
+    const first = await kit.eventuallyMatches("v1", "ConfigMap", "ap-cm", { metadata: { labels: { a: "1", b: "2" } }, data: { k: "v1" } });
+    // Someone else's field (another field manager): server-side apply leaves it alone.
+    await kit.patch("v1", "ConfigMap", "ap-cm", { metadata: { labels: { theirs: "x" } } });
+
+    await kit.patch(E2E_API_VERSION, "SApply", "ap", { spec: { labels: { b: null }, data: { k: "v2" } } });
+    const changed = await kit.eventuallyMatches("v1", "ConfigMap", "ap-cm", { data: { k: "v2" } });
+    await kit.reconcile();
+    const now = (await kit.get("v1", "ConfigMap", "ap-cm"))!;
+    assert.equal(now.metadata?.uid, first.metadata?.uid, "Apply must update in place");
+    assert.equal(now.metadata?.labels?.a, "1");
+    assert.equal(now.metadata?.labels?.b, undefined, "the label dropped from the desired child is still there");
+    assert.equal(now.metadata?.labels?.theirs, "x", "another manager's label was removed");
+    assert.ok(changed);
+
+    // Dropping the only remaining label of ours (labels map itself still has ours: the tracking label).
+    await kit.patch(E2E_API_VERSION, "SApply", "ap", { spec: { labels: { a: null } } });
+    await kit.eventually(async () => assert.equal((await kit.get("v1", "ConfigMap", "ap-cm"))?.metadata?.labels?.a, undefined));
+  });
+
+  it("Replace: a PUT of the whole object removes the fields the handler leaves out", async () => {
+    await kit.createParent(parentOf("SReplace", "rp", { labels: { a: "1" }, data: { k: "v1" } }));
+    const first = await kit.eventuallyMatches("v1", "ConfigMap", "rp-cm", { data: { k: "v1" } });
+    await kit.patch("v1", "ConfigMap", "rp-cm", { metadata: { labels: { theirs: "x" } }, data: { extra: "added by hand" } });
+
+    await kit.patch(E2E_API_VERSION, "SReplace", "rp", { spec: { data: { k: "v2" } } });
+    await kit.eventuallyMatches("v1", "ConfigMap", "rp-cm", { data: { k: "v2" } });
+    const now = (await kit.get("v1", "ConfigMap", "rp-cm"))!;
+    assert.equal(now.metadata?.uid, first.metadata?.uid, "Replace must update in place");
+    assert.deepEqual(now.data, { k: "v2" }, "fields the handler left out survived the PUT");
+    assert.equal(now.metadata?.labels?.theirs, undefined);
+    assert.equal(now.metadata?.labels?.[TRACKING_LABEL], first.metadata?.labels?.[TRACKING_LABEL], "the PUT lost the tracking label");
+    assert.equal(now.metadata?.ownerReferences?.length, 1, "the PUT lost the ownerReference");
+  });
+
+  it("Recreate: a change deletes the child and creates it anew (new uid)", async () => {
+    await kit.createParent(parentOf("SRecreate", "rc", { data: { k: "v1" } }));
+    const first = await kit.eventuallyMatches("v1", "ConfigMap", "rc-cm", { data: { k: "v1" } });
+    await kit.patch(E2E_API_VERSION, "SRecreate", "rc", { spec: { data: { k: "v2" } } });
+    const second = await kit.eventuallyMatches("v1", "ConfigMap", "rc-cm", { data: { k: "v2" } });
+    assert.notEqual(second.metadata?.uid, first.metadata?.uid, "Recreate updated in place");
+    await kit.reconcile();
+    assert.equal((await kit.get("v1", "ConfigMap", "rc-cm"))?.metadata?.uid, second.metadata?.uid, "recreated more than once");
+  });
+
+  it("prune: a child the response no longer returns is deleted; the others are kept", async () => {
+    await kit.createParent(parentOf("Prune", "pr", { configMaps: ["pr-a", "pr-b"] }));
+    const a = await kit.eventuallyExists("v1", "ConfigMap", "pr-a");
+    await kit.eventuallyExists("v1", "ConfigMap", "pr-b");
+    await kit.patch(E2E_API_VERSION, "Prune", "pr", { spec: { configMaps: ["pr-a"] } });
+    await kit.eventuallyDeleted("v1", "ConfigMap", "pr-b");
+    await kit.reconcile();
+    assert.equal((await kit.get("v1", "ConfigMap", "pr-a"))?.metadata?.uid, a.metadata?.uid);
+  });
+
+  it("identity is (apiVersion, kind, namespace, name): a ConfigMap and a Secret of the same name coexist", async () => {
+    await kit.createParent(parentOf("Prune", "twins", { configMaps: ["same"], secrets: ["same"] }));
+    const cm = await kit.eventuallyExists("v1", "ConfigMap", "same");
+    await kit.eventuallyExists("v1", "Secret", "same");
+    await kit.reconcile();
+    assert.ok(await kit.get("v1", "ConfigMap", "same"));
+    assert.ok(await kit.get("v1", "Secret", "same"));
+    // Dropping the Secret removes only the Secret.
+    await kit.patch(E2E_API_VERSION, "Prune", "twins", { spec: { secrets: [] } });
+    await kit.eventuallyDeleted("v1", "Secret", "same");
+    await kit.reconcile();
+    assert.equal((await kit.get("v1", "ConfigMap", "same"))?.metadata?.uid, cm.metadata?.uid);
+  });
+
+  it("deleting the parent cascades to its children (garbage collector)", async () => {
+    await kit.createParent(parentOf("Prune", "gc", { configMaps: ["gc-a"], secrets: ["gc-s"] }));
+    await kit.eventuallyExists("v1", "ConfigMap", "gc-a");
+    await kit.eventuallyExists("v1", "Secret", "gc-s");
+    await kit.deleteParent(E2E_API_VERSION, "Prune", "gc");
+    await kit.eventuallyDeleted(E2E_API_VERSION, "Prune", "gc");
+    await kit.eventuallyDeleted("v1", "ConfigMap", "gc-a", undefined, { timeout: 15_000 });
+    await kit.eventuallyDeleted("v1", "Secret", "gc-s", undefined, { timeout: 15_000 });
+  });
+});
