@@ -37,6 +37,8 @@ export interface PeerRunResult {
   w2?: PhaseResult;
   w3?: PhaseResult;
   w4?: PhaseResult;
+  /** RSS of the peer when it reported READY (caches listed, namespace empty). */
+  rssReadyBytes?: number;
   /** RSS of the peer right after W1 (cache full). */
   rssAfterW1Bytes?: number;
   /** Peak RSS (VmHWM) over the peer's processes. */
@@ -80,6 +82,7 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
     // to deliver events (seen with controller-runtime). W1 measures fan-out, not start-up; the
     // start-up cost shows in W2.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    result.rssReadyBytes = (await proc.usage()).rssBytes;
 
     /** Measures one phase: counters and usage around `body`, which resolves with the phase's time. */
     const measure = async (

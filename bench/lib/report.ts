@@ -19,7 +19,7 @@ export interface PeerSummary {
   apiServerCpuMs?: number;
   rssAfterW1Mb?: number;
   peakRssMb?: number;
-  /** RSS after W1 divided by the objects a cache would hold (P parents + 3P children), KiB. */
+  /** (RSS after W1 - RSS when ready) / objects a cache holds (P parents + 3P children), KiB. */
   rssPerObjectKb?: number;
 }
 
@@ -53,7 +53,8 @@ export function summarize(runs: PeerRunResult[], parents: number): PeerSummary[]
     s.rssAfterW1Mb = round(rss === undefined ? undefined : rss / 2 ** 20, 1);
     const peak = median(ok.map((r) => r.peakRssBytes));
     s.peakRssMb = round(peak === undefined ? undefined : peak / 2 ** 20, 1);
-    s.rssPerObjectKb = round(rss === undefined ? undefined : rss / 1024 / (parents * 4), 2);
+    const growth = median(ok.map((r) => (r.rssAfterW1Bytes !== undefined && r.rssReadyBytes !== undefined ? r.rssAfterW1Bytes - r.rssReadyBytes : undefined)));
+    s.rssPerObjectKb = round(growth === undefined ? undefined : growth / 1024 / (parents * 4), 2);
     return s;
   });
 }
@@ -81,7 +82,7 @@ export function markdownTable(summaries: PeerSummary[], header: string): string 
   const lines = [
     header,
     "",
-    "| peer | W1 fan-out | W2 no-op resync | W3 update | W4 delete | writes W1/W2/W3/W4 | peer CPU | apiserver CPU | RSS after W1 | peak RSS | RSS/object |",
+    "| peer | W1 fan-out | W2 no-op resync | W3 update | W4 delete | writes W1/W2/W3/W4 | peer CPU | apiserver CPU | RSS after W1 | peak RSS | RSS growth per object |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const s of summaries) {
