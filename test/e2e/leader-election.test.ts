@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KubeClient } from "../../src/kube/client.js";
+import type { ResourceType } from "../../src/kube/types.js";
+import { Metrics } from "../../src/observability/metrics.js";
+import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/runtime/leader-election.js";
+import { LocalControlPlane } from "../../src/testing/index.js";
+
+const NAMESPACES: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+const namespace = "leader-e2e";
+/** Short durations so the test runs in seconds: lease 3 s, renew deadline 2 s, retry 0.5 s. */
+const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
+
+/** One candidate with a record of what happened to it. */
+interface Candidate {
+  elector: LeaderElector;
+  stop: AbortController;
+  done: Promise<void>;
+  startedAt?: number;
+  stoppedAt?: number;
+  workSignal?: AbortSignal;
+}
+
+describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
+  let cp: LocalControlPlane;
+  let client: KubeClient;
+  /** Every candidate started, stopped in after() whatever a test did: a running elector keeps the process alive. */
+  const started: Candidate[] = [];
+
+  before(async () => {
+    cp = await LocalControlPlane.start({ controllerManager: false });
+    client = KubeClient.fromKubeConfig(cp.kubeConfig);
+    await client.create(NAMESPACES, { metadata: { name: namespace } });
+  });
+
+  after(async () => {
+    for (const c of started) c.stop.abort();
+    await Promise.all(started.map((c) => c.done));
+    await client?.close();
+    await cp?.stop();
+  });
+
+  function candidate(lease: string, identity: string, extra: { releaseOnCancel?: boolean; metrics?: Metrics } = {}): Candidate {
+    const stop = new AbortController();
+    const c: Partial<Candidate> = { stop };
+    c.elector = new LeaderElector({
+      client,
+      namespace,
+      name: lease,
+      identity,
+      ...TIMING,
+      ...extra,
+      onStartedLeading: (signal) => {
+        c.startedAt = performance.now();
+        c.workSignal = signal;
+      },
+      onStoppedLeading: () => {
+        c.stoppedAt = performance.now();
+      },
+    });
+    c.done = c.elector.run(stop.signal);
+    started.push(c as Candidate);
+    return c as Candidate;
+  }
+
+  async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!check()) {
+      if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  async function leaseSpec(name: string): Promise<LeaseSpec> {
+    return ((await client.get(LEASE_RESOURCE, namespace, name))?.spec ?? {}) as LeaseSpec;
+  }
+
+  it("two candidates: exactly one leads; a released lease passes to the other within ~2 retry periods", async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const a = candidate("released", "candidate-a", { metrics });
+    const b = candidate("released", "candidate-b");
+    await until("a leader", () => a.elector.isLeader() || b.elector.isLeader());
+    // Watch for a few renew periods: never two leaders, never a change of leader.
+    const first = a.elector.isLeader() ? a : b;
+    const second = first === a ? b : a;
+    for (let i = 0; i < 30; i++) {
+      assert.equal(Number(a.elector.isLeader()) + Number(b.elector.isLeader()), 1, "exactly one leader");
+      assert.ok(first.elector.isLeader());
+      await sleep(50);
+    }
+    assert.equal(second.startedAt, undefined);
+    const spec = await leaseSpec("released");
+    assert.equal(spec.holderIdentity, first.elector.identity);
+    assert.equal(spec.leaseDurationSeconds, 3);
+    assert.equal(spec.leaseTransitions, 0);
+    assert.match(spec.renewTime ?? "", /\.\d{6}Z$/);
+    if (first === a) assert.match(await metrics.render(), /leader_election_master_status\{name="released"\} 1/);
+
+    const stoppedAt = performance.now();
+    first.stop.abort();
+    await first.done;
+    assert.equal(first.workSignal?.aborted, true, "the leader's work is stopped");
+    assert.ok(first.stoppedAt !== undefined);
+    assert.equal(first.elector.isLeader(), false);
+    await until("the other candidate to lead", () => second.startedAt !== undefined, 5_000);
+    const handover = second.startedAt! - stoppedAt;
+    console.log(`# handover after release: ${Math.round(handover)} ms (retry period ${TIMING.retryPeriodMs} ms)`);
+    assert.ok(handover <= 2 * TIMING.retryPeriodMs * 1.5 + 250, `took ${handover} ms`);
+    assert.ok(second.elector.isLeader());
+    const after = await leaseSpec("released");
+    assert.equal(after.holderIdentity, second.elector.identity);
+    assert.equal(after.leaseTransitions, 1);
+    if (first === a) assert.match(await metrics.render(), /leader_election_master_status\{name="released"\} 0/);
+
+    second.stop.abort();
+    await second.done;
+    assert.equal((await leaseSpec("released")).holderIdentity, "", "released on shutdown");
+  });
+
+  it("a leader killed without release is replaced once its lease expires", async () => {
+    const a = candidate("expired", "killed-a", { releaseOnCancel: false });
+    await until("a to lead", () => a.elector.isLeader());
+    const b = candidate("expired", "survivor-b");
+    await sleep(1_000);
+    assert.equal(b.startedAt, undefined, "b waits while a renews");
+
+    const before = await leaseSpec("expired");
+    const killedAt = performance.now();
+    a.stop.abort(); // stops renewing and does not release: as if the process died
+    await a.done;
+    assert.equal((await leaseSpec("expired")).holderIdentity, "killed-a", "not released");
+    await until("b to take over", () => b.startedAt !== undefined, 10_000);
+    const takeover = b.startedAt! - killedAt;
+    console.log(`# takeover after a kill: ${Math.round(takeover)} ms (lease ${TIMING.leaseDurationMs} ms)`);
+    // Not before the lease (renewed at most one retry period before the kill) expired,
+    // and soon after it did.
+    assert.ok(takeover >= TIMING.leaseDurationMs - TIMING.retryPeriodMs - 200, `too early: ${takeover} ms`);
+    assert.ok(takeover <= TIMING.leaseDurationMs + 2 * TIMING.retryPeriodMs * 1.5 + 500, `too late: ${takeover} ms`);
+    const after = await leaseSpec("expired");
+    assert.equal(after.holderIdentity, "survivor-b");
+    assert.equal(after.leaseTransitions, (before.leaseTransitions ?? 0) + 1);
+    b.stop.abort();
+    await b.done;
+  });
+
+  it("a leader whose lease is taken over stops leading and run() resolves", async () => {
+    const a = candidate("stolen", "victim-a");
+    await until("a to lead", () => a.elector.isLeader());
+    // Another writer takes the lease (with the read resourceVersion, so the PUT is accepted).
+    const lease = (await client.get(LEASE_RESOURCE, namespace, "stolen"))!;
+    const now = microTime(new Date());
+    await client.replace(LEASE_RESOURCE, {
+      ...lease,
+      spec: { holderIdentity: "intruder", leaseDurationSeconds: 30, acquireTime: now, renewTime: now, leaseTransitions: 1 },
+    });
+    const stolenAt = performance.now();
+    await a.done; // resolves without an abort: leadership lost
+    const noticed = performance.now() - stolenAt;
+    console.log(`# leader noticed the takeover after ${Math.round(noticed)} ms`);
+    assert.ok(noticed <= TIMING.retryPeriodMs * 2 + 250);
+    assert.equal(a.workSignal?.aborted, true);
+    assert.equal(a.elector.isLeader(), false);
+    assert.equal((await leaseSpec("stolen")).holderIdentity, "intruder", "a lost lease is not released");
+    a.stop.abort();
+  });
+
+  it("rejects timings where the lease could expire before the leader notices", () => {
+    assert.throws(
+      () => new LeaderElector({ client, namespace, name: "x", leaseDurationMs: 2_000, renewDeadlineMs: 2_000, retryPeriodMs: 500, onStartedLeading() {} }),
+      /leaseDurationMs must be greater than renewDeadlineMs/,
+    );
+    const e = new LeaderElector({ client, namespace, name: "x", onStartedLeading() {} });
+    assert.match(e.identity, /^.+_[0-9a-f]{8}$/);
+  });
+});
