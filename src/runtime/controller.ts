@@ -52,7 +52,10 @@ export class Controller {
 
   constructor(readonly spec: ControllerSpec, handler: SnapshotHandler, private readonly deps: ControllerDeps) {
     this.log = deps.logger.child({ operator: spec.name });
-    this.parentInformer = deps.informers.informerFor(spec.parent, spec.namespace ? { namespace: spec.namespace } : {});
+    this.parentInformer = deps.informers.informerFor(spec.parent, {
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      fieldManagers: [spec.fieldManager],
+    });
     const children = new Map<string, ChildSource>();
     for (const child of spec.children) {
       // A namespaced parent's children live in its namespace; a cluster-scoped parent's anywhere.
@@ -61,6 +64,7 @@ export class Controller {
         ...(namespace ? { namespace } : {}),
         labelSelector: TRACKING_LABEL,
         indexLabels: [TRACKING_LABEL],
+        fieldManagers: [spec.fieldManager],
       });
       this.childInformers.push(informer);
       children.set(typeKey(child.resource.apiVersion, child.resource.kind), {

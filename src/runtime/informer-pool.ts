@@ -1,5 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
-import type { ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../kube/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { Informer } from "./informer.js";
@@ -10,6 +10,8 @@ export interface InformerScope {
   labelSelector?: string;
   /** Label keys to index by (e.g. the tracking label). */
   indexLabels?: readonly string[];
+  /** Field managers whose managedFields entries the cache keeps (the rest are dropped). */
+  fieldManagers?: readonly string[];
 }
 
 /**
@@ -19,6 +21,8 @@ export interface InformerScope {
  */
 export class InformerPool {
   private readonly informers = new Map<string, Informer>();
+  /** Per informer, the field managers whose managedFields entries its cache keeps. */
+  private readonly keptManagers = new Map<Informer, Set<string>>();
   private started = false;
 
   constructor(
@@ -33,7 +37,9 @@ export class InformerPool {
     let informer = this.informers.get(key);
     if (!informer) {
       if (this.started) throw new Error(`informer for ${type.plural} requested after the pool started`);
+      const managers = new Set<string>();
       informer = new Informer({
+        transform: (obj) => keepManagedFieldsOf(obj, managers),
         client: this.client,
         type,
         ...(scope.namespace ? { namespace: scope.namespace } : {}),
@@ -43,9 +49,11 @@ export class InformerPool {
         ...(this.metrics ? { metrics: this.metrics } : {}),
       });
       this.informers.set(key, informer);
+      this.keptManagers.set(informer, managers);
     } else {
       for (const label of scope.indexLabels ?? []) informer.store.addIndex(label);
     }
+    for (const manager of scope.fieldManagers ?? []) this.keptManagers.get(informer)?.add(manager);
     return informer;
   }
 
@@ -64,4 +72,19 @@ export class InformerPool {
   all(): Informer[] {
     return [...this.informers.values()];
   }
+}
+
+/**
+ * Drops the managedFields entries of other field managers. The runtime reads only its own entries
+ * (to notice fields it no longer wants); the rest is often the largest part of a cached object.
+ */
+export function keepManagedFieldsOf(obj: KubeObject, managers: ReadonlySet<string>): KubeObject {
+  const entries = obj.metadata?.managedFields;
+  if (!entries) return obj;
+  const kept = entries.filter((e) => e.manager !== undefined && managers.has(e.manager));
+  if (kept.length === entries.length) return obj;
+  const metadata = { ...obj.metadata };
+  if (kept.length > 0) metadata.managedFields = kept;
+  else delete metadata.managedFields;
+  return { ...obj, metadata };
 }

@@ -86,6 +86,12 @@ export interface InformerOptions {
   backoff?: Partial<BackoffOptions>;
   /** Watch restart and cache size metrics (`Metrics` satisfies this). */
   metrics?: InformerMetrics;
+  /**
+   * Applied to every object before it is stored (list items, watch events, write responses), e.g.
+   * to drop `managedFields` entries nobody reads: a cache holds every object of a type, so what is
+   * dropped here is saved once per object.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
   /** Told about every list/watch failure (the loop retries by itself). */
   onError?: (error: unknown, failure: WatchFailure) => void;
 }
@@ -174,7 +180,7 @@ export class Informer {
 
   /** Puts a write's response into the store when it is newer (listeners hear of it from the watch). */
   upsertFromWrite(obj: KubeObject): boolean {
-    return this.store.upsertFromWrite(obj);
+    return this.store.upsertFromWrite(this.withTypeMeta(obj));
   }
 
   /** Removes an object after a successful delete (see `ObjectStore.removeFromWrite`). */
@@ -371,8 +377,8 @@ export class Informer {
 
   /** List items lack apiVersion/kind; a cache compared against desired objects needs them. */
   private withTypeMeta(obj: KubeObject): KubeObject {
-    if (obj.apiVersion && obj.kind) return obj;
-    return { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
+    const typed = obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
+    return this.options.transform ? this.options.transform(typed) : typed;
   }
 }
 
