@@ -1,4 +1,4 @@
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject, ManagedFieldsEntry } from "../kube/types.js";
 
 /**
  * Deciding whether a desired object must be written, from the cache alone.
@@ -8,10 +8,40 @@ import type { KubeObject } from "../kube/types.js";
  * holds (the server adds defaults, status and metadata, so equality would never hold), and no field
  * that our field manager owns has been dropped from the desired object (a subset test alone would
  * never notice a removed label, and server-side apply removes such a field only when we send).
+ *
+ * Lists need the field manager's record (`managedFields`) too. Admission and other controllers add
+ * items to associative lists (a service-account token volume, default tolerations, a sidecar),
+ * so for lists our manager owns item by item (`k:`/`v:` entries) the desired items need only appear
+ * in order among the actual ones, and an item we own but no longer desire means a write. Atomic
+ * lists (`args`, and every list we hold no item entries for) must match exactly.
  */
 export function needsWrite(desired: KubeObject, existing: KubeObject, fieldManager: string): boolean {
-  if (!isSubset(withoutStatus(desired), existing)) return true;
-  return ownedFieldRemoved(desired, existing, fieldManager);
+  const fields = ownedFields(existing, fieldManager);
+  if (!isSubset(withoutStatus(desired), existing, fields)) return true;
+  return fields !== undefined && fieldsMissing(fields, desired, true);
+}
+
+/** A node of a `fieldsV1` tree: `f:<field>`, `k:<json key>`, `v:<json value>`, `i:<index>`, `.`. */
+export type FieldsNode = { [key: string]: FieldsNode };
+
+/** Our manager's fieldsV1 for the main resource (or a subresource), merged over its entries. */
+export function ownedFields(existing: KubeObject, fieldManager: string, subresource?: "status"): FieldsNode | undefined {
+  let merged: FieldsNode | undefined;
+  for (const entry of existing.metadata?.managedFields ?? []) {
+    if (!isOurs(entry, fieldManager, subresource)) continue;
+    merged = mergeFields(merged ?? {}, entry.fieldsV1 as FieldsNode);
+  }
+  return merged;
+}
+
+function isOurs(entry: ManagedFieldsEntry, fieldManager: string, subresource: string | undefined): boolean {
+  return entry.manager === fieldManager && (entry.subresource || undefined) === subresource && entry.fieldsV1 !== undefined;
+}
+
+function mergeFields(a: FieldsNode, b: FieldsNode): FieldsNode {
+  const out: FieldsNode = { ...a };
+  for (const [key, value] of Object.entries(b)) out[key] = key in out ? mergeFields(out[key]!, value) : value;
+  return out;
 }
 
 /** Children are written without status: status belongs to the child's own controller. */
@@ -27,15 +57,18 @@ function withoutStatus(obj: KubeObject): KubeObject {
  * - `null` in desired matches only an absent or null value (null removes a field in an apply);
  * - an empty object or array in desired also matches an absent value (the API server drops
  *   empty `omitempty` maps and lists, so `data: {}` is stored as no `data` at all);
- * - arrays match when they have the same length and match element by element (order matters:
- *   the server keeps list order, and a removed element must be noticed).
+ * - a list matches element by element with the same length; but when `fields` (our manager's
+ *   fieldsV1 at this point) holds item entries for it, the desired items need only appear in order
+ *   among the actual ones (see the module comment).
  */
-export function isSubset(desired: unknown, actual: unknown): boolean {
+export function isSubset(desired: unknown, actual: unknown, fields?: FieldsNode): boolean {
   if (desired === undefined) return true;
   if (desired === null) return actual === null || actual === undefined;
   if (Array.isArray(desired)) {
     if (actual === undefined || actual === null) return desired.length === 0;
-    if (!Array.isArray(actual) || actual.length !== desired.length) return false;
+    if (!Array.isArray(actual)) return false;
+    if (fields && hasItemEntries(fields)) return isOrderedSubset(desired, actual, fields);
+    if (actual.length !== desired.length) return false;
     for (let i = 0; i < desired.length; i++) if (!isSubset(desired[i], actual[i])) return false;
     return true;
   }
@@ -44,11 +77,45 @@ export function isSubset(desired: unknown, actual: unknown): boolean {
     if (typeof actual !== "object" || Array.isArray(actual)) return false;
     const a = actual as Record<string, unknown>;
     for (const [key, value] of Object.entries(desired as Record<string, unknown>)) {
-      if (!isSubset(value, a[key])) return false;
+      if (!isSubset(value, a[key], fields?.[`f:${key}`])) return false;
     }
     return true;
   }
   return desired === actual || numericEqual(desired, actual);
+}
+
+/** Each desired item matches a later actual item than the one before (extra actual items allowed). */
+function isOrderedSubset(desired: unknown[], actual: unknown[], fields: FieldsNode): boolean {
+  let j = 0;
+  for (const item of desired) {
+    const itemFields = itemEntryFor(fields, item);
+    while (j < actual.length && !isSubset(item, actual[j], itemFields)) j++;
+    if (j === actual.length) return false;
+    j++;
+  }
+  return true;
+}
+
+function hasItemEntries(fields: FieldsNode): boolean {
+  for (const key of Object.keys(fields)) if (key.startsWith("k:") || key.startsWith("v:")) return true;
+  return false;
+}
+
+/** The `k:`/`v:` entry of a list that names `item`, if any. */
+function itemEntryFor(fields: FieldsNode, item: unknown): FieldsNode | undefined {
+  for (const [key, node] of Object.entries(fields)) {
+    if (itemMatchesEntry(key, item)) return node;
+  }
+  return undefined;
+}
+
+function itemMatchesEntry(key: string, item: unknown): boolean {
+  if (key.startsWith("v:")) return deepEqual(parseJson(key.slice(2)), item);
+  if (!key.startsWith("k:") || item === null || typeof item !== "object") return false;
+  const keyFields = parseJson(key.slice(2));
+  if (keyFields === null || typeof keyFields !== "object") return false;
+  const obj = item as Record<string, unknown>;
+  return Object.entries(keyFields as Record<string, unknown>).every(([k, v]) => obj[k] === v || numericEqual(obj[k], v));
 }
 
 function isEmptyObject(obj: Record<string, unknown>): boolean {
@@ -63,25 +130,25 @@ function numericEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
- * True when a field that `fieldManager` owns in `existing` (per its managedFields, main resource
- * only) is missing from `desired`. Only map keys (`f:<name>`) are checked; list items (`k:`, `v:`,
- * `i:`) are covered by the subset test's length comparison.
+ * True when a field that `fieldManager` owns in `existing` (per its managedFields, main resource or
+ * the given subresource) is missing from `desired`: a map key (`f:`) or a list item (`k:`, `v:`).
  */
-export function ownedFieldRemoved(
-  desired: KubeObject,
-  existing: KubeObject,
-  fieldManager: string,
-  subresource?: "status",
-): boolean {
-  for (const entry of existing.metadata?.managedFields ?? []) {
-    if (entry.manager !== fieldManager || (entry.subresource || undefined) !== subresource || !entry.fieldsV1) continue;
-    if (fieldsMissing(entry.fieldsV1, desired, subresource === undefined)) return true;
-  }
-  return false;
+export function ownedFieldRemoved(desired: KubeObject, existing: KubeObject, fieldManager: string, subresource?: "status"): boolean {
+  const fields = ownedFields(existing, fieldManager, subresource);
+  return fields !== undefined && fieldsMissing(fields, desired, subresource === undefined);
 }
 
-function fieldsMissing(fields: Record<string, unknown>, desired: unknown, skipStatus: boolean): boolean {
-  if (desired === null || typeof desired !== "object" || Array.isArray(desired)) return false;
+function fieldsMissing(fields: FieldsNode, desired: unknown, skipStatus: boolean): boolean {
+  if (Array.isArray(desired)) {
+    for (const [key, node] of Object.entries(fields)) {
+      if (!key.startsWith("k:") && !key.startsWith("v:")) continue;
+      const item = desired.find((d) => itemMatchesEntry(key, d));
+      if (item === undefined) return true;
+      if (key.startsWith("k:") && fieldsMissing(node, item, false)) return true;
+    }
+    return false;
+  }
+  if (desired === null || typeof desired !== "object") return false;
   const obj = desired as Record<string, unknown>;
   for (const [key, sub] of Object.entries(fields)) {
     if (!key.startsWith("f:")) continue;
@@ -89,9 +156,25 @@ function fieldsMissing(fields: Record<string, unknown>, desired: unknown, skipSt
     if (skipStatus && name === "status") continue;
     const value = obj[name];
     if (value === undefined) return true;
-    if (sub && typeof sub === "object" && Object.keys(sub).length > 0 && fieldsMissing(sub as Record<string, unknown>, value, false)) {
-      return true;
-    }
+    if (Object.keys(sub).length > 0 && fieldsMissing(sub, value, false)) return true;
   }
   return false;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

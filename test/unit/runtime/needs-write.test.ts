@@ -69,3 +69,40 @@ test("status in a desired child is ignored", () => {
   const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" }, status: { x: 1 } };
   assert.equal(needsWrite(desired, existing, "op"), false);
 });
+
+const pod = (volumes: object[], managed: object): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "p", managedFields: [{ manager: "op", operation: "Apply", fieldsV1: managed as never }] },
+  spec: { volumes },
+});
+const ownsVolumeA = { "f:spec": { "f:volumes": { 'k:{"name":"a"}': { ".": {}, "f:name": {}, "f:emptyDir": {} } } } };
+
+test("items that admission added to an associative list we own item by item are not a difference", () => {
+  const existing = pod([{ name: "a", emptyDir: {} }, { name: "kube-api-access", projected: {} }], ownsVolumeA);
+  const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a", emptyDir: {} }] } };
+  assert.equal(needsWrite(desired, existing, "op"), false);
+});
+
+test("an item we own but no longer desire in an associative list needs a write", () => {
+  const existing = pod([{ name: "a", emptyDir: {} }, { name: "b", emptyDir: {} }], {
+    "f:spec": { "f:volumes": { 'k:{"name":"a"}': { "f:name": {} }, 'k:{"name":"b"}': { "f:name": {} } } },
+  });
+  const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a", emptyDir: {} }] } };
+  assert.equal(needsWrite(desired, existing, "op"), true);
+});
+
+test("atomic lists (no item entries) must match exactly: a removed argument needs a write", () => {
+  const existing: KubeObject = {
+    metadata: { name: "p", managedFields: [{ manager: "op", operation: "Apply", fieldsV1: { "f:args": {} } }] },
+    args: ["-a", "-b"],
+  };
+  assert.equal(needsWrite({ metadata: { name: "p" }, args: ["-a"] }, existing, "op"), true);
+  assert.equal(needsWrite({ metadata: { name: "p" }, args: ["-a", "-b"] }, existing, "op"), false);
+});
+
+test("without our managedFields a list must match exactly (never skip a write we cannot justify)", () => {
+  const existing = pod([{ name: "a" }, { name: "b" }], {});
+  const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a" }] } };
+  assert.equal(needsWrite(desired, existing, "op"), true);
+});
