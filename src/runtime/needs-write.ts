@@ -34,8 +34,19 @@ export function ownedFields(existing: KubeObject, fieldManager: string, subresou
   return merged;
 }
 
+/**
+ * Only server-side apply entries say which fields we *want*: an "Update" entry (from a create or
+ * replace) also lists every field the server defaulted, so reading it would see "removed" fields
+ * on every sync. Children written by create/replace (Replace, Recreate, OnDelete) are therefore
+ * compared by the subset test alone.
+ */
 function isOurs(entry: ManagedFieldsEntry, fieldManager: string, subresource: string | undefined): boolean {
-  return entry.manager === fieldManager && (entry.subresource || undefined) === subresource && entry.fieldsV1 !== undefined;
+  return (
+    entry.manager === fieldManager &&
+    entry.operation === "Apply" &&
+    (entry.subresource || undefined) === subresource &&
+    entry.fieldsV1 !== undefined
+  );
 }
 
 function mergeFields(a: FieldsNode, b: FieldsNode): FieldsNode {
@@ -115,7 +126,8 @@ function itemMatchesEntry(key: string, item: unknown): boolean {
   const keyFields = parseJson(key.slice(2));
   if (keyFields === null || typeof keyFields !== "object") return false;
   const obj = item as Record<string, unknown>;
-  return Object.entries(keyFields as Record<string, unknown>).every(([k, v]) => obj[k] === v || numericEqual(obj[k], v));
+  // A key field the desired item leaves out was defaulted by the server (a port's protocol: TCP).
+  return Object.entries(keyFields as Record<string, unknown>).every(([k, v]) => obj[k] === undefined || obj[k] === v || numericEqual(obj[k], v));
 }
 
 function isEmptyObject(obj: Record<string, unknown>): boolean {

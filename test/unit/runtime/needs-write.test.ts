@@ -106,3 +106,27 @@ test("without our managedFields a list must match exactly (never skip a write we
   const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a" }] } };
   assert.equal(needsWrite(desired, existing, "op"), true);
 });
+
+test("list item keys that include server-defaulted fields still name the desired item", () => {
+  const existing: KubeObject = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: "s",
+      managedFields: [{ manager: "op", operation: "Apply", fieldsV1: { "f:spec": { "f:ports": { 'k:{"port":80,"protocol":"TCP"}': { ".": {}, "f:name": {}, "f:port": {}, "f:targetPort": {} } } } } }],
+    },
+    spec: { ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080 }], clusterIP: "10.0.0.7" },
+  };
+  const desired = { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ name: "http", port: 80, targetPort: 8080 }] } };
+  assert.equal(needsWrite(desired, existing, "op"), false);
+  const changed = { ...desired, spec: { ports: [{ name: "http", port: 81, targetPort: 8080 }] } };
+  assert.equal(needsWrite(changed, existing, "op"), true);
+});
+
+test("Update entries (create/replace) list server defaults too, so they are never read as removals", () => {
+  const existing: KubeObject = {
+    metadata: { name: "p", managedFields: [{ manager: "op", operation: "Update", fieldsV1: { "f:spec": { "f:dnsPolicy": {}, "f:restartPolicy": {} } } }] },
+    spec: { dnsPolicy: "ClusterFirst", restartPolicy: "Always", containers: [{ name: "c" }] },
+  };
+  assert.equal(needsWrite({ metadata: { name: "p" }, spec: { containers: [{ name: "c" }] } }, existing, "op"), false);
+});
