@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
 import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";
-import type { OperatorConfig } from "../api/operator-config.js";
+import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { UpdateStrategy } from "../api/update-strategy.js";
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
@@ -146,7 +146,8 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
     children,
     fieldManager: config.fieldManager,
     handlerTimeoutMs: config.handlerTimeoutMs,
-    concurrency: options.concurrency && config.concurrency === undefined ? options.concurrency : config.concurrency,
+    // RunOptions.concurrency applies to operators that kept the default.
+    concurrency: options.concurrency && config.concurrency === OPERATOR_DEFAULTS.concurrency ? options.concurrency : config.concurrency,
     backoff: {
       initialMs: config.backoff.initialDelayMs,
       multiplier: config.backoff.multiplier,
