@@ -96,28 +96,28 @@ export class Reconciler {
       name: parent.metadata?.name ?? name,
       uid: parent.metadata?.uid ?? "",
     };
-    let writeError: unknown;
-    try {
-      const writes = await writeChildren(this.deps.client, {
+    // Children and status are independent writes: send them together (one round trip, not two).
+    const [childWrites, statusWrite] = await Promise.allSettled([
+      writeChildren(this.deps.client, {
         parentUid: parentRef.uid,
         fieldManager: spec.fieldManager,
         desired: outcome.children.map((child) => withOwnership(child, parentRef)),
         existing: children,
         prune: true,
         bindings: this.deps.children,
-      });
-      for (const w of writes) {
+      }),
+      outcome.status ? this.writeStatus(parent, outcome.status, log) : Promise.resolve(),
+    ]);
+    if (childWrites.status === "fulfilled") {
+      for (const w of childWrites.value) {
         this.deps.metrics?.childWrite(spec.name, w.kind, w.verb);
         log.debug(`child ${w.verb}`, { kind: w.kind, name: w.name, namespace: w.namespace });
       }
-    } catch (error) {
-      writeError = error;
+    } else {
+      this.report(parent, "ChildWriteFailed", childWrites.reason, log);
+      throw childWrites.reason;
     }
-    if (outcome.status) await this.writeStatus(parent, outcome.status, log);
-    if (writeError) {
-      this.report(parent, "ChildWriteFailed", writeError, log);
-      throw writeError;
-    }
+    if (statusWrite.status === "rejected") throw statusWrite.reason; // reported by writeStatus
     const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
