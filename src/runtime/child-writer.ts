@@ -180,7 +180,7 @@ async function deleteOne(client: WriteClient, binding: ChildBinding, obj: KubeOb
       propagationPolicy: "Background",
       preconditions: meta.uid ? { uid: meta.uid } : undefined,
     });
-    if (result?.metadata?.deletionTimestamp) binding.onWritten(result);
+    if (stillPendingDeletion(result)) binding.onWritten(result);
     else binding.onDeleted(obj);
     writes.push(record("delete", obj));
   } catch (error) {
@@ -191,6 +191,20 @@ async function deleteOne(client: WriteClient, binding: ChildBinding, obj: KubeOb
     }
     throw error;
   }
+}
+
+/**
+ * Whether a delete's answer describes an object that still exists (finalizers to run, or a grace
+ * period: a scheduled Pod), whose DELETED event is yet to come. An object deleted at once may carry
+ * a deletionTimestamp too (an unscheduled Pod, grace period 0), and its DELETED event may already
+ * have been handled: caching that answer left a terminating ghost no event ever removed, and the
+ * parent waited forever to create the child anew (Recreate of Pods got stuck).
+ */
+function stillPendingDeletion(result: KubeObject | undefined): result is KubeObject {
+  const meta = result?.metadata;
+  if (!meta?.deletionTimestamp) return false;
+  const grace = (meta as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 0;
+  return (meta.finalizers?.length ?? 0) > 0 || grace > 0;
 }
 
 function record(verb: ChildWrite["verb"], obj: KubeObject): ChildWrite {

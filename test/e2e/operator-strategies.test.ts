@@ -6,7 +6,7 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { ChildConfig, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
@@ -36,6 +36,18 @@ const recreateOp: OperatorDefinition = {
   handler: singleChild,
 };
 
+/** PodRec → a Pod (Recreate) echoing spec.message: an unscheduled Pod is deleted at once. */
+const podRecreateOp: OperatorDefinition = {
+  config: new OperatorConfig("s-pod-recreate", testType("PodRec")).withChild(V1Pod, ChildConfig.recreate()),
+  handler: (req: SyncRequest<KubeObject>) =>
+    SyncResponse.of().withChild({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `${req.raw.metadata!.name}-pod` },
+      spec: { containers: [{ name: "main", image: "busybox:1.36", args: ["echo", String((req.raw.spec as { message?: string }).message)] }] },
+    }),
+};
+
 /** Prune → a ConfigMap per name in spec.configMaps and a Secret per name in spec.secrets. */
 const pruneOp: OperatorDefinition = {
   config: new OperatorConfig("s-prune", testType("Prune")).withChild(V1ConfigMap).withChild(V1Secret),
@@ -57,8 +69,8 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
     cp = await LocalControlPlane.start();
     kit = await TestKit.start({
       controlPlane: cp,
-      manifests: [testCrd("SApply"), testCrd("SReplace"), testCrd("SRecreate"), testCrd("Prune")],
-      operators: [applyOp, replaceOp, recreateOp, pruneOp],
+      manifests: [testCrd("SApply"), testCrd("SReplace"), testCrd("SRecreate"), testCrd("PodRec"), testCrd("Prune")],
+      operators: [applyOp, replaceOp, recreateOp, podRecreateOp, pruneOp],
       logger: logs.logger,
     });
   });
@@ -112,6 +124,26 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
     assert.notEqual(second.metadata?.uid, first.metadata?.uid, "Recreate updated in place");
     await kit.reconcile();
     assert.equal((await kit.get("v1", "ConfigMap", "rc-cm"))?.metadata?.uid, second.metadata?.uid, "recreated more than once");
+  });
+
+  it("Recreate of Pods: every change ends with a Pod of the latest spec (the delete's answer races its watch event)", async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `pr${i}`);
+    await Promise.all(names.map((n) => kit.createParent(parentOf("PodRec", n, { message: "m0" }))));
+    await Promise.all(names.map((n) => kit.eventuallyExists("v1", "Pod", `${n}-pod`)));
+    await kit.reconcile();
+    for (let round = 1; round <= 3; round++) {
+      await Promise.all(names.map((n) => kit.patch(E2E_API_VERSION, "PodRec", n, { spec: { message: `m${round}` } })));
+      await Promise.all(
+        names.map((n) =>
+          kit.eventually(async () => {
+            const pod = await kit.get("v1", "Pod", `${n}-pod`);
+            const args = (pod?.spec as { containers: { args: string[] }[] } | undefined)?.containers[0]?.args;
+            assert.deepEqual(args, ["echo", `m${round}`], `${n}-pod in round ${round}`);
+          }, { timeout: 10_000 }),
+        ),
+      );
+    }
+    await Promise.all(names.map((n) => kit.deleteParent(E2E_API_VERSION, "PodRec", n)));
   });
 
   it("prune: a child the response no longer returns is deleted; the others are kept", async () => {
