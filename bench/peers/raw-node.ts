@@ -4,7 +4,7 @@
  *
  * Protocol (shared with the Go raw peer): JSON lines on stdin,
  * `{"op":"w1"|"w3"|"w4","name","uid","generation","payload"}`; "READY" then "SYNCS <n>" on stdout.
- *   - w1: add the finalizer (merge patch), apply the three children, apply the status;
+ *   - w1: add the finalizer (merge patch), apply the three children (in parallel), apply the status;
  *   - w3: apply the three children, apply the status;
  *   - w4: remove the finalizer (merge patch).
  */
@@ -72,9 +72,10 @@ async function runJob(http: KubeHttp, namespace: string, job: Job): Promise<void
   }
   const parent: ParentRef = { name: job.name, namespace, uid: job.uid, payload: job.payload };
   const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
-  for (const child of childrenOf(parent)) {
-    await http.send("PATCH", pathOf(child, namespace) + query, { body: child, contentType: PATCH_TYPES.apply });
-  }
+  // The three children are independent: apply them in parallel, then the status that reports them.
+  await Promise.all(
+    childrenOf(parent).map((child) => http.send("PATCH", pathOf(child, namespace) + query, { body: child, contentType: PATCH_TYPES.apply })),
+  );
   const status = {
     apiVersion: PARENT_API_VERSION,
     kind: PARENT_KIND,
@@ -86,7 +87,7 @@ async function runJob(http: KubeHttp, namespace: string, job: Job): Promise<void
 
 async function main(): Promise<void> {
   const { namespace, concurrency } = parseArgs(process.argv.slice(2));
-  const http = new KubeHttp(endpointFromKubeconfig(), concurrency);
+  const http = new KubeHttp(endpointFromKubeconfig(), concurrency * 3);
   const pending: Job[] = [];
   let inputDone = false;
   let done = 0;

@@ -4,7 +4,7 @@
 //
 // The harness streams one JSON line per parent on stdin as soon as its own write for that parent
 // returned: {"op":"w1"|"w3"|"w4","name":"...","uid":"...","generation":N,"payload":"..."}.
-//   - w1: add the finalizer (merge patch), apply the three children, apply the status;
+//   - w1: add the finalizer (merge patch), apply the three children (in parallel), apply the status;
 //   - w3: apply the three children, apply the status;
 //   - w4: remove the finalizer (merge patch).
 //
@@ -83,14 +83,6 @@ func (w *writer) run(ctx context.Context, j job) error {
 		WithController(true).WithBlockOwnerDeletion(true)
 	lbl := map[string]string{trackingLabel: j.UID}
 	cms := w.core.CoreV1().ConfigMaps(w.ns)
-	if _, err := cms.Apply(ctx, corev1ac.ConfigMap(j.Name+"-a", w.ns).WithLabels(lbl).WithOwnerReferences(owner).
-		WithData(map[string]string{"payload": j.Payload}), apply); err != nil {
-		return err
-	}
-	if _, err := cms.Apply(ctx, corev1ac.ConfigMap(j.Name+"-b", w.ns).WithLabels(lbl).WithOwnerReferences(owner).
-		WithData(map[string]string{"payload-upper": strings.ToUpper(j.Payload)}), apply); err != nil {
-		return err
-	}
 	svc := corev1ac.Service(j.Name, w.ns).WithLabels(lbl).WithOwnerReferences(owner).
 		WithAnnotations(map[string]string{payloadAnnot: j.Payload}).
 		WithSpec(corev1ac.ServiceSpec().
@@ -98,8 +90,38 @@ func (w *writer) run(ctx context.Context, j job) error {
 			WithSelector(map[string]string{"bench.tsoperator.dev/parent": j.Name}).
 			WithPorts(corev1ac.ServicePort().WithName("http").WithPort(80).
 				WithTargetPort(intstr.FromInt32(8080)).WithProtocol(corev1.ProtocolTCP)))
-	if _, err := w.core.CoreV1().Services(w.ns).Apply(ctx, svc, apply); err != nil {
-		return err
+	// The three children are independent: apply them in parallel (as a framework may), then
+	// the status, which reports them.
+	writes := []func() error{
+		func() error {
+			_, err := cms.Apply(ctx, corev1ac.ConfigMap(j.Name+"-a", w.ns).WithLabels(lbl).WithOwnerReferences(owner).
+				WithData(map[string]string{"payload": j.Payload}), apply)
+			return err
+		},
+		func() error {
+			_, err := cms.Apply(ctx, corev1ac.ConfigMap(j.Name+"-b", w.ns).WithLabels(lbl).WithOwnerReferences(owner).
+				WithData(map[string]string{"payload-upper": strings.ToUpper(j.Payload)}), apply)
+			return err
+		},
+		func() error {
+			_, err := w.core.CoreV1().Services(w.ns).Apply(ctx, svc, apply)
+			return err
+		},
+	}
+	errs := make([]error, len(writes))
+	var wg sync.WaitGroup
+	for i, write := range writes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = write()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	status := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "bench.tsoperator.dev/v1",
