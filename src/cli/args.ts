@@ -1,0 +1,35 @@
+/** Option parsing shared by the subcommands: node:util's parseArgs, with usage errors as `UsageError`. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./command.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parses `args` strictly; unknown options and missing values become one-line usage errors. */
+export function parseCommandArgs<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]!.replace(/\. To specify .*$/, ""));
+  }
+}
+
+/** A whole number within bounds, or a usage error naming the flag. */
+export function intOption(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+/** One of the allowed words, or a usage error listing them. */
+export function choiceOption<T extends string>(value: string | undefined, flag: string, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T)) throw new UsageError(`${flag} must be one of ${choices.join(", ")} (got "${value}")`);
+  return value as T;
+}
+
+/** Exactly one positional argument (the module), or a usage error. */
+export function onePositional(positionals: string[], what = "<module>"): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`expected one ${what}, got ${positionals.length}: ${positionals.join(" ")}`);
+  return positionals[0];
+}

@@ -1,0 +1,97 @@
+/**
+ * CustomResourceDefinition generation: one CRD per custom kind, from its `K8sType` and the
+ * `@CustomResource` options of its class. Pure: objects in, wire objects out.
+ */
+import type { K8sType } from "../api/k8s-type.js";
+import type { KubeObject } from "../kube/types.js";
+import type { CustomResourceOptions, OpenApiSchema, PrinterColumn } from "./custom-resource.js";
+import { isNamespaced, pluralOf } from "./type-names.js";
+
+/** `status.observedGeneration`: the runtime writes it with every status. */
+const OBSERVED_GENERATION: OpenApiSchema = {
+  type: "integer",
+  format: "int64",
+  description: "The metadata.generation the status was computed from.",
+};
+
+const AGE_COLUMN: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+/** A field that accepts any object: used when the schema of spec or status is not declared. */
+function openObject(description: string): OpenApiSchema {
+  return { type: "object", description, "x-kubernetes-preserve-unknown-fields": true };
+}
+
+/** The status schema with `observedGeneration` added (the user's own declaration wins). */
+function statusSchema(declared: OpenApiSchema | undefined): OpenApiSchema {
+  const base = declared ?? openObject("Written by the operator.");
+  const properties = { ...(base.properties ?? {}) };
+  properties.observedGeneration ??= OBSERVED_GENERATION;
+  return { ...base, type: "object", properties };
+}
+
+/** The `openAPIV3Schema` of a custom kind: apiVersion, kind, metadata, the declared fields, status. */
+export function openApiSchemaOf(options: CustomResourceOptions = {}): OpenApiSchema {
+  const declared = options.schema ?? {};
+  const properties: Record<string, OpenApiSchema> = {
+    apiVersion: { type: "string" },
+    kind: { type: "string" },
+    metadata: { type: "object" },
+  };
+  for (const [field, schema] of Object.entries(declared)) {
+    if (schema && field !== "status") properties[field] = schema;
+  }
+  properties.spec ??= openObject("Desired state (no schema declared: any fields are kept).");
+  properties.status = statusSchema(declared.status);
+  return { type: "object", properties };
+}
+
+/** One version entry of a CRD. */
+function versionOf(type: K8sType, options: CustomResourceOptions, storage: boolean): Record<string, unknown> {
+  const columns = [...(options.printerColumns ?? [])];
+  if (!columns.some((c) => c.name.toLowerCase() === "age")) columns.push(AGE_COLUMN);
+  const subresources: Record<string, unknown> = { status: {} };
+  if (options.scale) subresources.scale = { ...options.scale };
+  return {
+    name: type.version,
+    served: true,
+    storage,
+    subresources,
+    additionalPrinterColumns: columns.map((c) => ({ ...c })),
+    schema: { openAPIV3Schema: openApiSchemaOf(options) },
+  };
+}
+
+/** The CRD's metadata.name: `<plural>.<group>`. */
+export function crdNameOf(type: K8sType): string {
+  return `${pluralOf(type)}.${type.group}`;
+}
+
+/**
+ * The CRD of a custom kind; pass several versions of one group/kind to get one CRD serving them
+ * all (the first is the storage version).
+ */
+export function crdFor(versions: ReadonlyArray<{ type: K8sType; options?: CustomResourceOptions }>): KubeObject {
+  const first = versions[0];
+  if (!first) throw new TypeError("crdFor needs at least one version");
+  const { type } = first;
+  const options = first.options ?? {};
+  const names: Record<string, unknown> = {
+    kind: type.kind,
+    listKind: `${type.kind}List`,
+    plural: pluralOf(type),
+    singular: options.singular ?? type.kind.toLowerCase(),
+  };
+  if (options.shortNames?.length) names.shortNames = [...options.shortNames];
+  if (options.categories?.length) names.categories = [...options.categories];
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: crdNameOf(type), labels: { "app.kubernetes.io/managed-by": "tsoperator" } },
+    spec: {
+      group: type.group,
+      scope: isNamespaced(type) ? "Namespaced" : "Cluster",
+      names,
+      versions: versions.map((v, i) => versionOf(v.type, v.options ?? {}, i === 0)),
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * Manifest generation for `tsoperator manifests`: CRDs, least-privilege RBAC, the Deployment.
+ * Pure functions over operator configs; the CLI does the file I/O.
+ */
+export { CustomResource, customResourceOf, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./custom-resource.js";
+export { crdFor, crdNameOf, openApiSchemaOf } from "./crd.js";
+export { operatorRules, leaderElectionRules, roleWithBinding, CHILD_WRITE_VERBS, type PolicyRule, type RoleBindingTarget } from "./rbac.js";
+export { deploymentFor, type DeploymentOptions } from "./deployment.js";
+export {
+  generateManifests,
+  allObjects,
+  toYaml,
+  crdsOf,
+  customTypesOf,
+  defaultLeaseName,
+  defaultAppName,
+  type ManifestOptions,
+  type GeneratedManifests,
+  type OperatorManifestSource,
+} from "./generate.js";
+export { guessPlural, pluralOf, isNamespaced, isBuiltin } from "./type-names.js";
