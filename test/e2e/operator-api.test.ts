@@ -186,6 +186,6 @@ describe("DI, typed views, error functions and cluster-scoped parents", { timeou
     const req = kit.syncRequest(`co-${kit.namespace}`, { operator: "cluster-owner" });
     assert.equal(req?.children.count(), 1);
     await kit.deleteParent(E2E_API_VERSION, "ClusterOwner", `co-${kit.namespace}`);
-    await kit.eventuallyDeleted("v1", "ConfigMap", `owned-by-co-${kit.namespace}`, undefined, { timeout: 15_000 });
+    await kit.eventuallyDeleted("v1", "ConfigMap", `owned-by-co-${kit.namespace}`, undefined, { timeout: 60_000 }); // the GC may need its 30 s discovery resync for a new CRD
   });
 });

@@ -176,7 +176,7 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
     await kit.eventuallyExists("v1", "Secret", "gc-s");
     await kit.deleteParent(E2E_API_VERSION, "Prune", "gc");
     await kit.eventuallyDeleted(E2E_API_VERSION, "Prune", "gc");
-    await kit.eventuallyDeleted("v1", "ConfigMap", "gc-a", undefined, { timeout: 15_000 });
-    await kit.eventuallyDeleted("v1", "Secret", "gc-s", undefined, { timeout: 15_000 });
+    await kit.eventuallyDeleted("v1", "ConfigMap", "gc-a", undefined, { timeout: 60_000 }); // the GC may need its 30 s discovery resync for a new CRD
+    await kit.eventuallyDeleted("v1", "Secret", "gc-s", undefined, { timeout: 60_000 }); // the GC may need its 30 s discovery resync for a new CRD
   });
 });
