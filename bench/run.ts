@@ -17,7 +17,7 @@ import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import type { PeerCommand } from "./lib/peer-process.js";
-import { convergenceSvg, markdownTable, median, ratios, replaceBetweenMarkers, summarize } from "./lib/report.js";
+import { convergenceSvg, markdownTable, median, ratios, ratioTable, replaceBetweenMarkers, summarize, type PeerSummary } from "./lib/report.js";
 import { PARENT_API_VERSION, PARENT_PLURAL } from "./lib/workload.js";
 
 interface Options {
@@ -28,10 +28,12 @@ interface Options {
   quick: boolean;
   /** Write README/SVG/latest.json (off with --no-write, for trying things out). */
   write: boolean;
+  /** Only re-render the README table from bench/results/latest.json (--report). */
+  reportOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { parents: 1000, reps: 3, peers: DEFAULT_PEERS, concurrency: 16, quick: false, write: true };
+  const o: Options = { parents: 1000, reps: 3, peers: DEFAULT_PEERS, concurrency: 16, quick: false, write: true, reportOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? "";
@@ -41,6 +43,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--peers") o.peers = next().split(",").filter(Boolean);
     else if (a === "--concurrency") o.concurrency = Number(next());
     else if (a === "--no-write") o.write = false;
+    else if (a === "--report") o.reportOnly = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -72,9 +75,35 @@ async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> 
   }
 }
 
+/** The subset of latest.json the README table is rendered from. */
+interface ResultsForReadme {
+  date: string;
+  config: Options;
+  machine: { cpus: number; cpuModel?: string };
+  versions: { kubernetes: string; node: string; go?: string };
+  medians: PeerSummary[];
+}
+
+/** Renders the results table (and tsoperator's ratios to the issue's targets) into bench/README.md. */
+function writeReadmeTable(result: ResultsForReadme): void {
+  const { config: opts, machine, versions } = result;
+  const header = `Last run: ${result.date.slice(0, 16)} UTC, P=${opts.parents}, ${opts.reps} repetition(s), concurrency ${opts.concurrency}, ` +
+    `${machine.cpus} CPUs (${machine.cpuModel}), Kubernetes ${versions.kubernetes}, Node ${versions.node}, ${versions.go}. Medians.`;
+  const targets = ratioTable(result.medians, "tsoperator", ["controller-runtime", "raw-client-go", "raw-node"]);
+  const goals = "Targets (issue 5): W1/W3/W4 <= 0.85x controller-runtime and <= 1.15x raw-client-go; W2 0 writes in <= 0.5x controller-runtime's time; RSS per object <= 1.5x controller-runtime.";
+  const table = markdownTable(result.medians, header) + (targets ? `\n\n${goals}\n\n${targets}` : "");
+  const readmePath = join(repoRoot(), "bench", "README.md");
+  writeFileSync(readmePath, replaceBetweenMarkers(readFileSync(readmePath, "utf8"), table));
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const root = repoRoot();
+  if (opts.reportOnly) {
+    writeReadmeTable(JSON.parse(readFileSync(join(root, "bench", "results", "latest.json"), "utf8")) as ResultsForReadme);
+    log("re-rendered the table in bench/README.md from bench/results/latest.json");
+    return;
+  }
   const known = allPeers(opts.concurrency);
   const peers = opts.peers.map((name) => {
     const p = known.find((k) => k.name === name);
@@ -146,10 +175,7 @@ async function main(): Promise<void> {
   });
   writeFileSync(join(resultsDir, "w1.svg"), convergenceSvg(series, opts.parents, `W1: ${opts.parents} parents converged over time`));
 
-  const header = `Last run: ${result.date.slice(0, 16)} UTC, P=${opts.parents}, ${opts.reps} repetition(s), concurrency ${opts.concurrency}, ` +
-    `${machine.cpus} CPUs (${machine.cpuModel}), Kubernetes ${versions.kubernetes}, Node ${versions.node}, ${versions.go}. Medians.`;
-  const readmePath = join(root, "bench", "README.md");
-  writeFileSync(readmePath, replaceBetweenMarkers(readFileSync(readmePath, "utf8"), markdownTable(summaries, header)));
+  writeReadmeTable(result);
   log(`wrote bench/results/latest.json, bench/results/w1.svg and the table in bench/README.md`);
 }
 

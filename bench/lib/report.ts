@@ -95,6 +95,24 @@ export function markdownTable(summaries: PeerSummary[], header: string): string 
   return lines.join("\n");
 }
 
+/**
+ * The issue's targets side by side: each peer's median times as a multiple of the reference
+ * peers' (e.g. tsoperator / controller-runtime), and memory growth per object likewise.
+ */
+export function ratioTable(summaries: PeerSummary[], subject: string, references: string[]): string {
+  const s = summaries.find((x) => x.peer === subject);
+  if (!s) return "";
+  const lines = [`| ${subject} ÷ | W1 | W2 | W3 | W4 | writes W1/W2/W3 | RSS growth per object |`, "|---|---|---|---|---|---|---|"];
+  const r = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? "—" : `${(a / b).toFixed(2)}x`);
+  for (const name of references) {
+    const ref = summaries.find((x) => x.peer === name);
+    if (!ref) continue;
+    const writes = [r(s.w1Writes, ref.w1Writes), r(s.w2Writes, ref.w2Writes), r(s.w3Writes, ref.w3Writes)].join(" / ");
+    lines.push(`| ${name} | ${r(s.w1Ms, ref.w1Ms)} | ${r(s.w2Ms, ref.w2Ms)} | ${r(s.w3Ms, ref.w3Ms)} | ${r(s.w4Ms, ref.w4Ms)} | ${writes} | ${r(s.rssPerObjectKb, ref.rssPerObjectKb)} |`);
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
+}
+
 /** Replaces the text between `<!-- bench:results:start -->` and `<!-- bench:results:end -->`. */
 export function replaceBetweenMarkers(readme: string, content: string): string {
   const start = "<!-- bench:results:start -->";
