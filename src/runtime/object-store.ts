@@ -40,6 +40,12 @@ export class ObjectStore {
   /** labelKey -> label value -> store keys. */
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private listResourceVersion: string | undefined;
+  /**
+   * uids the watch reported deleted, with when (ms), kept for a while: a write's answer that
+   * arrives after the DELETED event (a delete answered with a deletionTimestamp, say) must not put
+   * back a ghost that no event would ever remove.
+   */
+  private readonly deletedUids = new Map<string, number>();
 
   /**
    * @param indexLabels label keys to index for {@link byLabel}, e.g. `tsoperator.dev/parent-uid`
@@ -165,6 +171,7 @@ export class ObjectStore {
     if (old && isOlderResourceVersion(obj.metadata?.resourceVersion, old.metadata?.resourceVersion)) return undefined;
     if (event.type === "DELETED") {
       if (old) this.remove(key, old);
+      this.rememberDeleted(obj.metadata?.uid);
       return old ? { type: "DELETED", object: obj, oldObject: old } : { type: "DELETED", object: obj };
     }
     this.set(key, obj, old);
@@ -178,6 +185,8 @@ export class ObjectStore {
    * Listeners are not told: the watch event of that write will come and be dispatched.
    */
   upsertFromWrite(obj: KubeObject): boolean {
+    const uid = obj.metadata?.uid;
+    if (uid !== undefined && this.deletedUids.has(uid)) return false;
     const key = keyOf(obj);
     const old = this.objects.get(key);
     if (old) {
@@ -213,6 +222,21 @@ export class ObjectStore {
   private remove(key: string, old: KubeObject): void {
     this.unindex(key, old);
     this.objects.delete(key);
+    this.rememberDeleted(old.metadata?.uid);
+  }
+
+  /** Tombstones live this long; a write's answer is never older than that. */
+  private static readonly TOMBSTONE_MS = 5 * 60_000;
+
+  private rememberDeleted(uid: string | undefined): void {
+    if (uid === undefined) return;
+    const now = Date.now();
+    this.deletedUids.set(uid, now);
+    // Insertion order is age order: drop expired tombstones from the front.
+    for (const [oldUid, at] of this.deletedUids) {
+      if (now - at < ObjectStore.TOMBSTONE_MS) break;
+      this.deletedUids.delete(oldUid);
+    }
   }
 
   private index(key: string, obj: KubeObject): void {

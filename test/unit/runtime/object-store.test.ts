@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubeObject } from "../../../src/kube/types.js";
 import { ObjectStore, keyOf, objectKey } from "../../../src/runtime/object-store.js";
@@ -116,4 +116,16 @@ describe("ObjectStore", () => {
     assert.equal(store.removeFromWrite("default", "b"), true);
     assert.equal(store.removeFromWrite("default", "missing"), false);
   });
+});
+
+test("a write's answer that arrives after the object's DELETED event does not bring it back", () => {
+  const store = new ObjectStore();
+  const live = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ns", uid: "u1", resourceVersion: "5" } };
+  store.apply({ type: "ADDED", object: live });
+  store.apply({ type: "DELETED", object: { ...live, metadata: { ...live.metadata, resourceVersion: "7" } } });
+  const lateAnswer = { ...live, metadata: { ...live.metadata, resourceVersion: "6", deletionTimestamp: "2026-01-01T00:00:00Z" } };
+  assert.equal(store.upsertFromWrite(lateAnswer), false);
+  assert.equal(store.get("ns", "p"), undefined);
+  // A new object under the same name (new uid) is welcome.
+  assert.equal(store.upsertFromWrite({ ...live, metadata: { ...live.metadata, uid: "u2", resourceVersion: "9" } }), true);
 });
