@@ -1,0 +1,42 @@
+import { Injectable } from "@nestjs/common";
+import type { OperatorRuntime, RuntimeState } from "../runner/operator-runtime.js";
+
+/**
+ * The operators' state for the app's own health endpoints: inject it anywhere.
+ *
+ * ```ts
+ * @Controller("health")
+ * class HealthController {
+ *   constructor(private readonly operators: TsoperatorStatus) {}
+ *   @Get() check() { return { ok: this.operators.healthy(), ...this.operators.state() }; }
+ * }
+ * ```
+ */
+@Injectable()
+export class TsoperatorStatus {
+  private current: OperatorRuntime | undefined;
+
+  /** @internal Set by the module when the operators start and stop. */
+  attach(runtime: OperatorRuntime | undefined): void {
+    this.current = runtime;
+  }
+
+  /** The running runtime (metrics, registry, kubeConfig), once the application has bootstrapped. */
+  get runtime(): OperatorRuntime | undefined {
+    return this.current;
+  }
+
+  /**
+   * Watches, queue depth, in-flight syncs and the last sync per operator; `running: false`
+   * before bootstrap and after shutdown.
+   */
+  state(): RuntimeState {
+    return this.current?.state() ?? { running: false, leading: false, controllers: [], informers: [] };
+  }
+
+  /** Running, and every watch listed and not failing (the same rule as the runtime's `/readyz`). */
+  healthy(): boolean {
+    const state = this.state();
+    return state.running && state.informers.every((i) => i.synced && i.consecutiveErrors < 3);
+  }
+}
