@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { KubeObject, ResourceType } from "../kube/types.js";
 import { isAlreadyExists, isNotFound, isConflict } from "../kube/errors.js";
 import { childKey, typeKey } from "./child-identity.js";
@@ -132,11 +133,12 @@ async function writeOne(
       return;
     }
     case "Replace": {
-      if (!existing) return createOne(client, binding, desired, fieldManager, writes);
-      if (!needsWrite(desired, existing, fieldManager)) return;
+      const stamped = withDesiredHash(desired);
+      if (!existing) return createOne(client, binding, stamped, fieldManager, writes);
+      if (!changedSinceWritten(stamped, existing, fieldManager)) return;
       const body = {
-        ...desired,
-        metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
+        ...stamped,
+        metadata: { ...stamped.metadata, resourceVersion: existing.metadata?.resourceVersion },
       };
       try {
         binding.onWritten(await client.replace(binding.resource, body, { fieldManager }));
@@ -148,13 +150,34 @@ async function writeOne(
       return;
     }
     case "Recreate": {
-      if (!existing) return createOne(client, binding, desired, fieldManager, writes);
-      if (!needsWrite(desired, existing, fieldManager)) return;
+      const stamped = withDesiredHash(desired);
+      if (!existing) return createOne(client, binding, stamped, fieldManager, writes);
+      if (!changedSinceWritten(stamped, existing, fieldManager)) return;
       // Delete now; the delete event re-triggers the parent, whose next sync creates it anew.
       await deleteOne(client, binding, existing, writes);
       return;
     }
   }
+}
+
+/**
+ * The annotation that holds a hash of the desired object a Replace or Recreate child was last
+ * written from. Those children are written by create/PUT, whose managedFields also list server
+ * defaults, so the managedFields check cannot tell a field the handler dropped from one the server
+ * added; the hash can (Metacontroller and Kopf keep a last-applied annotation for the same reason).
+ */
+export const DESIRED_HASH_ANNOTATION = "tsoperator.dev/desired-hash";
+
+function withDesiredHash(desired: KubeObject): KubeObject {
+  const hash = createHash("sha256").update(JSON.stringify(desired)).digest("base64url").slice(0, 27);
+  const metadata = desired.metadata ?? {};
+  return { ...desired, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), [DESIRED_HASH_ANNOTATION]: hash } } };
+}
+
+/** The handler's desired object changed since the last write, or the cluster's copy drifted from it. */
+function changedSinceWritten(stamped: KubeObject, existing: KubeObject, fieldManager: string): boolean {
+  if (existing.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] !== stamped.metadata?.annotations?.[DESIRED_HASH_ANNOTATION]) return true;
+  return needsWrite(stamped, existing, fieldManager);
 }
 
 async function createOne(

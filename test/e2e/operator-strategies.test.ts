@@ -116,6 +116,25 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
     assert.equal(now.metadata?.ownerReferences?.length, 1, "the PUT lost the ownerReference");
   });
 
+  it("Replace and Recreate notice a label the handler no longer returns (desired-hash annotation)", async () => {
+    await kit.createParent(parentOf("SReplace", "rp-drop", { labels: { a: "1", b: "2" }, data: { k: "v" } }));
+    await kit.eventuallyMatches("v1", "ConfigMap", "rp-drop-cm", { metadata: { labels: { a: "1", b: "2" } } });
+    await kit.patch(E2E_API_VERSION, "SReplace", "rp-drop", { spec: { labels: { a: null } } });
+    await kit.eventually(async () => {
+      const cm = await kit.get("v1", "ConfigMap", "rp-drop-cm");
+      assert.equal(cm?.metadata?.labels?.a, undefined, "label a is still there");
+      assert.equal(cm?.metadata?.labels?.b, "2");
+    });
+    await kit.createParent(parentOf("SRecreate", "rc-drop", { labels: { a: "1" }, data: { k: "v" } }));
+    const first = await kit.eventuallyMatches("v1", "ConfigMap", "rc-drop-cm", { metadata: { labels: { a: "1" } } });
+    await kit.patch(E2E_API_VERSION, "SRecreate", "rc-drop", { spec: { labels: null } });
+    await kit.eventually(async () => {
+      const cm = await kit.get("v1", "ConfigMap", "rc-drop-cm");
+      assert.ok(cm && cm.metadata?.uid !== first.metadata?.uid, "not recreated yet");
+      assert.equal(cm.metadata?.labels?.a, undefined);
+    });
+  });
+
   it("Recreate: a change deletes the child and creates it anew (new uid)", async () => {
     await kit.createParent(parentOf("SRecreate", "rc", { data: { k: "v1" } }));
     const first = await kit.eventuallyMatches("v1", "ConfigMap", "rc-cm", { data: { k: "v1" } });
