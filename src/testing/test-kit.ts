@@ -72,6 +72,11 @@ export class TestKit {
       const manifests: KubeObject[] = [];
       for (const m of options.manifests ?? []) manifests.push(...(typeof m === "string" ? await readManifests(m) : [m]));
       await applyManifests(client, discovery, manifests);
+      // The garbage collector picks up new kinds only every 30 s: restart it so owner cascades
+      // of the new custom resources work at once.
+      if (manifests.some((m) => m.kind === "CustomResourceDefinition") && controlPlane.hasControllerManager) {
+        await controlPlane.restartControllerManager();
+      }
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
       const { operators, manifests: _m, controlPlane: _c, namespace: _n, ...runOptions } = options;
