@@ -70,12 +70,12 @@ describe("sample: echo-server", { timeout: 120_000 }, () => {
     await kit.eventuallyMatches(API, "EchoServer", "hello", { status: { ready: false, podPhase: "Pending", observedGeneration: 2 } });
   });
 
-  it("deleting the EchoServer runs finalize, removes the finalizer, and the parent goes", async () => {
-    // The children's removal is the garbage collector's job (cascade tests: operator-strategies).
-    // Not awaited here: kube-controller-manager learns of a CRD created after it started only at
-    // its 30 s discovery resync, so for a long-lived parent the cascade can take that long.
+  it("deleting the EchoServer runs finalize, removes the finalizer, the parent goes and so do its children", async () => {
     await kit.deleteParent(API, "EchoServer", "hello");
     await kit.eventuallyDeleted(API, "EchoServer", "hello");
+    // The garbage collector (TestKit restarted it after installing the CRD, so it knows the kind).
+    await kit.eventuallyDeleted("v1", "Service", "hello");
+    await kit.eventuallyDeleted("v1", "Pod", "hello");
     assert.equal(kit.errorCount("hello"), 0);
     assert.ok(logs.find({ operator: "echo-server", parent: `${kit.namespace}/hello`, msg: "finalizer removed" }).length > 0);
   });
