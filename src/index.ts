@@ -27,6 +27,9 @@ export {
 export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./api/failable.js";
 export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./api/backoff.js";
 
+// CRD generation (`tsoperator manifests`)
+export { CustomResource, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./manifests/custom-resource.js";
+
 // What handlers receive and return
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";
 export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./api/sync-request.js";
