@@ -31,6 +31,8 @@ export interface RuntimeParts {
   /** Run controllers only while holding this Lease. */
   leaderElection?: Required<Pick<LeaderElectionOptions, "namespace" | "name">> & LeaderElectionOptions;
   health?: HealthServer;
+  /** The port the health server listens on. */
+  healthPort?: number;
 }
 
 /**
@@ -62,6 +64,11 @@ export class OperatorRuntime {
   /** The type registry used to build views. */
   get registry(): TypeRegistry {
     return this.parts.registry;
+  }
+
+  /** The port serving /metrics, /healthz and /readyz (undefined when `healthPort` was not set). */
+  get healthPort(): number | undefined {
+    return this.parts.healthPort;
   }
 
   /** The signal that aborts when the runtime stops. */

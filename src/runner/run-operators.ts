@@ -75,6 +75,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     }
 
     let health: HealthServer | undefined;
+    let healthPort: number | undefined;
     if (options.healthPort !== undefined) {
       health = new HealthServer({ metrics, logger });
       for (const informer of informers.all()) {
@@ -83,7 +84,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
           return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects` };
         });
       }
-      await health.start(options.healthPort, options.healthHost);
+      healthPort = await health.start(options.healthPort, options.healthHost);
     }
 
     const leaderElection = options.leaderElection
@@ -101,7 +102,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       metrics,
       informers,
       controllers,
-      ...(health ? { health } : {}),
+      ...(health ? { health, healthPort } : {}),
       ...(leaderElection ? { leaderElection } : {}),
     });
     if (options.signal) {
