@@ -179,6 +179,9 @@ async function main(): Promise<void> {
   log(`wrote bench/results/latest.json, bench/results/w1.svg and the table in bench/README.md`);
 }
 
+// Ctrl-C / SIGTERM: exit through process.exit so the exit hooks stop the peers and the control plane.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 main().catch((err) => {
   log(`failed: ${(err as Error).stack ?? err}`);
   process.exit(1);

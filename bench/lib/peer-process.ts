@@ -47,7 +47,11 @@ export class PeerProcess {
   /** Last usage read while the process was alive (kept for after it exits). */
   lastUsage: ProcUsage = { rssBytes: 0, peakRssBytes: 0, cpuMs: 0 };
 
+  private readonly killOnExit = () => this.child.kill("SIGKILL");
+
   private constructor(private readonly child: ChildProcess, readonly name: string) {
+    // A harness that dies (an exception, Ctrl-C) takes its peers with it.
+    process.once("exit", this.killOnExit);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (line === "READY") this.ready = true;
       else if (line.startsWith("SYNCS ")) this.syncs = Number(line.slice(6));
@@ -55,6 +59,7 @@ export class PeerProcess {
     });
     child.on("exit", (code, signal) => {
       this.exited = { code, signal };
+      process.removeListener("exit", this.killOnExit);
       for (const w of this.waiters.splice(0)) w();
     });
   }

@@ -23,6 +23,8 @@ export interface PhaseResult {
   peerCpuMs: number;
   /** CPU time of kube-apiserver during the phase. */
   apiServerCpuMs: number;
+  /** How long the harness's own writes of the phase (create/patch/delete P parents) took. */
+  harnessWritesMs?: number;
   timeline?: TimelinePoint[];
 }
 
@@ -86,30 +88,32 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
 
     /** Measures one phase: counters and usage around `body`, which resolves with the phase's time. */
     const measure = async (
-      body: () => Promise<{ ms: number; timeline?: TimelinePoint[] }>,
+      body: () => Promise<{ ms: number; timeline?: TimelinePoint[]; harnessWritesMs?: number }>,
       { restartsPeer = false, quietCapMs = 30_000 } = {},
     ): Promise<PhaseResult> => {
       const [m0, own0, api0] = [await readRequestTotals(http), snapshotOwn(http.counts), await readProcUsage(ctx.apiServerPid)];
       // A phase that restarts the peer counts the new process's CPU only.
       const cpu0 = restartsPeer ? 0 : (await proc.usage()).cpuMs;
-      const { ms, timeline } = await body();
+      const { ms, timeline, harnessWritesMs } = await body();
       await waitQuiet(proc, quietCapMs);
       const usage = await proc.usage();
       peakRss = Math.max(peakRss, usage.peakRssBytes);
       const [m1, own1, api1] = [await readRequestTotals(http), snapshotOwn(http.counts), await readProcUsage(ctx.apiServerPid)];
       const requests = diffCounts(m0, m1, diffCounts(own0, own1));
-      return { ms: Math.round(ms), writes: countWrites(requests), requests, peerCpuMs: usage.cpuMs - cpu0, apiServerCpuMs: api1.cpuMs - api0.cpuMs, timeline };
+      return { ms: Math.round(ms), writes: countWrites(requests), requests, peerCpuMs: usage.cpuMs - cpu0, apiServerCpuMs: api1.cpuMs - api0.cpuMs, harnessWritesMs, timeline };
     };
 
     log(`  ${peer.name} rep ${rep}: W1 create ${P} parents`);
     result.w1 = await measure(async () => {
       observer.beginPhase("converge", P);
+      const writesBegan = performance.now();
       await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
         const created = (await http.send<any>("POST", parentsPath, { body: parentObject(ns, name) }))!;
         observer.expect(name, { payload: payloadFor(name, 1), generation: created.metadata.generation });
         if (peer.kind === "raw") proc.send(job("w1", created));
       });
-      return observer.waitConverged(P, timeoutMs);
+      const harnessWritesMs = Math.round(performance.now() - writesBegan);
+      return { ...(await observer.waitConverged(P, timeoutMs)), harnessWritesMs };
     });
     result.rssAfterW1Bytes = (await proc.usage()).rssBytes;
     log(`  ${peer.name} rep ${rep}: W1 ${result.w1.ms} ms, ${result.w1.writes} writes`);
@@ -129,24 +133,28 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
     log(`  ${peer.name} rep ${rep}: W3 update ${P} parents`);
     result.w3 = await measure(async () => {
       observer.beginPhase("converge", P);
+      const writesBegan = performance.now();
       await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
         const payload = payloadFor(name, 2);
         const patched = (await http.send<any>("PATCH", `${parentsPath}/${name}`, { body: { spec: { payload } }, contentType: PATCH_TYPES.merge }))!;
         observer.expect(name, { payload, generation: patched.metadata.generation });
         if (peer.kind === "raw") proc.send(job("w3", patched));
       });
-      return observer.waitConverged(P, timeoutMs);
+      const harnessWritesMs = Math.round(performance.now() - writesBegan);
+      return { ...(await observer.waitConverged(P, timeoutMs)), harnessWritesMs };
     });
     log(`  ${peer.name} rep ${rep}: W3 ${result.w3.ms} ms, ${result.w3.writes} writes`);
 
     log(`  ${peer.name} rep ${rep}: W4 delete ${P} parents`);
     result.w4 = await measure(async () => {
       observer.beginPhase("gone", P);
+      const writesBegan = performance.now();
       await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
         const deleted = await http.send<any>("DELETE", `${parentsPath}/${name}`, { allow404: true });
         if (peer.kind === "raw" && deleted?.metadata?.deletionTimestamp) proc.send(job("w4", deleted));
       });
-      return observer.waitGone(P, timeoutMs);
+      const harnessWritesMs = Math.round(performance.now() - writesBegan);
+      return { ...(await observer.waitGone(P, timeoutMs)), harnessWritesMs };
       // Short tail: once the parents are gone, what follows is the garbage collector deleting
       // children (and the peer reacting to those events), not the peer's W4 work.
     }, { quietCapMs: 3000 });

@@ -61,7 +61,9 @@ export class BenchOperator {
 
 async function main(): Promise<void> {
   if (!namespace) throw new Error("--namespace (or BENCH_NAMESPACE) is required");
-  await runOperators([BenchOperator], { namespace, concurrency });
+  const runtime = await runOperators([BenchOperator], { namespace, concurrency });
+  // Stop when the harness goes away (its end of our stdin closes), as on SIGTERM.
+  process.stdin.on("end", () => void runtime.stop()).resume();
   process.stdout.write("READY\n");
   let last = -1;
   setInterval(() => {

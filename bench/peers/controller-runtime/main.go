@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -185,7 +186,14 @@ func main() {
 		return nil
 	})))
 
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	// Stop when the harness goes away (its end of our stdin closes) as on SIGTERM, so a killed
+	// harness leaves no peer behind.
+	ctx, cancel := context.WithCancel(ctrl.SetupSignalHandler())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	if err := mgr.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
