@@ -30,7 +30,7 @@ function testFiles(dir) {
 }
 
 const only = process.argv.slice(2);
-const unit = testFiles(join(root, "dist/test/unit"));
+const unit = [...testFiles(join(root, "dist/test/unit")), ...testFiles(join(root, "dist/bench/test"))];
 const e2e = testFiles(join(root, "dist/test/e2e"));
 const selected = only.length > 0 ? [...unit, ...e2e].filter((f) => only.some((o) => f.includes(o))) : [...unit, ...e2e];
 

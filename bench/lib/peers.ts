@@ -56,6 +56,9 @@ async function buildGoPeer(moduleDir: string, binary: string, log: (line: string
   return out;
 }
 
+/** Node flags of the Node peers (tsoperator and raw-node alike). */
+export const NODE_PEER_FLAGS = ["--max-semi-space-size=8"];
+
 function nodePeer(name: string, kind: PeerKind, script: string, concurrency: number): PeerDefinition {
   return {
     name,
@@ -64,7 +67,9 @@ function nodePeer(name: string, kind: PeerKind, script: string, concurrency: num
       // The harness runs compiled (dist/bench/...); the peer script sits next to it.
       const path = join(repoRoot(), "dist", "bench", script);
       if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
-      return { command: process.execPath, args: [path, "--concurrency", String(concurrency)] };
+      // The V8 setting tsoperator's generated Deployment uses (docs/deploying.md): V8 sizes its
+      // young generation from the machine's memory (up to 128 MB of RSS on this 24 GiB machine).
+      return { command: process.execPath, args: [...NODE_PEER_FLAGS, path, "--concurrency", String(concurrency)] };
     },
   };
 }

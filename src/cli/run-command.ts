@@ -63,6 +63,7 @@ export const runCommand: CliCommand = {
     const loaded = await loadOperators(module);
     const runtime = await runOperators(loaded.inputs, { ...options, handleSignals: true });
     await runtime.done;
-    return 0;
+    // Lost the lease: exit non-zero so the pod restarts and campaigns again (as controller-runtime does).
+    return runtime.lostLeadership ? 1 : 0;
   },
 };

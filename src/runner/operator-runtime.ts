@@ -43,6 +43,7 @@ export class OperatorRuntime {
   private readonly abort = new AbortController();
   private stopping: Promise<void> | undefined;
   private leading = false;
+  private lostLease = false;
   /** Resolves when the runtime has stopped (after `stop()`, a signal, or SIGTERM). */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -109,6 +110,7 @@ export class OperatorRuntime {
             // controller-runtime exits when it loses the lease: a new leader may already act, and
             // a clean restart is the only way to be sure this process does not act too.
             logger.error("lost the leader lease; stopping");
+            this.lostLease = true;
             void this.stop();
           }
         },
@@ -124,6 +126,14 @@ export class OperatorRuntime {
       this.resolveDone();
     });
     await informers.waitForSync(signal);
+  }
+
+  /**
+   * True when the runtime stopped because it lost its leader lease (not because it was asked to):
+   * a process should then exit non-zero, so that it is restarted and campaigns again.
+   */
+  get lostLeadership(): boolean {
+    return this.lostLease;
   }
 
   /** Stops: no new syncs, in-flight ones finish, watches close. Idempotent. */
