@@ -20,7 +20,11 @@ export interface ManagedFieldsEntry {
   apiVersion?: string;
   time?: string;
   fieldsType?: string;
-  fieldsV1?: Record<string, unknown>;
+  /**
+   * The fields this manager owns. The runtime's caches keep it as a JSON string (a third of the
+   * memory of the parsed tree); readers accept both forms.
+   */
+  fieldsV1?: Record<string, unknown> | string;
   subresource?: string;
 }
 

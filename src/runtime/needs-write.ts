@@ -29,7 +29,8 @@ export function ownedFields(existing: KubeObject, fieldManager: string, subresou
   let merged: FieldsNode | undefined;
   for (const entry of existing.metadata?.managedFields ?? []) {
     if (!isOurs(entry, fieldManager, subresource)) continue;
-    merged = mergeFields(merged ?? {}, entry.fieldsV1 as FieldsNode);
+    const fields = typeof entry.fieldsV1 === "string" ? (parseJson(entry.fieldsV1) as FieldsNode | undefined) : (entry.fieldsV1 as FieldsNode);
+    if (fields) merged = mergeFields(merged ?? {}, fields);
   }
   return merged;
 }

@@ -130,3 +130,12 @@ test("Update entries (create/replace) list server defaults too, so they are neve
   };
   assert.equal(needsWrite({ metadata: { name: "p" }, spec: { containers: [{ name: "c" }] } }, existing, "op"), false);
 });
+
+test("fieldsV1 kept as a JSON string (as the caches store it) reads the same as the tree", () => {
+  const tree = { "f:data": { "f:k": {} }, "f:metadata": { "f:labels": { "f:app": {}, "f:tsoperator.dev/parent-uid": {} } } };
+  const cached: KubeObject = { ...existing, metadata: { ...existing.metadata, managedFields: [{ manager: "op", operation: "Apply", fieldsV1: JSON.stringify(tree) }] } };
+  const dropped = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  assert.equal(needsWrite(dropped, cached, "op"), true);
+  const same = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  assert.equal(needsWrite(same, cached, "op"), false);
+});
