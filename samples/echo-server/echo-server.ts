@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { V1Pod, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
 import {
+  CustomResource,
   FinalizeResponse,
   Finalize,
   KubernetesType,
@@ -24,7 +25,32 @@ export interface EchoServerStatus {
   serviceName: string;
 }
 
-/** The custom resource (samples/echo-server/crd.yaml defines it in the cluster). */
+/**
+ * The custom resource. `@CustomResource` carries its schema, so `tsoperator manifests` writes
+ * the CRD (samples/echo-server/crd.yaml is that output; a unit test keeps the two equal).
+ */
+@CustomResource({
+  schema: {
+    spec: {
+      type: "object",
+      required: ["message"],
+      properties: {
+        message: { type: "string", minLength: 1 },
+        port: { type: "integer", minimum: 1, maximum: 65535, default: 8080 },
+      },
+    },
+    status: {
+      type: "object",
+      properties: { ready: { type: "boolean" }, podPhase: { type: "string" }, serviceName: { type: "string" } },
+    },
+  },
+  printerColumns: [
+    { name: "Message", type: "string", jsonPath: ".spec.message" },
+    { name: "Ready", type: "boolean", jsonPath: ".status.ready" },
+    { name: "Pod", type: "string", jsonPath: ".status.podPhase" },
+  ],
+  shortNames: ["echo"],
+})
 @KubernetesType({ apiVersion: "samples.tsoperator.dev/v1", kind: "EchoServer", plural: "echoservers", namespaced: true })
 export class EchoServer {
   apiVersion = "samples.tsoperator.dev/v1";

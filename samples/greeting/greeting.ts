@@ -1,9 +1,19 @@
 import "reflect-metadata";
 import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
 import { injectable } from "tsyringe";
-import { KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
-/** A greeting to publish as a ConfigMap. */
+/** A greeting to publish as a ConfigMap (its CRD, samples/greeting/crd.yaml, is `tsoperator manifests` output). */
+@CustomResource({
+  schema: {
+    spec: {
+      type: "object",
+      required: ["name"],
+      properties: { name: { type: "string" }, language: { type: "string", default: "en" } },
+    },
+    status: { type: "object", properties: { text: { type: "string" } } },
+  },
+})
 @KubernetesType({ apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting" })
 export class Greeting {
   apiVersion = "samples.tsoperator.dev/v1";
