@@ -3,7 +3,7 @@
  * lease duration 15 s, renew deadline 10 s, retry period 2 s.
  *
  * - Acquire: create the Lease, or take it over when it is free (empty holder, as a release
- *   leaves it) or expired (`renewTime + leaseDurationSeconds < now`), incrementing
+ *   leaves it) or expired (unchanged for `leaseDurationSeconds` as this process saw it), incrementing
  *   `leaseTransitions` when the holder changes. Tried every retry period (with jitter).
  * - Renew: every retry period; when no renewal succeeded for the renew deadline, leadership is
  *   lost: the signal handed to `onStartedLeading` is aborted and `run` resolves.
@@ -13,10 +13,10 @@
  * - Optimistic concurrency: every write is a PUT carrying the resourceVersion just read; a 409
  *   means someone else wrote first, and the Lease is read again.
  *
- * Caveat: expiry compares the holder's `renewTime` with this process' clock, so candidates'
- * clocks must agree to well within `leaseDuration - renewDeadline` (NTP does this). When
- * `run` resolves because leadership was lost, the caller should stop (controller-runtime exits
- * the process) rather than keep working.
+ * Expiry is measured on this process' monotonic clock between reads of an unchanged Lease, as
+ * client-go does, so clock skew between pods cannot make two leaders. When `run` resolves because
+ * leadership was lost, the caller should stop (controller-runtime exits the process) rather than
+ * keep working.
  *
  * @example
  * ```ts
@@ -284,13 +284,13 @@ export class LeaderElector {
   }
 
   /**
-   * `renewTime + leaseDurationSeconds < now`. Without a readable renewTime, client-go's rule:
-   * the spec has not changed for a lease duration as observed by this process.
+   * client-go's rule: the Lease has not changed for a lease duration, as observed by this process
+   * on its own monotonic clock. Comparing the holder's `renewTime` with this process' clock would
+   * let a skewed clock on either side take over a live lease (two leaders) or never take over a
+   * dead one; time measured here between two reads of an unchanged Lease cannot be skewed.
    */
-  private expired(spec: LeaseSpec, now: Date): boolean {
+  private expired(spec: LeaseSpec, _now: Date): boolean {
     const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(this.leaseDurationMs / 1000)) * 1000;
-    const renewed = spec.renewTime ? Date.parse(spec.renewTime) : Number.NaN;
-    if (!Number.isNaN(renewed)) return renewed + durationMs < now.getTime();
     return this.observed !== undefined && this.observed.at + durationMs < performance.now();
   }
 }
