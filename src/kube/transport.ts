@@ -162,7 +162,9 @@ export class Transport {
       if (throttled && attempt < maxRetries) {
         const seconds = Math.min(error.retryAfterSeconds ?? 1, this.options.maxRetryAfterSeconds ?? 30);
         this.counters.retries++;
-        await sleep(Math.max(seconds, 0.05) * 1000, req.signal);
+        // Up to +50 % jitter: requests refused together must not all come back in the same instant
+        // (the server said "not before", never "exactly then").
+        await sleep(Math.max(seconds, 0.05) * 1000 * (1 + Math.random() * 0.5), req.signal);
         continue;
       }
       throw error;

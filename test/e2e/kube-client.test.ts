@@ -441,7 +441,8 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
       assert.equal(err.retryAfterSeconds, 1);
     }
 
-    const withRetries = await burst(5);
+    // One request at a time on a shared 2-core machine: give the herd enough rounds to drain.
+    const withRetries = await burst(10);
     assert.ok(withRetries.results.every((r) => r.status === "fulfilled"), "every request went through after waiting");
     assert.ok(withRetries.stats.retries > 0 && withRetries.codes.filter((c) => c === 429).length === withRetries.stats.retries);
   });
