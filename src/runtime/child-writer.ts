@@ -152,7 +152,12 @@ async function writeOne(
     case "Recreate": {
       const stamped = withDesiredHash(desired);
       if (!existing) return createOne(client, binding, stamped, fieldManager, writes);
-      if (!changedSinceWritten(stamped, existing, fieldManager)) return;
+      // Only a change of what the handler wants recreates the child, never a difference in the
+      // cluster's copy: a mutating webhook (an image rewritten to a mirror, an injected sidecar)
+      // would otherwise delete and create it forever. Children written before the annotation
+      // existed fall back to the comparison.
+      const written = existing.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
+      if (written !== undefined ? written === stamped.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] : !changedSinceWritten(stamped, existing, fieldManager)) return;
       // Delete now; the delete event re-triggers the parent, whose next sync creates it anew.
       await deleteOne(client, binding, existing, writes);
       return;

@@ -145,6 +145,18 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
     assert.equal((await kit.get("v1", "ConfigMap", "rc-cm"))?.metadata?.uid, second.metadata?.uid, "recreated more than once");
   });
 
+  it("Recreate: a change made by someone else (a webhook, a hand edit) does not recreate the child", async () => {
+    await kit.createParent(parentOf("SRecreate", "rc-drift", { data: { k: "v1" } }));
+    const first = await kit.eventuallyMatches("v1", "ConfigMap", "rc-drift-cm", { data: { k: "v1" } });
+    await kit.patch("v1", "ConfigMap", "rc-drift-cm", { data: { k: "mutated" } });
+    // Something else makes the parent sync again.
+    await kit.patch(E2E_API_VERSION, "SRecreate", "rc-drift", { metadata: { labels: { touched: "yes" } } });
+    await kit.reconcile();
+    const now = await kit.get("v1", "ConfigMap", "rc-drift-cm");
+    assert.equal(now?.metadata?.uid, first.metadata?.uid, "recreated although the handler wanted the same object");
+    assert.deepEqual(now?.data, { k: "mutated" });
+  });
+
   it("Recreate of Pods: every change ends with a Pod of the latest spec (the delete's answer races its watch event)", async () => {
     const names = Array.from({ length: 8 }, (_, i) => `pr${i}`);
     await Promise.all(names.map((n) => kit.createParent(parentOf("PodRec", n, { message: "m0" }))));
