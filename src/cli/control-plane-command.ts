@@ -1,6 +1,7 @@
 import { ensureControlPlaneBinaries } from "../testing/control-plane/binaries.js";
 import { LocalControlPlane } from "../testing/control-plane/local-control-plane.js";
 import { UsageError, type CliCommand } from "./command.js";
+import { waitForSignal } from "./wait-for-signal.js";
 
 const HELP = `Usage: tsoperator control-plane [--build-only] [--no-controller-manager]
 
@@ -56,18 +57,3 @@ export const controlPlaneCommand: CliCommand = {
     return 0;
   },
 };
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    // An interval keeps the event loop alive: the control plane's processes do not.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    const onSignal = () => {
-      clearInterval(keepAlive);
-      process.removeListener("SIGINT", onSignal);
-      process.removeListener("SIGTERM", onSignal);
-      resolve();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
-}

@@ -11,6 +11,7 @@ import { applyManifests, readManifests } from "../testing/manifests.js";
 import { parseCommandArgs } from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
+import { waitForSignal } from "./wait-for-signal.js";
 
 const HELP = `Usage: tsoperator dev <module> [options] [-- <run options>]
 
@@ -147,19 +148,5 @@ function generatedCrds(modulePath: string, env: NodeJS.ProcessEnv): Promise<Kube
       if (code !== 0) return reject(new Error(err.trim() || `tsoperator manifests exited with ${code}`));
       resolve(parseAllDocuments(out).map((d) => d.toJS() as KubeObject).filter((o) => o && typeof o === "object"));
     });
-  });
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    const onSignal = () => {
-      clearInterval(keepAlive);
-      process.removeListener("SIGINT", onSignal);
-      process.removeListener("SIGTERM", onSignal);
-      resolve();
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
   });
 }

@@ -1,10 +1,9 @@
 import { createSyncRequest } from "../api/sync-request.js";
-import { FinalizeResponse, SyncResponse } from "../api/responses.js";
 import type { Handler } from "../api/handler.js";
 import type { OperatorConfig } from "../api/operator-config.js";
 import { validateDesiredChildren } from "../api/validate-children.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { ResourceType } from "../kube/types.js";
 import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../runtime/controller-spec.js";
 
 /** What the adapter needs to know about the operator's resolved types. */
@@ -31,7 +30,8 @@ export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, 
 
   const adapted: SnapshotHandler = {
     async sync(snapshot, signal): Promise<SyncOutcome> {
-      const response = SyncResponse.from(await handler.sync(requestFor(snapshot, signal)));
+      // compileOperator/defineOperator normalize results: sync resolves to a SyncResponse.
+      const response = await handler.sync(requestFor(snapshot, signal));
       const status = statusToWire(registry, response.status);
       const outcome: SyncOutcome = { children: [] };
       if (status !== undefined) outcome.status = status;
@@ -53,9 +53,6 @@ export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, 
     const finalize = handler.finalize.bind(handler);
     adapted.finalize = async (snapshot, signal): Promise<FinalizeOutcome> => {
       const response = await finalize(requestFor(snapshot, signal));
-      if (!(response instanceof FinalizeResponse)) {
-        throw new TypeError("a finalize handler must return a FinalizeResponse (FinalizeResponse.done() or FinalizeResponse.retryAfter(ms))");
-      }
       const outcome: FinalizeOutcome = { done: response.done };
       const status = statusToWire(registry, response.status);
       if (status !== undefined) outcome.status = status;
@@ -76,4 +73,3 @@ function statusToWire(registry: TypeRegistry, status: unknown): Record<string, u
   return wire as Record<string, unknown>;
 }
 
-export type { KubeObject };

@@ -3,7 +3,6 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
 import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
-import { UpdateStrategy } from "../api/update-strategy.js";
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
@@ -12,7 +11,6 @@ import { HealthServer } from "../observability/health-server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { TypeRegistry } from "../registry/type-registry.js";
-import type { ChildStrategy } from "../runtime/child-writer.js";
 import { Controller } from "../runtime/controller.js";
 import type { ControllerSpec } from "../runtime/controller-spec.js";
 import { EventRecorder } from "../runtime/event-recorder.js";
@@ -139,7 +137,7 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   const children: ControllerSpec["children"] = [];
   for (const child of config.children) {
     const resource: ResourceType = await discovery.resolve(child.type.apiVersion, child.type.kind);
-    children.push({ resource, strategy: strategyOf(child.updateStrategy) });
+    children.push({ resource, strategy: child.updateStrategy });
   }
   const spec: ControllerSpec = {
     name: config.name,
@@ -160,10 +158,6 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
   if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;
   return spec;
-}
-
-function strategyOf(strategy: UpdateStrategy): ChildStrategy {
-  return strategy;
 }
 
 /** KUBECONFIG, ~/.kube/config, or the in-cluster service account — client-node's own order. */

@@ -20,10 +20,8 @@ export function typeKey(apiVersion: string, kind: string): string {
   return `${apiVersion}|${kind}`;
 }
 
-/** The work-queue key of an object: `namespace/name`, or `name` when cluster-scoped. */
-export function objectKey(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}
+/** The work-queue key of a parent is its store key: `namespace/name`, or `name` when cluster-scoped. */
+export { objectKey } from "./object-store.js";
 
 /** Splits a work-queue key back into namespace ("" when cluster-scoped) and name. */
 export function splitObjectKey(key: string): { namespace: string; name: string } {

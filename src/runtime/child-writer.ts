@@ -3,7 +3,6 @@ import type { KubeObject, ResourceType } from "../kube/types.js";
 import { isAlreadyExists, isNotFound, isConflict } from "../kube/errors.js";
 import { childKey, typeKey } from "./child-identity.js";
 import { needsWrite } from "./needs-write.js";
-import { ownedByAnotherController } from "./ownership.js";
 import type { WriteClient } from "./write-client.js";
 
 /** How a child type is brought in line (mirrors the API's `UpdateStrategy` values). */
@@ -29,7 +28,6 @@ export interface ChildWrite {
 
 /** Everything one child-write pass needs. */
 export interface ChildWritePlan {
-  parentUid: string;
   fieldManager: string;
   /** Validated desired children, ownership already attached. */
   desired: KubeObject[];
@@ -111,14 +109,10 @@ async function writeOne(
   existing: KubeObject | undefined,
   writes: ChildWrite[],
 ): Promise<void> {
-  if (existing) {
-    const other = ownedByAnotherController(existing, plan.parentUid);
-    if (other) {
-      throw new Error(`already controlled by ${other.kind} ${other.name} (uid ${other.uid}); not taking it over`);
-    }
-    // Being deleted (e.g. Recreate, or a pod terminating): wait for it to go, then create anew.
-    if (existing.metadata?.deletionTimestamp) return;
-  }
+  // `existing` comes from the parent's own children (the reconciler leaves out objects another
+  // controller owns; writing one of those is refused by the API server: one controller per object).
+  // Being deleted (e.g. Recreate, or a pod terminating): wait for it to go, then create anew.
+  if (existing?.metadata?.deletionTimestamp) return;
   const fieldManager = plan.fieldManager;
   switch (binding.strategy) {
     case "Apply": {

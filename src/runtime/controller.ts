@@ -1,8 +1,10 @@
 import type { KubeClient } from "../kube/client.js";
+import { splitApiVersion } from "../kube/paths.js";
 import type { KubeObject } from "../kube/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { objectKey, typeKey } from "./child-identity.js";
+import { deepEqual } from "./deep-equal.js";
 import type { ControllerSpec, SnapshotHandler } from "./controller-spec.js";
 import type { InformerPool } from "./informer-pool.js";
 import type { Informer } from "./informer.js";
@@ -114,9 +116,9 @@ export class Controller {
     return this.queue.idle();
   }
 
-  /** The reconciler, for tests that inspect snapshots. */
-  get reconcilerForTests(): Reconciler {
-    return this.reconciler;
+  /** The children of a parent in the caches, as its next sync would see them. */
+  childrenOf(parent: KubeObject): KubeObject[] {
+    return this.reconciler.childrenOf(parent);
   }
 
   /** The parent cache. */
@@ -144,23 +146,23 @@ export class Controller {
 
   private async process(key: string, signal: AbortSignal) {
     const started = performance.now();
+    const done = (result: "success" | "requeue_after" | "error") => {
+      if (result === "error") {
+        this.lastErrorAt = new Date();
+        this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
+      } else {
+        this.lastSyncAt = new Date();
+      }
+      this.deps.metrics?.reconcileDone(this.spec.name, result, (performance.now() - started) / 1000);
+    };
     this.deps.metrics?.activeWorkers(this.spec.name, 1);
     try {
       const result = await this.reconciler.reconcile(key, signal);
-      if (result.failed !== undefined) {
-        // Failed, but an error handler chose the retry time: a failure for metrics and counts.
-        this.lastErrorAt = new Date();
-        this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
-        this.deps.metrics?.reconcileDone(this.spec.name, "error", (performance.now() - started) / 1000);
-        return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
-      }
-      this.lastSyncAt = new Date();
-      this.deps.metrics?.reconcileDone(this.spec.name, result.requeueAfterMs !== undefined ? "requeue_after" : "success", (performance.now() - started) / 1000);
-      return result;
+      // Failed, but an error handler chose the retry time: still a failure for metrics and counts.
+      done(result.failed !== undefined ? "error" : result.requeueAfterMs !== undefined ? "requeue_after" : "success");
+      return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
     } catch (error) {
-      this.lastErrorAt = new Date();
-      this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
-      this.deps.metrics?.reconcileDone(this.spec.name, "error", (performance.now() - started) / 1000);
+      done("error");
       throw error;
     } finally {
       this.deps.metrics?.activeWorkers(this.spec.name, -1);
@@ -180,16 +182,11 @@ export class Controller {
 
   private onChildEvent(obj: KubeObject): void {
     const ref = controllerOf(obj);
-    if (!ref || ref.kind !== this.spec.parent.kind || groupOf(ref.apiVersion) !== this.spec.parent.group) return;
+    if (!ref || ref.kind !== this.spec.parent.kind || splitApiVersion(ref.apiVersion).group !== this.spec.parent.group) return;
     const namespace = this.spec.parent.namespaced ? obj.metadata?.namespace : undefined;
     if (this.spec.namespace && namespace !== this.spec.namespace) return;
     this.queue.add(objectKey(namespace, ref.name));
   }
-}
-
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
 /**
@@ -208,16 +205,5 @@ export function onlyStatusChanged(old: KubeObject, cur: KubeObject): boolean {
     if (key === "resourceVersion" || key === "managedFields") continue;
     if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
   }
-  return true;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
 }

@@ -14,6 +14,7 @@
  * in watch order, synchronously from the loop; after a relist they see the difference with the
  * previous content, deletions included. A listener that throws is logged and skipped.
  */
+import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../kube/types.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "./backoff.js";
@@ -32,33 +33,8 @@ import {
   type WatchState,
 } from "./watch-state.js";
 
-/** The part of `KubeClient` the informer needs (the real client satisfies it). */
-export interface ListWatchClient {
-  list(
-    type: ResourceType,
-    opts: {
-      namespace?: string;
-      labelSelector?: string;
-      fieldSelector?: string;
-      limit?: number;
-      continue?: string;
-      resourceVersion?: string;
-      signal?: AbortSignal;
-    },
-  ): Promise<{ items: KubeObject[]; resourceVersion: string; continue?: string }>;
-  watch(
-    type: ResourceType,
-    opts: {
-      namespace?: string;
-      labelSelector?: string;
-      fieldSelector?: string;
-      resourceVersion?: string;
-      allowWatchBookmarks?: boolean;
-      timeoutSeconds?: number;
-      signal: AbortSignal;
-    },
-  ): AsyncIterable<WatchEvent>;
-}
+/** The part of `KubeClient` the informer needs. */
+export type ListWatchClient = Pick<KubeClient, "list" | "watch">;
 
 /** A change as listeners see it. */
 export type InformerEvent = StoreEvent;

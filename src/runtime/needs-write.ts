@@ -1,4 +1,5 @@
 import type { KubeObject, ManagedFieldsEntry } from "../kube/types.js";
+import { deepEqual } from "./deep-equal.js";
 
 /**
  * Deciding whether a desired object must be written, from the cache alone.
@@ -18,7 +19,7 @@ import type { KubeObject, ManagedFieldsEntry } from "../kube/types.js";
 export function needsWrite(desired: KubeObject, existing: KubeObject, fieldManager: string): boolean {
   const fields = ownedFields(existing, fieldManager);
   if (!isSubset(withoutStatus(desired), existing, fields)) return true;
-  return fields !== undefined && fieldsMissing(fields, desired, true);
+  return ownedFieldsMissing(fields, desired);
 }
 
 /** A node of a `fieldsV1` tree: `f:<field>`, `k:<json key>`, `v:<json value>`, `i:<index>`, `.`. */
@@ -147,7 +148,11 @@ function numericEqual(a: unknown, b: unknown): boolean {
  * the given subresource) is missing from `desired`: a map key (`f:`) or a list item (`k:`, `v:`).
  */
 export function ownedFieldRemoved(desired: KubeObject, existing: KubeObject, fieldManager: string, subresource?: "status"): boolean {
-  const fields = ownedFields(existing, fieldManager, subresource);
+  return ownedFieldsMissing(ownedFields(existing, fieldManager, subresource), desired, subresource);
+}
+
+/** `ownedFieldRemoved` for fields already read with `ownedFields` (read them once per check). */
+export function ownedFieldsMissing(fields: FieldsNode | undefined, desired: KubeObject, subresource?: "status"): boolean {
   return fields !== undefined && fieldsMissing(fields, desired, subresource === undefined);
 }
 
@@ -180,14 +185,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

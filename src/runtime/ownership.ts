@@ -40,12 +40,3 @@ export function withOwnership(child: KubeObject, parent: ParentRef): KubeObject 
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
 }
-
-/**
- * Another controller already owns this object: writing it would steal it. The API server
- * refuses two controller references, so this is reported instead of attempted.
- */
-export function ownedByAnotherController(existing: KubeObject, parentUid: string): OwnerReference | undefined {
-  const ref = controllerOf(existing);
-  return ref && ref.uid !== parentUid ? ref : undefined;
-}

@@ -1,11 +1,11 @@
 import type { KubeObject } from "../kube/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { objectKey, splitObjectKey } from "./child-identity.js";
+import { splitObjectKey } from "./child-identity.js";
 import { writeChildren, type ChildBinding } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
-import type { ObjectStore } from "./object-store.js";
+import { keyOf, type ObjectStore } from "./object-store.js";
 import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
 import { HandlerTimeoutError } from "../api/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
@@ -99,7 +99,6 @@ export class Reconciler {
     // Children and status are independent writes: send them together (one round trip, not two).
     const [childWrites, statusWrite] = await Promise.allSettled([
       writeChildren(this.deps.client, {
-        parentUid: parentRef.uid,
         fieldManager: spec.fieldManager,
         desired: outcome.children.map((child) => withOwnership(child, parentRef)),
         existing: children,
@@ -143,7 +142,7 @@ export class Reconciler {
     if (this.deps.handler.finalize) {
       const children = this.childrenOf(parent);
       try {
-        outcome = await runWithTimeout("finalize", objectKeyOf(parent), spec.handlerTimeoutMs, signal, (s) =>
+        outcome = await runWithTimeout("finalize", keyOf(parent), spec.handlerTimeoutMs, signal, (s) =>
           this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
         );
       } catch (error) {
@@ -195,10 +194,6 @@ export class Reconciler {
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);
   }
-}
-
-function objectKeyOf(obj: KubeObject): string {
-  return objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
 }
 
 function isInvalidChild(error: unknown): boolean {

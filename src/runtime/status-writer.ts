@@ -1,5 +1,5 @@
 import type { KubeObject, ResourceType } from "../kube/types.js";
-import { isSubset, ownedFieldRemoved, ownedFields } from "./needs-write.js";
+import { isSubset, ownedFields, ownedFieldsMissing } from "./needs-write.js";
 import type { WriteClient } from "./write-client.js";
 
 /**
@@ -13,8 +13,9 @@ export function desiredStatusOf(parent: KubeObject, status: Record<string, unkno
 
 /** True when the parent's cached status already holds `desired` and nothing we owned was dropped. */
 export function statusUpToDate(parent: KubeObject, desired: Record<string, unknown>, fieldManager: string): boolean {
-  if (!isSubset(desired, parent.status, ownedFields(parent, fieldManager, "status")?.["f:status"])) return false;
-  return !ownedFieldRemoved({ status: desired }, parent, fieldManager, "status");
+  const fields = ownedFields(parent, fieldManager, "status");
+  if (!isSubset(desired, parent.status, fields?.["f:status"])) return false;
+  return !ownedFieldsMissing(fields, { status: desired }, "status");
 }
 
 /**

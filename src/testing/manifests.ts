@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { KubeClient } from "../kube/client.js";
@@ -15,16 +16,25 @@ export async function readManifests(path: string): Promise<KubeObject[]> {
 
 /**
  * Applies manifests with server-side apply; CRDs are waited for until Established and until their
- * resources are served (the apiserver answers 404 for ~2 s after Established).
+ * resources are served (the apiserver answers 404 for ~2 s after Established). Returns how many
+ * CRDs did not exist before.
  */
-export async function applyManifests(client: KubeClient, discovery: Discovery, objects: readonly KubeObject[], fieldManager = "tsoperator-testing"): Promise<void> {
+export async function applyManifests(
+  client: KubeClient,
+  discovery: Discovery,
+  objects: readonly KubeObject[],
+  fieldManager = "tsoperator-testing",
+): Promise<{ newCrds: number }> {
+  let newCrds = 0;
   for (const obj of objects) {
     const type = await discovery.resolve(obj.apiVersion ?? "", obj.kind ?? "");
+    if (obj.kind === "CustomResourceDefinition" && !(await client.get(type, undefined, obj.metadata?.name ?? ""))) newCrds++;
     await client.apply(type, obj, { fieldManager, force: true });
   }
   for (const obj of objects) {
     if (obj.kind === "CustomResourceDefinition") await waitForCrd(client, discovery, obj);
   }
+  return { newCrds };
 }
 
 async function waitForCrd(client: KubeClient, discovery: Discovery, crd: KubeObject): Promise<void> {
@@ -67,8 +77,4 @@ export async function ensureNamespace(client: KubeClient, discovery: Discovery, 
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

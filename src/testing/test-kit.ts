@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import { createSyncRequest, type SyncRequest } from "../api/sync-request.js";
 import { KubeClient } from "../kube/client.js";
@@ -71,10 +72,10 @@ export class TestKit {
       const discovery = new Discovery(client);
       const manifests: KubeObject[] = [];
       for (const m of options.manifests ?? []) manifests.push(...(typeof m === "string" ? await readManifests(m) : [m]));
-      await applyManifests(client, discovery, manifests);
+      const { newCrds } = await applyManifests(client, discovery, manifests);
       // The garbage collector picks up new kinds only every 30 s: restart it so owner cascades
       // of the new custom resources work at once.
-      if (manifests.some((m) => m.kind === "CustomResourceDefinition") && controlPlane.hasControllerManager) {
+      if (newCrds > 0 && controlPlane.hasControllerManager) {
         await controlPlane.restartControllerManager();
       }
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
@@ -215,7 +216,7 @@ export class TestKit {
     if (!parent) return undefined;
     return createSyncRequest<P>({
       parent,
-      children: controller.reconcilerForTests.childrenOf(parent),
+      children: controller.childrenOf(parent),
       registry: this.runtime.registry,
     });
   }
@@ -260,10 +261,6 @@ export class TestKit {
     if (!type.namespaced || obj.metadata?.namespace) return obj;
     return { ...obj, metadata: { ...obj.metadata, namespace: this.namespace } };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -31,7 +31,7 @@ class GatedClient implements ListWatchClient {
 
   constructor(private readonly inner: KubeClient) {}
 
-  list(type: ResourceType, opts: Parameters<ListWatchClient["list"]>[1]) {
+  list(type: ResourceType, opts: NonNullable<Parameters<ListWatchClient["list"]>[1]> = {}) {
     this.lists.push({ resourceVersion: opts.resourceVersion, continue: opts.continue, limit: opts.limit });
     return this.inner.list(type, opts);
   }
