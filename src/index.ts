@@ -10,9 +10,9 @@ import "reflect-metadata";
 
 // Declaring operators
 export { KubernetesType, type KubernetesTypeOptions } from "./api/kubernetes-type.js";
-export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./api/k8s-type.js";
-export type { TypeRef } from "./api/type-ref.js";
-export { UpdateStrategy, ChildConfig } from "./api/update-strategy.js";
+export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./core/k8s-type.js";
+export type { TypeRef } from "./core/type-ref.js";
+export { UpdateStrategy, ChildConfig } from "./core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./api/operator-config.js";
 export { Operator, Sync, Finalize, type OperatorOptions, type ChildOptions } from "./api/decorators.js";
 export { compileOperator, defineOperator, type CompiledOperator } from "./api/compile.js";
@@ -43,21 +43,21 @@ export {
   HandlerTimeoutError,
   UnknownTypeError,
   type ChildProblem,
-} from "./api/errors.js";
+} from "./core/errors.js";
 export { ApiError } from "./kube/errors.js";
 export { KindNotServedError } from "./kube/discovery.js";
 
 // Types and wire objects
 export { TypeRegistry, type RegisteredType } from "./registry/type-registry.js";
-export { K8sTypes } from "./registry/builtin-types.js";
-export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./kube/types.js";
+export { K8sTypes } from "./core/builtin-types.js";
+export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./core/kube-object.js";
 
 // Running
 export { runOperators } from "./runner/run-operators.js";
 export { OperatorRuntime, type RuntimeState } from "./runner/operator-runtime.js";
 export type { RunOptions, OperatorInput, OperatorDefinition, LeaderElectionOptions } from "./runner/run-options.js";
 export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
-export { TRACKING_LABEL } from "./runtime/ownership.js";
+export { TRACKING_LABEL } from "./controller/ownership.js";
 
 // Observability
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";

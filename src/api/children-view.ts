@@ -2,10 +2,10 @@
  * Views over the children a parent owns. Children arrive as wire objects from the cache; a view
  * converts an item to a class instance only when user code reads it, and converts it once.
  */
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
-import { K8sType, type Constructor } from "./k8s-type.js";
-import type { TypeRef } from "./type-ref.js";
+import { K8sType, type Constructor } from "../core/k8s-type.js";
+import type { TypeRef } from "../core/type-ref.js";
 
 /**
  * The children of one type, as instances of that type's class (`instanceof V1Pod`).

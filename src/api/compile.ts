@@ -3,14 +3,14 @@
  * runtime consumes: a validated `OperatorConfig` and a factory for the handler.
  */
 import type { InstanceResolver } from "../di/resolver.js";
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { isOperatorClass, operatorMetadataOf, type MarkedMethod } from "./decorators.js";
-import { OperatorDefinitionError } from "./errors.js";
+import { OperatorDefinitionError } from "../core/errors.js";
 import { normalizeHandler, type Handler, type HandlerLike } from "./handler.js";
-import type { Constructor } from "./k8s-type.js";
+import type { Constructor } from "../core/k8s-type.js";
 import { OperatorConfig } from "./operator-config.js";
 import { FinalizeResponse, SyncResponse } from "./responses.js";
-import { ChildConfig } from "./update-strategy.js";
+import { ChildConfig } from "../core/update-strategy.js";
 
 /** Makes the handler of an operator; called once when the operator starts. */
 export type HandlerFactory<P = KubeObject> = (resolver: InstanceResolver) => Promise<Handler<P>>;

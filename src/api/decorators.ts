@@ -5,8 +5,8 @@
 import "reflect-metadata"; // tsyringe needs the Reflect polyfill before it loads
 import { injectable } from "tsyringe";
 import type { BackoffConfig } from "./backoff.js";
-import type { TypeRef } from "./type-ref.js";
-import type { UpdateStrategy } from "./update-strategy.js";
+import type { TypeRef } from "../core/type-ref.js";
+import type { UpdateStrategy } from "../core/update-strategy.js";
 
 /** One child type in `@Operator({ children })`. */
 export interface ChildOptions {

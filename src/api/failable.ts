@@ -3,7 +3,7 @@
  * computation and status determination as separate steps, errors turned into status with a
  * per-parent exponential backoff. On failure the existing children are kept.
  */
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from "./backoff.js";
 import type { Handler, MaybePromise } from "./handler.js";
 import { FinalizeResponse, SyncResponse, type DesiredChild } from "./responses.js";

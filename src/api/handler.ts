@@ -2,8 +2,8 @@
  * Handlers without decorators, as in roperator: a `Handler` object, a plain sync function, or a
  * sync function paired with an error function.
  */
-import type { KubeObject } from "../kube/types.js";
-import { OperatorDefinitionError } from "./errors.js";
+import type { KubeObject } from "../core/kube-object.js";
+import { OperatorDefinitionError } from "../core/errors.js";
 import { SyncResponse, type ErrorResponse, type FinalizeResponse } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
 

@@ -2,10 +2,11 @@
  * The user-facing API (no I/O): what `src/index.ts` re-exports publicly, plus a few names the
  * runtime needs (marked "runtime" below) that need not be public.
  */
-export { KubernetesType, kubernetesTypeOf, type KubernetesTypeOptions } from "./kubernetes-type.js";
-export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./k8s-type.js";
-export { resolveTypeRef, type ResolvedType, type TypeRef } from "./type-ref.js";
-export { UpdateStrategy, ChildConfig } from "./update-strategy.js";
+export { KubernetesType, type KubernetesTypeOptions } from "./kubernetes-type.js";
+export { kubernetesTypeOf } from "../core/type-ref.js";
+export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "../core/k8s-type.js";
+export { resolveTypeRef, type ResolvedType, type TypeRef } from "../core/type-ref.js";
+export { UpdateStrategy, ChildConfig } from "../core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./operator-config.js";
 export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";
 export { compileOperator, defineOperator, type CompiledOperator, type HandlerFactory } from "./compile.js";
@@ -22,4 +23,4 @@ export { validateDesiredChildren, type ChildValidationContext, type AllowedChild
 export {
   OperatorDefinitionError, InvalidChildError, InvalidResponseError, HandlerTimeoutError, UnknownTypeError,
   type ChildProblem,
-} from "./errors.js";
+} from "../core/errors.js";

@@ -3,10 +3,10 @@
  * Built with roperator's builder or compiled from `@Operator`; the runtime reads only this.
  */
 import { DEFAULT_BACKOFF, backoffConfig, backoffProblems, type BackoffConfig } from "./backoff.js";
-import { OperatorDefinitionError } from "./errors.js";
-import type { Constructor, K8sType } from "./k8s-type.js";
-import { resolveTypeRef, type TypeRef } from "./type-ref.js";
-import { ChildConfig, UpdateStrategy } from "./update-strategy.js";
+import { OperatorDefinitionError } from "../core/errors.js";
+import type { Constructor, K8sType } from "../core/k8s-type.js";
+import { resolveTypeRef, type TypeRef } from "../core/type-ref.js";
+import { ChildConfig, UpdateStrategy } from "../core/update-strategy.js";
 
 /** One child type of an operator, as the runtime reads it. */
 export interface ChildTypeConfig {

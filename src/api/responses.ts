@@ -2,7 +2,7 @@
  * What handlers return: `SyncResponse` (desired status, the complete set of desired children,
  * an optional resync) and `FinalizeResponse` (done, or retry after a delay).
  */
-import { InvalidResponseError } from "./errors.js";
+import { InvalidResponseError } from "../core/errors.js";
 
 /**
  * A desired child: a class instance (`V1Pod`, a `@KubernetesType` class) or a plain wire object

@@ -1,8 +1,8 @@
 /** `SyncRequest`: what a sync or finalize handler receives — a consistent snapshot of one parent. */
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import { ChildrenView } from "./children-view.js";
-import type { Constructor } from "./k8s-type.js";
+import type { Constructor } from "../core/k8s-type.js";
 
 /** The snapshot handed to `@Sync` / `@Finalize` handlers. */
 export interface SyncRequest<P = KubeObject> {

@@ -2,9 +2,9 @@
  * Pure validation of a sync handler's desired children, before anything is written. Every
  * problem of every child is collected, so that one Event tells the user all there is to fix.
  */
-import type { KubeObject } from "../kube/types.js";
-import { InvalidChildError, type ChildProblem } from "./errors.js";
-import { K8sType } from "./k8s-type.js";
+import type { KubeObject } from "../core/kube-object.js";
+import { InvalidChildError, type ChildProblem } from "../core/errors.js";
+import { K8sType } from "../core/k8s-type.js";
 
 /** A child type the operator declared; `namespaced` undefined means "not known yet" (taken as namespaced). */
 export interface AllowedChildType {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { LocalControlPlane } from "../testing/control-plane/local-control-plane.js";
 import { applyManifests, readManifests } from "../testing/manifests.js";
 import { parseCommandArgs } from "./args.js";

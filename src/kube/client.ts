@@ -7,7 +7,7 @@ import { asStatus, isGone, isNotFound } from "./errors.js";
 import { itemKindOfList, objectPath, queryString, resourcePath, type QueryValue } from "./paths.js";
 import { Transport, type KubeClientOptions, type TransportStats } from "./transport.js";
 import { watchEvents, type WatchOptions } from "./watch.js";
-import type { KubeObject, ResourceType, WatchEvent } from "./types.js";
+import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 
 /** Options of `list` and `listAll`. */
 export interface ListOptions {

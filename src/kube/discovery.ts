@@ -6,7 +6,7 @@
 import { isNotFound } from "./errors.js";
 import { groupVersionPath, splitApiVersion } from "./paths.js";
 import type { KubeClient } from "./client.js";
-import type { ResourceType } from "./types.js";
+import type { ResourceType } from "../core/kube-object.js";
 
 /** One entry of an `APIResourceList`. */
 interface ApiResource {

@@ -1,5 +1,5 @@
 /** The kube client layer: wire JSON over one keep-alive connection pool per (cluster, user). */
-export * from "./types.js";
+export * from "../core/kube-object.js";
 export * from "./errors.js";
 export * from "./paths.js";
 export { KubeClient, type ListOptions, type ListResult, type WriteOptions, type ApplyOptions, type PatchOptions, type DeleteOptions, type RawRequestOptions } from "./client.js";

@@ -2,7 +2,7 @@
  * URL building for the Kubernetes REST API: core kinds live under `/api/v1`, every group under
  * `/apis/<group>/<version>`; namespaced resources insert `/namespaces/<ns>`.
  */
-import type { ResourceType } from "./types.js";
+import type { ResourceType } from "../core/kube-object.js";
 
 /** Splits an apiVersion ("v1", "apps/v1") into group ("" for core) and version. */
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {

@@ -5,7 +5,7 @@
 import { parseJsonLines } from "./ndjson.js";
 import { queryString, resourcePath } from "./paths.js";
 import type { Transport } from "./transport.js";
-import type { KubeObject, ResourceType, WatchEvent, WatchEventType } from "./types.js";
+import type { KubeObject, ResourceType, WatchEvent, WatchEventType } from "../core/kube-object.js";
 
 /** Options of `KubeClient.watch`. */
 export interface WatchOptions {

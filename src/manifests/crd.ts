@@ -2,8 +2,8 @@
  * CustomResourceDefinition generation: one CRD per custom kind, from its `K8sType` and the
  * `@CustomResource` options of its class. Pure: objects in, wire objects out.
  */
-import type { K8sType } from "../api/k8s-type.js";
-import type { KubeObject } from "../kube/types.js";
+import type { K8sType } from "../core/k8s-type.js";
+import type { KubeObject } from "../core/kube-object.js";
 import type { CustomResourceOptions, OpenApiSchema, PrinterColumn } from "./custom-resource.js";
 import { isNamespaced, pluralOf } from "./type-names.js";
 

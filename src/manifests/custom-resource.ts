@@ -4,7 +4,7 @@
  * run time, so the schema is declared next to the class, in the wire form the CRD carries.
  * Like every tsoperator decorator it only records metadata; `tsoperator manifests` reads it.
  */
-import type { Constructor } from "../api/k8s-type.js";
+import type { Constructor } from "../core/k8s-type.js";
 
 /** An OpenAPI v3 schema as a CRD's `openAPIV3Schema` holds it (wire names, e.g. `x-kubernetes-preserve-unknown-fields`). */
 export interface OpenApiSchema {

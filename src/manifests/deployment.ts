@@ -2,7 +2,7 @@
  * The Deployment that runs `tsoperator run <module>` in the cluster, with the probes and
  * security settings a production operator wants. Pure.
  */
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 
 /** Settings of the generated Deployment. */
 export interface DeploymentOptions {

@@ -3,8 +3,8 @@
  * least-privilege roles and bindings, and the Deployment. Pure: configs in, wire objects out.
  */
 import type { OperatorConfig } from "../api/operator-config.js";
-import type { K8sType, Constructor } from "../api/k8s-type.js";
-import type { KubeObject } from "../kube/types.js";
+import type { K8sType, Constructor } from "../core/k8s-type.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { stringify } from "yaml";
 import { crdFor, crdNameOf } from "./crd.js";
 import { customResourceOf, type CustomResourceOptions } from "./custom-resource.js";

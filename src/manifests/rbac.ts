@@ -1,6 +1,6 @@
 /**
  * Least-privilege RBAC for an operator: exactly the verbs the runtime sends, per resource. The
- * verbs follow the code that writes (src/runtime/):
+ * verbs follow the code that writes (src/controller/):
  * - informer: list + watch of every parent and child type (get is granted with them: read-only);
  * - finalizers.ts: merge PATCH of the parent's metadata.finalizers (only with `@Finalize`);
  * - status-writer.ts: server-side apply (PATCH) of `<plural>/status`;
@@ -13,10 +13,10 @@
  * - event-recorder.ts: POST of core/v1 Events, merge PATCH to aggregate repeats;
  * - leader-election.ts: GET, POST, PUT of one coordination.k8s.io Lease.
  */
-import { K8sType } from "../api/k8s-type.js";
+import { K8sType } from "../core/k8s-type.js";
 import type { OperatorConfig } from "../api/operator-config.js";
-import { UpdateStrategy } from "../api/update-strategy.js";
-import type { KubeObject } from "../kube/types.js";
+import { UpdateStrategy } from "../core/update-strategy.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { pluralOf } from "./type-names.js";
 
 /** One RBAC rule, as Roles and ClusterRoles hold it. */

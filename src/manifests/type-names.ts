@@ -2,8 +2,8 @@
  * Names derived from a type when the user did not give them: the plural used in URLs, CRD names
  * and RBAC rules. Built-in kinds always know theirs.
  */
-import type { K8sType } from "../api/k8s-type.js";
-import { builtinFor } from "../registry/builtin-types.js";
+import type { K8sType } from "../core/k8s-type.js";
+import { builtinFor } from "../core/builtin-types.js";
 
 /** English plural of a lower-cased kind, the way kubebuilder guesses it ("policy" → "policies"). */
 export function guessPlural(kind: string): string {

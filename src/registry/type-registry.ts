@@ -5,12 +5,12 @@
  */
 import { V1ObjectMeta } from "@kubernetes/client-node";
 import { instanceToPlain, plainToInstance } from "class-transformer";
-import { UnknownTypeError } from "../api/errors.js";
-import { K8sType, type Constructor } from "../api/k8s-type.js";
-import { kubernetesTypeOf } from "../api/kubernetes-type.js";
-import { describeTypeRef, resolveTypeRef, type TypeRef } from "../api/type-ref.js";
-import type { KubeObject } from "../kube/types.js";
-import { BUILTIN_TYPES } from "./builtin-types.js";
+import { UnknownTypeError } from "../core/errors.js";
+import { K8sType, type Constructor } from "../core/k8s-type.js";
+import { kubernetesTypeOf } from "../core/type-ref.js";
+import { describeTypeRef, resolveTypeRef, type TypeRef } from "../core/type-ref.js";
+import type { KubeObject } from "../core/kube-object.js";
+import { BUILTIN_TYPES } from "../core/builtin-types.js";
 import { deserializeModel, isSerializableModel, serializeModel } from "./model-serializer.js";
 import { formatDatesIn, isPlainObject, toWireValue } from "./wire-values.js";
 

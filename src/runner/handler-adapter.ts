@@ -3,8 +3,8 @@ import type { Handler } from "../api/handler.js";
 import type { OperatorConfig } from "../api/operator-config.js";
 import { validateDesiredChildren } from "../api/validate-children.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
-import type { ResourceType } from "../kube/types.js";
-import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../runtime/controller-spec.js";
+import type { ResourceType } from "../core/kube-object.js";
+import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../controller/controller-spec.js";
 
 /** What the adapter needs to know about the operator's resolved types. */
 export interface AdapterTypes {

@@ -4,10 +4,10 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { HealthServer } from "../observability/health-server.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
-import type { Controller, ControllerState } from "../runtime/controller.js";
-import type { InformerPool } from "../runtime/informer-pool.js";
-import type { InformerHealth } from "../runtime/informer.js";
-import { LeaderElector } from "../runtime/leader-election.js";
+import type { Controller, ControllerState } from "../controller/controller.js";
+import type { InformerPool } from "../cache/informer-pool.js";
+import type { InformerHealth } from "../cache/informer.js";
+import { LeaderElector } from "../manager/leader-election.js";
 import type { LeaderElectionOptions } from "./run-options.js";
 
 /** The runtime's state, for health endpoints, the NestJS status service and tests. */

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { KubeClient } from "../kube/client.js";
 import type { Discovery } from "../kube/discovery.js";
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { isAlreadyExists, isNotFound } from "../kube/errors.js";
 
 /** Reads every YAML document of a file as wire objects (never through client-node's models, which drop keys). */

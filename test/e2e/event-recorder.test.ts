@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/client.js";
-import type { KubeObject, ResourceType } from "../../src/kube/types.js";
-import { EVENT_RESOURCE, EventRecorder } from "../../src/runtime/event-recorder.js";
+import type { KubeObject, ResourceType } from "../../src/core/kube-object.js";
+import { EVENT_RESOURCE, EventRecorder } from "../../src/manager/event-recorder.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 
 const CONFIG_MAPS: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };

@@ -8,7 +8,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { isForbidden, type ApiError } from "../../src/kube/errors.js";
-import type { ResourceType } from "../../src/kube/types.js";
+import type { ResourceType } from "../../src/core/kube-object.js";
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 let cp: LocalControlPlane;

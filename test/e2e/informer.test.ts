@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type KubeObject, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
-import { Informer, type InformerEvent, type ListWatchClient } from "../../src/runtime/informer.js";
+import { Informer, type InformerEvent, type ListWatchClient } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/client.js";
-import type { ResourceType } from "../../src/kube/types.js";
+import type { ResourceType } from "../../src/core/kube-object.js";
 import { Metrics } from "../../src/observability/metrics.js";
-import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/runtime/leader-election.js";
+import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/manager/leader-election.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 
 const NAMESPACES: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };

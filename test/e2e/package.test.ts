@@ -116,7 +116,7 @@ test("a fresh project compiles an operator against the package and runs it on a 
   await run(process.execPath, [tsc, "-p", app], { cwd: app });
   // Internals stay internal: only the entry points in `exports` resolve.
   await assert.rejects(
-    run(process.execPath, ["--input-type=module", "-e", "await import('tsoperator/dist/src/runtime/reconciler.js')"], { cwd: app }),
+    run(process.execPath, ["--input-type=module", "-e", "await import('tsoperator/dist/src/controller/reconciler.js')"], { cwd: app }),
     /ERR_PACKAGE_PATH_NOT_EXPORTED/,
   );
   await run(process.execPath, ["--input-type=module", "-e", "const t = await import('tsoperator/testing'); if (!t.LocalControlPlane || !t.TestKit) process.exit(1)"], { cwd: app });

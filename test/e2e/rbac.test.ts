@@ -18,7 +18,7 @@ import {
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import { isForbidden } from "../../src/kube/errors.js";
-import type { KubeObject } from "../../src/kube/types.js";
+import type { KubeObject } from "../../src/core/kube-object.js";
 import { allObjects, CustomResource, generateManifests } from "../../src/manifests/index.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";

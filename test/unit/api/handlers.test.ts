@@ -5,7 +5,7 @@ import {
   normalizeHandler, withErrorHandler, type FailableHandler, type SyncRequest,
 } from "../../../src/api/index.js";
 import { TypeRegistry } from "../../../src/registry/index.js";
-import type { KubeObject } from "../../../src/kube/types.js";
+import type { KubeObject } from "../../../src/core/kube-object.js";
 
 const registry = new TypeRegistry();
 function req(uid = "uid-1"): SyncRequest<KubeObject> {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { V1ObjectMeta, V1Pod, V1Service } from "@kubernetes/client-node";
 import { K8sType, KubernetesType, UnknownTypeError, createSyncRequest } from "../../../src/api/index.js";
 import { K8sTypes, TypeRegistry } from "../../../src/registry/index.js";
-import type { KubeObject } from "../../../src/kube/types.js";
+import type { KubeObject } from "../../../src/core/kube-object.js";
 
 @KubernetesType({ apiVersion: "example.com/v1", kind: "Widget", namespaced: true })
 class Widget {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { groupVersionPath, itemKindOfList, objectPath, pathTemplate, queryString, resourcePath, splitApiVersion } from "../../../src/kube/paths.js";
 import { watchPath } from "../../../src/kube/watch.js";
-import type { ResourceType } from "../../../src/kube/types.js";
+import type { ResourceType } from "../../../src/core/kube-object.js";
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 const deployments: ResourceType = { group: "apps", version: "v1", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments", namespaced: true };

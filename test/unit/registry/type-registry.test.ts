@@ -6,11 +6,11 @@ import {
   V1Condition, V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { KubernetesType } from "../../../src/api/kubernetes-type.js";
-import { K8sType } from "../../../src/api/k8s-type.js";
-import { UnknownTypeError } from "../../../src/api/errors.js";
-import { BUILTIN_TYPES, K8sTypes, builtinFor } from "../../../src/registry/builtin-types.js";
+import { K8sType } from "../../../src/core/k8s-type.js";
+import { UnknownTypeError } from "../../../src/core/errors.js";
+import { BUILTIN_TYPES, K8sTypes, builtinFor } from "../../../src/core/builtin-types.js";
 import { TypeRegistry } from "../../../src/registry/type-registry.js";
-import type { KubeObject } from "../../../src/kube/types.js";
+import type { KubeObject } from "../../../src/core/kube-object.js";
 
 const TIME = "2024-05-01T10:00:00Z";
 

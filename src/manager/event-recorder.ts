@@ -21,7 +21,7 @@
 import { hostname } from "node:os";
 import type { KubeClient } from "../kube/client.js";
 import { isNotFound } from "../kube/errors.js";
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { EventCorrelator, truncateMessage, type AggregatedEvent, type EventCorrelatorOptions } from "../observability/event-correlator.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 

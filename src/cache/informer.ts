@@ -15,9 +15,9 @@
  * previous content, deletions included. A listener that throws is logged and skipped.
  */
 import type { KubeClient } from "../kube/client.js";
-import type { KubeObject, ResourceType, WatchEvent } from "../kube/types.js";
+import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
-import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "./backoff.js";
+import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "../core/backoff.js";
 import { ObjectStore, type StoreEvent } from "./object-store.js";
 import {
   classifyFailure,

@@ -1,7 +1,7 @@
 import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
-import type { KubeObject } from "../../../src/kube/types.js";
-import { ObjectStore, keyOf, objectKey } from "../../../src/runtime/object-store.js";
+import type { KubeObject } from "../../../src/core/kube-object.js";
+import { ObjectStore, keyOf, objectKey } from "../../../src/cache/object-store.js";
 
 const PARENT = "tsoperator.dev/parent-uid";
 

@@ -1,4 +1,4 @@
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { WriteClient } from "./write-client.js";
 
 /** True when the object carries the finalizer. */

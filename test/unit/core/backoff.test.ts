@@ -7,8 +7,8 @@ import {
   NO_FAILURES,
   recordFailure,
   resolveBackoffOptions,
-} from "../../../src/runtime/backoff.js";
-import { compareResourceVersions, isOlderResourceVersion } from "../../../src/runtime/resource-version.js";
+} from "../../../src/core/backoff.js";
+import { compareResourceVersions, isOlderResourceVersion } from "../../../src/cache/resource-version.js";
 
 const middle = () => 0.5; // no jitter: exactly the base delay
 

@@ -17,7 +17,7 @@
  * either; `forget(key)` does.
  */
 import type { Logger } from "../observability/logger.js";
-import { backoffDelay, DEFAULT_QUEUE_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "./backoff.js";
+import { backoffDelay, DEFAULT_QUEUE_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "../core/backoff.js";
 
 /** What processing a key may return: a delay after which the key is synced again. */
 export type ProcessResult = { requeueAfterMs?: number } | void;

@@ -1,5 +1,5 @@
 import type { KubeClient } from "../kube/client.js";
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { Informer } from "./informer.js";

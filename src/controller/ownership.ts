@@ -1,4 +1,4 @@
-import type { KubeObject, OwnerReference } from "../kube/types.js";
+import type { KubeObject, OwnerReference } from "../core/kube-object.js";
 
 /**
  * The label that ties a child to its parent: the parent's uid. Framework-specific on purpose:

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isSubset, needsWrite, ownedFieldRemoved } from "../../../src/runtime/needs-write.js";
-import type { KubeObject } from "../../../src/kube/types.js";
+import { isSubset, needsWrite, ownedFieldRemoved } from "../../../src/controller/needs-write.js";
+import type { KubeObject } from "../../../src/core/kube-object.js";
 
 const existing: KubeObject = {
   apiVersion: "v1",

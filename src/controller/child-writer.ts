@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { isAlreadyExists, isNotFound, isConflict } from "../kube/errors.js";
 import { childKey, typeKey } from "./child-identity.js";
 import { needsWrite } from "./needs-write.js";

@@ -1,4 +1,4 @@
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { isSubset, ownedFields, ownedFieldsMissing } from "./needs-write.js";
 import type { WriteClient } from "./write-client.js";
 

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { WatchEvent } from "../../../src/kube/types.js";
+import type { WatchEvent } from "../../../src/core/kube-object.js";
 import {
   classifyFailure,
   DEFAULT_WATCH_LOOP_OPTIONS,
@@ -11,7 +11,7 @@ import {
   type StepContext,
   type WatchAction,
   type WatchState,
-} from "../../../src/runtime/watch-state.js";
+} from "../../../src/cache/watch-state.js";
 
 function ctx(now = 1_000_000, random = 0.5): StepContext {
   return { now, random: () => random, options: DEFAULT_WATCH_LOOP_OPTIONS };

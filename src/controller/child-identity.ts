@@ -1,4 +1,4 @@
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 
 /**
  * The identity of a child: (apiVersion, kind, namespace, name).
@@ -21,7 +21,7 @@ export function typeKey(apiVersion: string, kind: string): string {
 }
 
 /** The work-queue key of a parent is its store key: `namespace/name`, or `name` when cluster-scoped. */
-export { objectKey } from "./object-store.js";
+export { objectKey } from "../cache/object-store.js";
 
 /** Splits a work-queue key back into namespace ("" when cluster-scoped) and name. */
 export function splitObjectKey(key: string): { namespace: string; name: string } {

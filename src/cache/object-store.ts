@@ -10,7 +10,7 @@
  * Caveats: objects are shared, not copied. They are wire JSON and must be treated as immutable by
  * everyone (the runtime hands user code deserialized copies, never these objects).
  */
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import { compareResourceVersions, isOlderResourceVersion } from "./resource-version.js";
 
 /** What changed in the store, as listeners see it (never BOOKMARK or ERROR). */

@@ -10,7 +10,7 @@ import {
   V1PriorityClass, V1ReplicaSet, V1ReplicationController, V1ResourceQuota, V1Role, V1RoleBinding,
   V1Secret, V1Service, V1ServiceAccount, V1StatefulSet, V1StorageClass, V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
-import { K8sType, type Constructor } from "../api/k8s-type.js";
+import { K8sType, type Constructor } from "./k8s-type.js";
 
 /** One built-in kind and the client-node model class that represents it. */
 export interface BuiltinType {

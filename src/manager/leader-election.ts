@@ -33,7 +33,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeClient } from "../kube/client.js";
 import { ApiError, isNotFound } from "../kube/errors.js";
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 
 /** The resource of coordination.k8s.io/v1 Leases. */

@@ -19,7 +19,7 @@
  * - a watch that delivers neither event nor bookmark for `inactivityTimeoutMs` is presumed dead
  *   (a half-open TCP connection never errors) and is re-opened at once.
  */
-import type { KubeObject, WatchEvent } from "../kube/types.js";
+import type { KubeObject, WatchEvent } from "../core/kube-object.js";
 import {
   backoffDelay,
   DEFAULT_BACKOFF_RESET_AFTER_MS,
@@ -28,7 +28,7 @@ import {
   recordFailure,
   type BackoffOptions,
   type FailureHistory,
-} from "./backoff.js";
+} from "../core/backoff.js";
 
 /**
  * Failure bookkeeping shared by every state. Two counters on purpose: the backoff only starts

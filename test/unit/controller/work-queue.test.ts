@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { WorkQueue, type ProcessResult, type WorkQueueOptions } from "../../../src/runtime/work-queue.js";
+import { WorkQueue, type ProcessResult, type WorkQueueOptions } from "../../../src/controller/work-queue.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,5 +1,5 @@
-import type { KubeObject, ManagedFieldsEntry } from "../kube/types.js";
-import { deepEqual } from "./deep-equal.js";
+import type { KubeObject, ManagedFieldsEntry } from "../core/kube-object.js";
+import { deepEqual } from "../core/deep-equal.js";
 
 /**
  * Deciding whether a desired object must be written, from the cache alone.

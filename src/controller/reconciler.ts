@@ -1,13 +1,13 @@
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { splitObjectKey } from "./child-identity.js";
 import { writeChildren, type ChildBinding } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
-import { keyOf, type ObjectStore } from "./object-store.js";
+import { keyOf, type ObjectStore } from "../cache/object-store.js";
 import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
-import { HandlerTimeoutError } from "../api/errors.js";
+import { HandlerTimeoutError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
 import type { WriteClient } from "./write-client.js";

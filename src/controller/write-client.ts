@@ -1,4 +1,4 @@
-import type { KubeObject, ResourceType } from "../kube/types.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 
 /**
  * The writes the reconciler makes, as a structural slice of `KubeClient`. Kept narrow so the

@@ -2,10 +2,25 @@
  * A "type reference": how users name a resource type in the API — a `K8sType`, an
  * `{ apiVersion, kind }` object, a client-node model class (`V1Pod`) or a `@KubernetesType` class.
  */
-import { builtinForClass } from "../registry/builtin-types.js";
+import { builtinForClass } from "./builtin-types.js";
 import { UnknownTypeError } from "./errors.js";
 import { K8sType, type Constructor, type K8sTypeLike } from "./k8s-type.js";
-import { kubernetesTypeOf } from "./kubernetes-type.js";
+
+const typesByClass = new WeakMap<object, K8sType>();
+
+/** Records that `cls` models `type` (what `@KubernetesType` does; kept here so reading it needs no decorator). */
+export function declareClassType(cls: Function, type: K8sType): void {
+  typesByClass.set(cls, type);
+}
+
+/** The type a class declared with `@KubernetesType`, or undefined (own or inherited). */
+export function kubernetesTypeOf(cls: Constructor | Function): K8sType | undefined {
+  for (let c: unknown = cls; typeof c === "function" && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    const type = typesByClass.get(c as object);
+    if (type) return type;
+  }
+  return undefined;
+}
 
 /** Any way of naming a resource type. */
 export type TypeRef = K8sType | K8sTypeLike | Constructor;

@@ -1,4 +1,4 @@
-import { HandlerTimeoutError } from "../api/errors.js";
+import { HandlerTimeoutError } from "../core/errors.js";
 
 /**
  * Runs handler `fn` with an AbortSignal that fires after `timeoutMs` or when `outer` aborts. A

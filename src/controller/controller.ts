@@ -1,13 +1,13 @@
 import type { KubeClient } from "../kube/client.js";
 import { splitApiVersion } from "../kube/paths.js";
-import type { KubeObject } from "../kube/types.js";
+import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { objectKey, typeKey } from "./child-identity.js";
-import { deepEqual } from "./deep-equal.js";
+import { deepEqual } from "../core/deep-equal.js";
 import type { ControllerSpec, SnapshotHandler } from "./controller-spec.js";
-import type { InformerPool } from "./informer-pool.js";
-import type { Informer } from "./informer.js";
+import type { InformerPool } from "../cache/informer-pool.js";
+import type { Informer } from "../cache/informer.js";
 import { TRACKING_LABEL, controllerOf } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
