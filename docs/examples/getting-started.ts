@@ -1,5 +1,7 @@
 // docs/examples/getting-started.ts — a complete operator: every Website gets a ConfigMap.
+// Save it as src/operator.ts in your project; `npx tsc` compiles it to dist/operator.js.
 import "reflect-metadata";
+import { fileURLToPath } from "node:url";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { KubernetesType, Operator, Sync, SyncResponse, runOperators, type SyncRequest } from "tsoperator";
 
@@ -24,9 +26,12 @@ export class WebsiteOperator {
   }
 }
 
-// Run it: `node dist/docs/examples/getting-started.js` (kubeconfig from KUBECONFIG or ~/.kube/config),
-// or `npx tsoperator run dist/docs/examples/getting-started.js` / `npx tsoperator dev ...`.
+/** Runs the operator until Ctrl-C (SIGINT/SIGTERM drain in-flight syncs, then it stops). */
 export async function main(): Promise<void> {
-  const runtime = await runOperators([WebsiteOperator]);
-  await runtime.done; // Ctrl-C drains in-flight syncs and stops
+  const runtime = await runOperators([WebsiteOperator]); // KUBECONFIG, ~/.kube/config or in-cluster
+  await runtime.done;
 }
+
+// `node dist/operator.js` runs main(); `tsoperator run|dev|manifests dist/operator.js` import the
+// module to find its operators and must not start it twice, hence the check.
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
