@@ -15,7 +15,7 @@ export type { TypeRef } from "./core/type-ref.js";
 export { UpdateStrategy, ChildConfig } from "./core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./api/operator-config.js";
 export { Operator, Sync, Finalize, type OperatorOptions, type ChildOptions } from "./api/decorators.js";
-export { compileOperator, defineOperator, type CompiledOperator } from "./api/compile.js";
+export { compileOperator, defineOperator, type CompiledOperator, type OperatorDefinition, type OperatorInput } from "./api/compile.js";
 export {
   withErrorHandler,
   type Handler,
@@ -55,7 +55,7 @@ export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./cor
 // Running
 export { runOperators } from "./runner/run-operators.js";
 export { OperatorRuntime, type RuntimeState } from "./runner/operator-runtime.js";
-export type { RunOptions, OperatorInput, OperatorDefinition, LeaderElectionOptions } from "./runner/run-options.js";
+export type { RunOptions, LeaderElectionOptions } from "./runner/run-options.js";
 export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
 export { TRACKING_LABEL } from "./controller/ownership.js";
 

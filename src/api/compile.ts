@@ -1,6 +1,9 @@
 /**
- * Turns an operator definition — a decorated class, or a config plus a handler — into what the
- * runtime consumes: a validated `OperatorConfig` and a factory for the handler.
+ * Operator definitions and their compilation. A user declares an operator as a class decorated
+ * with `@Operator`, or as an `OperatorDefinition` (a config plus a handler, what `defineOperator`
+ * returns); every entry point (runOperators, TestKit, the Nest module, the CLI) takes either and
+ * turns it, through `compileOperator` alone, into what the runtime consumes: a validated
+ * `OperatorConfig` and a factory for the handler.
  */
 import type { InstanceResolver } from "../di/resolver.js";
 import type { KubeObject } from "../core/kube-object.js";
@@ -12,11 +15,36 @@ import { OperatorConfig } from "./operator-config.js";
 import { FinalizeResponse, SyncResponse } from "./responses.js";
 import { ChildConfig } from "../core/update-strategy.js";
 
+/**
+ * An operator declared without decorators (roperator style): its config and its handler. Made by
+ * `defineOperator(config, handler)`, which validates both at once; a literal `{ config, handler }`
+ * is accepted too and validated when it is compiled.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface OperatorDefinition<P = any> {
+  readonly config: OperatorConfig;
+  readonly handler: HandlerLike<P>;
+}
+
+/** One operator, as every entry point accepts it: a class decorated with `@Operator`, or an `OperatorDefinition`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OperatorInput = (abstract new (...args: any[]) => unknown) | OperatorDefinition;
+
+/** true for an `OperatorDefinition`: `{ config: OperatorConfig, handler }`. */
+export function isOperatorDefinition(value: unknown): value is OperatorDefinition {
+  return typeof value === "object" && value !== null && (value as { config?: unknown }).config instanceof OperatorConfig && "handler" in value;
+}
+
+/** true for anything `compileOperator` accepts: an `@Operator` class or an `OperatorDefinition`. */
+export function isOperatorInput(value: unknown): value is OperatorInput {
+  return isOperatorClass(value) || isOperatorDefinition(value);
+}
+
 /** Makes the handler of an operator; called once when the operator starts. */
 export type HandlerFactory<P = KubeObject> = (resolver: InstanceResolver) => Promise<Handler<P>>;
 
 /**
- * A compiled operator. Its handler's results are already normalized: `sync` resolves to a
+ * An operator compiled for the runtime (what `compileOperator` returns). Its handler's results are already normalized: `sync` resolves to a
  * `SyncResponse`, `finalize` (present only when the finalizer is enabled) to a `FinalizeResponse`;
  * anything else a user's method returns makes them reject with `InvalidResponseError`.
  */
@@ -49,10 +77,29 @@ function methodProblems(label: string, methods: readonly MarkedMethod[], require
 }
 
 /**
- * Compiles a class decorated with `@Operator` (and `@Sync`, optionally `@Finalize`). Throws
- * `OperatorDefinitionError` listing every problem: no `@Operator`, no `@Sync`, invalid options.
+ * Compiles an operator: a class decorated with `@Operator` (and `@Sync`, optionally `@Finalize`)
+ * or an `OperatorDefinition`. Throws `OperatorDefinitionError` listing every problem: no
+ * `@Operator`, no `@Sync`, invalid options, an invalid config or handler.
  */
-export function compileOperator<P = KubeObject>(cls: Constructor): CompiledOperator<P> {
+export function compileOperator<P = KubeObject>(input: OperatorInput | Constructor): CompiledOperator<P> {
+  if (typeof input !== "function") {
+    if (!isOperatorDefinition(input)) {
+      throw new OperatorDefinitionError("operator", [
+        `${describeValue(input)} is not an operator: pass a class decorated with @Operator, or defineOperator(config, handler)`,
+      ]);
+    }
+    return (defined.get(input) as CompiledOperator<P> | undefined) ?? compileDefinition<P>(input.config, input.handler as HandlerLike<P>);
+  }
+  return compileClass<P>(input as Constructor);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "object" && "config" in value) return "an object whose config is not an OperatorConfig (or that has no handler)";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+function compileClass<P>(cls: Constructor): CompiledOperator<P> {
   const subject = `operator class ${cls?.name || "(anonymous)"}`;
   if (!isOperatorClass(cls)) {
     throw new OperatorDefinitionError(subject, [
@@ -108,12 +155,37 @@ export function compileOperator<P = KubeObject>(cls: Constructor): CompiledOpera
   return Object.freeze({ config, handlerFactory, operatorClass: cls });
 }
 
+/** Definitions made by `defineOperator`, already compiled. */
+const defined = new WeakMap<OperatorDefinition, CompiledOperator<unknown>>();
+
 /**
  * An operator without decorators (roperator style): a config and a handler object, a sync
  * function, or a `[sync, onError]` pair. The finalizer is enabled exactly when the handler has
- * `finalize`. Throws `OperatorDefinitionError` for an invalid config or handler.
+ * `finalize`. Validates at once (throws `OperatorDefinitionError` for an invalid config or
+ * handler) and returns the definition, which runOperators, TestKit, the Nest module and the CLI
+ * accept wherever they accept an `@Operator` class.
+ *
+ * ```ts
+ * export const operators = [defineOperator(new OperatorConfig("echo", EchoServer).withChild(V1Pod), (req) => SyncResponse.of())];
+ * ```
  */
-export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: HandlerLike<P>): CompiledOperator<P> {
+export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: HandlerLike<P>): OperatorDefinition<P> {
+  const { config: validated, handler: ready } = checkedDefinition(config, handler);
+  const definition: OperatorDefinition<P> = Object.freeze({ config: validated, handler: ready });
+  defined.set(definition, Object.freeze({ config: validated, handlerFactory: async () => ready }) as CompiledOperator<unknown>);
+  return definition;
+}
+
+function compileDefinition<P>(config: OperatorConfig, handler: HandlerLike<P>): CompiledOperator<P> {
+  const checked = checkedDefinition(config, handler);
+  return Object.freeze({ config: checked.config, handlerFactory: async () => checked.handler });
+}
+
+/** The validated config (finalizer enabled exactly when the handler can finalize) and the normalized handler. */
+function checkedDefinition<P>(config: OperatorConfig, handler: HandlerLike<P>): { config: OperatorConfig; handler: Handler<P> } {
+  if (!(config instanceof OperatorConfig)) {
+    throw new OperatorDefinitionError("operator", ["config must be an OperatorConfig: new OperatorConfig(name, parentType).withChild(...)"]);
+  }
   const normalized = normalizeHandler(handler, config.name);
   const hasFinalize = typeof normalized.finalize === "function";
   if (config.finalizeEnabled && !hasFinalize) {
@@ -121,7 +193,6 @@ export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: 
       "withFinalizer() is set but the handler has no finalize method: the finalizer would never be removed and parents could not be deleted; add finalize or drop withFinalizer()",
     ]);
   }
-  const compiled = (hasFinalize && !config.finalizeEnabled ? config.withFinalizer(true) : config).validate();
-  const ready = normalizedResults(normalized);
-  return Object.freeze({ config: compiled, handlerFactory: async () => ready });
+  const validated = (hasFinalize && !config.finalizeEnabled ? config.withFinalizer(true) : config).validate();
+  return { config: validated, handler: normalizedResults(normalized) };
 }

@@ -9,7 +9,10 @@ export { resolveTypeRef, type ResolvedType, type TypeRef } from "../core/type-re
 export { UpdateStrategy, ChildConfig } from "../core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./operator-config.js";
 export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";
-export { compileOperator, defineOperator, type CompiledOperator, type HandlerFactory } from "./compile.js";
+export {
+  compileOperator, defineOperator, isOperatorDefinition, isOperatorInput,
+  type CompiledOperator, type HandlerFactory, type OperatorDefinition, type OperatorInput,
+} from "./compile.js";
 export {
   normalizeHandler, withErrorHandler,
   type Handler, type HandlerLike, type SyncFunction, type ErrorFunction, type MaybePromise,

@@ -6,15 +6,13 @@
  * - `path#NameA,NameB`: exactly these exports;
  * - an export named `operators`: an array of operator classes/definitions;
  * - a default export: an operator class, a definition, or an array of them;
- * - otherwise every export that is a class decorated with `@Operator` or an `OperatorDefinition`.
+ * - otherwise every export that is a class decorated with `@Operator` or an `OperatorDefinition`
+ *   (what `defineOperator` returns).
  */
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";
-import { isOperatorClass } from "../api/decorators.js";
-import { OperatorConfig } from "../api/operator-config.js";
-import type { OperatorDefinition, OperatorInput } from "../runner/run-options.js";
+import { compileOperator, isOperatorInput, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { UsageError } from "./command.js";
 
 /** A loaded module and its operators, compiled (so problems surface before anything runs). */
@@ -27,11 +25,6 @@ export interface LoadedOperators {
   readonly compiled: CompiledOperator<unknown>[];
 }
 
-/** true for `{ config: OperatorConfig, handler }`. */
-export function isOperatorDefinition(value: unknown): value is OperatorDefinition {
-  return typeof value === "object" && value !== null && (value as { config?: unknown }).config instanceof OperatorConfig && "handler" in value;
-}
-
 function describe(name: string, value: unknown): string {
   if (typeof value === "function") return `class ${value.name || name}`;
   return `export "${name}"`;
@@ -39,11 +32,11 @@ function describe(name: string, value: unknown): string {
 
 /** Checks one candidate; a class without `@Operator` (or anything else) is a usage error. */
 function asInput(name: string, value: unknown, modulePath: string): OperatorInput {
-  if (isOperatorClass(value) || isOperatorDefinition(value)) return value as OperatorInput;
+  if (isOperatorInput(value)) return value;
   if (typeof value === "function") {
     throw new UsageError(`${describe(name, value)} in ${modulePath} is not decorated with @Operator: add @Operator({ name, parent, children }) and a @Sync() method`);
   }
-  throw new UsageError(`${describe(name, value)} in ${modulePath} is not an operator: expected a class decorated with @Operator or an OperatorDefinition ({ config, handler })`);
+  throw new UsageError(`${describe(name, value)} in ${modulePath} is not an operator: expected a class decorated with @Operator or what defineOperator(config, handler) returns`);
 }
 
 function fromList(name: string, value: unknown, modulePath: string): OperatorInput[] {
@@ -62,7 +55,7 @@ export function operatorsOfModule(exports: Record<string, unknown>, modulePath: 
   if (exports.operators !== undefined) return fromList("operators", exports.operators, modulePath);
   if (exports.default !== undefined) return fromList("default", exports.default, modulePath);
   return Object.entries(exports)
-    .filter(([, value]) => isOperatorClass(value) || isOperatorDefinition(value))
+    .filter(([, value]) => isOperatorInput(value))
     .map(([, value]) => value as OperatorInput);
 }
 
@@ -89,11 +82,11 @@ export async function loadOperators(spec: string | undefined): Promise<LoadedOpe
   }
   const inputs = operatorsOfModule(exports, path, selected);
   if (inputs.length === 0) {
-    throw new UsageError(`${path} exports no operators: export classes decorated with @Operator, OperatorDefinitions, or an "operators" array`);
+    throw new UsageError(`${path} exports no operators: export classes decorated with @Operator, defineOperator(config, handler) results, or an "operators" array`);
   }
   const compiled = inputs.map((input) => {
     try {
-      return typeof input === "function" ? compileOperator<unknown>(input as never) : defineOperator<unknown>(input.config, input.handler);
+      return compileOperator<unknown>(input);
     } catch (error) {
       throw new UsageError(oneLine((error as Error).message));
     }

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
-import { compileOperator, defineOperator, type CompiledOperator } from "../api/compile.js";
+import { compileOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
@@ -17,7 +17,7 @@ import { EventRecorder } from "../manager/event-recorder.js";
 import { InformerPool } from "../cache/informer-pool.js";
 import { adaptHandler } from "./handler-adapter.js";
 import { OperatorRuntime } from "./operator-runtime.js";
-import type { OperatorInput, RunOptions } from "./run-options.js";
+import type { RunOptions } from "./run-options.js";
 
 /**
  * Runs operators in this process until stopped: one shared list+watch per type, a work queue per
@@ -48,7 +48,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
 
   try {
-    const compiled = operators.map(compile);
+    const compiled = operators.map((op) => compileOperator<unknown>(op));
     const discovery = new Discovery(client);
     const informers = new InformerPool(client, logger, metrics);
     const controllers: Controller[] = [];
@@ -115,11 +115,6 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     await client.close();
     throw error;
   }
-}
-
-function compile(input: OperatorInput): CompiledOperator<unknown> {
-  if (typeof input === "function") return compileOperator<unknown>(input);
-  return defineOperator<unknown>(input.config, input.handler);
 }
 
 /** Classes named in the config convert views and desired children; register them once. */

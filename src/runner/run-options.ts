@@ -1,21 +1,13 @@
 import "reflect-metadata";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { DependencyContainer } from "tsyringe";
-import type { OperatorConfig } from "../api/operator-config.js";
-import type { HandlerLike } from "../api/handler.js";
 import type { InstanceResolver } from "../di/resolver.js";
 import type { Logger, LogFormat, LogLevel } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 
-/** An operator declared without decorators: roperator's config plus handler. */
-export interface OperatorDefinition {
-  config: OperatorConfig;
-  handler: HandlerLike<any>;
-}
-
-/** What `runOperators` accepts per operator: a class decorated with `@Operator`, or a definition. */
-export type OperatorInput = (abstract new (...args: any[]) => unknown) | OperatorDefinition;
+// Where they used to be declared; they belong to api/ (compile.ts), which every entry point reads.
+export type { OperatorDefinition, OperatorInput } from "../api/compile.js";
 
 /** Leader election settings; see `LeaderElector`. */
 export interface LeaderElectionOptions {

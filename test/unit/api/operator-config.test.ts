@@ -267,7 +267,7 @@ describe("defineOperator (no decorators)", () => {
   it("a sync function: no finalizer", async () => {
     const op = defineOperator(base, () => SyncResponse.of({ ok: true }));
     assert.equal(op.config.finalizeEnabled, false);
-    const h = await op.handlerFactory(tsyringeResolver());
+    const h = await compileOperator(op).handlerFactory(tsyringeResolver());
     assert.equal(h.finalize, undefined);
   });
 
