@@ -13,7 +13,7 @@ export { KubernetesType, type KubernetesTypeOptions } from "./api/kubernetes-typ
 export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "./core/k8s-type.js";
 export type { TypeRef } from "./core/type-ref.js";
 export { UpdateStrategy, ChildConfig } from "./core/update-strategy.js";
-export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./api/operator-config.js";
+export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig, type PolicyRule } from "./api/operator-config.js";
 export { Operator, Sync, Finalize, type OperatorOptions, type ChildOptions } from "./api/decorators.js";
 export { compileOperator, defineOperator, type CompiledOperator, type OperatorDefinition, type OperatorInput } from "./api/compile.js";
 export {
@@ -28,7 +28,7 @@ export { failable, type FailableHandler, type FailableOptions, type HandlerOutco
 export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./api/backoff.js";
 
 // CRD generation (`tsoperator manifests`)
-export { CustomResource, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./manifests/custom-resource.js";
+export { CustomResource, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./api/custom-resource.js";
 
 // What handlers receive and return
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";

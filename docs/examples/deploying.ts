@@ -1,9 +1,10 @@
 // docs/examples/deploying.ts — what `tsoperator manifests dist/operators.js` reads.
 import "reflect-metadata";
 import { V1Deployment, type V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, UpdateStrategy } from "tsoperator";
+import { CustomResource, Operator, Sync, SyncResponse, UpdateStrategy } from "tsoperator";
 
 @CustomResource({
+  apiVersion: "example.com/v1", kind: "MicroService", plural: "microservices", namespaced: true,
   schema: {
     spec: {
       type: "object",
@@ -21,7 +22,6 @@ import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, UpdateStr
   ],
   shortNames: ["svc2"],
 })
-@KubernetesType({ apiVersion: "example.com/v1", kind: "MicroService", plural: "microservices", namespaced: true })
 export class MicroService {
   metadata!: V1ObjectMeta;
   spec!: { image: string; replicas?: number };

@@ -4,7 +4,6 @@ import {
   CustomResource,
   FinalizeResponse,
   Finalize,
-  KubernetesType,
   Operator,
   Sync,
   SyncResponse,
@@ -30,6 +29,7 @@ export interface EchoServerStatus {
  * the CRD (samples/echo-server/crd.yaml is that output; a unit test keeps the two equal).
  */
 @CustomResource({
+  apiVersion: "samples.tsoperator.dev/v1", kind: "EchoServer", plural: "echoservers", namespaced: true,
   schema: {
     spec: {
       type: "object",
@@ -51,7 +51,6 @@ export interface EchoServerStatus {
   ],
   shortNames: ["echo"],
 })
-@KubernetesType({ apiVersion: "samples.tsoperator.dev/v1", kind: "EchoServer", plural: "echoservers", namespaced: true })
 export class EchoServer {
   apiVersion = "samples.tsoperator.dev/v1";
   kind = "EchoServer";

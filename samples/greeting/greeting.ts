@@ -1,10 +1,11 @@
 import "reflect-metadata";
 import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
 import { injectable } from "tsyringe";
-import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import { CustomResource, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
 /** A greeting to publish as a ConfigMap (its CRD, samples/greeting/crd.yaml, is `tsoperator manifests` output). */
 @CustomResource({
+  apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting",
   schema: {
     spec: {
       type: "object",
@@ -13,8 +14,8 @@ import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, type Sync
     },
     status: { type: "object", properties: { text: { type: "string" } } },
   },
+  printerColumns: [{ name: "Text", type: "string", jsonPath: ".status.text" }],
 })
-@KubernetesType({ apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting" })
 export class Greeting {
   apiVersion = "samples.tsoperator.dev/v1";
   kind = "Greeting";

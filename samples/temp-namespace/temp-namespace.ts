@@ -1,8 +1,12 @@
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import "reflect-metadata";
+import { CustomObjectsApi, KubeConfig, type V1ObjectMeta } from "@kubernetes/client-node";
 import {
   ChildConfig,
+  CustomResource,
   K8sType,
+  K8sTypes,
   OperatorConfig,
+  defineOperator,
   failable,
   type FailableHandler,
   type Handler,
@@ -12,9 +16,44 @@ import {
   type SyncRequest,
 } from "tsoperator";
 
-/** The cluster-scoped parent type (samples/temp-namespace/crd.yaml). */
-export const TEMP_NAMESPACE = K8sType.of("samples.tsoperator.dev/v1", "TempNamespace", { plural: "tempnamespaces", namespaced: false });
-const NAMESPACE = K8sType.of("v1", "Namespace", { plural: "namespaces", namespaced: false });
+/**
+ * The cluster-scoped parent. `@CustomResource` carries its schema and printer columns, so
+ * `tsoperator manifests` writes the CRD (samples/temp-namespace/crd.yaml is that output).
+ */
+@CustomResource({
+  apiVersion: "samples.tsoperator.dev/v1",
+  kind: "TempNamespace",
+  plural: "tempnamespaces",
+  namespaced: false,
+  schema: {
+    spec: {
+      type: "object",
+      properties: {
+        deleteAfterSeconds: { type: "integer", description: "Seconds the namespace lives; the TempNamespace deletes itself afterwards." },
+        labels: { type: "object", additionalProperties: { type: "string" } },
+      },
+    },
+    status: {
+      type: "object",
+      properties: { namespace: { type: "string" }, expiresAt: { type: "string" }, error: { type: "string" } },
+    },
+  },
+  printerColumns: [
+    { name: "Namespace", type: "string", jsonPath: ".status.namespace" },
+    { name: "Expires", type: "string", jsonPath: ".status.expiresAt" },
+    { name: "Error", type: "string", jsonPath: ".status.error" },
+  ],
+})
+export class TempNamespace {
+  apiVersion = "samples.tsoperator.dev/v1";
+  kind = "TempNamespace";
+  metadata!: V1ObjectMeta;
+  spec?: TempNamespaceSpec;
+  status?: { namespace?: string; expiresAt?: string; error?: string };
+}
+
+/** The parent's type, with plural and scope (what the handler's own API call needs). */
+export const TEMP_NAMESPACE: K8sType = K8sType.of("samples.tsoperator.dev/v1", "TempNamespace", { plural: "tempnamespaces", namespaced: false });
 
 /** What validation hands to the child step. */
 interface Plan {
@@ -24,7 +63,8 @@ interface Plan {
   expiresAt?: number;
 }
 
-interface TempNamespaceSpec {
+/** What a user writes. */
+export interface TempNamespaceSpec {
   deleteAfterSeconds?: number;
   labels?: Record<string, string>;
 }
@@ -71,12 +111,18 @@ export class TempNamespaceHandler implements FailableHandler<KubeObject, Plan> {
 
 /**
  * The operator, declared without decorators: an `OperatorConfig` (roperator's builder) and a
- * handler. The failable handler is wrapped once more to sync again exactly when the parent expires.
+ * handler, made one value by `defineOperator`. The failable handler is wrapped once more to sync
+ * again exactly when the parent expires. The handler deletes its own parent, which the runtime's
+ * rules do not cover: the config declares that extra RBAC rule, and `tsoperator manifests` grants it.
+ *
+ * `kubeConfig` is the cluster the handler's own calls go to; left out, it is the one `tsoperator
+ * run` uses (KUBECONFIG, ~/.kube/config or the in-cluster service account), loaded on first use.
  */
-export function tempNamespaceOperator(kubeConfig: KubeConfig, now: () => number = Date.now): OperatorDefinition {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+export function tempNamespaceOperator(kubeConfig?: KubeConfig, now: () => number = Date.now): OperatorDefinition<KubeObject> {
+  let api: CustomObjectsApi | undefined;
   const deleteParent = async (name: string) => {
-    await api.deleteClusterCustomObject({ group: TEMP_NAMESPACE.group, version: TEMP_NAMESPACE.version, plural: "tempnamespaces", name });
+    api ??= (kubeConfig ?? defaultKubeConfig()).makeApiClient(CustomObjectsApi);
+    await api.deleteClusterCustomObject({ group: TEMP_NAMESPACE.group, version: TEMP_NAMESPACE.version, plural: TEMP_NAMESPACE.plural!, name });
   };
   const inner = failable(new TempNamespaceHandler(deleteParent, now));
   const handler: Handler<KubeObject> = {
@@ -90,6 +136,17 @@ export function tempNamespaceOperator(kubeConfig: KubeConfig, now: () => number 
       return response;
     },
   };
-  const config = new OperatorConfig("temp-namespace", TEMP_NAMESPACE).withChild(NAMESPACE, ChildConfig.onDelete());
-  return { config, handler };
+  const config = new OperatorConfig("temp-namespace", TempNamespace)
+    .withChild(K8sTypes.Namespace, ChildConfig.onDelete())
+    .withRbac([{ apiGroups: [TEMP_NAMESPACE.group], resources: [TEMP_NAMESPACE.plural!], verbs: ["delete"] }]);
+  return defineOperator(config, handler);
 }
+
+function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+/** What `tsoperator run` and `tsoperator manifests` load from this module. */
+export const operators = [tempNamespaceOperator()];

@@ -140,6 +140,10 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
     if (options.handlerTimeoutMs !== undefined) config = config.withHandlerTimeout(options.handlerTimeoutMs);
     if (options.backoff !== undefined) config = config.withBackoff(options.backoff);
     if (options.fieldManager !== undefined) config = config.withFieldManager(options.fieldManager);
+    if (options.rbac !== undefined) {
+      if (Array.isArray(options.rbac)) config = config.withRbac(options.rbac);
+      else problems.push(`rbac must be an array of RBAC rules, e.g. [{ apiGroups: ["example.com"], resources: ["widgets"], verbs: ["delete"] }]`);
+    }
     problems.push(...config.problems());
   }
   if (problems.length > 0 || !config) throw new OperatorDefinitionError(subject, problems);

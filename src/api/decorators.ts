@@ -2,9 +2,8 @@
  * `@Operator`, `@Sync` and `@Finalize`. They only record metadata (in a WeakMap, nothing global
  * to reset); `compileOperator` reads it back once, at start-up.
  */
-import "reflect-metadata"; // tsyringe needs the Reflect polyfill before it loads
-import { injectable } from "tsyringe";
 import type { BackoffConfig } from "./backoff.js";
+import type { PolicyRule } from "./operator-config.js";
 import type { TypeRef } from "../core/type-ref.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
 
@@ -37,6 +36,8 @@ export interface OperatorOptions {
   readonly finalizerName?: string;
   /** Server-side apply field manager (default: the name). */
   readonly fieldManager?: string;
+  /** Extra RBAC rules for the handler's own API calls, added by `tsoperator manifests`. */
+  readonly rbac?: readonly PolicyRule[];
 }
 
 /** A method marked with `@Sync()` or `@Finalize()`. */
@@ -65,8 +66,9 @@ function own(cls: Function): OperatorMetadata {
 }
 
 /**
- * Declares a class as an operator and makes it injectable (tsyringe), so that its constructor
- * parameters are resolved from the container.
+ * Declares a class as an operator. Its constructor parameters are injected by the resolver the
+ * operator runs with (tsyringe by default, Nest's injector in `tsoperator/nest`), from the
+ * `design:paramtypes` metadata TypeScript emits for a decorated class (`emitDecoratorMetadata`).
  *
  * ```ts
  * @Operator({ name: "echo-server", parent: EchoServer, children: [{ type: V1Pod, update: UpdateStrategy.Recreate }] })
@@ -76,7 +78,6 @@ function own(cls: Function): OperatorMetadata {
 export function Operator(options: OperatorOptions): ClassDecorator {
   return (target) => {
     own(target).options = options;
-    injectable()(target as unknown as new (...args: unknown[]) => unknown);
   };
 }
 

@@ -3,11 +3,12 @@
  * runtime needs (marked "runtime" below) that need not be public.
  */
 export { KubernetesType, type KubernetesTypeOptions } from "./kubernetes-type.js";
+export { CustomResource, customResourceOf, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./custom-resource.js";
 export { kubernetesTypeOf } from "../core/type-ref.js";
 export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "../core/k8s-type.js";
 export { resolveTypeRef, type ResolvedType, type TypeRef } from "../core/type-ref.js";
 export { UpdateStrategy, ChildConfig } from "../core/update-strategy.js";
-export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig } from "./operator-config.js";
+export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig, type PolicyRule } from "./operator-config.js";
 export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";
 export {
   compileOperator, defineOperator, isOperatorDefinition, isOperatorInput,

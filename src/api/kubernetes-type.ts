@@ -1,6 +1,8 @@
 /**
- * `@KubernetesType`: marks a user's class as the TypeScript shape of a resource (usually a custom
- * resource). The decorator only records metadata; the registry reads it when the class is used.
+ * `@KubernetesType`: marks a user's class as the TypeScript shape of a resource whose CRD the
+ * operator does not define (a kind someone else installs, a built-in kind modelled by your own
+ * class). A custom resource the operator defines takes `@CustomResource` alone, which declares the
+ * same identity plus the CRD. The decorator only records metadata; the registry reads it.
  */
 import { K8sType, type K8sTypeDetails } from "../core/k8s-type.js";
 import { declareClassType } from "../core/type-ref.js";
@@ -15,7 +17,8 @@ export interface KubernetesTypeOptions extends K8sTypeDetails {
 
 /**
  * Declares which resource type a class models. Its fields use the wire names of the resource
- * (`metadata`, `spec`, `status`, ...); instances are made with class-transformer.
+ * (`metadata`, `spec`, `status`, ...); instances are made with class-transformer. For a custom
+ * resource whose CRD `tsoperator manifests` should write, use `@CustomResource` instead.
  *
  * ```ts
  * @KubernetesType({ apiVersion: "example.com/v1", kind: "EchoServer", plural: "echoservers" })

@@ -16,6 +16,36 @@ export interface ChildTypeConfig {
   readonly updateStrategy: UpdateStrategy;
 }
 
+/**
+ * One RBAC rule, as Roles and ClusterRoles hold it. An operator declares the extra rules its
+ * handler's own API calls need (`rbac` in `@Operator`, `withRbac` on `OperatorConfig`);
+ * `tsoperator manifests` adds them to the rules the runtime itself needs.
+ */
+export interface PolicyRule {
+  /** API groups, "" for the core group, e.g. `["apps"]`. */
+  apiGroups: string[];
+  /** Resources (plural), optionally with a subresource: `["deployments", "deployments/scale"]`. */
+  resources: string[];
+  /** Verbs, e.g. `["get", "delete"]`. */
+  verbs: string[];
+  /** Restricts the rule to these object names. */
+  resourceNames?: string[];
+}
+
+/** Why `rule` is not a valid extra RBAC rule, or undefined when it is one. */
+function policyRuleProblem(rule: PolicyRule, index: number): string | undefined {
+  const strings = (v: unknown, allowEmptyString: boolean) =>
+    Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && (allowEmptyString || s.length > 0));
+  const ok =
+    rule !== null && typeof rule === "object" &&
+    strings(rule.apiGroups, true) && strings(rule.resources, false) && strings(rule.verbs, false) &&
+    (rule.resourceNames === undefined || strings(rule.resourceNames, false));
+  return ok
+    ? undefined
+    : `rbac[${index}] ${JSON.stringify(rule)} is not an RBAC rule: give non-empty apiGroups ("" for the core group), resources and verbs, ` +
+        `e.g. { apiGroups: ["example.com"], resources: ["widgets"], verbs: ["delete"] }`;
+}
+
 /** Defaults of the settings a user may leave out. */
 export const OPERATOR_DEFAULTS = Object.freeze({
   /** A handler call is abandoned (and retried with backoff) after this long. */
@@ -78,6 +108,8 @@ export class OperatorConfig {
   readonly backoff: BackoffConfig = DEFAULT_BACKOFF;
   /** Whether parents get a finalizer (set when the operator has a finalize handler). */
   readonly finalizeEnabled: boolean = false;
+  /** Extra RBAC rules for the handler's own API calls; `tsoperator manifests` grants them too. */
+  readonly rbac: readonly PolicyRule[] = [];
   private readonly customFinalizerName?: string;
   private readonly customFieldManager?: string;
 
@@ -140,6 +172,18 @@ export class OperatorConfig {
     return this.copy({ finalizeEnabled: enabled, ...(finalizerName !== undefined ? { customFinalizerName: finalizerName } : {}) } as Partial<Settings>);
   }
 
+  /**
+   * Adds RBAC rules for what the handler calls itself (the runtime's own needs are derived from
+   * the config); `tsoperator manifests` puts them into the operator's role.
+   *
+   * ```ts
+   * config.withRbac([{ apiGroups: ["example.com"], resources: ["widgets"], verbs: ["delete"] }])
+   * ```
+   */
+  withRbac(rules: readonly PolicyRule[]): OperatorConfig {
+    return this.copy({ rbac: Object.freeze([...this.rbac, ...rules.map((r) => Object.freeze({ ...r }))]) });
+  }
+
   /** Sets the server-side apply field manager (default: the operator's name). */
   withFieldManager(fieldManager: string): OperatorConfig {
     return this.copy({ customFieldManager: fieldManager } as Partial<Settings>);
@@ -181,6 +225,10 @@ export class OperatorConfig {
       p.push(`fieldManager must be 1 to 128 characters (got ${JSON.stringify(this.fieldManager)})`);
     }
     p.push(...backoffProblems(this.backoff));
+    this.rbac.forEach((rule, i) => {
+      const problem = policyRuleProblem(rule, i);
+      if (problem) p.push(problem);
+    });
     return p;
   }
 

@@ -28,6 +28,26 @@ export function choiceOption<T extends string>(value: string | undefined, flag: 
   return value as T;
 }
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A namespace name (a DNS-1123 label), or a usage error naming the flag and the rule. */
+export function namespaceOption(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!DNS1123_LABEL.test(value) || value.length > 63) {
+    throw new UsageError(`${flag} "${value}" is not a valid namespace: use lower-case letters, digits and "-" (at most 63), e.g. "tsoperator-system"`);
+  }
+  return value;
+}
+
+/** An object name usable for a ServiceAccount, Deployment and Role (a DNS-1123 label), or a usage error. */
+export function nameOption(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!DNS1123_LABEL.test(value) || value.length > 63) {
+    throw new UsageError(`${flag} "${value}" is not a valid name: use lower-case letters, digits and "-" (at most 63), e.g. "echo-operator"`);
+  }
+  return value;
+}
+
 /** Exactly one positional argument (the module), or a usage error. */
 export function onePositional(positionals: string[], what = "<module>"): string | undefined {
   if (positionals.length > 1) throw new UsageError(`expected one ${what}, got ${positionals.length}: ${positionals.join(" ")}`);

@@ -64,6 +64,19 @@ export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*(- )?/g, "; ").trim();
 }
 
+/** The one-line fix for a module that failed to import. */
+function loadHint(file: string, error: unknown): string {
+  if (TYPESCRIPT_SOURCE.test(file)) return "pass the compiled .js file, not the .ts source (run tsc first, e.g. dist/operators.js)";
+  const code = (error as { code?: unknown })?.code;
+  if (error instanceof SyntaxError || code === "ERR_UNKNOWN_FILE_EXTENSION" || code === "ERR_IMPORT_ATTRIBUTE_MISSING") {
+    return "pass a compiled JavaScript module that exports operators, e.g. dist/operators.js";
+  }
+  if (code === "ERR_MODULE_NOT_FOUND") return "install the module's dependencies (npm install) or fix the import it names";
+  return "the module threw while loading; fix the error above (run it with node to see the stack)";
+}
+
+const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
+
 /** Imports `spec` (`path` or `path#Export,Export`) and returns its operators, compiled. */
 export async function loadOperators(spec: string | undefined): Promise<LoadedOperators> {
   if (!spec) throw new UsageError("missing <module>: the path of a compiled JavaScript module that exports operators, e.g. dist/operators.js");
@@ -72,13 +85,13 @@ export async function loadOperators(spec: string | undefined): Promise<LoadedOpe
   const selected = hash > 0 ? spec.slice(hash + 1).split(",").filter(Boolean) : undefined;
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UsageError(`module not found: ${path}${/\.tsx?$/.test(file) ? " (pass the compiled .js file, not the .ts source)" : ""}`);
+    throw new UsageError(`module not found: ${path}${TYPESCRIPT_SOURCE.test(file) ? " (pass the compiled .js file, not the .ts source)" : ""}`);
   }
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`could not load ${path}: ${oneLine(error instanceof Error ? error.message : String(error))}`);
+    throw new UsageError(`could not load ${path}: ${oneLine(error instanceof Error ? error.message : String(error))}: ${loadHint(file, error)}`);
   }
   const inputs = operatorsOfModule(exports, path, selected);
   if (inputs.length === 0) {

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { allObjects, generateManifests, toYaml, type ManifestOptions } from "../manifests/generate.js";
-import { intOption, onePositional, parseCommandArgs } from "./args.js";
+import { intOption, nameOption, namespaceOption, onePositional, parseCommandArgs } from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
@@ -52,17 +52,25 @@ export const manifestsCommand: CliCommand = {
       "no-leader-elect": { type: "boolean" },
     });
     const spec = onePositional(positionals);
+    // Every flag is checked before the module is loaded: a typo costs no import.
+    const appName = nameOption(values.name, "--name");
+    const installNamespace = namespaceOption(values["install-namespace"], "--install-namespace");
+    const watchNamespace = namespaceOption(values.namespace, "--namespace");
+    const replicas = intOption(values.replicas, "--replicas", 0, 100);
+    const healthPort = intOption(values["health-port"], "--health-port", 1, 65535);
+    if (values.image !== undefined && !/^\S+$/.test(values.image)) throw new UsageError(`--image "${values.image}" is not an image reference, e.g. "registry.example.com/echo:1.0"`);
+    if (values.out !== undefined && existsSync(values.out) && !statSync(values.out).isDirectory()) {
+      throw new UsageError(`--out ${values.out} is not a directory: pass a directory to write the YAML files into (it is created when missing)`);
+    }
     const loaded = await loadOperators(spec);
     const modulePath = values["module-path"] ?? relative(process.cwd(), loaded.path).split(sep).join("/");
     if (modulePath.startsWith("..")) throw new UsageError(`the module is outside the current directory: pass --module-path (its path inside the image)`);
     const options: ManifestOptions = {
-      ...(values.name ? { name: values.name } : {}),
-      ...(values["install-namespace"] ? { installNamespace: values["install-namespace"] } : {}),
-      ...(values.namespace ? { watchNamespace: values.namespace } : {}),
+      ...(appName ? { name: appName } : {}),
+      ...(installNamespace ? { installNamespace } : {}),
+      ...(watchNamespace ? { watchNamespace } : {}),
       leaderElection: !values["no-leader-elect"],
     };
-    const replicas = intOption(values.replicas, "--replicas", 0, 100);
-    const healthPort = intOption(values["health-port"], "--health-port", 1, 65535);
     const name = options.name ?? (loaded.compiled.length === 1 ? `${loaded.compiled[0]!.config.name}-operator` : "tsoperator");
     options.deployment = {
       image: values.image ?? `${name}:latest`,
@@ -97,9 +105,13 @@ export const manifestsCommand: CliCommand = {
 };
 
 function writeFiles(dir: string, files: ReadonlyArray<readonly [string, string]>): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of files) {
-    writeFileSync(join(dir, file), text);
-    process.stderr.write(`wrote ${join(dir, file)}\n`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of files) {
+      writeFileSync(join(dir, file), text);
+      process.stderr.write(`wrote ${join(dir, file)}\n`);
+    }
+  } catch (error) {
+    throw new UsageError(`--out ${dir}: ${(error as Error).message}: pass a directory you can write to`);
   }
 }

@@ -1,6 +1,6 @@
 import { runOperators } from "../runner/run-operators.js";
 import type { RunOptions } from "../runner/run-options.js";
-import { choiceOption, intOption, onePositional, parseCommandArgs } from "./args.js";
+import { choiceOption, intOption, namespaceOption, onePositional, parseCommandArgs } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
@@ -38,17 +38,19 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     "leader-elect": { type: "boolean" },
     "lease-namespace": { type: "string" },
   });
+  const namespace = namespaceOption(values.namespace, "--namespace");
+  const leaseNamespace = namespaceOption(values["lease-namespace"], "--lease-namespace");
   const concurrency = intOption(values.concurrency, "--concurrency", 1, 1000);
   const logFormat = choiceOption(values["log-format"], "--log-format", ["json", "pretty"] as const);
   const logLevel = choiceOption(values["log-level"], "--log-level", ["debug", "info", "warn", "error"] as const);
   const healthPort = values["no-health"] ? undefined : (intOption(values["health-port"], "--health-port", 0, 65535) ?? 8080);
   const options: RunOptions = {
-    ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(namespace ? { namespace } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(logFormat ? { logFormat } : {}),
     ...(logLevel ? { logLevel } : {}),
     ...(healthPort !== undefined ? { healthPort } : {}),
-    ...(values["leader-elect"] ? { leaderElection: values["lease-namespace"] ? { namespace: values["lease-namespace"] } : {} } : {}),
+    ...(values["leader-elect"] ? { leaderElection: leaseNamespace ? { namespace: leaseNamespace } : {} } : {}),
   };
   return { module: onePositional(positionals), options };
 }

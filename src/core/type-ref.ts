@@ -8,9 +8,20 @@ import { K8sType, type Constructor, type K8sTypeLike } from "./k8s-type.js";
 
 const typesByClass = new WeakMap<object, K8sType>();
 
-/** Records that `cls` models `type` (what `@KubernetesType` does; kept here so reading it needs no decorator). */
+/**
+ * Records that `cls` models `type` (what `@KubernetesType` and `@CustomResource` do; kept here so
+ * reading it needs no decorator). Both decorators on one class must name the same type; details
+ * (plural, scope) given by either are kept.
+ */
 export function declareClassType(cls: Function, type: K8sType): void {
-  typesByClass.set(cls, type);
+  const declared = typesByClass.get(cls);
+  if (declared && !declared.equals(type)) {
+    throw new TypeError(
+      `class ${cls.name || "(anonymous)"} is declared as ${declared} and as ${type}: one class models one kind; ` +
+        `keep one declaration (@CustomResource alone is enough for a custom resource)`,
+    );
+  }
+  typesByClass.set(cls, declared ? declared.withDetails(type) : type);
 }
 
 /** The type a class declared with `@KubernetesType`, or undefined (own or inherited). */
@@ -58,7 +69,8 @@ export function resolveTypeRef(ref: TypeRef): ResolvedType {
       isModel
         ? `${describeTypeRef(ref)} is a client-node model the built-in table does not map to an apiVersion/kind; ` +
             `name the type with K8sType.of("<apiVersion>", "<Kind>") and register the class with registry.register(type, ${ref.name})`
-        : `${describeTypeRef(ref)} is not a Kubernetes type: decorate it with @KubernetesType({ apiVersion, kind }), ` +
+        : `${describeTypeRef(ref)} is not a Kubernetes type: decorate it with @CustomResource({ apiVersion, kind, ... }) ` +
+            `(a custom resource) or @KubernetesType({ apiVersion, kind }), ` +
             `use a client-node model class such as V1Pod, or pass K8sType.of(apiVersion, kind)`,
     );
   }

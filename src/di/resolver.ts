@@ -1,5 +1,10 @@
+/**
+ * Where operator instances come from. `InstanceResolver` is the seam (tsyringe by default, Nest's
+ * injector through `tsoperator/nest`); the DI binding of an operator class happens here, when it
+ * is resolved, so that api/'s decorators only record metadata and never call a container.
+ */
 import "reflect-metadata";
-import { container as globalContainer, type DependencyContainer } from "tsyringe";
+import { container as globalContainer, injectable, type DependencyContainer } from "tsyringe";
 
 /**
  * Supplies operator instances. The runtime asks it once per operator class at start-up, so the
@@ -11,9 +16,32 @@ export interface InstanceResolver {
   resolve<T>(cls: abstract new (...args: never[]) => T): T | Promise<T>;
 }
 
+/** Operator classes already made known to tsyringe. */
+const injectableClasses = new WeakSet<Function>();
+
 /**
- * A resolver backed by a tsyringe container (the global one unless given). `@Operator` makes
- * classes injectable, so their constructor parameters resolve from the emitted type metadata.
+ * Makes tsyringe able to construct `cls`. tsyringe's `container.resolve` builds a class with
+ * constructor parameters only from what `@injectable()` recorded (measured: without it, "TypeInfo
+ * not known"), so the resolver records it here from the `design:paramtypes` metadata TypeScript
+ * emits for any decorated class; `@Operator` itself stays free of tsyringe.
+ */
+function makeInjectable(cls: Function): void {
+  if (injectableClasses.has(cls)) return;
+  const paramTypes: unknown = Reflect.getMetadata("design:paramtypes", cls);
+  if (cls.length > 0 && paramTypes === undefined) {
+    throw new TypeError(
+      `class ${cls.name || "(anonymous)"} has constructor parameters but no type metadata to inject them from: ` +
+        `set "emitDecoratorMetadata": true (and "experimentalDecorators": true) in tsconfig.json and import "reflect-metadata" ` +
+        `(or "tsoperator") before the class is defined`,
+    );
+  }
+  injectable()(cls as new (...args: unknown[]) => unknown);
+  injectableClasses.add(cls);
+}
+
+/**
+ * A resolver backed by a tsyringe container (the global one unless given). Operator classes need
+ * no `@injectable()`: their constructor parameters resolve from the emitted type metadata.
  *
  * ```ts
  * const container = rootContainer.createChildContainer();
@@ -24,6 +52,7 @@ export interface InstanceResolver {
 export function tsyringeResolver(container: DependencyContainer = globalContainer): InstanceResolver {
   return {
     resolve<T>(cls: abstract new (...args: never[]) => T): T {
+      makeInjectable(cls);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       return container.resolve(cls as unknown as new (...args: any[]) => T);
     },

@@ -4,7 +4,7 @@
  */
 import type { K8sType } from "../core/k8s-type.js";
 import type { KubeObject } from "../core/kube-object.js";
-import type { CustomResourceOptions, OpenApiSchema, PrinterColumn } from "./custom-resource.js";
+import type { CustomResourceOptions, OpenApiSchema, PrinterColumn } from "../api/custom-resource.js";
 import { isNamespaced, pluralOf } from "./type-names.js";
 
 /** `status.observedGeneration`: the runtime writes it with every status. */

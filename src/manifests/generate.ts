@@ -7,7 +7,7 @@ import type { K8sType, Constructor } from "../core/k8s-type.js";
 import type { KubeObject } from "../core/kube-object.js";
 import { stringify } from "yaml";
 import { crdFor, crdNameOf } from "./crd.js";
-import { customResourceOf, type CustomResourceOptions } from "./custom-resource.js";
+import { customResourceOf, type CustomResourceOptions } from "../api/custom-resource.js";
 import { deploymentFor } from "./deployment.js";
 import { leaderElectionRules, operatorRules, roleWithBinding } from "./rbac.js";
 import { isBuiltin } from "./type-names.js";

@@ -12,20 +12,15 @@
  *   admission plugin allows only with `update` on `<parent plural>/finalizers`;
  * - event-recorder.ts: POST of core/v1 Events, merge PATCH to aggregate repeats;
  * - leader-election.ts: GET, POST, PUT of one coordination.k8s.io Lease.
+ * The rules an operator declares for its handler's own calls (`OperatorConfig.rbac`) follow.
  */
 import { K8sType } from "../core/k8s-type.js";
-import type { OperatorConfig } from "../api/operator-config.js";
+import type { OperatorConfig, PolicyRule } from "../api/operator-config.js";
 import { UpdateStrategy } from "../core/update-strategy.js";
 import type { KubeObject } from "../core/kube-object.js";
 import { pluralOf } from "./type-names.js";
 
-/** One RBAC rule, as Roles and ClusterRoles hold it. */
-export interface PolicyRule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
+export type { PolicyRule };
 
 const READ = ["get", "list", "watch"];
 const EVENT_TYPE = K8sType.of("v1", "Event", { plural: "events", namespaced: true });
@@ -47,7 +42,8 @@ function sortVerbs(verbs: Iterable<string>): string[] {
 
 /**
  * The rules one operator needs. Rules for the same API group with the same verbs are merged, so
- * the role reads like a table: one line per (group, verbs).
+ * the role reads like a table: one line per (group, verbs). The operator's own extra rules
+ * (`config.rbac`) come last, as declared.
  */
 export function operatorRules(config: OperatorConfig): PolicyRule[] {
   const grants = new Map<string, { group: string; resource: string; verbs: Set<string> }>();
@@ -73,7 +69,21 @@ export function operatorRules(config: OperatorConfig): PolicyRule[] {
     rule.resources.push(resource);
     merged.set(key, rule);
   }
-  return [...merged.values()];
+  const declared = config.rbac.map((r) => copyRule(r)).filter((r) => ![...merged.values()].some((m) => sameRule(m, r)));
+  return [...merged.values(), ...declared];
+}
+
+function copyRule(rule: PolicyRule): PolicyRule {
+  return {
+    apiGroups: [...rule.apiGroups],
+    resources: [...rule.resources],
+    verbs: [...rule.verbs],
+    ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
+  };
+}
+
+function sameRule(a: PolicyRule, b: PolicyRule): boolean {
+  return JSON.stringify(copyRule(a)) === JSON.stringify(copyRule(b));
 }
 
 /** The rules leader election needs: create Leases, read and renew only the named one. */

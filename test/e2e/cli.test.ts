@@ -1,8 +1,10 @@
 /**
  * The `tsoperator` command as users run it: a child process of `dist/src/cli/main.js`.
  * - `--help` on every subcommand; one-line errors with exit code 2 for a missing module, a module
- *   without operators, and a class without `@Operator`;
- * - `manifests --out` on the echo-server sample;
+ *   without operators, a class without `@Operator`, a file that is not JavaScript, a `.ts` source,
+ *   and invalid names;
+ * - `manifests --crds-only` on every sample's compiled module is the sample's committed crd.yaml
+ *   (schema and printer columns included); `manifests --out` on the echo-server sample;
  * - `run` against a local control plane: a Greeting gets its ConfigMap; SIGTERM exits 0;
  * - `dev`: its own control plane, the generated CRD installed, a restart when the module changes,
  *   Ctrl-C (SIGINT) stops everything and removes the control plane's directory.
@@ -25,6 +27,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = join(root, "dist/src/cli/main.js");
 const greetingModule = join(root, "dist/samples/greeting/greeting.js");
 const echoModule = join(root, "dist/samples/echo-server/echo-server.js");
+const tempNamespaceModule = join(root, "dist/samples/temp-namespace/temp-namespace.js");
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(process.execPath, [main, ...args], { cwd: root, env, encoding: "utf8", timeout: 60_000 });
@@ -81,6 +84,10 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
     writeFileSync(noOperators, "export const answer = 42;\n");
     const plainClass = join(scratch, "plain-class.mjs");
     writeFileSync(plainClass, "export class Plain {}\nexport const operators = [Plain];\n");
+    const notJs = join(scratch, "not-js.js");
+    writeFileSync(notJs, "this is not JavaScript\n");
+    const aFile = join(scratch, "a-file");
+    writeFileSync(aFile, "");
     const cases: Array<[string[], RegExp]> = [
       [["manifests"], /missing <module>/],
       [["run", join(scratch, "missing.js")], /module not found: .*missing\.js/],
@@ -90,6 +97,14 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
       [["manifests", `${greetingModule}#GreetingService`], /class GreetingService in .* is not decorated with @Operator/],
       [["run", greetingModule, "--concurrency", "zero"], /--concurrency must be a whole number/],
       [["manifests", greetingModule, "--bogus"], /Unknown option '--bogus'/],
+      [["manifests", notJs], /^tsoperator manifests: could not load .*not-js\.js.*: pass a compiled JavaScript module/],
+      [["manifests", join(root, "README.md")], /^tsoperator manifests: could not load .*README\.md.*: pass a compiled JavaScript module/],
+      [["run", join(root, "samples/greeting/greeting.ts")], /^tsoperator run: could not load .*greeting\.ts.*pass the compiled \.js file/],
+      [["manifests", greetingModule, "--install-namespace", "Bad_NS"], /--install-namespace "Bad_NS" is not a valid namespace/],
+      [["manifests", greetingModule, "--namespace", "Bad_NS"], /--namespace "Bad_NS" is not a valid namespace/],
+      [["run", greetingModule, "--namespace", "Bad_NS"], /--namespace "Bad_NS" is not a valid namespace/],
+      [["manifests", greetingModule, "--name", "My Operator"], /--name "My Operator" is not a valid name/],
+      [["manifests", greetingModule, "--out", aFile], /--out .*a-file.* is not a directory/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr, stdout } = cli(args);
@@ -97,6 +112,19 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
       assert.match(stderr, message);
       assert.equal(stderr.trim().split("\n").length, 1, `one line: ${stderr}`);
       assert.equal(stdout, "");
+    }
+  });
+
+  it("manifests --crds-only on each sample's compiled module is its committed crd.yaml", () => {
+    for (const [dir, module] of [["echo-server", echoModule], ["greeting", greetingModule], ["temp-namespace", tempNamespaceModule]]) {
+      const { code, stdout, stderr } = cli(["manifests", module!, "--crds-only"]);
+      assert.equal(code, 0, `${dir}: ${stderr}`);
+      const generated = parseAllDocuments(stdout).map((d) => d.toJS());
+      const committed = parseAllDocuments(readFileSync(join(root, `samples/${dir}/crd.yaml`), "utf8")).map((d) => d.toJS());
+      assert.deepEqual(generated, committed, dir);
+      const version = generated[0].spec.versions[0];
+      assert.ok(version.schema.openAPIV3Schema.properties.spec.properties, `${dir}: a spec schema`);
+      assert.ok(version.additionalPrinterColumns.some((c: { name: string }) => c.name !== "Age"), `${dir}: its printer columns`);
     }
   });
 

@@ -6,7 +6,7 @@ import { V1ConfigMap, V1Namespace, V1ObjectMeta, V1Pod, V1Service, V1StorageClas
 import {
   ChildConfig, DEFAULT_BACKOFF, Finalize, FinalizeResponse, K8sType, KubernetesType, Operator, OperatorConfig,
   OperatorDefinitionError, Sync, SyncResponse, UnknownTypeError, UpdateStrategy, compileOperator, createSyncRequest,
-  defineOperator, isOperatorClass, kubernetesTypeOf, resolveTypeRef, type SyncRequest,
+  defineOperator, isOperatorClass, isOperatorInput, kubernetesTypeOf, resolveTypeRef, type SyncRequest,
 } from "../../../src/api/index.js";
 import { K8sTypes, TypeRegistry } from "../../../src/registry/index.js";
 import { tsyringeResolver } from "../../../src/di/resolver.js";
@@ -275,6 +275,22 @@ describe("defineOperator (no decorators)", () => {
     const op = defineOperator(base, { sync: () => SyncResponse.of(), finalize: () => FinalizeResponse.done() });
     assert.equal(op.config.finalizeEnabled, true);
     assert.equal(base.finalizeEnabled, false);
+  });
+
+  it("its result, and a literal { config, handler }, compile like a decorated class (one value for every entry point)", async () => {
+    const defined = defineOperator(base, { sync: () => SyncResponse.of({ n: 1 }), finalize: () => FinalizeResponse.done() });
+    assert.ok(isOperatorInput(defined));
+    const compiled = compileOperator(defined);
+    assert.equal(compiled.config.name, "plain");
+    assert.equal(compiled.config.finalizeEnabled, true);
+    const h = await compiled.handlerFactory(tsyringeResolver());
+    assert.ok((await h.sync({} as never)) instanceof SyncResponse);
+    assert.ok((await h.finalize!({} as never)) instanceof FinalizeResponse);
+
+    const literal = compileOperator({ config: base, handler: () => SyncResponse.of() });
+    assert.equal(literal.config.finalizeEnabled, false);
+    assert.throws(() => compileOperator({ config: base } as never), /is not an operator: pass a class decorated with @Operator, or defineOperator/);
+    assert.throws(() => compileOperator({ config: base, handler: {} } as never), /sync\(req\) method/);
   });
 
   it("withFinalizer() without finalize is refused, as is an invalid config or handler", () => {

@@ -87,6 +87,40 @@ describe("operatorRules", () => {
     assert.equal(rule(policy, "policies/finalizers"), undefined);
   });
 
+  it("adds the extra rules an operator declares for its handler's own calls (decorator and OperatorConfig)", () => {
+    const deleteParents: PolicyRule = { apiGroups: ["example.com"], resources: ["policies"], verbs: ["delete"] };
+    const readNodes: PolicyRule = { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"], resourceNames: ["n1"] };
+    @Operator({ name: "self-deleting", parent: Policy, rbac: [deleteParents] })
+    class SelfDeleting {
+      @Sync() sync() {
+        return SyncResponse.of({});
+      }
+    }
+    const fromDecorator = operatorRules(compileOperator(SelfDeleting).config);
+    assert.deepEqual(fromDecorator.slice(-1), [deleteParents]);
+    assert.deepEqual(fromDecorator.slice(0, -1), operatorRules(compileOperator(PolicyOperator).config), "the runtime's own rules are unchanged");
+
+    const config = new OperatorConfig("by-config", Policy).withRbac([deleteParents]).withRbac([readNodes]);
+    const fromConfig = operatorRules(defineOperator(config, () => SyncResponse.of()).config);
+    assert.deepEqual(fromConfig.slice(-2), [deleteParents, readNodes]);
+
+    // ... and `tsoperator manifests` puts them into the operator's ClusterRole (a Role with a watch namespace).
+    const role = generateManifests([{ config }]).rbac.find((o) => o.kind === "ClusterRole" && o.metadata?.name === "tsoperator-by-config");
+    assert.deepEqual((role?.rules as PolicyRule[]).slice(-2), [deleteParents, readNodes]);
+  });
+
+  it("refuses an extra rule that is not one, naming the fix", () => {
+    const bad = { apiGroups: ["example.com"], resources: [], verbs: ["delete"] } as PolicyRule;
+    assert.throws(() => new OperatorConfig("bad-rule", Policy).withRbac([bad]).validate(), /rbac\[0\] .* is not an RBAC rule: give non-empty apiGroups/);
+    @Operator({ name: "bad-rule", parent: Policy, rbac: { verbs: ["get"] } as never })
+    class BadRule {
+      @Sync() sync() {
+        return SyncResponse.of({});
+      }
+    }
+    assert.throws(() => compileOperator(BadRule), /rbac must be an array of RBAC rules/);
+  });
+
   it("renews only the named Lease", () => {
     assert.deepEqual(leaderElectionRules("x-leader"), [
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },

@@ -1,10 +1,14 @@
 /**
- * `@CustomResource`: what a CustomResourceDefinition needs beyond apiVersion and kind — the
- * OpenAPI schema of spec and status, printer columns, short names. TypeScript types are erased at
- * run time, so the schema is declared next to the class, in the wire form the CRD carries.
- * Like every tsoperator decorator it only records metadata; `tsoperator manifests` reads it.
+ * `@CustomResource`: the one decorator of a custom resource class. It declares the type identity
+ * (apiVersion, kind, plural, scope — what `@KubernetesType` declares for types without a CRD) and
+ * what the CustomResourceDefinition needs beyond it: the OpenAPI schema of spec and status,
+ * printer columns, short names. TypeScript types are erased at run time, so the schema is declared
+ * next to the class, in the wire form the CRD carries. Like every tsoperator decorator it only
+ * records metadata; the registry reads the identity, `tsoperator manifests` the rest.
  */
-import type { Constructor } from "../core/k8s-type.js";
+import { K8sType, type Constructor } from "../core/k8s-type.js";
+import { declareClassType } from "../core/type-ref.js";
+import type { KubernetesTypeOptions } from "./kubernetes-type.js";
 
 /** An OpenAPI v3 schema as a CRD's `openAPIV3Schema` holds it (wire names, e.g. `x-kubernetes-preserve-unknown-fields`). */
 export interface OpenApiSchema {
@@ -43,8 +47,12 @@ export interface PrinterColumn {
   format?: string;
 }
 
-/** Options of `@CustomResource`. */
-export interface CustomResourceOptions {
+/**
+ * Options of `@CustomResource`: the type identity (as `@KubernetesType` takes it) and the CRD's
+ * details. apiVersion and kind may be left out only on a class that also carries `@KubernetesType`
+ * (the older two-decorator form, still accepted).
+ */
+export interface CustomResourceOptions extends Partial<KubernetesTypeOptions> {
   /**
    * Schemas of the top-level fields. Left out, a field accepts anything
    * (`x-kubernetes-preserve-unknown-fields`). `status.observedGeneration` is always added.
@@ -63,19 +71,29 @@ export interface CustomResourceOptions {
 const optionsByClass = new WeakMap<object, CustomResourceOptions>();
 
 /**
- * Declares the CRD details of a `@KubernetesType` class. Put it on the same class:
+ * Declares a class as a custom resource: its type (apiVersion, kind, plural, scope) and its CRD.
  *
  * ```ts
  * @CustomResource({
+ *   apiVersion: "example.com/v1", kind: "EchoServer", plural: "echoservers", namespaced: true,
  *   schema: { spec: { type: "object", required: ["message"], properties: { message: { type: "string" } } } },
  *   printerColumns: [{ name: "Ready", type: "boolean", jsonPath: ".status.ready" }],
  * })
- * @KubernetesType({ apiVersion: "example.com/v1", kind: "EchoServer", plural: "echoservers", namespaced: true })
- * export class EchoServer { ... }
+ * export class EchoServer { metadata!: V1ObjectMeta; spec!: EchoServerSpec; status?: EchoServerStatus }
  * ```
  */
 export function CustomResource(options: CustomResourceOptions = {}): ClassDecorator {
+  const { apiVersion, kind } = options;
+  if ((apiVersion === undefined) !== (kind === undefined)) {
+    throw new TypeError(
+      `@CustomResource needs both apiVersion and kind (got ${apiVersion === undefined ? "only kind" : "only apiVersion"}), ` +
+        `e.g. @CustomResource({ apiVersion: "example.com/v1", kind: "EchoServer", schema })`,
+    );
+  }
+  // Validate at decoration time: a typo in apiVersion should fail at import, naming the class.
+  const type = apiVersion !== undefined && kind !== undefined ? K8sType.of(apiVersion, kind, options) : undefined;
   return (target) => {
+    if (type) declareClassType(target, type);
     optionsByClass.set(target, options);
   };
 }
