@@ -32,6 +32,7 @@ describe("@CustomResource", () => {
     assert.equal(String(kubernetesTypeOf(Widget)), "example.com/v1 Widget");
     assert.equal(kubernetesTypeOf(Widget)?.plural, "widgets");
     const registry = new TypeRegistry();
+    assert.equal(registry.register(Widget).cls, Widget);
     const widget = registry.toInstance<Widget>({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { size: 3 } });
     assert.ok(widget instanceof Widget);
     assert.equal(compileOperator(WidgetOperator).config.parent.kind, "Widget");
