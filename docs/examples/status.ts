@@ -1,9 +1,10 @@
 // docs/examples/status.ts — status through the status subresource, with observedGeneration.
 import "reflect-metadata";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import { CustomResource, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
 @CustomResource({
+  apiVersion: "example.com/v1", kind: "Volume", plural: "volumes", namespaced: true,
   schema: {
     spec: { type: "object", required: ["size"], properties: { size: { type: "integer", minimum: 1 } } },
     // observedGeneration is added by `tsoperator manifests`; declare only your own fields.
@@ -11,7 +12,6 @@ import { CustomResource, KubernetesType, Operator, Sync, SyncResponse, type Sync
   },
   printerColumns: [{ name: "Phase", type: "string", jsonPath: ".status.phase" }],
 })
-@KubernetesType({ apiVersion: "example.com/v1", kind: "Volume", plural: "volumes", namespaced: true })
 export class Volume {
   metadata!: V1ObjectMeta;
   spec!: { size: number };

@@ -47,16 +47,12 @@ export interface MarkedMethod {
   readonly isStatic: boolean;
 }
 
-/** What the decorators recorded on one class (its own, not inherited). */
-export interface OperatorMetadata {
-  options?: OperatorOptions;
-  readonly syncMethods: MarkedMethod[];
-  readonly finalizeMethods: MarkedMethod[];
-}
+/** What the decorators recorded on one class (its own, not inherited); read only by `compileOperator`. */
+type Recorded = { options?: OperatorOptions; readonly syncMethods: MarkedMethod[]; readonly finalizeMethods: MarkedMethod[] };
 
-const metadataByClass = new WeakMap<Function, OperatorMetadata>();
+const metadataByClass = new WeakMap<Function, Recorded>();
 
-function own(cls: Function): OperatorMetadata {
+function own(cls: Function): Recorded {
   let m = metadataByClass.get(cls);
   if (!m) {
     m = { syncMethods: [], finalizeMethods: [] };
@@ -106,7 +102,7 @@ export function Finalize(): MethodDecorator {
  * The metadata of a class merged with its base classes': the nearest `@Operator` options, and
  * the marked methods of the nearest class that has any (a subclass overrides its base's handlers).
  */
-export function operatorMetadataOf(cls: Function): OperatorMetadata {
+export function operatorMetadataOf(cls: Function): Recorded {
   let options: OperatorOptions | undefined;
   let syncMethods: MarkedMethod[] | undefined;
   let finalizeMethods: MarkedMethod[] | undefined;

@@ -6,7 +6,7 @@ export { KubernetesType, type KubernetesTypeOptions } from "./kubernetes-type.js
 export { CustomResource, customResourceOf, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./custom-resource.js";
 export { kubernetesTypeOf } from "../core/type-ref.js";
 export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "../core/k8s-type.js";
-export { resolveTypeRef, type ResolvedType, type TypeRef } from "../core/type-ref.js";
+export { resolveTypeRef, type TypeRef } from "../core/type-ref.js";
 export { UpdateStrategy, ChildConfig } from "../core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig, type PolicyRule } from "./operator-config.js";
 export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";

@@ -12,11 +12,8 @@ import {
 } from "@kubernetes/client-node";
 import { K8sType, type Constructor } from "./k8s-type.js";
 
-/** One built-in kind and the client-node model class that represents it. */
-export interface BuiltinType {
-  readonly type: K8sType;
-  readonly modelClass: Constructor;
-}
+/** One built-in kind and the client-node model class that represents it (a row of the table, unnamed outside it). */
+type BuiltinType = { readonly type: K8sType; readonly modelClass: Constructor };
 
 const NS = true;
 const CLUSTER = false;

@@ -36,12 +36,8 @@ export function kubernetesTypeOf(cls: Constructor | Function): K8sType | undefin
 /** Any way of naming a resource type. */
 export type TypeRef = K8sType | K8sTypeLike | Constructor;
 
-/** A type reference resolved to its identity and, when one was given, its class. */
-export interface ResolvedType {
-  readonly type: K8sType;
-  /** The class instances of this type are made of; undefined for plain wire objects. */
-  readonly cls?: Constructor;
-}
+/** A type reference resolved to its identity and, when one was given, its class (unnamed: the registry's `RegisteredType` is the public form). */
+type TypeAndClass = { readonly type: K8sType; readonly cls?: Constructor };
 
 /** Name of a type reference for messages. */
 export function describeTypeRef(ref: unknown): string {
@@ -58,7 +54,7 @@ export function describeTypeRef(ref: unknown): string {
  * Resolves a type reference to its `K8sType` (and class). Throws `UnknownTypeError` for a class
  * that is neither a known client-node model nor decorated with `@KubernetesType`.
  */
-export function resolveTypeRef(ref: TypeRef): ResolvedType {
+export function resolveTypeRef(ref: TypeRef): TypeAndClass {
   if (typeof ref === "function") {
     const declared = kubernetesTypeOf(ref);
     if (declared) return { type: declared, cls: ref };
