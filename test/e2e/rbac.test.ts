@@ -2,7 +2,8 @@
  * The generated RBAC is proven, not assumed: the sample operators run as a ServiceAccount that
  * holds exactly the rules `generateManifests` wrote (a token from the TokenRequest API), through
  * create, update, child pruning, failures recorded as Events, leader election and delete with
- * finalizer. Any 403 — in the operators' logs, their error counts, or the apiserver's own
+ * finalizer — and the temp-namespace sample, whose handler deletes its own parent through its own
+ * client under the extra rule it declares (`withRbac`). Any 403 — in the operators' logs, their error counts, or the apiserver's own
  * `authorization_attempts_total` (every result but "allowed") — fails the test. The generated objects, Deployment
  * included, are also sent with `dryRun=All` first: the apiserver accepts them as written.
  */
@@ -26,6 +27,7 @@ import { runOperators } from "../../src/runner/run-operators.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
+import { tempNamespaceOperator } from "../../samples/temp-namespace/temp-namespace.js";
 
 /** A parent whose children cover the strategies echo-server does not: Replace, OnDelete, Apply with pruning. */
 @CustomResource({
@@ -83,7 +85,8 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
   let saClient: KubeClient;
   const logLines: string[] = [];
   const operators = [EchoServerOperator, BundleOperator];
-  const manifests = generateManifests(operators.map((o) => compileOperator(o)), {
+  // The temp-namespace handler's own client is given the ServiceAccount's kubeconfig once it exists.
+  const manifests = generateManifests([...operators, tempNamespaceOperator()].map((o) => compileOperator(o)), {
     installNamespace: INSTALL_NS,
     deployment: { image: "example.com/operators:1", modulePath: "dist/operators.js" },
   });
@@ -169,7 +172,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
         done();
       },
     });
-    runtime = await runOperators(operators, {
+    runtime = await runOperators([...operators, tempNamespaceOperator(kubeConfig)], {
       kubeConfig,
       handleSignals: false,
       logger: createLogger({ level: "info", format: "json", stream }),
@@ -206,6 +209,12 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       return items.some((e) => (e.involvedObject as any)?.name === "broken" && Number(e.count) >= 2);
     });
 
+    // temp-namespace: a cluster-scoped parent owning a Namespace, which deletes itself (its own API call).
+    const tempType = await discovery.resolve("samples.tsoperator.dev/v1", "TempNamespace");
+    await admin.create(tempType, { metadata: { name: "rbac-temp" }, spec: { deleteAfterSeconds: 2 } });
+    await eventually("the temp namespace", async () => admin.get(await discovery.resolve("v1", "Namespace"), undefined, "rbac-temp"));
+    await eventually("the TempNamespace deleted by its own handler", async () => !(await admin.get(tempType, undefined, "rbac-temp")));
+
     // Delete with finalizers.
     for (const [type, name] of [[echoType, "hello"], [bundleType, "b"], [bundleType, "broken"]] as const) {
       await admin.delete(type, NS, name);
@@ -218,6 +227,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     assert.deepEqual(events.filter((e) => /forbidden/i.test(String(e.message))).map((e) => e.message), []);
     assert.equal(await forbiddenRequests(), forbiddenBefore, "no request of the operators was refused");
     const errorCounts = runtime.controllers.map((c) => [c.spec.name, c.errorCount(`${NS}/hello`) + c.errorCount(`${NS}/b`)]);
-    assert.deepEqual(errorCounts, [["echo-server", 0], ["bundle", 0]], "only the parent asked to fail ever failed");
+    assert.deepEqual(errorCounts, [["echo-server", 0], ["bundle", 0], ["temp-namespace", 0]], "only the parent asked to fail ever failed");
+    assert.equal(runtime.controllers[2]!.errorCount("rbac-temp"), 0, "the self-delete was allowed at the first try");
   });
 });
