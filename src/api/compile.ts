@@ -32,7 +32,8 @@ export type OperatorInput = (abstract new (...args: any[]) => unknown) | Operato
 
 /** true for an `OperatorDefinition`: `{ config: OperatorConfig, handler }`. */
 export function isOperatorDefinition(value: unknown): value is OperatorDefinition {
-  return typeof value === "object" && value !== null && (value as { config?: unknown }).config instanceof OperatorConfig && "handler" in value;
+  if (typeof value !== "object" || value === null) return false;
+  return (value as { config?: unknown }).config instanceof OperatorConfig && "handler" in value;
 }
 
 /** true for anything `compileOperator` accepts: an `@Operator` class or an `OperatorDefinition`. */
@@ -44,9 +45,10 @@ export function isOperatorInput(value: unknown): value is OperatorInput {
 export type HandlerFactory<P = KubeObject> = (resolver: InstanceResolver) => Promise<Handler<P>>;
 
 /**
- * An operator compiled for the runtime (what `compileOperator` returns). Its handler's results are already normalized: `sync` resolves to a
- * `SyncResponse`, `finalize` (present only when the finalizer is enabled) to a `FinalizeResponse`;
- * anything else a user's method returns makes them reject with `InvalidResponseError`.
+ * An operator compiled for the runtime (what `compileOperator` returns). Its handler's results
+ * are already normalized: `sync` resolves to a `SyncResponse`, `finalize` (present only when the
+ * finalizer is enabled) to a `FinalizeResponse`; anything else a user's method returns makes them
+ * reject with `InvalidResponseError`.
  */
 export interface CompiledOperator<P = KubeObject> {
   readonly config: OperatorConfig;
@@ -88,7 +90,8 @@ export function compileOperator<P = KubeObject>(input: OperatorInput | Construct
         `${describeValue(input)} is not an operator: pass a class decorated with @Operator, or defineOperator(config, handler)`,
       ]);
     }
-    return (defined.get(input) as CompiledOperator<P> | undefined) ?? compileDefinition<P>(input.config, input.handler as HandlerLike<P>);
+    const checked = checkedDefinition<P>(input.config, input.handler as HandlerLike<P>);
+    return Object.freeze({ config: checked.config, handlerFactory: async () => checked.handler });
   }
   return compileClass<P>(input as Constructor);
 }
@@ -142,7 +145,7 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
     if (options.fieldManager !== undefined) config = config.withFieldManager(options.fieldManager);
     if (options.rbac !== undefined) {
       if (Array.isArray(options.rbac)) config = config.withRbac(options.rbac);
-      else problems.push(`rbac must be an array of RBAC rules, e.g. [{ apiGroups: ["example.com"], resources: ["widgets"], verbs: ["delete"] }]`);
+      else problems.push(`rbac must be an array of RBAC rules, e.g. [{ apiGroups: ["example.com"], resources: ["w"], verbs: ["delete"] }]`);
     }
     problems.push(...config.problems());
   }
@@ -159,9 +162,6 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
   return Object.freeze({ config, handlerFactory, operatorClass: cls });
 }
 
-/** Definitions made by `defineOperator`, already compiled. */
-const defined = new WeakMap<OperatorDefinition, CompiledOperator<unknown>>();
-
 /**
  * An operator without decorators (roperator style): a config and a handler object, a sync
  * function, or a `[sync, onError]` pair. The finalizer is enabled exactly when the handler has
@@ -174,15 +174,8 @@ const defined = new WeakMap<OperatorDefinition, CompiledOperator<unknown>>();
  * ```
  */
 export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: HandlerLike<P>): OperatorDefinition<P> {
-  const { config: validated, handler: ready } = checkedDefinition(config, handler);
-  const definition: OperatorDefinition<P> = Object.freeze({ config: validated, handler: ready });
-  defined.set(definition, Object.freeze({ config: validated, handlerFactory: async () => ready }) as CompiledOperator<unknown>);
-  return definition;
-}
-
-function compileDefinition<P>(config: OperatorConfig, handler: HandlerLike<P>): CompiledOperator<P> {
-  const checked = checkedDefinition(config, handler);
-  return Object.freeze({ config: checked.config, handlerFactory: async () => checked.handler });
+  // Compiling it again later re-checks a valid definition: cheap, and the handler stays equivalent.
+  return Object.freeze(checkedDefinition(config, handler));
 }
 
 /** The validated config (finalizer enabled exactly when the handler can finalize) and the normalized handler. */
