@@ -1,8 +1,7 @@
-import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { Informer } from "./informer.js";
+import { Informer, type ListWatchClient } from "./informer.js";
 
 /** Which objects of a type an informer holds. */
 export interface InformerScope {
@@ -26,7 +25,7 @@ export class InformerPool {
   private started = false;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: ListWatchClient,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
   ) {}
@@ -51,7 +50,7 @@ export class InformerPool {
       this.informers.set(key, informer);
       this.keptManagers.set(informer, managers);
     } else {
-      for (const label of scope.indexLabels ?? []) informer.store.addIndex(label);
+      for (const label of scope.indexLabels ?? []) informer.addIndex(label);
     }
     for (const manager of scope.fieldManagers ?? []) this.keptManagers.get(informer)?.add(manager);
     return informer;

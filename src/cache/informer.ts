@@ -13,12 +13,19 @@
  * Guarantees: listeners see every change as ADDED/MODIFIED/DELETED (never BOOKMARK or ERROR),
  * in watch order, synchronously from the loop; after a relist they see the difference with the
  * previous content, deletions included. A listener that throws is logged and skipped.
+ *
+ * The informer is the only writer of its cache (kube-rs's reflector `Writer`): the watch loop, and
+ * the write answers the runtime hands it through {@link Informer.recordWrite} and
+ * {@link Informer.recordDelete}; everyone else reads through {@link Informer.store}, a
+ * {@link CacheReader}. Every object stored, whatever its way in, gets apiVersion/kind filled and
+ * the `transform` applied. A write answer updates what readers see but never what listeners are
+ * compared against, so it can save a write and can never hide a watch event (see `ObjectStore`).
  */
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "../core/backoff.js";
-import { ObjectStore, type StoreEvent } from "./object-store.js";
+import { ObjectStore, type CacheReader, type StoreEvent } from "./object-store.js";
 import {
   classifyFailure,
   DEFAULT_WATCH_LOOP_OPTIONS,
@@ -95,8 +102,8 @@ export interface InformerHealth {
 
 /** List+watch loop over one resource type. See the module comment. */
 export class Informer {
-  /** The cache. Treat its objects as immutable. */
-  readonly store: ObjectStore;
+  /** The cache; written only here (watch loop, recordWrite, recordDelete). */
+  private readonly cache: ObjectStore;
   private readonly listeners = new Set<InformerListener>();
   private readonly log: Logger;
   private readonly loopOptions: WatchLoopOptions;
@@ -110,7 +117,7 @@ export class Informer {
   private readonly resource: string;
 
   constructor(private readonly options: InformerOptions) {
-    this.store = new ObjectStore(options.indexLabels ?? []);
+    this.cache = new ObjectStore(options.indexLabels ?? []);
     this.resource = options.type.group ? `${options.type.plural}.${options.type.group}` : options.type.plural;
     this.log = (options.logger ?? noopLogger).child({ informer: this.resource, ...(options.namespace ? { namespace: options.namespace } : {}) });
     const timeout = options.watchTimeoutSeconds;
@@ -122,6 +129,19 @@ export class Informer {
         timeout === undefined ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds : typeof timeout === "number" ? { min: timeout, max: timeout } : timeout,
       backoff: resolveBackoffOptions(options.backoff, DEFAULT_WATCH_BACKOFF),
     };
+  }
+
+  /** The cache, read-only. Treat its objects as immutable. */
+  get store(): CacheReader {
+    return this.cache;
+  }
+
+  /**
+   * Starts indexing label `labelKey` for `store.byLabel` (no-op when already indexed), e.g. when a
+   * second operator shares this informer.
+   */
+  addIndex(labelKey: string): void {
+    this.cache.addIndex(labelKey);
   }
 
   /** The resource type watched. */
@@ -154,14 +174,25 @@ export class Informer {
     });
   }
 
-  /** Puts a write's response into the store when it is newer (listeners hear of it from the watch). */
-  upsertFromWrite(obj: KubeObject): boolean {
-    return this.store.upsertFromWrite(this.withTypeMeta(obj));
+  /**
+   * Records the answer of our own create/update/patch/apply: readers see it at once when it is
+   * newer than what the cache holds (so the sync its watch event triggers writes nothing), while
+   * listeners still hear of that change, and of every change before it, from the watch. Returns
+   * whether the cache took it (not when older, or when the watch already reported it deleted).
+   */
+  recordWrite(obj: KubeObject): boolean {
+    return this.cache.upsertFromWrite(this.withTypeMeta(obj));
   }
 
-  /** Removes an object after a successful delete (see `ObjectStore.removeFromWrite`). */
-  removeFromWrite(namespace: string | undefined, name: string, resourceVersion?: string): boolean {
-    return this.store.removeFromWrite(namespace, name, resourceVersion);
+  /**
+   * Records a successful delete of `obj` (its resourceVersion is the version the delete acted on:
+   * an object re-created meanwhile at a newer version stays). Listeners hear of it from the watch.
+   * Returns whether something was removed.
+   */
+  recordDelete(obj: KubeObject): boolean {
+    const meta = obj.metadata ?? {};
+    if (!meta.name) return false;
+    return this.cache.removeFromWrite(meta.namespace, meta.name, meta.resourceVersion);
   }
 
   /** Health for probes and metrics. */
@@ -314,7 +345,7 @@ export class Informer {
   private commitList(resourceVersion: string): void {
     const items = this.listBuffer;
     this.listBuffer = [];
-    const events = this.store.replace(items, resourceVersion);
+    const events = this.cache.replace(items, resourceVersion);
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
     this.options.metrics?.informerObjects(this.resource, this.store.size);
     for (const event of events) this.dispatch(event);
@@ -327,7 +358,7 @@ export class Informer {
   }
 
   private applyEvent(event: WatchEvent): void {
-    const change = this.store.apply({ type: event.type, object: this.withTypeMeta(event.object) });
+    const change = this.cache.apply({ type: event.type, object: this.withTypeMeta(event.object) });
     if (change) this.dispatch(change);
   }
 

@@ -2,10 +2,25 @@
  * The informer's cache: the latest known wire object of every watched object, keyed by
  * `namespace/name` (`name` for cluster-scoped objects), with indexes by label value.
  *
+ * It keeps two views of each object:
+ * - the *current* object, what readers get: the newest state known, from the watch, a list, or the
+ *   answer of our own write (a write's answer is newer than the watch has told yet; holding it stops
+ *   a sync triggered before its watch event from writing the same thing again);
+ * - the *observed* object, what listeners were last told about: fed by watch events and lists only.
+ *
  * Guarantees:
- * - never goes back in time: an event or a write response older (by resourceVersion) than what
- *   the store holds is ignored, so a slow watch cannot overwrite a write's fresher response;
- * - `replace` after a (re)list reports what changed while the watch was down, deletions included.
+ * - readers never go back in time: an event or a write answer older (by resourceVersion) than the
+ *   current object does not replace it;
+ * - a write answer never hides a watch event from listeners: every event is compared with what the
+ *   listeners last saw, not with the current object. (A status write without precondition answers
+ *   with a spec change that landed meanwhile; had the answer been the comparison base, the spec
+ *   change's own event would read as stale and the next as "only status changed", and the new
+ *   generation would never be synced — issue 9 item 1.) Events older than what listeners saw are
+ *   dropped;
+ * - `replace` after a (re)list reports what changed while the watch was down, deletions included,
+ *   again measured against what listeners saw;
+ * - an object the watch reported deleted is never brought back by a late write answer (tombstones by
+ *   uid, aged on a monotonic clock).
  *
  * Caveats: objects are shared, not copied. They are wire JSON and must be treated as immutable by
  * everyone (the runtime hands user code deserialized copies, never these objects).
@@ -34,23 +49,49 @@ export function keyOf(obj: KubeObject): string {
   return objectKey(obj.metadata?.namespace, name);
 }
 
+/**
+ * A read-only view of a cache: what every user of an informer gets. Only the informer writes
+ * (watch events, lists, and `Informer.recordWrite` / `recordDelete`).
+ */
+export interface CacheReader {
+  /** Number of objects held. */
+  readonly size: number;
+  /** The object `namespace/name` (pass `undefined` namespace for cluster-scoped objects). */
+  get(namespace: string | undefined, name: string): KubeObject | undefined;
+  /** The object under a store key (`namespace/name` or `name`). */
+  getByKey(key: string): KubeObject | undefined;
+  /** Every object, in no particular order. */
+  list(): KubeObject[];
+  /** Every store key. */
+  keys(): string[];
+  /** Objects whose indexed label `labelKey` equals `value` (throws when the label is not indexed). */
+  byLabel(labelKey: string, value: string): KubeObject[];
+}
+
+/** A monotonic clock in milliseconds (a wall-clock step must not age or revive tombstones). */
+export type MonotonicClock = () => number;
+
 /** Cache of wire objects with label indexes. See the module comment for its guarantees. */
-export class ObjectStore {
+export class ObjectStore implements CacheReader {
+  /** The current objects: what readers see (indexed). */
   private readonly objects = new Map<string, KubeObject>();
+  /** The objects as listeners last saw them (watch events and lists only, never write answers). */
+  private readonly observed = new Map<string, KubeObject>();
   /** labelKey -> label value -> store keys. */
   private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private listResourceVersion: string | undefined;
   /**
-   * uids the watch reported deleted, with when (ms), kept for a while: a write's answer that
-   * arrives after the DELETED event (a delete answered with a deletionTimestamp, say) must not put
-   * back a ghost that no event would ever remove.
+   * uids the watch reported deleted, with when (monotonic ms), kept for a while: a write's answer
+   * that arrives after the DELETED event (a delete answered with a deletionTimestamp, say) must not
+   * put back a ghost that no event would ever remove.
    */
   private readonly deletedUids = new Map<string, number>();
 
   /**
    * @param indexLabels label keys to index for {@link byLabel}, e.g. `tsoperator.dev/parent-uid`
+   * @param now the clock tombstones age on; monotonic (`performance.now()`) by default
    */
-  constructor(indexLabels: readonly string[] = []) {
+  constructor(indexLabels: readonly string[] = [], private readonly now: MonotonicClock = () => performance.now()) {
     for (const label of indexLabels) this.indexes.set(label, new Map());
   }
 
@@ -119,14 +160,14 @@ export class ObjectStore {
   }
 
   /**
-   * Replaces the whole content with a list's items and returns the difference as events:
-   * ADDED for new objects, MODIFIED for objects whose resourceVersion changed, DELETED for
-   * objects that vanished — so listeners learn about deletions that happened while the watch
-   * was down.
+   * Replaces the whole content with a list's items and returns the difference with what listeners
+   * last saw, as events: ADDED for objects they never saw, MODIFIED for objects whose
+   * resourceVersion changed, DELETED for objects that vanished — so listeners learn about what
+   * happened while the watch was down, deletions included.
    *
-   * An object the store holds at a resourceVersion newer than the list (put there by a write
-   * response after the list was served) is kept as it is, and it is not deleted when missing
-   * from the list if it is newer than `listResourceVersion`.
+   * A current object newer than the list item (a write answer that arrived after the list was
+   * served) is kept, and one missing from the list is not deleted when it is newer than
+   * `listResourceVersion`.
    */
   replace(items: readonly KubeObject[], listResourceVersion: string): StoreEvent[] {
     const events: StoreEvent[] = [];
@@ -134,55 +175,66 @@ export class ObjectStore {
     for (const item of items) {
       const key = keyOf(item);
       seen.add(key);
-      const old = this.objects.get(key);
-      if (!old) {
-        this.set(key, item, undefined);
+      this.setCurrentUnlessNewer(key, item);
+      const seenBefore = this.observed.get(key);
+      if (!seenBefore) {
+        this.observed.set(key, item);
         events.push({ type: "ADDED", object: item });
         continue;
       }
-      const oldRv = old.metadata?.resourceVersion;
-      const newRv = item.metadata?.resourceVersion;
-      if (oldRv === newRv && old.metadata?.uid === item.metadata?.uid) continue;
-      if (isOlderResourceVersion(newRv, oldRv)) continue;
-      this.set(key, item, old);
-      events.push({ type: "MODIFIED", object: item, oldObject: old });
+      if (sameVersion(seenBefore, item) || isOlderResourceVersion(item.metadata?.resourceVersion, seenBefore.metadata?.resourceVersion)) continue;
+      this.observed.set(key, item);
+      events.push({ type: "MODIFIED", object: item, oldObject: seenBefore });
     }
-    for (const [key, old] of [...this.objects]) {
-      if (seen.has(key)) continue;
-      const order = compareResourceVersions(old.metadata?.resourceVersion, listResourceVersion);
-      if (order !== undefined && order > 0) continue;
-      this.remove(key, old);
-      events.push({ type: "DELETED", object: old, oldObject: old });
+    const missing = new Set([...this.objects.keys(), ...this.observed.keys()].filter((key) => !seen.has(key)));
+    for (const key of missing) {
+      const current = this.objects.get(key);
+      const seenBefore = this.observed.get(key);
+      let removed: KubeObject | undefined;
+      if (current && !isNewerThan(current, listResourceVersion)) {
+        this.remove(key, current);
+        removed = current;
+      }
+      if (seenBefore && !isNewerThan(seenBefore, listResourceVersion)) {
+        this.observed.delete(key);
+        removed = seenBefore;
+      }
+      if (removed) events.push({ type: "DELETED", object: removed, oldObject: removed });
     }
     this.listResourceVersion = listResourceVersion;
     return events;
   }
 
   /**
-   * Applies one watch event. Returns the event listeners should see, or `undefined` when it was
-   * ignored because the store holds a newer version of that object.
-   * BOOKMARK and ERROR events carry no object change and are always ignored.
+   * Applies one watch event. Returns the event listeners should see (its `oldObject` is what they
+   * saw before), or `undefined` when it is older than what they saw. BOOKMARK and ERROR events
+   * carry no object change and are always ignored.
    */
   apply(event: { type: string; object: KubeObject }): StoreEvent | undefined {
     if (event.type !== "ADDED" && event.type !== "MODIFIED" && event.type !== "DELETED") return undefined;
     const obj = event.object;
     const key = keyOf(obj);
-    const old = this.objects.get(key);
-    if (old && isOlderResourceVersion(obj.metadata?.resourceVersion, old.metadata?.resourceVersion)) return undefined;
+    const seenBefore = this.observed.get(key);
+    if (seenBefore && isOlderResourceVersion(obj.metadata?.resourceVersion, seenBefore.metadata?.resourceVersion)) return undefined;
     if (event.type === "DELETED") {
-      if (old) this.remove(key, old);
+      this.observed.delete(key);
+      const current = this.objects.get(key);
+      // A current object newer than the delete (re-created, and our write answered first) stays.
+      if (current && !isOlderResourceVersion(obj.metadata?.resourceVersion, current.metadata?.resourceVersion)) this.remove(key, current);
       this.rememberDeleted(obj.metadata?.uid);
-      return old ? { type: "DELETED", object: obj, oldObject: old } : { type: "DELETED", object: obj };
+      return seenBefore ? { type: "DELETED", object: obj, oldObject: seenBefore } : { type: "DELETED", object: obj };
     }
-    this.set(key, obj, old);
-    return old ? { type: event.type, object: obj, oldObject: old } : { type: event.type, object: obj };
+    this.observed.set(key, obj);
+    this.setCurrentUnlessNewer(key, obj);
+    return seenBefore ? { type: event.type, object: obj, oldObject: seenBefore } : { type: event.type, object: obj };
   }
 
   /**
-   * Stores the response of a create/update/patch/apply: it is the newest state the server knows,
-   * so holding it stops a sync triggered before its watch event from writing the same thing
-   * again. Stored only when absent or newer than what the store holds. Returns whether stored.
-   * Listeners are not told: the watch event of that write will come and be dispatched.
+   * Stores the answer of a create/update/patch/apply as the current object: it is the newest state
+   * the server knows, so holding it stops a sync triggered before its watch event from writing the
+   * same thing again. Stored only when absent or newer than the current object, and never for an
+   * object the watch reported deleted. Returns whether stored. Listeners are not told, and what
+   * they last saw is unchanged: the watch events up to this write will come and be dispatched.
    */
   upsertFromWrite(obj: KubeObject): boolean {
     const uid = obj.metadata?.uid;
@@ -199,9 +251,9 @@ export class ObjectStore {
   }
 
   /**
-   * Removes an object after a successful delete. With `resourceVersion` (the version the delete
-   * acted on), an object the store holds at a newer version — recreated meanwhile — is kept.
-   * Returns whether something was removed.
+   * Removes the current object after a successful delete. With `resourceVersion` (the version the
+   * delete acted on), an object the store holds at a newer version — recreated meanwhile — is kept.
+   * Listeners are not told (the watch's DELETED event will be). Returns whether something was removed.
    */
   removeFromWrite(namespace: string | undefined, name: string, resourceVersion?: string): boolean {
     const key = objectKey(namespace, name);
@@ -211,6 +263,13 @@ export class ObjectStore {
     if (order !== undefined && order > 0) return false;
     this.remove(key, old);
     return true;
+  }
+
+  /** Makes `obj` the current object unless the store holds a newer one (or the very same version). */
+  private setCurrentUnlessNewer(key: string, obj: KubeObject): void {
+    const old = this.objects.get(key);
+    if (old && (old === obj || isOlderResourceVersion(obj.metadata?.resourceVersion, old.metadata?.resourceVersion))) return;
+    this.set(key, obj, old);
   }
 
   private set(key: string, obj: KubeObject, old: KubeObject | undefined): void {
@@ -230,7 +289,8 @@ export class ObjectStore {
 
   private rememberDeleted(uid: string | undefined): void {
     if (uid === undefined) return;
-    const now = Date.now();
+    const now = this.now();
+    this.deletedUids.delete(uid); // re-inserted at the end: insertion order stays age order
     this.deletedUids.set(uid, now);
     // Insertion order is age order: drop expired tombstones from the front.
     for (const [oldUid, at] of this.deletedUids) {
@@ -263,4 +323,14 @@ export class ObjectStore {
       if (keys.size === 0) index.delete(value);
     }
   }
+}
+
+function sameVersion(a: KubeObject, b: KubeObject): boolean {
+  return a.metadata?.resourceVersion === b.metadata?.resourceVersion && a.metadata?.uid === b.metadata?.uid;
+}
+
+/** True only when `obj`'s resourceVersion is ordered after `resourceVersion`. */
+function isNewerThan(obj: KubeObject, resourceVersion: string): boolean {
+  const order = compareResourceVersions(obj.metadata?.resourceVersion, resourceVersion);
+  return order !== undefined && order > 0;
 }

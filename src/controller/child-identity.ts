@@ -22,9 +22,3 @@ export function typeKey(apiVersion: string, kind: string): string {
 
 /** The work-queue key of a parent is its store key: `namespace/name`, or `name` when cluster-scoped. */
 export { objectKey } from "../cache/object-store.js";
-
-/** Splits a work-queue key back into namespace ("" when cluster-scoped) and name. */
-export function splitObjectKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf("/");
-  return slash < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}

@@ -1,14 +1,21 @@
+/**
+ * One operator at run time: wires its informers to the event mappers (`event-mapping.ts`), the
+ * mapped requests into a work queue, and each request to the `Reconciler`.
+ *
+ * Owns: the operator's work queue, its failure counts, and which informer writes go to (write
+ * answers go back to the informer that caches the type, the only writer of that cache).
+ */
 import type { KubeClient } from "../kube/client.js";
-import { splitApiVersion } from "../kube/paths.js";
 import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { objectKey, typeKey } from "./child-identity.js";
-import { deepEqual } from "../core/deep-equal.js";
+import { typeKey } from "./child-identity.js";
 import type { ControllerSpec, SnapshotHandler } from "./controller-spec.js";
 import type { InformerPool } from "../cache/informer-pool.js";
 import type { Informer } from "../cache/informer.js";
-import { TRACKING_LABEL, controllerOf } from "./ownership.js";
+import type { StoreEvent } from "../cache/object-store.js";
+import { mapChildEvent, mapParentEvent, requestFromKey, requestKey, type ReconcileRequest } from "./event-mapping.js";
+import { TRACKING_LABEL } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -33,8 +40,8 @@ export interface ControllerState {
 }
 
 /**
- * One operator at run time: maps informer events to parent keys, feeds them through a work queue
- * and reconciles each key with the `Reconciler`.
+ * One operator at run time: maps informer events to reconcile requests (`event-mapping.ts`), feeds
+ * them through a work queue and reconciles each with the `Reconciler`.
  *
  * Events map to parents this way: a parent's own events (except status-only changes, which our
  * own status writes cause), and every event of a child whose controller ownerReference points at
@@ -73,15 +80,15 @@ export class Controller {
         resource: child.resource,
         strategy: child.strategy,
         store: informer.store,
-        onWritten: (obj) => informer.upsertFromWrite(obj),
-        onDeleted: (obj) => informer.store.removeFromWrite(obj.metadata?.namespace, obj.metadata?.name ?? "", obj.metadata?.resourceVersion),
+        onWritten: (obj) => informer.recordWrite(obj),
+        onDeleted: (obj) => informer.recordDelete(obj),
       });
     }
     this.reconciler = new Reconciler({
       spec,
       client: deps.client,
       handler,
-      parents: this.parentInformer.store,
+      parents: this.parentInformer,
       children,
       logger: this.log,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -97,8 +104,9 @@ export class Controller {
       logger: this.log,
       ...(deps.metrics ? { onMetrics: deps.metrics.queueHooks(spec.name) } : {}),
     });
-    this.parentInformer.on((event) => this.onParentEvent(event.type, event.object, event.oldObject));
-    for (const informer of this.childInformers) informer.on((event) => this.onChildEvent(event.object));
+    this.parentInformer.on((event) => this.onParentEvent(event));
+    const owner = { parent: spec.parent, ...(spec.namespace ? { namespace: spec.namespace } : {}) };
+    for (const informer of this.childInformers) informer.on((event) => this.enqueue(mapChildEvent(event, owner)));
   }
 
   /** Waits for the caches, then processes keys until `signal` aborts and in-flight syncs finish. */
@@ -157,7 +165,7 @@ export class Controller {
     };
     this.deps.metrics?.activeWorkers(this.spec.name, 1);
     try {
-      const result = await this.reconciler.reconcile(key, signal);
+      const result = await this.reconciler.reconcile(requestFromKey(key), signal);
       // Failed, but an error handler chose the retry time: still a failure for metrics and counts.
       done(result.failed !== undefined ? "error" : result.requeueAfterMs !== undefined ? "requeue_after" : "success");
       return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
@@ -169,41 +177,18 @@ export class Controller {
     }
   }
 
-  private onParentEvent(type: string, obj: KubeObject, old: KubeObject | undefined): void {
-    const key = objectKey(obj.metadata?.namespace, obj.metadata?.name ?? "");
-    if (type === "DELETED") {
+  private onParentEvent(event: StoreEvent): void {
+    const mapped = mapParentEvent(event);
+    const key = requestKey(mapped.request);
+    if (mapped.action === "forget") {
       this.queue.forget(key);
       this.errorCounts.delete(key);
-      return;
+    } else if (mapped.action === "enqueue") {
+      this.queue.add(key);
     }
-    if (type === "MODIFIED" && old && onlyStatusChanged(old, obj)) return;
-    this.queue.add(key);
   }
 
-  private onChildEvent(obj: KubeObject): void {
-    const ref = controllerOf(obj);
-    if (!ref || ref.kind !== this.spec.parent.kind || splitApiVersion(ref.apiVersion).group !== this.spec.parent.group) return;
-    const namespace = this.spec.parent.namespaced ? obj.metadata?.namespace : undefined;
-    if (this.spec.namespace && namespace !== this.spec.namespace) return;
-    this.queue.add(objectKey(namespace, ref.name));
+  private enqueue(requests: readonly ReconcileRequest[]): void {
+    for (const request of requests) this.queue.add(requestKey(request));
   }
-}
-
-/**
- * True when two versions of a parent differ only in status and server bookkeeping. Our own status
- * writes cause such events; reacting to them would run every sync twice (Kopf and
- * controller-runtime's GenerationChangedPredicate skip them too).
- */
-export function onlyStatusChanged(old: KubeObject, cur: KubeObject): boolean {
-  for (const key of new Set([...Object.keys(old), ...Object.keys(cur)])) {
-    if (key === "status" || key === "metadata") continue;
-    if (!deepEqual(old[key], cur[key])) return false;
-  }
-  const a = old.metadata ?? {};
-  const b = cur.metadata ?? {};
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (key === "resourceVersion" || key === "managedFields") continue;
-    if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }

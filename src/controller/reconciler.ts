@@ -1,11 +1,11 @@
 import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { splitObjectKey } from "./child-identity.js";
 import { writeChildren, type ChildBinding } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
-import { keyOf, type ObjectStore } from "../cache/object-store.js";
+import { keyOf, type CacheReader } from "../cache/object-store.js";
+import { requestKey, type ReconcileRequest } from "./event-mapping.js";
 import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
 import { HandlerTimeoutError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
@@ -19,7 +19,14 @@ export interface EventSink {
 
 /** A child type's binding plus the cache the reconciler reads its children from. */
 export interface ChildSource extends ChildBinding {
-  store: ObjectStore;
+  store: CacheReader;
+}
+
+/** The parent cache as the reconciler uses it: read it, and hand write answers back to its informer. */
+export interface ParentCache {
+  readonly store: CacheReader;
+  /** Records a write's answer (the informer is the cache's only writer). */
+  recordWrite(obj: KubeObject): boolean;
 }
 
 /** What one reconcile pass did; the work queue reads `requeueAfterMs`. */
@@ -34,7 +41,7 @@ export interface ReconcilerDeps {
   spec: ControllerSpec;
   client: WriteClient;
   handler: SnapshotHandler;
-  parents: ObjectStore;
+  parents: ParentCache;
   children: ReadonlyMap<string, ChildSource>;
   logger: Logger;
   metrics?: Metrics;
@@ -52,11 +59,12 @@ const DEFAULT_FINALIZE_RETRY_MS = 5_000;
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  /** Reconciles the parent with work-queue key `key` (`namespace/name`, or `name`). */
-  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+  /** Reconciles the parent `request` names. */
+  async reconcile(request: ReconcileRequest, signal?: AbortSignal): Promise<ReconcileResult> {
     const { spec, parents } = this.deps;
-    const { namespace, name } = splitObjectKey(key);
-    let parent = parents.get(namespace || undefined, name);
+    const key = requestKey(request);
+    const name = request.name;
+    let parent = parents.store.get(request.namespace, name);
     if (!parent) return {}; // gone: the garbage collector removes its children
     const log = this.deps.logger.child({ parent: key });
 
@@ -65,7 +73,7 @@ export class Reconciler {
     if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
       const patched = await addFinalizer(this.deps.client, spec.parent, parent, spec.finalizer);
       if (patched) {
-        parents.upsertFromWrite(patched);
+        parents.recordWrite(patched);
         parent = patched;
         log.debug("finalizer added", { finalizer: spec.finalizer });
       }
@@ -152,7 +160,7 @@ export class Reconciler {
     }
     if (outcome.done) {
       const patched = await removeFinalizer(client, spec.parent, parent, spec.finalizer);
-      if (patched) parents.upsertFromWrite(patched);
+      if (patched) parents.recordWrite(patched);
       log.info("finalized; finalizer removed", { finalizer: spec.finalizer });
       return {};
     }
@@ -166,7 +174,7 @@ export class Reconciler {
       const written = await writeStatus(this.deps.client, spec.parent, parent, status, spec.fieldManager);
       if (!written) return;
       this.deps.metrics?.statusWrite(spec.name);
-      this.deps.parents.upsertFromWrite(written);
+      this.deps.parents.recordWrite(written);
       const generation = parent.metadata?.generation;
       const observed = (written.status as Record<string, unknown> | undefined)?.observedGeneration;
       if (generation !== undefined && observed !== generation) {

@@ -129,3 +129,88 @@ test("a write's answer that arrives after the object's DELETED event does not br
   // A new object under the same name (new uid) is welcome.
   assert.equal(store.upsertFromWrite({ ...live, metadata: { ...live.metadata, uid: "u2", resourceVersion: "9" } }), true);
 });
+
+describe("ObjectStore: a write answer never hides a watch event (issue 9 item 1)", () => {
+  const parent = (rv: string, generation: number, spec: string, status?: string): KubeObject => ({
+    apiVersion: "e2e/v1",
+    kind: "P",
+    metadata: { name: "p", namespace: "ns", uid: "u", resourceVersion: rv, generation },
+    spec: { message: spec },
+    ...(status ? { status: { message: status } } : {}),
+  });
+
+  it("an event older than a write answer is still dispatched, against what listeners saw; readers keep the answer", () => {
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: parent("10", 1, "one") });
+    // The sync's status write answers with the spec change that landed meanwhile (rv 11).
+    assert.equal(store.upsertFromWrite(parent("12", 2, "two", "one")), true);
+    const specChange = store.apply({ type: "MODIFIED", object: parent("11", 2, "two") });
+    assert.ok(specChange, "the spec change's event reaches listeners");
+    assert.equal(specChange.oldObject?.metadata?.resourceVersion, "10", "compared with what listeners saw");
+    assert.equal(store.get("ns", "p")?.metadata?.resourceVersion, "12", "readers keep the newer answer");
+    const statusWrite = store.apply({ type: "MODIFIED", object: parent("12", 2, "two", "one") });
+    assert.equal(statusWrite?.oldObject?.metadata?.resourceVersion, "11");
+    assert.equal(store.apply({ type: "MODIFIED", object: parent("11", 2, "two") }), undefined, "a replayed event is stale");
+  });
+
+  it("a relist diffs against what listeners saw, not against a write answer", () => {
+    const store = new ObjectStore();
+    store.replace([parent("10", 1, "one")], "10");
+    store.upsertFromWrite(parent("12", 2, "two", "one"));
+    const events = store.replace([parent("12", 2, "two", "one")], "12");
+    assert.deepEqual(events.map((e) => [e.type, e.oldObject?.metadata?.resourceVersion, e.object.metadata?.resourceVersion]), [["MODIFIED", "10", "12"]]);
+  });
+
+  it("an object known only from a create answer is ADDED when the watch or a list reports it", () => {
+    const store = new ObjectStore();
+    store.upsertFromWrite(cm("a", "5"));
+    const added = store.apply({ type: "ADDED", object: cm("a", "5") });
+    assert.equal(added?.type, "ADDED");
+    assert.equal(added?.oldObject, undefined);
+    const other = new ObjectStore();
+    other.upsertFromWrite(cm("b", "5"));
+    assert.deepEqual(other.replace([cm("b", "5")], "6").map((e) => e.type), ["ADDED"]);
+  });
+
+  it("a delete recorded from a write leaves listeners' view alone until the watch reports it", () => {
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: cm("a", "5") });
+    assert.equal(store.removeFromWrite("default", "a", "5"), true);
+    assert.equal(store.get("default", "a"), undefined);
+    const deleted = store.apply({ type: "DELETED", object: cm("a", "6") });
+    assert.equal(deleted?.type, "DELETED");
+    assert.equal(deleted?.oldObject?.metadata?.resourceVersion, "5");
+    // And a relist without the object reports the delete when the watch missed it.
+    const other = new ObjectStore();
+    other.replace([cm("b", "5")], "5");
+    other.removeFromWrite("default", "b", "5");
+    assert.deepEqual(other.replace([], "7").map((e) => e.type), ["DELETED"]);
+  });
+
+  it("a DELETED event of an object our write re-created meanwhile keeps the re-created one for readers", () => {
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: cm("a", "5", { uid: "old" }) });
+    store.upsertFromWrite(cm("a", "9", { uid: "new" }));
+    const deleted = store.apply({ type: "DELETED", object: cm("a", "7", { uid: "old" }) });
+    assert.equal(deleted?.type, "DELETED", "listeners learn the old one is gone");
+    assert.equal(store.get("default", "a")?.metadata?.uid, "new");
+  });
+
+  it("tombstones age on the store's monotonic clock, not on the wall clock", () => {
+    let now = 1_000;
+    const store = new ObjectStore([], () => now);
+    const live = cm("a", "5", { uid: "u1" });
+    store.apply({ type: "ADDED", object: live });
+    store.apply({ type: "DELETED", object: cm("a", "6", { uid: "u1" }) });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3_600_000; // a wall-clock step forward changes nothing
+    try {
+      assert.equal(store.upsertFromWrite(cm("a", "7", { uid: "u1" })), false);
+    } finally {
+      Date.now = realNow;
+    }
+    now += 5 * 60_000;
+    store.apply({ type: "DELETED", object: cm("other", "8", { uid: "u2" }) }); // ages the tombstones
+    assert.equal(store.upsertFromWrite(cm("a", "9", { uid: "u1" })), true, "expired after five minutes of the store's clock");
+  });
+});
