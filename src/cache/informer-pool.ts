@@ -1,3 +1,8 @@
+/**
+ * The process's informers, shared: one per (type, namespace, label selector), so operators with the
+ * same child type share one list+watch and one cache. Owns their creation (with the managedFields
+ * transform) and their start; guarantees no informer is added after the pool started.
+ */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";

@@ -182,7 +182,8 @@ export class ObjectStore implements CacheReader {
         events.push({ type: "ADDED", object: item });
         continue;
       }
-      if (sameVersion(seenBefore, item) || isOlderResourceVersion(item.metadata?.resourceVersion, seenBefore.metadata?.resourceVersion)) continue;
+      if (sameVersion(seenBefore, item)) continue;
+      if (isOlderResourceVersion(item.metadata?.resourceVersion, seenBefore.metadata?.resourceVersion)) continue;
       this.observed.set(key, item);
       events.push({ type: "MODIFIED", object: item, oldObject: seenBefore });
     }

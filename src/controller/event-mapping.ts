@@ -60,8 +60,8 @@ export type ParentEventAction =
 export function mapParentEvent(event: StoreEvent): ParentEventAction {
   const request = requestOf(event.object);
   if (event.type === "DELETED") return { action: "forget", request };
-  if (event.type === "MODIFIED" && event.oldObject && onlyStatusChanged(event.oldObject, event.object)) return { action: "ignore", request };
-  return { action: "enqueue", request };
+  const statusOnly = event.type === "MODIFIED" && event.oldObject !== undefined && onlyStatusChanged(event.oldObject, event.object);
+  return statusOnly ? { action: "ignore", request } : { action: "enqueue", request };
 }
 
 /** The operator a child event is mapped for: its parent type and the namespace it is limited to. */

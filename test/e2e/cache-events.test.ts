@@ -110,7 +110,8 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
     const running = Promise.all([informers.run(stop.signal), controller.run(stop.signal)]);
     try {
       await informers.waitForSync(stop.signal);
-      await client.create(parentType, { apiVersion: E2E_API_VERSION, kind: "Lagged", metadata: { name: "p", namespace: "lagged" }, spec: { message: "one" } });
+      const p = { apiVersion: E2E_API_VERSION, kind: "Lagged", metadata: { name: "p", namespace: "lagged" }, spec: { message: "one" } };
+      await client.create(parentType, p);
       await until("the first sync starts (generation 1)", () => seenGenerations.length === 1);
 
       // From here the watch lags: the user's spec change (generation 2) reaches the server while
@@ -125,8 +126,8 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       await controller.idle();
       lagging.release();
 
-      await until(`a sync sees generation 2 (seen: ${seenGenerations.join(", ")})`, () => seenGenerations.includes(2)).catch((error) => {
-        throw new Error(`${(error as Error).message}; generations synced: ${seenGenerations.join(", ")}`);
+      await until("a sync sees generation 2", () => seenGenerations.includes(2)).catch((error: Error) => {
+        throw new Error(`${error.message}; generations synced: ${seenGenerations.join(", ")}`);
       });
       await until("the status describes generation 2", async () => {
         const p = await client.get(parentType, "lagged", "p");
@@ -154,7 +155,8 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
     try {
       const tempNamespaces = await discovery.resolve("samples.tsoperator.dev/v1", "TempNamespace");
       const namespaces = await discovery.resolve("v1", "Namespace");
-      await client.create(tempNamespaces, { apiVersion: "samples.tsoperator.dev/v1", kind: "TempNamespace", metadata: { name: "scratch-scoped" }, spec: {} });
+      const parent = { apiVersion: "samples.tsoperator.dev/v1", kind: "TempNamespace", metadata: { name: "scratch-scoped" }, spec: {} };
+      await client.create(tempNamespaces, parent);
       let first: KubeObject | undefined;
       await until("the Namespace is created", async () => !!(first = await client.get(namespaces, undefined, "scratch-scoped")));
       await client.delete(namespaces, undefined, "scratch-scoped");

@@ -11,11 +11,26 @@ import {
   requestOf,
 } from "../../../src/controller/event-mapping.js";
 
-const namespacedParent: ResourceType = { group: "e2e.dev", version: "v1", apiVersion: "e2e.dev/v1", kind: "Web", plural: "webs", namespaced: true };
-const clusterParent: ResourceType = { group: "samples.dev", version: "v1", apiVersion: "samples.dev/v1", kind: "TempNamespace", plural: "tempnamespaces", namespaced: false };
+const namespacedParent: ResourceType = {
+  group: "e2e.dev",
+  version: "v1",
+  apiVersion: "e2e.dev/v1",
+  kind: "Web",
+  plural: "webs",
+  namespaced: true,
+};
+const clusterParent: ResourceType = {
+  group: "samples.dev",
+  version: "v1",
+  apiVersion: "samples.dev/v1",
+  kind: "TempNamespace",
+  plural: "tempnamespaces",
+  namespaced: false,
+};
 
 function parent(spec: unknown, extra: Partial<KubeObject> = {}, meta: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: "e2e.dev/v1", kind: "Web", metadata: { name: "w", namespace: "ns", uid: "u", resourceVersion: "1", generation: 1, ...meta }, spec, ...extra };
+  const metadata = { name: "w", namespace: "ns", uid: "u", resourceVersion: "1", generation: 1, ...meta };
+  return { apiVersion: "e2e.dev/v1", kind: "Web", metadata, spec, ...extra };
 }
 
 function child(owner: ResourceType, ownerName: string, namespace: string | undefined, controller = true): KubeObject {
@@ -30,7 +45,8 @@ function child(owner: ResourceType, ownerName: string, namespace: string | undef
   };
 }
 
-const event = (type: StoreEvent["type"], object: KubeObject, oldObject?: KubeObject): StoreEvent => (oldObject ? { type, object, oldObject } : { type, object });
+const event = (type: StoreEvent["type"], object: KubeObject, oldObject?: KubeObject): StoreEvent =>
+  oldObject ? { type, object, oldObject } : { type, object };
 
 describe("reconcile requests", () => {
   it("have one key, and the key gives the request back", () => {
@@ -47,7 +63,8 @@ describe("mapParentEvent", () => {
     assert.deepEqual(mapParentEvent(event("ADDED", parent({ a: 1 }))), { action: "enqueue", request: { namespace: "ns", name: "w" } });
     const old = parent({ a: 1 });
     assert.equal(mapParentEvent(event("MODIFIED", parent({ a: 2 }, {}, { generation: 2, resourceVersion: "2" }), old)).action, "enqueue");
-    assert.equal(mapParentEvent(event("MODIFIED", parent({ a: 1 }, { status: { ok: true } }, { resourceVersion: "2" }), old)).action, "ignore");
+    const statusOnly = parent({ a: 1 }, { status: { ok: true } }, { resourceVersion: "2" });
+    assert.equal(mapParentEvent(event("MODIFIED", statusOnly, old)).action, "ignore");
     assert.equal(mapParentEvent(event("MODIFIED", parent({ a: 1 }))).action, "enqueue", "no old object: enqueue");
     assert.equal(mapParentEvent(event("DELETED", parent({ a: 1 }))).action, "forget");
   });
@@ -55,8 +72,9 @@ describe("mapParentEvent", () => {
 
 describe("mapChildEvent", () => {
   it("maps a child to the parent its controller ownerReference names, in the child's namespace", () => {
-    assert.deepEqual(mapChildEvent(event("DELETED", child(namespacedParent, "w", "ns")), { parent: namespacedParent }), [{ namespace: "ns", name: "w" }]);
-    assert.deepEqual(mapChildEvent(event("ADDED", child(namespacedParent, "w", "ns", false)), { parent: namespacedParent }), [], "not the controller");
+    const owner = { parent: namespacedParent };
+    assert.deepEqual(mapChildEvent(event("DELETED", child(namespacedParent, "w", "ns")), owner), [{ namespace: "ns", name: "w" }]);
+    assert.deepEqual(mapChildEvent(event("ADDED", child(namespacedParent, "w", "ns", false)), owner), [], "not the controller");
     assert.deepEqual(mapChildEvent(event("ADDED", child(clusterParent, "w", "ns")), { parent: namespacedParent }), [], "another kind");
     const otherGroup = { ...namespacedParent, group: "other.dev", apiVersion: "other.dev/v1" };
     assert.deepEqual(mapChildEvent(event("ADDED", child(otherGroup, "w", "ns")), { parent: namespacedParent }), [], "another group");
@@ -66,24 +84,28 @@ describe("mapChildEvent", () => {
     const owner = { parent: namespacedParent, namespace: "ns" };
     assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", "ns")), owner), [{ namespace: "ns", name: "w" }]);
     assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", "elsewhere")), owner), []);
-    assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", undefined)), owner), [], "a namespaced parent owns no cluster-scoped object");
+    const clusterScoped = child(namespacedParent, "w", undefined);
+    assert.deepEqual(mapChildEvent(event("MODIFIED", clusterScoped), owner), [], "a namespaced parent owns no cluster-scoped object");
   });
 
   it("maps a cluster-scoped parent's children whatever the operator's namespace (issue 9 item 9)", () => {
     const owner = { parent: clusterParent, namespace: "scoped" };
     assert.deepEqual(mapChildEvent(event("DELETED", child(clusterParent, "scratch", undefined)), owner), [{ name: "scratch" }]);
     assert.deepEqual(mapChildEvent(event("DELETED", child(clusterParent, "scratch", "anywhere")), owner), [{ name: "scratch" }]);
-    assert.deepEqual(mapChildEvent(event("DELETED", child(clusterParent, "scratch", undefined)), { parent: clusterParent }), [{ name: "scratch" }]);
+    const unscoped = { parent: clusterParent };
+    assert.deepEqual(mapChildEvent(event("DELETED", child(clusterParent, "scratch", undefined)), unscoped), [{ name: "scratch" }]);
   });
 });
 
 describe("onlyStatusChanged", () => {
   it("is true for status, resourceVersion and managedFields changes only", () => {
     const old = parent({ a: 1 }, { status: { x: 1 } });
-    assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 2 } }, { resourceVersion: "9", managedFields: [{ manager: "m" }] })), true);
+    const bookkeeping = { resourceVersion: "9", managedFields: [{ manager: "m" }] };
+    assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 2 } }, bookkeeping)), true);
     assert.equal(onlyStatusChanged(old, parent({ a: 2 }, { status: { x: 1 } })), false, "spec");
     assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, { labels: { l: "v" } })), false, "labels");
-    assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, { deletionTimestamp: "2026-01-01T00:00:00Z" })), false, "deletion");
+    const deleting = { deletionTimestamp: "2026-01-01T00:00:00Z" };
+    assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, deleting)), false, "deletion");
     assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, { generation: 2 })), false, "generation");
   });
 });
