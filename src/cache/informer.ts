@@ -179,9 +179,10 @@ export class Informer {
    * newer than what the cache holds (so the sync its watch event triggers writes nothing), while
    * listeners still hear of that change, and of every change before it, from the watch. Returns
    * whether the cache took it (not when older, or when the watch already reported it deleted).
+   * `basedOn`: the resourceVersion precondition the write carried (see `ObjectStore.upsertFromWrite`).
    */
-  recordWrite(obj: KubeObject): boolean {
-    return this.cache.upsertFromWrite(this.withTypeMeta(obj));
+  recordWrite(obj: KubeObject, options: { basedOn?: string } = {}): boolean {
+    return this.cache.upsertFromWrite(this.withTypeMeta(obj), options.basedOn);
   }
 
   /**

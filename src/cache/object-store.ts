@@ -236,8 +236,13 @@ export class ObjectStore implements CacheReader {
    * same thing again. Stored only when absent or newer than the current object, and never for an
    * object the watch reported deleted. Returns whether stored. Listeners are not told, and what
    * they last saw is unchanged: the watch events up to this write will come and be dispatched.
+   *
+   * `basedOn`: the resourceVersion the write was guarded by (a precondition). Such an answer is the
+   * guarded state plus our own change and hides nothing; when listeners last saw exactly that
+   * guarded state, it also becomes what they are compared against, so the write's own event does
+   * not read as a change (the runtime hands that answer to the handler itself).
    */
-  upsertFromWrite(obj: KubeObject): boolean {
+  upsertFromWrite(obj: KubeObject, basedOn?: string): boolean {
     const uid = obj.metadata?.uid;
     if (uid !== undefined && this.deletedUids.has(uid)) return false;
     const key = keyOf(obj);
@@ -248,6 +253,10 @@ export class ObjectStore implements CacheReader {
       if (order !== undefined && order <= 0) return false;
     }
     this.set(key, obj, old);
+    const seenBefore = this.observed.get(key);
+    if (basedOn !== undefined && seenBefore && sameUid(seenBefore, obj) && seenBefore.metadata?.resourceVersion === basedOn) {
+      this.observed.set(key, obj);
+    }
     return true;
   }
 
@@ -324,6 +333,10 @@ export class ObjectStore implements CacheReader {
       if (keys.size === 0) index.delete(value);
     }
   }
+}
+
+function sameUid(a: KubeObject, b: KubeObject): boolean {
+  return a.metadata?.uid === b.metadata?.uid;
 }
 
 function sameVersion(a: KubeObject, b: KubeObject): boolean {

@@ -25,8 +25,11 @@ export interface ChildSource extends ChildBinding {
 /** The parent cache as the reconciler uses it: read it, and hand write answers back to its informer. */
 export interface ParentCache {
   readonly store: CacheReader;
-  /** Records a write's answer (the informer is the cache's only writer). */
-  recordWrite(obj: KubeObject): boolean;
+  /**
+   * Records a write's answer (the informer is the cache's only writer); `basedOn` is the
+   * resourceVersion precondition the write carried, if any.
+   */
+  recordWrite(obj: KubeObject, options?: { basedOn?: string }): boolean;
 }
 
 /** What one reconcile pass did; the work queue reads `requeueAfterMs`. */
@@ -73,7 +76,9 @@ export class Reconciler {
     if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
       const patched = await addFinalizer(this.deps.client, spec.parent, parent, spec.finalizer);
       if (patched) {
-        parents.recordWrite(patched);
+        // Guarded by `parent`'s resourceVersion, and the handler sees the answer: its event brings nothing new.
+        const basedOn = parent.metadata?.resourceVersion;
+        parents.recordWrite(patched, basedOn !== undefined ? { basedOn } : {});
         parent = patched;
         log.debug("finalizer added", { finalizer: spec.finalizer });
       }

@@ -140,6 +140,52 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
     }
   });
 
+  it("adding the finalizer costs no second sync: its own event compares equal to what the handler saw", async () => {
+    await applyManifests(client, discovery, [testCrd("Guarded")]);
+    await ensureNamespace(client, discovery, "guarded");
+    const parentType = await discovery.resolve(E2E_API_VERSION, "Guarded");
+    const informers = new InformerPool(client, noopLogger);
+    let syncs = 0;
+    const handler: SnapshotHandler = {
+      async sync(): Promise<SyncOutcome> {
+        syncs++;
+        return { status: { ready: true }, children: [] };
+      },
+      async finalize() {
+        return { done: true };
+      },
+    };
+    const spec: ControllerSpec = {
+      name: "guarded",
+      parent: parentType,
+      children: [],
+      fieldManager: "guarded",
+      finalizer: "e2e.tsoperator.dev/guarded",
+      handlerTimeoutMs: 30_000,
+      concurrency: 1,
+      backoff: { initialMs: 100, multiplier: 1.5, maxMs: 1000, jitter: 0 },
+    };
+    const controller = new Controller(spec, handler, { client, informers, logger: noopLogger });
+    const stop = new AbortController();
+    const running = Promise.all([informers.run(stop.signal), controller.run(stop.signal)]);
+    try {
+      await informers.waitForSync(stop.signal);
+      let lastEvent: string | undefined;
+      controller.parents.on((event) => (lastEvent = event.object.metadata?.resourceVersion));
+      const parent = { apiVersion: E2E_API_VERSION, kind: "Guarded", metadata: { name: "g", namespace: "guarded" }, spec: {} };
+      await client.create(parentType, parent);
+      await until("finalizer and status written, and the watch delivered both", async () => {
+        const p = await client.get(parentType, "guarded", "g");
+        return !!p?.status && p.metadata?.finalizers?.length === 1 && lastEvent === p.metadata?.resourceVersion;
+      });
+      await controller.idle();
+      assert.equal(syncs, 1, "one sync for one new parent");
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+
   it("with RunOptions.namespace, a cluster-scoped parent's deleted child is repaired (temp-namespace sample)", async () => {
     const crd = fileURLToPath(new URL("../../../samples/temp-namespace/crd.yaml", import.meta.url));
     const { newCrds } = await applyManifests(client, discovery, await readManifests(crd));

@@ -197,6 +197,21 @@ describe("ObjectStore: a write answer never hides a watch event (issue 9 item 1)
     assert.equal(store.get("default", "a")?.metadata?.uid, "new");
   });
 
+  it("an answer guarded by the version listeners saw becomes their base; an unguarded one or another base does not", () => {
+    const store = new ObjectStore();
+    store.apply({ type: "ADDED", object: parent("10", 1, "one") });
+    const withFinalizer = { ...parent("11", 1, "one"), metadata: { ...parent("11", 1, "one").metadata, finalizers: ["f"] } };
+    store.upsertFromWrite(withFinalizer, "10");
+    const own = store.apply({ type: "MODIFIED", object: withFinalizer });
+    assert.equal(own?.oldObject, withFinalizer, "its own event compares equal: no news for the handler that saw the answer");
+    // Guarded by a version listeners have not seen (a write answer ahead of them): they keep their base.
+    const other = new ObjectStore();
+    other.apply({ type: "ADDED", object: parent("10", 1, "one") });
+    other.upsertFromWrite(parent("12", 2, "two", "one"));
+    other.upsertFromWrite({ ...parent("13", 2, "two", "one"), metadata: { ...parent("13", 2, "two").metadata, finalizers: ["f"] } }, "12");
+    assert.equal(other.apply({ type: "MODIFIED", object: parent("11", 2, "two") })?.oldObject?.metadata?.resourceVersion, "10");
+  });
+
   it("a wall-clock step does not expire tombstones: a late answer of a deleted object stays out", () => {
     const store = new ObjectStore();
     store.apply({ type: "ADDED", object: cm("a", "5", { uid: "u1" }) });
