@@ -14,7 +14,7 @@ import type { ControllerSpec, SnapshotHandler } from "./controller-spec.js";
 import type { InformerPool } from "../cache/informer-pool.js";
 import type { Informer } from "../cache/informer.js";
 import type { StoreEvent } from "../cache/object-store.js";
-import { mapChildEvent, mapParentEvent, requestFromKey, requestKey, type ReconcileRequest } from "./event-mapping.js";
+import { childEventMapper, mapParentEvent, requestFromKey, requestKey, type EventMapper } from "./event-mapping.js";
 import { TRACKING_LABEL } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
@@ -105,8 +105,8 @@ export class Controller {
       ...(deps.metrics ? { onMetrics: deps.metrics.queueHooks(spec.name) } : {}),
     });
     this.parentInformer.on((event) => this.onParentEvent(event));
-    const owner = { parent: spec.parent, ...(spec.namespace ? { namespace: spec.namespace } : {}) };
-    for (const informer of this.childInformers) informer.on((event) => this.enqueue(mapChildEvent(event, owner)));
+    const childEvents = childEventMapper({ parent: spec.parent, ...(spec.namespace ? { namespace: spec.namespace } : {}) });
+    for (const informer of this.childInformers) this.watch(informer, childEvents);
   }
 
   /** Waits for the caches, then processes keys until `signal` aborts and in-flight syncs finish. */
@@ -188,7 +188,10 @@ export class Controller {
     }
   }
 
-  private enqueue(requests: readonly ReconcileRequest[]): void {
-    for (const request of requests) this.queue.add(requestKey(request));
+  /** Queues the requests `mapper` makes of every event of `informer`: how any event source plugs in. */
+  private watch(informer: Informer, mapper: EventMapper): void {
+    informer.on((event) => {
+      for (const request of mapper(event)) this.queue.add(requestKey(request));
+    });
   }
 }

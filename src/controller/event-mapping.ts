@@ -50,6 +50,12 @@ export function requestFromKey(key: string): ReconcileRequest {
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
+/**
+ * Maps an event of some watched type to the parents whose sync it calls for. The shape every event
+ * source plugs in with (children today; related resources next): the controller queues what it returns.
+ */
+export type EventMapper = (event: StoreEvent) => readonly ReconcileRequest[];
+
 /** What to do with a parent event. */
 export type ParentEventAction =
   | { action: "enqueue"; request: ReconcileRequest }
@@ -69,6 +75,11 @@ export interface ChildEventOwner {
   parent: ResourceType;
   /** The operator's namespace (RunOptions.namespace or its own); it limits only namespaced parents. */
   namespace?: string;
+}
+
+/** The {@link EventMapper} of an operator's child types. */
+export function childEventMapper(owner: ChildEventOwner): EventMapper {
+  return (event) => mapChildEvent(event, owner);
 }
 
 /** The parent (at most one) whose sync a child's event calls for: the one its controller ownerReference names. */

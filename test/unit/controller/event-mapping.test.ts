@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { KubeObject, ResourceType } from "../../../src/core/kube-object.js";
 import type { StoreEvent } from "../../../src/cache/object-store.js";
 import {
+  childEventMapper,
   mapChildEvent,
   mapParentEvent,
   onlyStatusChanged,
@@ -107,5 +108,12 @@ describe("onlyStatusChanged", () => {
     const deleting = { deletionTimestamp: "2026-01-01T00:00:00Z" };
     assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, deleting)), false, "deletion");
     assert.equal(onlyStatusChanged(old, parent({ a: 1 }, { status: { x: 1 } }, { generation: 2 })), false, "generation");
+  });
+});
+
+describe("childEventMapper", () => {
+  it("is mapChildEvent bound to one operator", () => {
+    const mapper = childEventMapper({ parent: clusterParent, namespace: "scoped" });
+    assert.deepEqual(mapper(event("DELETED", child(clusterParent, "scratch", undefined))), [{ name: "scratch" }]);
   });
 });
