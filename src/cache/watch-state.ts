@@ -90,7 +90,13 @@ export type WatchInput =
   | { type: "listDone"; resourceVersion: string }
   | { type: "listError"; error: WatchFailure }
   | { type: "watchEvent"; event: WatchEvent }
-  | { type: "watchClosed" }
+  | {
+      type: "watchClosed";
+      /** How long the watch was open, from the request to the end of the stream. */
+      durationMs: number;
+      /** Events and bookmarks it delivered. */
+      events: number;
+    }
   | { type: "watchError"; error: WatchFailure }
   | { type: "inactivityTimeout" }
   | { type: "backoffElapsed" }
