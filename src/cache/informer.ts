@@ -225,6 +225,9 @@ export class Informer {
         case "applyEvent":
           this.applyEvent(action.event);
           break;
+        case "reportFailure":
+          this.failed(new Error(action.error.message), action.error);
+          break;
         case "list":
           return this.listPage(action, signal);
         case "watch":

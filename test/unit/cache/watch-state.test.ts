@@ -168,7 +168,9 @@ describe("watch state machine", () => {
     if (r.state.kind !== "Backoff") return;
     assert.deepEqual(r.state.then, { kind: "Watching", resourceVersion: "77" });
     assert.equal(r.state.health.consecutiveErrors, 1);
-    assert.deepEqual(kinds(r.actions), ["log", "sleep"]);
+    assert.deepEqual(kinds(r.actions), ["reportFailure", "log", "sleep"]);
+    const report = r.actions[0];
+    assert.match(report?.type === "reportFailure" ? report.error.message : "", /very short watch/);
     // A second one in a row waits longer, and the streak keeps counting.
     const again = step(step(r.state, { type: "backoffElapsed" }, ctx()).state, { type: "watchClosed", durationMs: 5, events: 0 }, ctx());
     assert.equal(again.state.kind === "Backoff" && again.state.delayMs, 1600);
