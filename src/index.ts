@@ -46,6 +46,7 @@ export {
 } from "./core/errors.js";
 export { ApiError } from "./kube/errors.js";
 export { KindNotServedError } from "./kube/discovery.js";
+export { loadKubeConfig, type LoadKubeConfigOptions, type ImpersonationExtras } from "./kube/kubeconfig.js";
 
 // Types and wire objects
 export { TypeRegistry, type RegisteredType } from "./registry/type-registry.js";

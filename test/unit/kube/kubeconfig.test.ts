@@ -119,6 +119,6 @@ describe("loadKubeConfig: what client-node's loader drops", () => {
     const kc = loadKubeConfig({ path: kubeconfigFile(dir, ["token: t", "as: alice", "as-user-extra: { scopes: [view, edit], 'acme.com/team': [a] }"]) });
     const { headers } = await readAuthSnapshot(kc);
     assert.deepEqual(headers["Impersonate-Extra-scopes"], ["view", "edit"]);
-    assert.deepEqual(headers["Impersonate-Extra-acme.com%2fteam"], ["a"]);
+    assert.deepEqual(headers["Impersonate-Extra-acme.com%2Fteam"], ["a"]);
   });
 });
