@@ -154,3 +154,8 @@ export function isTooManyRequests(err: unknown): boolean {
 export function isForbidden(err: unknown): boolean {
   return hasCode(err, 403);
 }
+
+/** Stub: errors pass as they are (today's behaviour). */
+export function toApiError(error: unknown): unknown {
+  return error;
+}

@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { KubeClient } from "../../src/kube/client.js";
-import { isForbidden, type ApiError } from "../../src/kube/errors.js";
+import { isForbidden, toApiError, ApiError } from "../../src/kube/errors.js";
 import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
 import type { ResourceType } from "../../src/core/kube-object.js";
 
@@ -92,4 +92,18 @@ test("the kubeconfig's as-groups are sent: 'nobody' in group system:masters may 
     await withoutGroup.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a handler's own client-node call refused by RBAC reads like the runtime's errors through toApiError", async () => {
+  const kc = new KubeConfig();
+  kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, { ...cp.kubeConfig.getCurrentUser()!, impersonateUser: "nobody" });
+  const raw = await kc
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: "default" })
+    .then(() => undefined, (e: unknown) => e);
+  assert.match(String((raw as Error)?.message), /HTTP-Code: 403/, "client-node's own text");
+  const error = toApiError(raw);
+  assert.ok(error instanceof ApiError && isForbidden(error), String(error));
+  assert.match(error.message, /403 Forbidden: namespaces "default" is forbidden: User "nobody" cannot delete resource "namespaces"/);
+  assert.doesNotMatch(error.message, /HTTP-Code|Unknown API Status Code/);
 });
