@@ -44,8 +44,9 @@ export {
   UnknownTypeError,
   type ChildProblem,
 } from "./core/errors.js";
-export { ApiError } from "./kube/errors.js";
+export { ApiError, toApiError, isForbidden, isNotFound, isConflict, isAlreadyExists, isGone, isTooManyRequests } from "./kube/errors.js";
 export { KindNotServedError } from "./kube/discovery.js";
+export { loadKubeConfig, type LoadKubeConfigOptions, type ImpersonationExtras } from "./kube/kubeconfig.js";
 
 // Types and wire objects
 export { TypeRegistry, type RegisteredType } from "./registry/type-registry.js";

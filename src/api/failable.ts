@@ -8,6 +8,7 @@ import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from ".
 import type { Handler, MaybePromise } from "./handler.js";
 import { FinalizeResponse, SyncResponse, type DesiredChild } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
+import { toApiError } from "../kube/errors.js";
 
 /** How the steps of a failable handler ended; given to `determineStatus`. */
 export type HandlerOutcome<V = unknown> =
@@ -47,9 +48,10 @@ export interface FailableOptions {
 async function step<T>(run: () => MaybePromise<T | Error>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   try {
     const value = await run();
-    return value instanceof Error ? { ok: false, error: value } : { ok: true, value };
+    return value instanceof Error ? { ok: false, error: toApiError(value) } : { ok: true, value };
   } catch (error) {
-    return { ok: false, error };
+    // client-node's exceptions read "HTTP-Code: 403 Message: Unknown API Status Code!…": give the status the server's words.
+    return { ok: false, error: toApiError(error) };
   }
 }
 

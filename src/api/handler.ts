@@ -6,6 +6,7 @@ import type { KubeObject } from "../core/kube-object.js";
 import { OperatorDefinitionError } from "../core/errors.js";
 import { SyncResponse, type ErrorResponse, type FinalizeResponse } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
+import { toApiError } from "../kube/errors.js";
 
 /** A value or a promise of it: handlers may be sync or async. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -40,7 +41,8 @@ export function withErrorHandler<P>(sync: SyncFunction<P>, onError: ErrorFunctio
     async sync(req) {
       try {
         return SyncResponse.from(await sync(req));
-      } catch (error) {
+      } catch (thrown) {
+        const error = toApiError(thrown); // client-node's exceptions, in the server's words
         return SyncResponse.failed(error, (await onError(req, error)) ?? {});
       }
     },

@@ -257,6 +257,9 @@ export class Informer {
         case "applyEvent":
           this.applyEvent(action.event);
           break;
+        case "reportFailure":
+          this.failed(new Error(action.error.message), action.error);
+          break;
         case "list":
           return this.listPage(action, signal);
         case "watch":
@@ -293,6 +296,8 @@ export class Informer {
     const abortConnection = (): void => connection.abort();
     signal.addEventListener("abort", abortConnection, { once: true });
     let inactive = false;
+    const openedAt = performance.now();
+    let events = 0;
     // A half-open connection never errors: only silence tells. Bookmarks (about every 60 s)
     // keep a healthy quiet watch from tripping this.
     const inactivity = setTimeout(() => {
@@ -300,14 +305,15 @@ export class Informer {
       connection.abort();
     }, action.inactivityTimeoutMs);
     try {
-      const events = this.options.client.watch(this.options.type, {
+      const stream = this.options.client.watch(this.options.type, {
         ...this.selectors(),
         resourceVersion: action.resourceVersion,
         allowWatchBookmarks: action.allowWatchBookmarks,
         timeoutSeconds: action.timeoutSeconds,
         signal: connection.signal,
       });
-      for await (const event of events) {
+      for await (const event of stream) {
+        events++;
         inactivity.refresh();
         this.lastEventAt = Date.now();
         if (event.type === "ERROR") return { type: "watchError", error: this.failed(event.object, failureFromErrorEvent(event.object)) };
@@ -321,7 +327,7 @@ export class Informer {
       }
       if (signal.aborted) return { type: "stop" };
       if (inactive) return { type: "inactivityTimeout" };
-      return { type: "watchClosed" };
+      return { type: "watchClosed", durationMs: performance.now() - openedAt, events };
     } catch (err) {
       if (signal.aborted) return { type: "stop" };
       if (inactive) return { type: "inactivityTimeout" };

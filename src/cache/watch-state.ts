@@ -12,7 +12,12 @@
  * - every watch sends `allowWatchBookmarks=true` and a random `timeoutSeconds` of 5-10 minutes,
  *   so reconnects of many informers spread out;
  * - a watch the server closes normally re-watches from the last resourceVersion seen (events and
- *   bookmarks), without a relist;
+ *   bookmarks), without a relist; but a watch that ends within {@link VERY_SHORT_WATCH_MS} without a
+ *   single event or bookmark is a failure (client-go's "very short watch"): a proxy that answers 200
+ *   and closes must meet the backoff, not a tight request loop;
+ * - an expired continue token (410 on a later page) falls back to one full list: no limit, empty
+ *   resourceVersion (client-go's pager), since a paged relist could expire the same way;
+ * - a successful list, like any watch event or bookmark, ends the streak of errors that probes read;
  * - any other error backs off (800 ms doubling, jittered, capped at 30 s, reset after 2 minutes
  *   without failure) and then retries the same step: a failed list lists again, a failed watch
  *   watches again from its resourceVersion (a 410 answer then leads to a relist);
@@ -49,12 +54,20 @@ export interface ListingState {
   kind: "Listing";
   resourceVersion: "0" | "";
   continue?: string;
+  /** One unpaginated list (after an expired continue token). */
+  unpaged?: true;
   health: LoopHealth;
 }
 /** A watch from `resourceVersion` is open (or about to be opened). */
 export interface WatchingState {
   kind: "Watching";
   resourceVersion: string;
+  /**
+   * The resourceVersion comes from a relist after 410 and no event has arrived since: another
+   * 410 now backs off instead of relisting at once (a list resets the error streak, so the
+   * streak alone cannot stop a list/410 loop).
+   */
+  afterRelist?: true;
   health: LoopHealth;
 }
 /** Waiting `delayMs` after a failure before `then` is retried. */
@@ -90,15 +103,25 @@ export type WatchInput =
   | { type: "listDone"; resourceVersion: string }
   | { type: "listError"; error: WatchFailure }
   | { type: "watchEvent"; event: WatchEvent }
-  | { type: "watchClosed" }
+  | {
+      type: "watchClosed";
+      /** How long the watch was open, from the request to the end of the stream. */
+      durationMs: number;
+      /** Events and bookmarks it delivered. */
+      events: number;
+    }
   | { type: "watchError"; error: WatchFailure }
   | { type: "inactivityTimeout" }
   | { type: "backoffElapsed" }
   | { type: "stop" };
 
+/** A watch that ends sooner than this (ms) without any event or bookmark counts as a failure (client-go: 1 s). */
+export const VERY_SHORT_WATCH_MS = 1_000;
+
 /** What the I/O layer must do. At most one of list/watch/sleep per step, always last. */
 export type WatchAction =
-  | { type: "list"; resourceVersion?: string; continue?: string; limit: number }
+  /** `limit` absent: one unpaginated list. */
+  | { type: "list"; resourceVersion?: string; continue?: string; limit?: number }
   | { type: "replaceStore"; resourceVersion: string }
   | { type: "applyEvent"; event: WatchEvent }
   | {
@@ -109,6 +132,8 @@ export type WatchAction =
       inactivityTimeoutMs: number;
     }
   | { type: "sleep"; ms: number }
+  /** A failure the state machine found itself (a very short watch): report it like an API error. */
+  | { type: "reportFailure"; error: WatchFailure }
   | { type: "log"; level: "debug" | "info" | "warn"; message: string };
 
 /** The result of one transition. */
@@ -179,7 +204,9 @@ function stepListing(state: ListingState, input: WatchInput, context: StepContex
       return { state: next, actions: [listAction(next, context)] };
     }
     case "listDone": {
-      const next: WatchingState = { kind: "Watching", resourceVersion: input.resourceVersion, health: state.health };
+      // A list that went through is health: probes turn green now, not at the first event.
+      const next: WatchingState = { kind: "Watching", resourceVersion: input.resourceVersion, health: healthy(state.health) };
+      if (state.resourceVersion === "") next.afterRelist = true;
       return {
         state: next,
         actions: [{ type: "replaceStore", resourceVersion: input.resourceVersion }, watchAction(next, context)],
@@ -187,8 +214,16 @@ function stepListing(state: ListingState, input: WatchInput, context: StepContex
     }
     case "listError": {
       if (input.error.gone && state.continue !== undefined) {
-        // An expired continue token: the pages so far are useless, list again from etcd.
-        return relist(state.health, context, `list continuation expired (${input.error.message}); relisting`);
+        // An expired continue token: the pages so far are useless. Another paged list could
+        // expire the same way on a large, busy type, so fall back to one full list from etcd.
+        const next: ListingState = { kind: "Listing", resourceVersion: "", unpaged: true, health: failed(state.health, context) };
+        return {
+          state: next,
+          actions: [
+            { type: "log", level: "info", message: `list continuation expired (${input.error.message}); relisting in one request` },
+            listAction(next, context),
+          ],
+        };
       }
       return fail(state, { kind: "Listing", resourceVersion: state.resourceVersion }, input.error, context, "list");
     }
@@ -203,12 +238,18 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
       const { event } = input;
       const rv = event.object?.metadata?.resourceVersion;
       // Any event or bookmark proves the watch is healthy: the streak of errors ends here.
-      const next: WatchingState = { ...state, resourceVersion: rv || state.resourceVersion, health: healthy(state.health) };
+      const { afterRelist: _proven, ...rest } = state;
+      const next: WatchingState = { ...rest, resourceVersion: rv || state.resourceVersion, health: healthy(state.health) };
       if (event.type === "BOOKMARK") return { state: next, actions: [] };
       if (event.type === "ERROR") return unchanged(state); // the I/O layer turns these into watchError
       return { state: next, actions: [{ type: "applyEvent", event }] };
     }
     case "watchClosed": {
+      if (input.events === 0 && input.durationMs < VERY_SHORT_WATCH_MS) {
+        const error: WatchFailure = { gone: false, message: `very short watch: closed after ${Math.round(input.durationMs)} ms without any event` };
+        const failure = fail(state, { kind: "Watching", resourceVersion: state.resourceVersion }, error, context, "watch");
+        return { state: failure.state, actions: [{ type: "reportFailure", error }, ...failure.actions] };
+      }
       const next: WatchingState = { ...state, health: healthy(state.health) };
       return {
         state: next,
@@ -232,7 +273,7 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
       };
     case "watchError":
       if (input.error.gone) {
-        return relist(state.health, context, `resourceVersion ${state.resourceVersion} is too old (${input.error.message}); relisting`);
+        return relist(state, context, `resourceVersion ${state.resourceVersion} is too old (${input.error.message}); relisting`);
       }
       return fail(state, { kind: "Watching", resourceVersion: state.resourceVersion }, input.error, context, "watch");
     default:
@@ -251,11 +292,12 @@ function stepBackoff(state: BackoffState, input: WatchInput, context: StepContex
 }
 
 /**
- * A relist after 410. The first one goes at once; a 410 that follows another failure without a
- * healthy watch in between backs off, so a server that keeps answering 410 is not hammered.
+ * A relist after 410. The first one goes at once; a 410 that follows another failure, or a relist
+ * whose watch brought no event yet, backs off, so a server that keeps answering 410 is not hammered.
  */
-function relist(health: LoopHealth, context: StepContext, why: string): WatchStep {
-  if (health.consecutiveErrors > 0) {
+function relist(state: WatchingState, context: StepContext, why: string): WatchStep {
+  const { health } = state;
+  if (health.consecutiveErrors > 0 || state.afterRelist) {
     return fail({ health }, { kind: "Listing", resourceVersion: "" }, { gone: true, message: why }, context, "relist");
   }
   const next: ListingState = { kind: "Listing", resourceVersion: "", health: failed(health, context) };
@@ -296,6 +338,7 @@ function healthy(health: LoopHealth): LoopHealth {
 }
 
 function listAction(state: ListingState, context: StepContext): WatchAction {
+  if (state.unpaged) return { type: "list", resourceVersion: state.resourceVersion };
   // A continued page carries only the token: the server rejects a resourceVersion other than
   // "0" next to one, and the token already pins the snapshot.
   if (state.continue !== undefined) return { type: "list", continue: state.continue, limit: context.options.pageSize };

@@ -11,6 +11,7 @@ import { HandlerTimeoutError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
 import type { WriteClient } from "./write-client.js";
+import { toApiError } from "../kube/errors.js";
 
 /** Where the reconciler reports failures as Kubernetes Events (the event recorder). */
 export interface EventSink {
@@ -202,7 +203,9 @@ export class Reconciler {
     this.report(parent, eventReason, error, log);
   }
 
-  private report(parent: KubeObject, reason: string, error: unknown, log: Logger): void {
+  private report(parent: KubeObject, reason: string, thrown: unknown, log: Logger): void {
+    // A handler's own client-node call throws "HTTP-Code: 403 Message: Unknown API Status Code!…".
+    const error = toApiError(thrown);
     const message = error instanceof Error ? error.message : String(error);
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);

@@ -7,6 +7,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type * as https from "node:https";
+import { impersonationHeaders, isClientNodeFallback, NO_CLUSTER_CONFIGURED } from "./kubeconfig.js";
 
 /** TLS options handed to undici's `connect` (the subset a kubeconfig can set). */
 export interface TlsOptions {
@@ -19,16 +20,21 @@ export interface TlsOptions {
   servername?: string;
 }
 
-/** What one request needs from the kubeconfig: headers (Authorization, Impersonate-User) and TLS. */
+/** What one request needs from the kubeconfig: headers (Authorization, Impersonate-*) and TLS. */
 export interface AuthSnapshot {
-  headers: Record<string, string>;
+  /** A list value is sent as one header per item (`Impersonate-Group`). */
+  headers: Record<string, string | string[]>;
   tls: TlsOptions;
   /** A fingerprint of the TLS material: a change (e.g. an exec plugin rotated its client cert) needs a new pool. */
   tlsFingerprint: string;
 }
 
-/** The current cluster's server URL; throws a clear error when the kubeconfig has none. */
+/**
+ * The current cluster's server URL; throws a clear error when the kubeconfig has none, or is
+ * client-node's `http://localhost:8080` placeholder for "nothing configured".
+ */
 export function serverUrlOf(kc: KubeConfig): URL {
+  if (isClientNodeFallback(kc)) throw new Error(NO_CLUSTER_CONFIGURED);
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
     throw new Error(`kubeconfig has no current cluster (current-context: "${kc.getCurrentContext() ?? ""}")`);
@@ -61,10 +67,12 @@ export function hasDynamicCredentials(kc: KubeConfig): boolean {
 export async function readAuthSnapshot(kc: KubeConfig): Promise<AuthSnapshot> {
   const opts: https.RequestOptions & { headers?: Record<string, string | number | string[]> } = {};
   await kc.applyToHTTPSOptions(opts);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(opts.headers ?? {})) {
-    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(", ") : String(value);
+    // Trimmed: a token file written with a trailing newline must not break the header (client-go trims too).
+    if (value !== undefined) headers[key] = (Array.isArray(value) ? value.join(", ") : String(value)).trim();
   }
+  Object.assign(headers, impersonationHeaders(kc.getCurrentUser()));
   // Basic auth comes back as `auth: "user:password"` (an https.request option), not as a header.
   if (opts.auth && !hasHeader(headers, "authorization")) {
     headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
@@ -81,7 +89,7 @@ export async function readAuthSnapshot(kc: KubeConfig): Promise<AuthSnapshot> {
   return { headers, tls, tlsFingerprint: fingerprint(tls) };
 }
 
-function hasHeader(headers: Record<string, string>, name: string): boolean {
+function hasHeader(headers: Record<string, string | string[]>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 

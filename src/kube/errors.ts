@@ -40,7 +40,9 @@ export class ApiError extends Error {
   }) {
     const what = init.reason ? `${init.statusCode} ${init.reason}` : `${init.statusCode}`;
     const detail = init.serverMessage ? `: ${init.serverMessage}` : "";
-    super(`${init.method} ${init.path} failed with ${what}${detail}`);
+    // A request we did not send ourselves (toApiError) has no method and path to show.
+    const request = init.method || init.path ? `${init.method} ${init.path}`.trim() : "API request";
+    super(`${request} failed with ${what}${detail}`);
     this.name = "ApiError";
     this.statusCode = init.statusCode;
     this.method = init.method;
@@ -153,4 +155,43 @@ export function isTooManyRequests(err: unknown): boolean {
 /** 403: RBAC denies the request (or a namespace is terminating). */
 export function isForbidden(err: unknown): boolean {
   return hasCode(err, 403);
+}
+
+/**
+ * The runtime's `ApiError` for an error thrown by @kubernetes/client-node's typed APIs, whose
+ * `ApiException` reads "HTTP-Code: 403 Message: Unknown API Status Code! Body: {…} Headers: {…}":
+ * the code, the Status' reason and the server's own message, with the original as `cause`. Any
+ * other value is returned as it is. The runtime applies it to what handlers throw; handlers may
+ * call it themselves (`catch (e) { throw toApiError(e) }`) to test `isForbidden` and the like.
+ */
+export function toApiError(error: unknown): unknown {
+  if (!isClientNodeApiException(error)) return error;
+  let body: unknown = error.body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // not JSON: keep the text (a proxy's HTML page, say)
+    }
+  }
+  const retryAfter = headerOf(error.headers, "retry-after");
+  const converted = apiErrorFromResponse({ statusCode: error.code, method: "", path: "", body, retryAfterHeader: retryAfter ?? null });
+  Object.defineProperty(converted, "cause", { value: error, configurable: true, writable: true, enumerable: false });
+  return converted;
+}
+
+/**
+ * client-node's `ApiException` (by shape: another copy of the package may have thrown it): an
+ * Error with a numeric `code`, a `body` and the "HTTP-Code: " message.
+ */
+function isClientNodeApiException(error: unknown): error is Error & { code: number; body: unknown; headers?: Record<string, string> } {
+  if (!(error instanceof Error) || error instanceof ApiError) return false;
+  const candidate = error as { code?: unknown };
+  return typeof candidate.code === "number" && "body" in error && error.message.startsWith("HTTP-Code: ");
+}
+
+function headerOf(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
 }

@@ -9,3 +9,4 @@ export { Discovery, KindNotServedError } from "./discovery.js";
 export { LineSplitter, parseJsonLines } from "./ndjson.js";
 export { TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
 export { serverUrlOf, poolKeyOf } from "./credentials.js";
+export { loadKubeConfig, isClientNodeFallback, NO_CLUSTER_CONFIGURED, type LoadKubeConfigOptions, type ImpersonationExtras } from "./kubeconfig.js";

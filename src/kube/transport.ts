@@ -207,7 +207,7 @@ export class Transport {
     const auth = await this.credentials.current();
     const pools = this.poolsFor(auth);
     if (this.limiter && !watch) await this.limiter.acquire(req.signal);
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       accept: "application/json",
       "user-agent": this.options.userAgent ?? "tsoperator",
       ...auth.headers,

@@ -6,6 +6,7 @@ import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.j
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { ResourceType } from "../core/kube-object.js";
 import { HealthServer } from "../observability/health-server.js";
 import { createLogger, type Logger } from "../observability/logger.js";
@@ -36,7 +37,7 @@ import type { RunOptions } from "./run-options.js";
  */
 export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
   if (operators.length === 0) throw new TypeError("runOperators needs at least one operator class or definition");
-  const kubeConfig = options.kubeConfig ?? loadDefaultKubeConfig();
+  const kubeConfig = options.kubeConfig ?? loadKubeConfig();
   const logger: Logger =
     options.logger ??
     createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
@@ -153,19 +154,6 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
   if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;
   return spec;
-}
-
-/** KUBECONFIG, ~/.kube/config, or the in-cluster service account — client-node's own order. */
-function loadDefaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) {
-    throw new Error(
-      "no Kubernetes cluster configured: set KUBECONFIG, create ~/.kube/config, run in a pod with a service account, " +
-        "or pass { kubeConfig } to runOperators (tsoperator/testing's LocalControlPlane gives one for local runs)",
-    );
-  }
-  return kc;
 }
 
 function inClusterNamespace(): string | undefined {

@@ -59,7 +59,7 @@ describe("watch state machine", () => {
 
   it("picks timeoutSeconds within 5-10 minutes", () => {
     const pick = (r: number) => {
-      const a = step(watching("1"), { type: "watchClosed" }, ctx(0, r)).actions.find((x) => x.type === "watch");
+      const a = step(watching("1"), { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx(0, r)).actions.find((x) => x.type === "watch");
       return a?.type === "watch" ? a.timeoutSeconds : -1;
     };
     assert.equal(pick(0), 300);
@@ -86,7 +86,7 @@ describe("watch state machine", () => {
   });
 
   it("re-watches from the last version without relisting when the server closes the watch", () => {
-    const r = step(watching("77"), { type: "watchClosed" }, ctx());
+    const r = step(watching("77"), { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx());
     assert.equal(r.state.kind, "Watching");
     assert.deepEqual(kinds(r.actions), ["log", "watch"]);
     const w = r.actions[1];
@@ -161,11 +161,75 @@ describe("watch state machine", () => {
     assert.deepEqual(after.actions, [{ type: "list", resourceVersion: "", limit: 500 }]);
   });
 
-  it("restarts the list from etcd when a continue token expires", () => {
+  it("treats a watch that closes within a second with no event as a failure and backs off (client-go: very short watch)", () => {
+    const s = watching("77");
+    const r = step(s, { type: "watchClosed", durationMs: 20, events: 0 }, ctx());
+    assert.equal(r.state.kind, "Backoff");
+    if (r.state.kind !== "Backoff") return;
+    assert.deepEqual(r.state.then, { kind: "Watching", resourceVersion: "77" });
+    assert.equal(r.state.health.consecutiveErrors, 1);
+    assert.deepEqual(kinds(r.actions), ["reportFailure", "log", "sleep"]);
+    const report = r.actions[0];
+    assert.match(report?.type === "reportFailure" ? report.error.message : "", /very short watch/);
+    // A second one in a row waits longer, and the streak keeps counting.
+    const again = step(step(r.state, { type: "backoffElapsed" }, ctx()).state, { type: "watchClosed", durationMs: 5, events: 0 }, ctx());
+    assert.equal(again.state.kind === "Backoff" && again.state.delayMs, 1600);
+    assert.equal(again.state.health.consecutiveErrors, 2);
+  });
+
+  it("a short watch that delivered an event (or a long empty one) is a normal close", () => {
+    for (const input of [
+      { type: "watchClosed", durationMs: 20, events: 1 },
+      { type: "watchClosed", durationMs: 5_000, events: 0 },
+    ] as const) {
+      const r = step(watching("77", 2), input, ctx());
+      assert.equal(r.state.kind, "Watching");
+      assert.deepEqual(kinds(r.actions), ["log", "watch"]);
+    }
+  });
+
+  it("a successful list ends the streak of errors (readiness turns green at once)", () => {
+    let state: WatchState = initialStep(ctx()).state;
+    for (let i = 0; i < 4; i++) {
+      state = step(state, { type: "listError", error: forbidden }, ctx()).state;
+      state = step(state, { type: "backoffElapsed" }, ctx()).state;
+    }
+    assert.equal(state.health.consecutiveErrors, 4);
+    const r = step(state, { type: "listDone", resourceVersion: "9" }, ctx());
+    assert.equal(r.state.kind, "Watching");
+    assert.equal(r.state.health.consecutiveErrors, 0);
+    assert.equal(r.state.health.backoff.attempt, 4, "the backoff keeps counting until 2 quiet minutes");
+  });
+
+  it("after a relist, a 410 on the fresh watch before any event backs off (no list/410 loop)", () => {
+    let r = step(watching("77"), { type: "watchError", error: gone }, ctx());
+    assert.equal(r.state.kind, "Listing");
+    r = step(r.state, { type: "listDone", resourceVersion: "80" }, ctx());
+    assert.equal(r.state.health.consecutiveErrors, 0);
+    r = step(r.state, { type: "watchError", error: gone }, ctx());
+    assert.equal(r.state.kind, "Backoff");
+    if (r.state.kind !== "Backoff") return;
+    assert.deepEqual(r.state.then, { kind: "Listing", resourceVersion: "" });
+    // An event in between proves the relisted watch healthy: the next 410 relists at once again.
+    let w = step(watching("77"), { type: "watchError", error: gone }, ctx());
+    w = step(w.state, { type: "listDone", resourceVersion: "80" }, ctx());
+    w = step(w.state, { type: "watchEvent", event: event("BOOKMARK", "90") }, ctx());
+    w = step(w.state, { type: "watchError", error: gone }, ctx());
+    assert.equal(w.state.kind, "Listing");
+  });
+
+  it("an expired continue token falls back to one full list: no resourceVersion, no limit (client-go's pager)", () => {
     const listing: WatchState = { kind: "Listing", resourceVersion: "0", continue: "tok", health: HEALTHY };
     const r = step(listing, { type: "listError", error: gone }, ctx());
     assert.equal(r.state.kind, "Listing");
-    assert.deepEqual(r.actions.at(-1), { type: "list", resourceVersion: "", limit: 500 });
+    assert.deepEqual(r.actions.at(-1), { type: "list", resourceVersion: "" });
+    // Its answer comes in one piece; the loop then watches from it.
+    const done = step(r.state, { type: "listDone", resourceVersion: "50" }, ctx());
+    assert.equal(done.state.kind, "Watching");
+    // A failed full list backs off and then lists in pages again.
+    const failed = step(r.state, { type: "listError", error: forbidden }, ctx());
+    const after = step(failed.state, { type: "backoffElapsed" }, ctx());
+    assert.deepEqual(after.actions, [{ type: "list", resourceVersion: "", limit: 500 }]);
   });
 
   it("ignores inputs that do not belong to the state", () => {
@@ -173,7 +237,7 @@ describe("watch state machine", () => {
     assert.deepEqual(step(w, { type: "listDone", resourceVersion: "9" }, ctx()), { state: w, actions: [] });
     assert.deepEqual(step(w, { type: "backoffElapsed" }, ctx()), { state: w, actions: [] });
     const l = initialStep(ctx()).state;
-    assert.deepEqual(step(l, { type: "watchClosed" }, ctx()), { state: l, actions: [] });
+    assert.deepEqual(step(l, { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx()), { state: l, actions: [] });
   });
 
   it("stops from any state, for good", () => {
