@@ -79,6 +79,7 @@ export class Controller {
       children.set(typeKey(child.resource.apiVersion, child.resource.kind), {
         resource: child.resource,
         strategy: child.strategy,
+        adopt: child.adopt,
         store: informer.store,
         onWritten: (obj) => informer.recordWrite(obj),
         onDeleted: (obj) => informer.recordDelete(obj),
