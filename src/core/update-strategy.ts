@@ -12,15 +12,6 @@ export enum UpdateStrategy {
   OnDelete = "OnDelete",
 }
 
-/** Options of a child type besides its update strategy. */
-export interface ChildOptionsConfig {
-  /**
-   * Take over a same-named object that exists and that no one controls (no controller
-   * ownerReference) instead of failing the sync with a ChildConflict. Default false.
-   */
-  readonly adopt?: boolean;
-}
-
 /**
  * Per-child-type options for `OperatorConfig.withChild` (roperator's `ChildConfig`).
  *
@@ -38,8 +29,8 @@ export class ChildConfig {
     Object.freeze(this);
   }
 
-  /** Options with the given strategy (and, optionally, adoption). */
-  static of(updateStrategy: UpdateStrategy = UpdateStrategy.Apply, options: ChildOptionsConfig = {}): ChildConfig {
+  /** Options with the given strategy; `adopt`: see `adopting()` (default false). */
+  static of(updateStrategy: UpdateStrategy = UpdateStrategy.Apply, options: { readonly adopt?: boolean } = {}): ChildConfig {
     if (!Object.values(UpdateStrategy).includes(updateStrategy)) {
       throw new TypeError(
         `unknown update strategy ${JSON.stringify(updateStrategy)}: use one of ${Object.values(UpdateStrategy).join(", ")}`,

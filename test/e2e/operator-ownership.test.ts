@@ -6,13 +6,14 @@
  * - a same-named object the operator does not own is a conflict under every update strategy;
  * - objects that merely carry the tracking label (no controller ownerReference, or another
  *   namespace) are not children: not in the handler's view, never pruned;
- * - two operators on the same parent type keep each other's children.
+ * - two operators on the same parent type keep each other's children;
+ * - adoption, when a child type opts in, takes over an object no one controls.
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap } from "@kubernetes/client-node";
-import { ChildConfig, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
+import { ChildConfig, OPERATOR_LABEL, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
@@ -43,6 +44,17 @@ const strategyOps: OperatorDefinition[] = STRATEGIES.map(([strategy, kind, child
   handler: configMapsByName,
 }));
 
+const ADOPT_STRATEGIES = [
+  ["Apply", "AApply", ChildConfig.apply().adopting()],
+  ["Replace", "AReplace", ChildConfig.replace().adopting()],
+  ["Recreate", "ARecreate", ChildConfig.recreate().adopting()],
+  ["OnDelete", "AOnDelete", ChildConfig.onDelete().adopting()],
+] as const;
+const adoptOps: OperatorDefinition[] = ADOPT_STRATEGIES.map(([strategy, kind, child]) => ({
+  config: new OperatorConfig(`adopt-${strategy.toLowerCase()}`, testType(kind)).withChild(V1ConfigMap, child).withBackoff(FAST_RETRY),
+  handler: configMapsByName,
+}));
+
 /** Two operators on one parent type (Twin): each returns its own ConfigMap. */
 const twinOp = (side: "a" | "b"): OperatorDefinition => ({
   config: new OperatorConfig(`twin-${side}`, testType("Twin")).withChild(V1ConfigMap),
@@ -59,8 +71,8 @@ describe("child ownership", { timeout: 120_000 }, () => {
     cp = await LocalControlPlane.start();
     kit = await TestKit.start({
       controlPlane: cp,
-      manifests: [...STRATEGIES.map(([, kind]) => testCrd(kind)), testCrd("Twin")],
-      operators: [...strategyOps, twinOp("a"), twinOp("b")],
+      manifests: [...[...STRATEGIES, ...ADOPT_STRATEGIES].map(([, kind]) => testCrd(kind)), testCrd("Twin")],
+      operators: [...strategyOps, ...adoptOps, twinOp("a"), twinOp("b")],
       logger: logs.logger,
     });
   });
@@ -151,6 +163,34 @@ describe("child ownership", { timeout: 120_000 }, () => {
     const names = (operator: string) => kit.syncRequest("tw", { operator })!.children.raw().map((c) => c.metadata?.name);
     assert.deepEqual(names("twin-a"), ["tw-a"]);
     assert.deepEqual(names("twin-b"), ["tw-b"]);
-    assert.ok(parent);
+    assert.equal(a.metadata?.ownerReferences?.[0]?.uid, parent.metadata?.uid);
+
+    // A child written before the operator label existed (no label; twin-a's field manager wrote
+    // it): twin-a keeps it and labels it again, twin-b leaves it alone.
+    await kit.patch("v1", "ConfigMap", "tw-a", { metadata: { labels: { [OPERATOR_LABEL]: null } } });
+    await kit.patch(E2E_API_VERSION, "Twin", "tw", { spec: { touched: 2 } });
+    await kit.eventually(async () => assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.labels?.[OPERATOR_LABEL], "twin-a"));
+    await kit.reconcile();
+    assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.uid, a.metadata?.uid, "the older child was pruned");
   });
+
+  for (const [strategy, kind] of ADOPT_STRATEGIES) {
+    it(`${strategy} with adoption: a same-named object no one controls is taken over`, async () => {
+      const name = `adoptee-${strategy.toLowerCase()}`;
+      const theirs = await kit.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { by: "someone" } });
+      const parent = await kit.createParent(parentOf(kind, `a-${strategy.toLowerCase()}`, { names: [name] }));
+      const adopted = await kit.eventually(async () => {
+        const obj = (await kit.get("v1", "ConfigMap", name))!;
+        assert.equal(obj.metadata?.ownerReferences?.[0]?.uid, parent.metadata?.uid, "not adopted");
+        assert.equal(obj.metadata?.labels?.[TRACKING_LABEL], parent.metadata?.uid);
+        // Brought in line per strategy; OnDelete never updates.
+        assert.deepEqual(obj.data, { by: strategy === "OnDelete" ? "someone" : parent.metadata?.name });
+        return obj;
+      });
+      if (strategy === "Recreate") assert.notEqual(adopted.metadata?.uid, theirs.metadata?.uid);
+      else assert.equal(adopted.metadata?.uid, theirs.metadata?.uid);
+      await kit.reconcile();
+      assert.equal(kit.errorCount(parent.metadata!.name!, { operator: `adopt-${strategy.toLowerCase()}` }), 0);
+    });
+  }
 });
