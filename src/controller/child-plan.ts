@@ -105,10 +105,12 @@ export function planFound(desired: KubeObject, found: KubeObject, policy: ChildP
   switch (ownership) {
     case "ours":
       // Ours but not cached: the watch has not delivered it yet, or it is being deleted.
-      if (found.metadata?.deletionTimestamp) return { type: "wait", existing: found, reason: "being deleted; created again once it is gone" };
+      if (found.metadata?.deletionTimestamp) return { type: "wait", existing: found, reason: BEING_DELETED };
       return { type: "skip", subject: found, reason: "exists; the cache has not seen it yet" };
     case "uncontrolled":
-      if (policy.adopt) return { type: "adopt", desired, existing: found, reason: "exists with no controller; adoption is enabled for this child type" };
+      if (policy.adopt) {
+        return { type: "adopt", desired, existing: found, reason: "exists with no controller; adoption is enabled for this child type" };
+      }
       return conflict(desired, found, ownership);
     default:
       return conflict(desired, found, ownership);
@@ -116,7 +118,7 @@ export function planFound(desired: KubeObject, found: KubeObject, policy: ChildP
 }
 
 function planExisting(desired: KubeObject, existing: KubeObject, strategy: UpdateStrategy, fieldManager: string): ChildAction {
-  if (existing.metadata?.deletionTimestamp) return { type: "wait", existing, reason: "being deleted; created again once it is gone" };
+  if (existing.metadata?.deletionTimestamp) return { type: "wait", existing, reason: BEING_DELETED };
   switch (strategy) {
     case UpdateStrategy.Apply:
       return needsWrite(desired, existing, fieldManager)
@@ -158,6 +160,8 @@ function prepare(raw: KubeObject, parent: ParentRef, operator: string, strategy:
 function create(desired: KubeObject, strategy: UpdateStrategy): ChildAction {
   return { type: "create", desired, strategy, reason: "missing" };
 }
+
+const BEING_DELETED = "being deleted; created again once it is gone";
 
 const CONFLICT_REASONS: Record<Exclude<Ownership, "ours">, string> = {
   "other-controller": "is controlled by another owner",

@@ -116,7 +116,9 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
             : await client.create(binding.resource, action.desired, { fieldManager });
         binding.onWritten(created);
       } catch (error) {
-        if (isAlreadyExists(error)) throw new Error(`created by someone else since it was looked up; will retry (${(error as Error).message})`);
+        if (isAlreadyExists(error)) {
+          throw new Error(`created by someone else since it was looked up; will retry (${(error as Error).message})`);
+        }
         throw error;
       }
       wrote("create", action.desired);
@@ -127,7 +129,8 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
       wrote("apply", action.desired);
       return;
     case "replace": {
-      const body = { ...action.desired, metadata: { ...action.desired.metadata, resourceVersion: action.existing.metadata?.resourceVersion } };
+      const resourceVersion = action.existing.metadata?.resourceVersion;
+      const body = { ...action.desired, metadata: { ...action.desired.metadata, resourceVersion } };
       try {
         binding.onWritten(await client.replace(binding.resource, body, { fieldManager }));
       } catch (error) {
@@ -155,7 +158,13 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
  * ownerReference, guarded by the resourceVersion it was read at. The next sync (triggered by the
  * patch's own watch event) brings its content in line per the child type's strategy.
  */
-async function adopt(client: WriteClient, resource: ResourceType, found: KubeObject, parent: ParentRef, operator: string): Promise<KubeObject> {
+async function adopt(
+  client: WriteClient,
+  resource: ResourceType,
+  found: KubeObject,
+  parent: ParentRef,
+  operator: string,
+): Promise<KubeObject> {
   const meta = found.metadata ?? {};
   const patch = {
     metadata: {

@@ -84,7 +84,8 @@ export function withOwnership(child: KubeObject, parent: ParentRef, operator: st
 
 /** The controller ownerReference a child of `parent` carries. */
 export function ownerReferenceTo(parent: ParentRef): OwnerReference {
-  return { apiVersion: parent.apiVersion, kind: parent.kind, name: parent.name, uid: parent.uid, controller: true, blockOwnerDeletion: true };
+  const { apiVersion, kind, name, uid } = parent;
+  return { apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true };
 }
 
 /** The controller ownerReference of an object, if any. */

@@ -145,7 +145,8 @@ export class Reconciler {
   private async writeChildren(parent: KubeObject, desired: KubeObject[], log: Logger): Promise<void> {
     const { spec } = this.deps;
     const owner = this.ownerOf(parent)!;
-    const parentRef = { apiVersion: spec.parent.apiVersion, kind: spec.parent.kind, name: parent.metadata?.name ?? "", uid: owner.parentUid };
+    const { apiVersion, kind } = spec.parent;
+    const parentRef = { apiVersion, kind, name: parent.metadata?.name ?? "", uid: owner.parentUid };
     try {
       const writes = await writeChildren(this.deps.client, {
         fieldManager: spec.fieldManager,
@@ -158,7 +159,8 @@ export class Reconciler {
         bindings: this.deps.children,
         onDecision: (action) => {
           const child = subjectOf(action);
-          log.debug(`child plan: ${action.type}`, { kind: child.kind, name: child.metadata?.name, namespace: child.metadata?.namespace, reason: action.reason });
+          const { name, namespace } = child.metadata ?? {};
+          log.debug(`child plan: ${action.type}`, { kind: child.kind, name, namespace, reason: action.reason });
         },
       });
       for (const w of writes) {
