@@ -121,7 +121,8 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
         }
         throw error;
       }
-      wrote("create", action.desired);
+      // The verb is the request's: under Apply a create is a server-side apply.
+      wrote(action.strategy === UpdateStrategy.Apply ? "apply" : "create", action.desired);
       return;
     }
     case "apply":
