@@ -11,7 +11,8 @@
  *   and hands what it finds to `planFound` (a same-named object may exist outside our caches);
  * - a same-named object that is not ours is a `conflict` (controlled by another parent or
  *   operator, or by no one), unless the child type opts in to adoption and no one controls it
- *   (`adopt`). Nothing is written for a conflicting child;
+ *   (`adopt`). Nothing is written for a conflicting child. Our own child that lost its tracking
+ *   label (invisible to the caches) is labelled again the same way;
  * - an existing child being deleted is waited for (`wait`), then created again;
  * - Apply: `apply` when `needsWrite` says the cluster's copy differs; Replace: `replace` when the
  *   desired hash changed or the copy drifted; Recreate: `delete` when the desired hash changed
@@ -24,7 +25,7 @@ import { UpdateStrategy } from "../core/update-strategy.js";
 import { childKey, typeKey } from "./child-identity.js";
 import { DESIRED_HASH_ANNOTATION, hashMatches, withDesiredHash, withoutServerFields } from "./desired-child.js";
 import { needsWrite } from "./needs-write.js";
-import { ownershipOf, withOwnership, type ChildOwner, type Ownership, type ParentRef } from "./ownership.js";
+import { TRACKING_LABEL, ownershipOf, withOwnership, type ChildOwner, type Ownership, type ParentRef } from "./ownership.js";
 
 /** How the children of one type are written. */
 export interface ChildPolicy {
@@ -106,6 +107,10 @@ export function planFound(desired: KubeObject, found: KubeObject, policy: ChildP
     case "ours":
       // Ours but not cached: the watch has not delivered it yet, or it is being deleted.
       if (found.metadata?.deletionTimestamp) return { type: "wait", existing: found, reason: BEING_DELETED };
+      // Without the tracking label the caches never see it: label it again (no opt-in needed, it is ours).
+      if (found.metadata?.labels?.[TRACKING_LABEL] !== owner.parentUid) {
+        return { type: "adopt", desired, existing: found, reason: "ours, but its tracking label was removed: labelled again" };
+      }
       return { type: "skip", subject: found, reason: "exists; the cache has not seen it yet" };
     case "uncontrolled":
       if (policy.adopt) {

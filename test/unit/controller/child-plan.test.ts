@@ -217,6 +217,10 @@ describe("ownership: conflicts and adoption", () => {
     const ours = written(cm("a"), UpdateStrategy.Apply);
     assert.equal(planFound(desired, ours, policy(false), owner).type, "skip");
     assert.equal(planFound(desired, { ...ours, metadata: { ...ours.metadata, deletionTimestamp: "t" } }, policy(false), owner).type, "wait");
+    // Ours, but someone removed the tracking label (so the caches never see it): labelled again.
+    const unlabelled = structuredClone(ours);
+    delete unlabelled.metadata!.labels![TRACKING_LABEL];
+    assert.equal(planFound(desired, unlabelled, policy(false), owner).type, "adopt");
   });
 
   test("an occupant in the caches (another parent's child) is a conflict without any request", () => {
