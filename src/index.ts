@@ -58,7 +58,7 @@ export { runOperators } from "./runner/run-operators.js";
 export { OperatorRuntime, type RuntimeState } from "./runner/operator-runtime.js";
 export type { RunOptions, LeaderElectionOptions } from "./runner/run-options.js";
 export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
-export { TRACKING_LABEL } from "./controller/ownership.js";
+export { OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
 
 // Observability
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";

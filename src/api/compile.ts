@@ -125,7 +125,7 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
   }
   (options.children ?? []).forEach((child, i) => {
     try {
-      config = config?.withChild(child.type, ChildConfig.of(child.update));
+      config = config?.withChild(child.type, ChildConfig.of(child.update, { adopt: child.adopt ?? false }));
     } catch (e) {
       problems.push(`children[${i}]: ${(e as Error).message}`);
     }

@@ -13,6 +13,11 @@ export interface ChildOptions {
   readonly type: TypeRef;
   /** Default: UpdateStrategy.Apply. */
   readonly update?: UpdateStrategy;
+  /**
+   * Take over a same-named object that exists and that no one controls (no controller
+   * ownerReference) instead of failing the sync with a ChildConflict. Default false.
+   */
+  readonly adopt?: boolean;
 }
 
 /** Options of `@Operator`; everything but name and parent may be left out. */

@@ -14,6 +14,8 @@ export interface ChildTypeConfig {
   /** The class views convert to (a client-node model or a @KubernetesType class), if given. */
   readonly cls?: Constructor;
   readonly updateStrategy: UpdateStrategy;
+  /** Take over a same-named object that no one controls instead of reporting a conflict (absent: false). */
+  readonly adopt?: true;
 }
 
 /**
@@ -135,7 +137,7 @@ export class OperatorConfig {
   /** Adds a child type (default strategy: Apply). */
   withChild(type: TypeRef, config: ChildConfig = ChildConfig.apply()): OperatorConfig {
     const resolved = resolveTypeRef(type);
-    const child: ChildTypeConfig = Object.freeze({ type: resolved.type, ...(resolved.cls ? { cls: resolved.cls } : {}), updateStrategy: config.updateStrategy });
+    const child: ChildTypeConfig = Object.freeze({ type: resolved.type, ...(resolved.cls ? { cls: resolved.cls } : {}), updateStrategy: config.updateStrategy, ...(config.adopt ? { adopt: true as const } : {}) });
     return this.copy({ children: Object.freeze([...this.children, child]) });
   }
 

@@ -1,17 +1,29 @@
-import { createHash } from "node:crypto";
+/**
+ * The executor of the child plan: performs the actions `planChildren` decided for one parent and
+ * reports what it wrote. The decisions live in `child-plan.ts`; this module only talks to the API
+ * server and tells the caches what its writes returned.
+ *
+ * Guarantees:
+ * - nothing is written for a desired child that already matches the cached one (a no-op sync
+ *   makes zero write requests);
+ * - a child missing from the caches is looked up (GET) before it is created: a same-named object
+ *   that is not ours is a conflict (or adopted, when the child type opts in), never overwritten;
+ * - deletes carry a uid precondition, so a child re-created meanwhile under the same name is never
+ *   removed by a stale decision; NotFound on delete is an outcome (the cache lags writes);
+ * - every action is attempted even when another fails; failures are thrown together afterwards
+ *   (`ChildWriteError`, whose `conflicts` are the children refused for ownership).
+ */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
-import { isAlreadyExists, isNotFound, isConflict } from "../kube/errors.js";
-import { childKey, typeKey } from "./child-identity.js";
-import { needsWrite } from "./needs-write.js";
+import { UpdateStrategy } from "../core/update-strategy.js";
+import { isAlreadyExists, isConflict, isNotFound } from "../kube/errors.js";
+import { planChildren, planFound, type ChildAction, type ChildPlanInput, type ChildPolicy } from "./child-plan.js";
+import { typeKey } from "./child-identity.js";
+import { OPERATOR_LABEL, TRACKING_LABEL, ownerReferenceTo, type ParentRef } from "./ownership.js";
 import type { WriteClient } from "./write-client.js";
 
-/** How a child type is brought in line (mirrors the API's `UpdateStrategy` values). */
-export type ChildStrategy = "Apply" | "Replace" | "Recreate" | "OnDelete";
-
 /** One child type of an operator, resolved for the runtime. */
-export interface ChildBinding {
+export interface ChildBinding extends ChildPolicy {
   resource: ResourceType;
-  strategy: ChildStrategy;
   /** Tells the cache about a write's result (the newest object), so the next sync sees it. */
   onWritten(obj: KubeObject): void;
   /** Tells the cache that an object is gone. */
@@ -20,22 +32,28 @@ export interface ChildBinding {
 
 /** A write the child writer made, for logs and metrics. */
 export interface ChildWrite {
-  verb: "create" | "apply" | "replace" | "delete";
+  verb: "create" | "apply" | "replace" | "delete" | "adopt";
   kind: string;
   namespace?: string;
   name: string;
+  /** Why the plan chose it. */
+  reason: string;
 }
 
-/** Everything one child-write pass needs. */
-export interface ChildWritePlan {
+/** Everything one child-write pass needs: the plan's input, plus the bindings that carry it out. */
+export interface ChildWritePlan extends Omit<ChildPlanInput, "policies"> {
   fieldManager: string;
-  /** Validated desired children, ownership already attached. */
-  desired: KubeObject[];
-  /** The children the cache holds for this parent (controller-owned by it). */
-  existing: KubeObject[];
-  /** When false, children absent from `desired` are kept (an error response keeps children). */
-  prune: boolean;
   bindings: ReadonlyMap<string, ChildBinding>;
+  /** Called with every decision, written or not (the reconciler logs them at debug level). */
+  onDecision?: (action: ChildAction) => void;
+}
+
+/** A desired child whose name is taken by an object this operator does not own. */
+export class ChildConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ChildConflictError";
+  }
 }
 
 /** Writes that failed, each with the child it concerns; the pass goes on past them. */
@@ -47,155 +65,125 @@ export class ChildWriteError extends Error {
     );
     this.name = "ChildWriteError";
   }
+
+  /** The failures that are ownership conflicts. */
+  get conflicts(): { child: string; error: unknown }[] {
+    return this.failures.filter((f) => f.error instanceof ChildConflictError);
+  }
 }
 
 /**
- * Brings the cluster's children of one parent in line with the desired set: desired children are
- * created or updated per their type's strategy, then children the response omits are deleted.
- *
- * Guarantees:
- * - nothing is written for a desired child that already matches the cached one (a no-op sync makes
- *   zero requests);
- * - only children visible in the cache are deleted, each with a uid precondition, so a child
- *   re-created meanwhile under the same name is never removed by a stale decision;
- * - AlreadyExists on create and NotFound on delete are outcomes (the cache lags writes), not errors;
- * - every write is attempted even when another fails; failures are thrown together afterwards.
+ * Brings the cluster's children of one parent in line with the desired set: plans (pure), then
+ * performs the plan. Returns the writes made; throws `ChildWriteError` when any action failed.
  */
 export async function writeChildren(client: WriteClient, plan: ChildWritePlan): Promise<ChildWrite[]> {
-  const existingByKey = new Map(plan.existing.map((obj) => [childKey(obj), obj]));
+  const actions = planChildren({ ...plan, policies: plan.bindings });
   const writes: ChildWrite[] = [];
   const failures: { child: string; error: unknown }[] = [];
-  const attempt = async (label: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (error) {
-      failures.push({ child: label, error });
-    }
-  };
-
-  const desiredKeys = new Set<string>();
   await Promise.all(
-    plan.desired.map((desired) => {
-      const key = childKey(desired);
-      desiredKeys.add(key);
-      const binding = plan.bindings.get(typeKey(desired.apiVersion ?? "", desired.kind ?? ""));
-      const label = describe(desired);
-      if (!binding) return attempt(label, async () => Promise.reject(new Error(`no binding for ${desired.apiVersion}/${desired.kind}`)));
-      return attempt(label, () => writeOne(client, plan, binding, desired, existingByKey.get(key), writes));
+    actions.map(async (action) => {
+      try {
+        await perform(client, plan, action, writes);
+      } catch (error) {
+        failures.push({ child: describe(subjectOf(action)), error });
+      }
     }),
   );
-
-  if (plan.prune) {
-    await Promise.all(
-      plan.existing
-        .filter((obj) => !desiredKeys.has(childKey(obj)) && !obj.metadata?.deletionTimestamp)
-        .map((obj) => {
-          const binding = plan.bindings.get(typeKey(obj.apiVersion ?? "", obj.kind ?? ""));
-          if (!binding) return Promise.resolve();
-          return attempt(describe(obj), () => deleteOne(client, binding, obj, writes));
-        }),
-    );
-  }
-
   if (failures.length > 0) throw new ChildWriteError(failures);
   return writes;
 }
 
-async function writeOne(
-  client: WriteClient,
-  plan: ChildWritePlan,
-  binding: ChildBinding,
-  desired: KubeObject,
-  existing: KubeObject | undefined,
-  writes: ChildWrite[],
-): Promise<void> {
-  // `existing` comes from the parent's own children (the reconciler leaves out objects another
-  // controller owns; writing one of those is refused by the API server: one controller per object).
-  // Being deleted (e.g. Recreate, or a pod terminating): wait for it to go, then create anew.
-  if (existing?.metadata?.deletionTimestamp) return;
+async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildAction, writes: ChildWrite[]): Promise<void> {
+  plan.onDecision?.(action);
+  const subject = subjectOf(action);
+  const binding = plan.bindings.get(typeKey(subject.apiVersion ?? "", subject.kind ?? ""));
+  if (action.type === "conflict") throw new ChildConflictError(`${describe(subject)} ${action.reason}`);
+  if (!binding) throw new Error(`no binding for ${subject.apiVersion}/${subject.kind}`);
   const fieldManager = plan.fieldManager;
-  switch (binding.strategy) {
-    case "Apply": {
-      if (existing && !needsWrite(desired, existing, fieldManager)) return;
-      binding.onWritten(await client.apply(binding.resource, desired, { fieldManager, force: true }));
-      writes.push(record("apply", desired));
+  const wrote = (verb: ChildWrite["verb"], obj: KubeObject) => writes.push(record(verb, obj, action.reason));
+  switch (action.type) {
+    case "skip":
+    case "wait":
+      return;
+    case "create": {
+      const meta = action.desired.metadata ?? {};
+      const found = await client.get(binding.resource, meta.namespace, meta.name ?? "");
+      if (found) return perform(client, plan, planFound(action.desired, found, binding, plan.owner), writes);
+      try {
+        const created =
+          action.strategy === UpdateStrategy.Apply
+            ? await client.apply(binding.resource, action.desired, { fieldManager, force: true })
+            : await client.create(binding.resource, action.desired, { fieldManager });
+        binding.onWritten(created);
+      } catch (error) {
+        if (isAlreadyExists(error)) {
+          throw new Error(`created by someone else since it was looked up; will retry (${(error as Error).message})`);
+        }
+        throw error;
+      }
+      // The verb is the request's: under Apply a create is a server-side apply.
+      wrote(action.strategy === UpdateStrategy.Apply ? "apply" : "create", action.desired);
       return;
     }
-    case "OnDelete": {
-      if (existing) return;
-      await createOne(client, binding, desired, fieldManager, writes);
+    case "apply":
+      binding.onWritten(await client.apply(binding.resource, action.desired, { fieldManager, force: true }));
+      wrote("apply", action.desired);
       return;
-    }
-    case "Replace": {
-      const stamped = withDesiredHash(desired);
-      if (!existing) return createOne(client, binding, stamped, fieldManager, writes);
-      if (!changedSinceWritten(stamped, existing, fieldManager)) return;
-      const body = {
-        ...stamped,
-        metadata: { ...stamped.metadata, resourceVersion: existing.metadata?.resourceVersion },
-      };
+    case "replace": {
+      const resourceVersion = action.existing.metadata?.resourceVersion;
+      const body = { ...action.desired, metadata: { ...action.desired.metadata, resourceVersion } };
       try {
         binding.onWritten(await client.replace(binding.resource, body, { fieldManager }));
       } catch (error) {
         if (isConflict(error)) throw new Error(`changed since it was read; will retry from fresh state (${(error as Error).message})`);
         throw error;
       }
-      writes.push(record("replace", desired));
+      wrote("replace", action.desired);
       return;
     }
-    case "Recreate": {
-      const stamped = withDesiredHash(desired);
-      if (!existing) return createOne(client, binding, stamped, fieldManager, writes);
-      // Only a change of what the handler wants recreates the child, never a difference in the
-      // cluster's copy: a mutating webhook (an image rewritten to a mirror, an injected sidecar)
-      // would otherwise delete and create it forever. Children written before the annotation
-      // existed fall back to the comparison.
-      const written = existing.metadata?.annotations?.[DESIRED_HASH_ANNOTATION];
-      if (written !== undefined ? written === stamped.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] : !changedSinceWritten(stamped, existing, fieldManager)) return;
-      // Delete now; the delete event re-triggers the parent, whose next sync creates it anew.
-      await deleteOne(client, binding, existing, writes);
+    case "adopt": {
+      binding.onWritten(await adopt(client, binding.resource, action.existing, plan.parent, plan.owner.operator));
+      wrote("adopt", action.existing);
       return;
     }
+    case "delete":
+    case "prune":
+      // Recreate: the delete event re-triggers the parent, whose next sync creates it anew.
+      if (await deleteOne(client, binding, action.existing)) wrote("delete", action.existing);
+      return;
   }
 }
 
 /**
- * The annotation that holds a hash of the desired object a Replace or Recreate child was last
- * written from. Those children are written by create/PUT, whose managedFields also list server
- * defaults, so the managedFields check cannot tell a field the handler dropped from one the server
- * added; the hash can (Metacontroller and Kopf keep a last-applied annotation for the same reason).
+ * Takes an uncontrolled object over: a merge patch that adds our labels and controller
+ * ownerReference, guarded by the resourceVersion it was read at. The next sync (triggered by the
+ * patch's own watch event) brings its content in line per the child type's strategy.
  */
-export const DESIRED_HASH_ANNOTATION = "tsoperator.dev/desired-hash";
-
-function withDesiredHash(desired: KubeObject): KubeObject {
-  const hash = createHash("sha256").update(JSON.stringify(desired)).digest("base64url").slice(0, 27);
-  const metadata = desired.metadata ?? {};
-  return { ...desired, metadata: { ...metadata, annotations: { ...(metadata.annotations ?? {}), [DESIRED_HASH_ANNOTATION]: hash } } };
-}
-
-/** The handler's desired object changed since the last write, or the cluster's copy drifted from it. */
-function changedSinceWritten(stamped: KubeObject, existing: KubeObject, fieldManager: string): boolean {
-  if (existing.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] !== stamped.metadata?.annotations?.[DESIRED_HASH_ANNOTATION]) return true;
-  return needsWrite(stamped, existing, fieldManager);
-}
-
-async function createOne(
+async function adopt(
   client: WriteClient,
-  binding: ChildBinding,
-  desired: KubeObject,
-  fieldManager: string,
-  writes: ChildWrite[],
-): Promise<void> {
+  resource: ResourceType,
+  found: KubeObject,
+  parent: ParentRef,
+  operator: string,
+): Promise<KubeObject> {
+  const meta = found.metadata ?? {};
+  const patch = {
+    metadata: {
+      resourceVersion: meta.resourceVersion,
+      labels: { [TRACKING_LABEL]: parent.uid, [OPERATOR_LABEL]: operator },
+      ownerReferences: [...(meta.ownerReferences ?? []).filter((ref) => ref.uid !== parent.uid), ownerReferenceTo(parent)],
+    },
+  };
   try {
-    binding.onWritten(await client.create(binding.resource, desired, { fieldManager }));
-    writes.push(record("create", desired));
+    return await client.patch(resource, meta.namespace, meta.name ?? "", patch, "merge");
   } catch (error) {
-    // The cache has not seen a child we (or an earlier run) created: the watch will deliver it.
-    if (!isAlreadyExists(error)) throw error;
+    if (isConflict(error)) throw new Error(`changed since it was read; adoption will be retried (${(error as Error).message})`);
+    throw error;
   }
 }
 
-async function deleteOne(client: WriteClient, binding: ChildBinding, obj: KubeObject, writes: ChildWrite[]): Promise<void> {
+/** Deletes with a uid precondition; false when it was already gone (or replaced by another object). */
+async function deleteOne(client: WriteClient, binding: ChildBinding, obj: KubeObject): Promise<boolean> {
   const meta = obj.metadata ?? {};
   try {
     const result = await client.delete(binding.resource, meta.namespace, meta.name ?? "", {
@@ -204,12 +192,12 @@ async function deleteOne(client: WriteClient, binding: ChildBinding, obj: KubeOb
     });
     if (stillPendingDeletion(result)) binding.onWritten(result);
     else binding.onDeleted(obj);
-    writes.push(record("delete", obj));
+    return true;
   } catch (error) {
     // NotFound: already gone. Conflict on the uid precondition: a different object now has the name.
     if (isNotFound(error) || isConflict(error)) {
       binding.onDeleted(obj);
-      return;
+      return false;
     }
     throw error;
   }
@@ -229,13 +217,28 @@ function stillPendingDeletion(result: KubeObject | undefined): result is KubeObj
   return (meta.finalizers?.length ?? 0) > 0 || grace > 0;
 }
 
-function record(verb: ChildWrite["verb"], obj: KubeObject): ChildWrite {
-  const write: ChildWrite = { verb, kind: obj.kind ?? "", name: obj.metadata?.name ?? "" };
+/** The object an action is about. */
+export function subjectOf(action: ChildAction): KubeObject {
+  switch (action.type) {
+    case "delete":
+    case "prune":
+    case "wait":
+      return action.existing;
+    case "skip":
+      return action.subject;
+    default:
+      return action.desired;
+  }
+}
+
+function record(verb: ChildWrite["verb"], obj: KubeObject, reason: string): ChildWrite {
+  const write: ChildWrite = { verb, kind: obj.kind ?? "", name: obj.metadata?.name ?? "", reason };
   if (obj.metadata?.namespace) write.namespace = obj.metadata.namespace;
   return write;
 }
 
-function describe(obj: KubeObject): string {
+/** `Kind namespace/name`, as failures and logs name a child. */
+export function describe(obj: KubeObject): string {
   const ns = obj.metadata?.namespace ? `${obj.metadata.namespace}/` : "";
   return `${obj.kind ?? "?"} ${ns}${obj.metadata?.name ?? "?"}`;
 }

@@ -1,5 +1,5 @@
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
-import type { ChildStrategy } from "./child-writer.js";
+import type { UpdateStrategy } from "../core/update-strategy.js";
 
 /**
  * One operator as the runtime sees it: resolved resource types and plain settings. Built from the
@@ -8,7 +8,8 @@ import type { ChildStrategy } from "./child-writer.js";
 export interface ControllerSpec {
   name: string;
   parent: ResourceType;
-  children: { resource: ResourceType; strategy: ChildStrategy }[];
+  /** Child types: how each is written, and whether a same-named object no one controls is taken over. */
+  children: { resource: ResourceType; strategy: UpdateStrategy; adopt: boolean }[];
   /** Watch parents in this namespace only (all namespaces when undefined). */
   namespace?: string;
   fieldManager: string;

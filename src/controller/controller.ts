@@ -79,6 +79,7 @@ export class Controller {
       children.set(typeKey(child.resource.apiVersion, child.resource.kind), {
         resource: child.resource,
         strategy: child.strategy,
+        adopt: child.adopt,
         store: informer.store,
         onWritten: (obj) => informer.recordWrite(obj),
         onDeleted: (obj) => informer.recordDelete(obj),
@@ -105,7 +106,7 @@ export class Controller {
       ...(deps.metrics ? { onMetrics: deps.metrics.queueHooks(spec.name) } : {}),
     });
     this.parentInformer.on((event) => this.onParentEvent(event));
-    const childEvents = childEventMapper({ parent: spec.parent, ...(spec.namespace ? { namespace: spec.namespace } : {}) });
+    const childEvents = childEventMapper({ parent: spec.parent, operator: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) });
     for (const informer of this.childInformers) this.watch(informer, childEvents);
   }
 

@@ -17,7 +17,7 @@ import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { deepEqual } from "../core/deep-equal.js";
 import { splitApiVersion } from "../kube/paths.js";
 import type { StoreEvent } from "../cache/object-store.js";
-import { controllerOf } from "./ownership.js";
+import { OPERATOR_LABEL, controllerOf } from "./ownership.js";
 
 /** A request to reconcile one parent: what the work queue carries (as {@link requestKey}). */
 export interface ReconcileRequest {
@@ -75,6 +75,8 @@ export interface ChildEventOwner {
   parent: ResourceType;
   /** The operator's namespace (RunOptions.namespace or its own); it limits only namespaced parents. */
   namespace?: string;
+  /** The operator's name: events of children another operator wrote (`OPERATOR_LABEL`) are ignored. */
+  operator?: string;
 }
 
 /** The {@link EventMapper} of an operator's child types. */
@@ -85,6 +87,9 @@ export function childEventMapper(owner: ChildEventOwner): EventMapper {
 /** The parent (at most one) whose sync a child's event calls for: the one its controller ownerReference names. */
 export function mapChildEvent(event: StoreEvent, owner: ChildEventOwner): ReconcileRequest[] {
   const child = event.object;
+  // Another operator's child of the same parent (two operators on one parent type): not ours to sync for.
+  const writtenBy = child.metadata?.labels?.[OPERATOR_LABEL];
+  if (owner.operator !== undefined && writtenBy !== undefined && writtenBy !== owner.operator) return [];
   const ref = controllerOf(child);
   if (!ref || ref.kind !== owner.parent.kind || splitApiVersion(ref.apiVersion).group !== owner.parent.group) return [];
   // A cluster-scoped parent has no namespace: the operator's namespace does not apply to it

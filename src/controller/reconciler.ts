@@ -1,12 +1,13 @@
 import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { writeChildren, type ChildBinding } from "./child-writer.js";
+import { typeKey } from "./child-identity.js";
+import { ChildWriteError, subjectOf, writeChildren, type ChildBinding } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import { keyOf, type CacheReader } from "../cache/object-store.js";
 import { requestKey, type ReconcileRequest } from "./event-mapping.js";
-import { TRACKING_LABEL, controllerOf, withOwnership } from "./ownership.js";
+import { TRACKING_LABEL, ownershipOf, type ChildOwner } from "./ownership.js";
 import { HandlerTimeoutError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
@@ -104,49 +105,86 @@ export class Reconciler {
       throw outcome.failed.error;
     }
 
-    const parentRef = {
-      apiVersion: spec.parent.apiVersion,
-      kind: spec.parent.kind,
-      name: parent.metadata?.name ?? name,
-      uid: parent.metadata?.uid ?? "",
-    };
     // Children and status are independent writes: send them together (one round trip, not two).
     const [childWrites, statusWrite] = await Promise.allSettled([
-      writeChildren(this.deps.client, {
-        fieldManager: spec.fieldManager,
-        desired: outcome.children.map((child) => withOwnership(child, parentRef)),
-        existing: children,
-        prune: true,
-        bindings: this.deps.children,
-      }),
+      this.writeChildren(parent, outcome.children, log),
       outcome.status ? this.writeStatus(parent, outcome.status, log) : Promise.resolve(),
     ]);
-    if (childWrites.status === "fulfilled") {
-      for (const w of childWrites.value) {
-        this.deps.metrics?.childWrite(spec.name, w.kind, w.verb);
-        log.debug(`child ${w.verb}`, { kind: w.kind, name: w.name, namespace: w.namespace });
-      }
-    } else {
-      this.report(parent, "ChildWriteFailed", childWrites.reason, log);
-      throw childWrites.reason;
-    }
+    if (childWrites.status === "rejected") throw childWrites.reason; // reported by writeChildren
     if (statusWrite.status === "rejected") throw statusWrite.reason; // reported by writeStatus
     const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
-  /** The children of `parent` in the caches: tracking label = its uid, and not controlled by another. */
+  /**
+   * The children of `parent` in the caches: objects its uid controls, in its namespace when it is
+   * namespaced, written by this operator (`ownershipOf`). The tracking label only narrows the
+   * lookup; an object that merely carries it is not a child.
+   */
   childrenOf(parent: KubeObject): KubeObject[] {
-    const uid = parent.metadata?.uid;
-    if (!uid) return [];
+    const owner = this.ownerOf(parent);
+    if (!owner) return [];
     const out: KubeObject[] = [];
     for (const source of this.deps.children.values()) {
-      for (const child of source.store.byLabel(TRACKING_LABEL, uid)) {
-        const ref = controllerOf(child);
-        if (!ref || ref.uid === uid) out.push(child);
+      for (const child of source.store.byLabel(TRACKING_LABEL, owner.parentUid)) {
+        if (ownershipOf(child, owner) === "ours") out.push(child);
       }
     }
     return out;
+  }
+
+  private ownerOf(parent: KubeObject): ChildOwner | undefined {
+    const uid = parent.metadata?.uid;
+    if (!uid) return undefined;
+    const { spec } = this.deps;
+    const owner: ChildOwner = { parentUid: uid, operator: spec.name, fieldManager: spec.fieldManager };
+    if (spec.parent.namespaced) owner.parentNamespace = parent.metadata?.namespace ?? "";
+    return owner;
+  }
+
+  /** Plans and performs the child writes; reports conflicts and failures as Events. */
+  private async writeChildren(parent: KubeObject, desired: KubeObject[], log: Logger): Promise<void> {
+    const { spec } = this.deps;
+    const owner = this.ownerOf(parent)!;
+    const { apiVersion, kind } = spec.parent;
+    const parentRef = { apiVersion, kind, name: parent.metadata?.name ?? "", uid: owner.parentUid };
+    try {
+      const writes = await writeChildren(this.deps.client, {
+        fieldManager: spec.fieldManager,
+        desired,
+        existing: this.childrenOf(parent),
+        occupant: (key) => this.occupant(key),
+        parent: parentRef,
+        owner,
+        prune: true,
+        bindings: this.deps.children,
+        onDecision: (action) => {
+          const child = subjectOf(action);
+          const { name, namespace } = child.metadata ?? {};
+          log.debug(`child plan: ${action.type}`, { kind: child.kind, name, namespace, reason: action.reason });
+        },
+      });
+      for (const w of writes) {
+        this.deps.metrics?.childWrite(spec.name, w.kind, w.verb);
+        log.debug(`child ${w.verb}`, { kind: w.kind, name: w.name, namespace: w.namespace, reason: w.reason });
+      }
+    } catch (error) {
+      if (error instanceof ChildWriteError && error.conflicts.length > 0) {
+        this.report(parent, "ChildConflict", new ChildWriteError(error.conflicts), log);
+        if (error.conflicts.length < error.failures.length) {
+          this.report(parent, "ChildWriteFailed", new ChildWriteError(error.failures.filter((f) => !error.conflicts.includes(f))), log);
+        }
+      } else {
+        this.report(parent, "ChildWriteFailed", error, log);
+      }
+      throw error;
+    }
+  }
+
+  /** A cached object with this child identity (any owner): a name the parent may not take. */
+  private occupant(key: string): KubeObject | undefined {
+    const [apiVersion = "", kind = "", namespace = "", name = ""] = key.split("|");
+    return this.deps.children.get(typeKey(apiVersion, kind))?.store.get(namespace || undefined, name);
   }
 
   private async finalize(parent: KubeObject, log: Logger, signal?: AbortSignal): Promise<ReconcileResult> {

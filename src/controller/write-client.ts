@@ -5,6 +5,8 @@ import type { KubeObject, ResourceType } from "../core/kube-object.js";
  * reconciler's modules say exactly which verbs they use (and so RBAC generation can mirror them).
  */
 export interface WriteClient {
+  /** Looks a child up by name before creating it (undefined when it does not exist). */
+  get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   create(type: ResourceType, obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
   replace(type: ResourceType, obj: KubeObject, opts?: { fieldManager?: string }): Promise<KubeObject>;
   apply(type: ResourceType, obj: KubeObject, opts: { fieldManager: string; force?: boolean }): Promise<KubeObject>;

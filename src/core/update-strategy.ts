@@ -17,21 +17,39 @@ export enum UpdateStrategy {
  *
  * ```ts
  * new OperatorConfig("echo-server", EchoServer).withChild(V1Pod, ChildConfig.recreate())
+ * new OperatorConfig("db", Database).withChild(V1Secret, ChildConfig.onDelete().adopting())
  * ```
  */
 export class ChildConfig {
-  private constructor(readonly updateStrategy: UpdateStrategy) {
+  private constructor(
+    readonly updateStrategy: UpdateStrategy,
+    /** Whether a same-named object no one controls is taken over (see `adopting`). */
+    readonly adopt: boolean = false,
+  ) {
     Object.freeze(this);
   }
 
-  /** Options with the given strategy. */
-  static of(updateStrategy: UpdateStrategy = UpdateStrategy.Apply): ChildConfig {
+  /** Options with the given strategy; `adopt`: see `adopting()` (default false). */
+  static of(updateStrategy: UpdateStrategy = UpdateStrategy.Apply, options: { readonly adopt?: boolean } = {}): ChildConfig {
     if (!Object.values(UpdateStrategy).includes(updateStrategy)) {
       throw new TypeError(
         `unknown update strategy ${JSON.stringify(updateStrategy)}: use one of ${Object.values(UpdateStrategy).join(", ")}`,
       );
     }
-    return new ChildConfig(updateStrategy);
+    if (options.adopt !== undefined && typeof options.adopt !== "boolean") {
+      throw new TypeError(`adopt must be true or false, not ${JSON.stringify(options.adopt)}`);
+    }
+    return new ChildConfig(updateStrategy, options.adopt ?? false);
+  }
+
+  /**
+   * The same options, taking over a same-named object that exists and that no one controls (no
+   * controller ownerReference): it gets the tracking labels and a controller ownerReference, then
+   * is brought in line like any child. Without it such an object is a conflict: a ChildConflict
+   * Event, the sync fails and is retried, nothing is written to the object.
+   */
+  adopting(): ChildConfig {
+    return new ChildConfig(this.updateStrategy, true);
   }
 
   /** Server-side apply (the default). */

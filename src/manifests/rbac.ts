@@ -7,7 +7,8 @@
  * - child-writer.ts, per update strategy: Apply → PATCH and DELETE (pruning), plus `create`: a
  *   server-side apply that creates the object is a PATCH, but the apiserver authorizes it as
  *   create too (measured: without it, "cannot create resource"); Replace → POST, PUT, DELETE;
- *   Recreate and OnDelete → POST, DELETE;
+ *   Recreate and OnDelete → POST, DELETE; a child missing from the cache is looked up first (GET);
+ *   adoption (`adopt`) → PATCH (merge) of the found object;
  * - ownership.ts sets `blockOwnerDeletion` on children, which the OwnerReferencesPermissionEnforcement
  *   admission plugin allows only with `update` on `<parent plural>/finalizers`;
  * - event-recorder.ts: POST of core/v1 Events, merge PATCH to aggregate repeats;
@@ -58,7 +59,10 @@ export function operatorRules(config: OperatorConfig): PolicyRule[] {
   grant(config.parent, "", config.finalizeEnabled ? [...READ, "patch"] : READ);
   grant(config.parent, "/status", ["patch"]);
   if (config.children.length > 0) grant(config.parent, "/finalizers", ["update"]);
-  for (const child of config.children) grant(child.type, "", [...READ, ...CHILD_WRITE_VERBS[child.updateStrategy]]);
+  for (const child of config.children) {
+    // Adoption is a merge patch of the found object's labels and ownerReferences.
+    grant(child.type, "", [...READ, ...CHILD_WRITE_VERBS[child.updateStrategy], ...(child.adopt ? ["patch"] : [])]);
+  }
   grant(EVENT_TYPE, "", ["create", "patch"]);
 
   const merged = new Map<string, PolicyRule>();

@@ -26,7 +26,7 @@ export type { WorkQueueMetricsHooks } from "./workqueue-metrics.js";
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
 
 /** Verbs of child writes, the `verb` label of `tsoperator_child_writes_total`. */
-export type ChildWriteVerb = "create" | "apply" | "replace" | "delete";
+export type ChildWriteVerb = "create" | "apply" | "replace" | "delete" | "adopt";
 
 /**
  * Why a handler failed, the `reason` label of `tsoperator_handler_errors_total`.

@@ -133,7 +133,7 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   const children: ControllerSpec["children"] = [];
   for (const child of config.children) {
     const resource: ResourceType = await discovery.resolve(child.type.apiVersion, child.type.kind);
-    children.push({ resource, strategy: child.updateStrategy });
+    children.push({ resource, strategy: child.updateStrategy, adopt: child.adopt === true });
   }
   const spec: ControllerSpec = {
     name: config.name,

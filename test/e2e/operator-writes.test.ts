@@ -53,6 +53,29 @@ const stat: OperatorDefinition = {
   },
 };
 
+/**
+ * EchoApply / EchoReplace / EchoRecreate → one ConfigMap `<name>-echo`. The handler edits the child
+ * it reads from `req.children` (a typed V1ConfigMap, server-set fields and all) and returns it: the
+ * pattern the guides show for changing a child. Resyncs every 200 ms.
+ */
+const echoBack = (strategy: "apply" | "replace" | "recreate", kind: string, child: ChildConfig): OperatorDefinition => ({
+  config: new OperatorConfig(`echo-${strategy}`, testType(kind)).withChild(V1ConfigMap, child),
+  handler: (req: SyncRequest<KubeObject>) => {
+    const name = nameOf(req);
+    syncs.record(name);
+    const message = specOf(req).message ?? "";
+    const cached = req.children.ofType(V1ConfigMap).first();
+    const desired = cached ?? Object.assign(new V1ConfigMap(), { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${name}-echo` } });
+    desired.data = { ...(desired.data ?? {}), message };
+    return SyncResponse.of().withChild(desired).withResyncAfter(200);
+  },
+});
+const ECHO_KINDS = [
+  ["apply", "EchoApply", ChildConfig.apply()],
+  ["replace", "EchoReplace", ChildConfig.replace()],
+  ["recreate", "EchoRecreate", ChildConfig.recreate()],
+] as const;
+
 describe("writes, counted by the API server", { timeout: 120_000 }, () => {
   let cp: LocalControlPlane;
   let kit: TestKit;
@@ -60,7 +83,8 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
 
   before(async () => {
     cp = await LocalControlPlane.start();
-    kit = await TestKit.start({ controlPlane: cp, manifests: [testCrd("Quiet"), testCrd("Stat")], operators: [quiet, stat], logger: logs.logger });
+    kit = await TestKit.start({ controlPlane: cp, manifests: [testCrd("Quiet"), testCrd("Stat"), ...ECHO_KINDS.map(([, kind]) => testCrd(kind))],
+      operators: [quiet, stat, ...ECHO_KINDS.map(([strategy, kind, child]) => echoBack(strategy, kind, child))], logger: logs.logger });
   });
 
   after(async () => {
@@ -115,4 +139,24 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
     const now = await kit.get(E2E_API_VERSION, "Stat", "st");
     assert.equal(now?.metadata?.resourceVersion, labelled.metadata?.resourceVersion, "the unchanged status was written again");
   });
+
+  for (const [strategy, kind] of ECHO_KINDS) {
+    it(`${strategy}: a handler that edits and returns the cached child converges, then writes nothing`, async () => {
+      const name = `echo-${strategy}`;
+      await kit.createParent(parentOf(kind, name, { message: "one" }));
+      await kit.eventuallyMatches("v1", "ConfigMap", `${name}-echo`, { data: { message: "one" } }, undefined, { timeout: 10_000 });
+      await kit.patch(E2E_API_VERSION, kind, name, { spec: { message: "two" } });
+      const changed = await kit.eventuallyMatches("v1", "ConfigMap", `${name}-echo`, { data: { message: "two" } }, undefined, { timeout: 10_000 });
+      await sleep(800);
+      const converged = writesTo(await apiserverRequests(cp), ["configmaps"]);
+      const callsBefore = syncs.count(name);
+      await sleep(1_500);
+      const writes = increase(converged, writesTo(await apiserverRequests(cp), ["configmaps"]));
+      assert.ok(syncs.count(name) - callsBefore >= 3, "the handler did not resync");
+      assert.deepEqual(writes, {}, "write requests during no-op resyncs");
+      const now = await kit.get("v1", "ConfigMap", `${name}-echo`);
+      if (strategy !== "recreate") assert.equal(now?.metadata?.uid, changed.metadata?.uid);
+      await kit.deleteParent(E2E_API_VERSION, kind, name);
+    });
+  }
 });

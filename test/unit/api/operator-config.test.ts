@@ -134,6 +134,27 @@ describe("OperatorConfig builder", () => {
     assert.throws(() => ChildConfig.of("Patch" as UpdateStrategy), /use one of Apply, Replace, Recreate, OnDelete/);
   });
 
+  it("adoption is opt-in per child type: ChildConfig.adopting(), ChildConfig.of(..., { adopt }), the decorator's adopt", () => {
+    assert.equal(ChildConfig.apply().adopt, false);
+    assert.equal(ChildConfig.onDelete().adopting().adopt, true);
+    assert.equal(ChildConfig.onDelete().adopting().updateStrategy, UpdateStrategy.OnDelete);
+    assert.equal(ChildConfig.of(UpdateStrategy.Replace, { adopt: true }).adopt, true);
+    assert.throws(() => ChildConfig.of(UpdateStrategy.Apply, { adopt: "yes" as never }), /adopt must be true or false/);
+    assert.equal(new OperatorConfig("op", EchoServer).withChild(V1Pod, ChildConfig.recreate().adopting()).children[0]!.adopt, true);
+    assert.equal(new OperatorConfig("op", EchoServer).withChild(V1Pod).children[0]!.adopt, undefined);
+
+    @Operator({ name: "adopter", parent: EchoServer, children: [{ type: V1ConfigMap, adopt: true }, { type: V1Pod }] })
+    class Adopter {
+      @Sync()
+      sync(): SyncResponse {
+        return SyncResponse.of();
+      }
+    }
+    const [configMap, pod] = compileOperator(Adopter).config.children;
+    assert.equal(configMap!.adopt, true);
+    assert.equal(pod!.adopt, undefined);
+  });
+
   const invalid: [string, () => OperatorConfig, RegExp][] = [
     ["a name that is not a DNS-1123 label", () => new OperatorConfig("Echo_Server", EchoServer), /must be a DNS-1123 label/],
     ["a child type listed twice", () => new OperatorConfig("op", EchoServer).withChild(V1Pod).withChild(K8sTypes.Pod, ChildConfig.replace()), /v1 Pod is listed twice/],

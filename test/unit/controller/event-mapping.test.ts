@@ -89,6 +89,18 @@ describe("mapChildEvent", () => {
     assert.deepEqual(mapChildEvent(event("MODIFIED", clusterScoped), owner), [], "a namespaced parent owns no cluster-scoped object");
   });
 
+  it("ignores the children another operator wrote on the same parent (two operators, one parent type)", () => {
+    const owner = { parent: namespacedParent, operator: "a" };
+    const labelled = (operator: string): KubeObject => {
+      const obj = child(namespacedParent, "w", "ns");
+      return { ...obj, metadata: { ...obj.metadata, labels: { "tsoperator.dev/operator": operator } } };
+    };
+    assert.deepEqual(mapChildEvent(event("MODIFIED", labelled("a")), owner), [{ namespace: "ns", name: "w" }]);
+    assert.deepEqual(mapChildEvent(event("MODIFIED", labelled("b")), owner), []);
+    // Children written before the operator label: mapped (the reconciler decides whose they are).
+    assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", "ns")), owner), [{ namespace: "ns", name: "w" }]);
+  });
+
   it("maps a cluster-scoped parent's children whatever the operator's namespace (issue 9 item 9)", () => {
     const owner = { parent: clusterParent, namespace: "scoped" };
     assert.deepEqual(mapChildEvent(event("DELETED", child(clusterParent, "scratch", undefined)), owner), [{ name: "scratch" }]);

@@ -121,6 +121,14 @@ describe("operatorRules", () => {
     assert.throws(() => compileOperator(BadRule), /rbac must be an array of RBAC rules/);
   });
 
+  it("grants patch on a child type that adopts (the adoption is a merge patch), and only there", () => {
+    const parent = K8sType.of("example.com/v1", "Db", { plural: "dbs", namespaced: true });
+    const config = new OperatorConfig("db", parent).withChild(V1Secret, ChildConfig.onDelete().adopting()).withChild(V1ConfigMap, ChildConfig.onDelete());
+    const verbs = (resource: string) => operatorRules(config).find((r) => r.resources.includes(resource))?.verbs;
+    assert.deepEqual(verbs("secrets"), ["get", "list", "watch", "create", "patch", "delete"]);
+    assert.deepEqual(verbs("configmaps"), ["get", "list", "watch", "create", "delete"]);
+  });
+
   it("renews only the named Lease", () => {
     assert.deepEqual(leaderElectionRules("x-leader"), [
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
