@@ -55,7 +55,9 @@ export type { KubeObject, ObjectMeta, OwnerReference, ResourceType } from "./cor
 
 // Running
 export { runOperators } from "./runner/run-operators.js";
-export { OperatorRuntime, type RuntimeState } from "./runner/operator-runtime.js";
+export { OperatorRuntime, type RuntimeState, type OperatorState, type OperatorInspection } from "./runner/operator-runtime.js";
+export { RUNNABLE_GROUPS, type Runnable, type RunnableGroup, type RunnableReadiness } from "./manager/runnable.js";
+export { CacheSyncTimeoutError } from "./manager/runnables.js";
 export type { RunOptions, LeaderElectionOptions } from "./runner/run-options.js";
 export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
 export { OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";

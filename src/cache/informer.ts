@@ -149,6 +149,14 @@ export class Informer {
     return this.options.type;
   }
 
+  /** Which objects of the type it holds (for names in logs and readiness checks). */
+  get scope(): { namespace?: string; labelSelector?: string } {
+    return {
+      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+    };
+  }
+
   /** Subscribes to changes; returns the unsubscribe function. */
   on(listener: InformerListener): () => void {
     this.listeners.add(listener);

@@ -27,7 +27,8 @@ Options:
   --no-watch         do not restart on changes
   -h, --help         show this help
 
-Options after \`--\` go to \`tsoperator run\` (e.g. -- --log-level debug --namespace demo).
+Options after \`--\` go to \`tsoperator run\` (e.g. -- --log-level debug --namespace demo). Probes and
+metrics listen on 127.0.0.1 (a free port) unless -- --health-host says otherwise.
 `;
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -68,7 +69,7 @@ export const devCommand: CliCommand = {
       say(`installed ${objects.length} manifest(s): ${objects.map((o) => o.metadata?.name).join(", ") || "none"}`);
     };
     const startOperators = () => {
-      operators = spawn(process.execPath, [MAIN, "run", positionals[0]!, "--health-port", "0", ...runArgs], { env: childEnv, stdio: "inherit" });
+      operators = spawn(process.execPath, [MAIN, "run", positionals[0]!, "--health-port", "0", "--health-host", "127.0.0.1", ...runArgs], { env: childEnv, stdio: "inherit" });
       const child = operators;
       child.on("exit", (code, signal) => {
         if (!stopping && operators === child) say(`operators exited (${signal ?? `code ${code}`}); waiting for a change to restart`);

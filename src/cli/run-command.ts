@@ -1,7 +1,7 @@
 import { runOperators } from "../runner/run-operators.js";
 import type { RunOptions } from "../runner/run-options.js";
 import { choiceOption, intOption, namespaceOption, onePositional, parseCommandArgs } from "./args.js";
-import type { CliCommand } from "./command.js";
+import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
 const HELP = `Usage: tsoperator run <module> [options]
@@ -18,9 +18,19 @@ Options:
   --log-format <fmt>      json | pretty (default: pretty on a terminal, else json)
   --log-level <level>     debug | info | warn | error (default info)
   --health-port <port>    serve /healthz, /readyz and /metrics (default 8080; 0 picks a free port)
+  --health-host <addr>    address to serve them on (default all interfaces; \`tsoperator dev\` uses 127.0.0.1)
   --no-health             do not serve them
+  --cache-sync-timeout <s>  an operator whose caches have not listed after this many seconds is
+                          reported failed (log, /readyz red) and does not run; the others do (default 120)
   --leader-elect          run only while holding a Lease (in POD_NAMESPACE, else "default")
-  --lease-namespace <ns>  namespace of the Lease
+  --lease-namespace <ns>  namespace of the Lease          (the lease flags need --leader-elect:
+  --lease-name <name>     name of the Lease (default: the  without it they are a usage error)
+                          operators' names joined, then "-leader")
+  --lease-duration <s>    how long a Lease is valid without renewal (default 15)
+  --renew-deadline <s>    the leader gives up when it could not renew for this long (default 10)
+  --retry-period <s>      time between tries to acquire or renew (default 2)
+  --cold-standby          a standby does not list and watch until it leads (less memory and API load;
+                          a slower failover); default: standbys keep warm caches
   -h, --help              show this help
 
 Environment: KUBECONFIG, TSOPERATOR_LOG_LEVEL, TSOPERATOR_LOG_FORMAT, POD_NAMESPACE.
@@ -35,24 +45,66 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     "log-level": { type: "string" },
     "health-port": { type: "string" },
     "no-health": { type: "boolean" },
+    "health-host": { type: "string" },
+    "cache-sync-timeout": { type: "string" },
     "leader-elect": { type: "boolean" },
     "lease-namespace": { type: "string" },
+    "lease-name": { type: "string" },
+    "lease-duration": { type: "string" },
+    "renew-deadline": { type: "string" },
+    "retry-period": { type: "string" },
+    "cold-standby": { type: "boolean" },
   });
   const namespace = namespaceOption(values.namespace, "--namespace");
-  const leaseNamespace = namespaceOption(values["lease-namespace"], "--lease-namespace");
   const concurrency = intOption(values.concurrency, "--concurrency", 1, 1000);
   const logFormat = choiceOption(values["log-format"], "--log-format", ["json", "pretty"] as const);
   const logLevel = choiceOption(values["log-level"], "--log-level", ["debug", "info", "warn", "error"] as const);
   const healthPort = values["no-health"] ? undefined : (intOption(values["health-port"], "--health-port", 0, 65535) ?? 8080);
+  const cacheSyncTimeout = intOption(values["cache-sync-timeout"], "--cache-sync-timeout", 1, 86_400);
+  const leaderElection = leaderElectionFrom(values);
   const options: RunOptions = {
     ...(namespace ? { namespace } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(logFormat ? { logFormat } : {}),
     ...(logLevel ? { logLevel } : {}),
     ...(healthPort !== undefined ? { healthPort } : {}),
-    ...(values["leader-elect"] ? { leaderElection: leaseNamespace ? { namespace: leaseNamespace } : {} } : {}),
+    ...(values["health-host"] ? { healthHost: values["health-host"] } : {}),
+    ...(cacheSyncTimeout !== undefined ? { cacheSyncTimeoutMs: cacheSyncTimeout * 1000 } : {}),
+    ...(leaderElection ? { leaderElection } : {}),
   };
   return { module: onePositional(positionals), options };
+}
+
+const LEASE_FLAGS = ["lease-namespace", "lease-name", "lease-duration", "renew-deadline", "retry-period", "cold-standby"] as const;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * The Lease settings from the flags. A lease flag without `--leader-elect` is a usage error
+ * rather than a silent no-op or an implied election: which replicas act must be said once, plainly.
+ */
+function leaderElectionFrom(values: Record<string, string | boolean | undefined>): RunOptions["leaderElection"] {
+  const given = LEASE_FLAGS.filter((f) => values[f] !== undefined);
+  if (!values["leader-elect"]) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} needs --leader-elect (leader election is off without it)`);
+    return undefined;
+  }
+  const namespace = namespaceOption(values["lease-namespace"] as string | undefined, "--lease-namespace");
+  const name = values["lease-name"] as string | undefined;
+  if (name !== undefined && !DNS_SUBDOMAIN.test(name)) throw new UsageError(`--lease-name must be a DNS subdomain name, got "${name}"`);
+  const leaseDuration = intOption(values["lease-duration"] as string | undefined, "--lease-duration", 1, 3600);
+  const renewDeadline = intOption(values["renew-deadline"] as string | undefined, "--renew-deadline", 1, 3600);
+  const retryPeriod = intOption(values["retry-period"] as string | undefined, "--retry-period", 1, 3600);
+  const [lease, renew, retry] = [leaseDuration ?? 15, renewDeadline ?? 10, retryPeriod ?? 2];
+  if (!(lease > renew)) throw new UsageError(`--lease-duration (${lease}) must be greater than --renew-deadline (${renew})`);
+  if (!(renew > retry * 1.5)) throw new UsageError(`--renew-deadline (${renew}) must be greater than 1.5 x --retry-period (${retry})`);
+  return {
+    ...(namespace ? { namespace } : {}),
+    ...(name ? { name } : {}),
+    ...(leaseDuration !== undefined ? { leaseDurationSeconds: leaseDuration } : {}),
+    ...(renewDeadline !== undefined ? { renewDeadlineSeconds: renewDeadline } : {}),
+    ...(retryPeriod !== undefined ? { retryPeriodSeconds: retryPeriod } : {}),
+    ...(values["cold-standby"] ? { warmCaches: false } : {}),
+  };
 }
 
 /** `tsoperator run`: run a module's operators against the configured cluster. */

@@ -110,9 +110,18 @@ export class Controller {
     for (const informer of this.childInformers) this.watch(informer, childEvents);
   }
 
-  /** Waits for the caches, then processes keys until `signal` aborts and in-flight syncs finish. */
+  /**
+   * Waits for its own caches (never the rest of the pool: another operator's child type that
+   * cannot sync must not stall this one), then processes keys until `signal` aborts and in-flight
+   * syncs finish. The manager bounds the wait (`controllerRunnable`).
+   */
   async run(signal: AbortSignal): Promise<void> {
-    await this.deps.informers.waitForSync(signal);
+    try {
+      await Promise.all(this.informers.map((informer) => informer.waitForSync(signal)));
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    }
     if (signal.aborted) return;
     this.synced = true;
     this.deps.metrics?.controllerStarted(this.spec.name, this.spec.concurrency);
@@ -128,6 +137,11 @@ export class Controller {
   /** The children of a parent in the caches, as its next sync would see them. */
   childrenOf(parent: KubeObject): KubeObject[] {
     return this.reconciler.childrenOf(parent);
+  }
+
+  /** The informers this controller reads: its parent's first, then one per child type. */
+  get informers(): readonly Informer[] {
+    return [this.parentInformer, ...this.childInformers];
   }
 
   /** The parent cache. */

@@ -13,6 +13,11 @@
  * - Optimistic concurrency: every write is a PUT carrying the resourceVersion just read; a 409
  *   means someone else wrote first, and the Lease is read again.
  *
+ * - Failing requests: a Lease that cannot be read or written (403 from RBAC, a namespace that does
+ *   not exist, …) is not "held by another". It is logged at error with the fix (once per distinct
+ *   error, then every minute) and `health()` turns red until a request succeeds, so `/readyz`
+ *   shows a standby that can never lead instead of answering 200.
+ *
  * Expiry is measured on this process' monotonic clock between reads of an unchanged Lease, as
  * client-go does, so clock skew between pods cannot make two leaders. When `run` resolves because
  * leadership was lost, the caller should stop (controller-runtime exits the process) rather than
@@ -88,6 +93,15 @@ export interface LeaderElectorOptions {
 /** Extra random wait on top of the retry period, as a fraction of it (avoids candidates in lockstep). */
 const JITTER = 0.5;
 
+/** The elector's own health: red while requests on the Lease fail for another reason than a rival holder. */
+export interface LeaderElectionHealth {
+  ok: boolean;
+  detail: string;
+}
+
+/** How often a persisting Lease error is logged again. */
+const ERROR_LOG_INTERVAL_MS = 60_000;
+
 /** Campaigns for one Lease and runs `onStartedLeading` while holding it. */
 export class LeaderElector {
   /** This candidate's identity, as written to `spec.holderIdentity`. */
@@ -102,6 +116,8 @@ export class LeaderElector {
   private observedHolder?: string;
   /** The spec last read and when (local monotonic time) it last changed. */
   private observed?: { raw: string; at: number };
+  /** The last Lease request error (cleared by a successful request), and when it was last logged. */
+  private requestError?: { message: string; loggedAt: number };
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
@@ -117,6 +133,13 @@ export class LeaderElector {
   /** True while this process holds the Lease and renewed it within the renew deadline. */
   isLeader(): boolean {
     return this.leading && performance.now() - this.lastRenewedAt <= this.renewDeadlineMs;
+  }
+
+  /** Green while the Lease can be read and written (whoever holds it); red with the error otherwise. */
+  health(): LeaderElectionHealth {
+    if (this.requestError) return { ok: false, detail: this.requestError.message };
+    if (this.leading) return { ok: true, detail: "leading" };
+    return { ok: true, detail: this.observedHolder ? `standby; held by ${this.observedHolder}` : "campaigning" };
   }
 
   /**
@@ -210,6 +233,7 @@ export class LeaderElector {
           );
           return this.succeeded(created);
         }
+        this.requestError = undefined;
         const spec = (lease.spec ?? {}) as LeaseSpec;
         this.observe(spec);
         const holder = spec.holderIdentity ?? "";
@@ -227,7 +251,7 @@ export class LeaderElector {
         return this.succeeded(written);
       } catch (err) {
         if (err instanceof ApiError && err.statusCode === 409) continue; // AlreadyExists or Conflict: read again
-        if (!signal.aborted) this.logger.warn("leader election: lease request failed", { err });
+        if (!signal.aborted) this.requestFailed(err);
         return false;
       }
     }
@@ -261,7 +285,31 @@ export class LeaderElector {
     };
   }
 
+  /**
+   * A request on the Lease failed (not a conflict): this candidate cannot lead until it is fixed.
+   * Logged at error with the fix, once per distinct error and then every minute; `health()` is red.
+   */
+  private requestFailed(err: unknown): void {
+    const { namespace, name } = this.options;
+    const reason = err instanceof Error ? err.message : String(err);
+    const hint =
+      err instanceof ApiError && (err.statusCode === 403 || err.statusCode === 404)
+        ? ` (the Lease namespace must exist and the operator's Role must allow get, create and update on leases there;` +
+          ` in a pod set POD_NAMESPACE from the downward API, or pass --lease-namespace)`
+        : "";
+    const message = `cannot read or write Lease ${namespace}/${name}: ${reason}${hint}`;
+    const now = performance.now();
+    const last = this.requestError;
+    if (!last || last.message !== message || now - last.loggedAt >= ERROR_LOG_INTERVAL_MS) {
+      this.logger.error(`leader election: ${message}`, { err });
+      this.requestError = { message, loggedAt: now };
+    } else {
+      this.requestError = { message, loggedAt: last.loggedAt };
+    }
+  }
+
   private succeeded(lease: KubeObject): boolean {
+    this.requestError = undefined;
     this.observe((lease.spec ?? {}) as LeaseSpec);
     this.lastRenewedAt = performance.now();
     return true;

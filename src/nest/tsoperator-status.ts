@@ -34,9 +34,10 @@ export class TsoperatorStatus {
     return this.current?.state() ?? { running: false, leading: false, controllers: [], informers: [] };
   }
 
-  /** Running, and every watch listed and not failing (the same rule as the runtime's `/readyz`). */
+  /** Running, every runnable ready (watches listed and healthy, no operator failed, the Lease usable): `/readyz`'s rule. */
   healthy(): boolean {
-    const state = this.state();
-    return state.running && state.informers.every((i) => i.synced && i.consecutiveErrors < 3);
+    const runtime = this.current;
+    if (!runtime || !this.state().running) return false;
+    return runtime.readiness().every((check) => check.ok);
   }
 }

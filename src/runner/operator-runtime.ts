@@ -1,55 +1,81 @@
+/**
+ * The running process as users hold it (`runOperators`' result): a thin face over the `Manager`,
+ * which owns start and stop. It adds what users and tests read: state, idleness, the port of the
+ * probe server, why it stopped, and a narrow read-only view of each operator (`inspect`).
+ */
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { KubeClient } from "../kube/client.js";
+import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { HealthServer } from "../observability/health-server.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
+import { objectKey } from "../controller/child-identity.js";
 import type { Controller, ControllerState } from "../controller/controller.js";
 import type { InformerPool } from "../cache/informer-pool.js";
 import type { InformerHealth } from "../cache/informer.js";
-import { LeaderElector } from "../manager/leader-election.js";
-import type { LeaderElectionOptions } from "./run-options.js";
+import type { Manager } from "../manager/manager.js";
+
+/** One operator's state; `failed` says why it does not run (e.g. its caches never synced). */
+export interface OperatorState extends ControllerState {
+  failed?: string;
+}
 
 /** The runtime's state, for health endpoints, the NestJS status service and tests. */
 export interface RuntimeState {
   running: boolean;
   /** Leader election is off, or this process holds the lease. */
   leading: boolean;
-  controllers: ControllerState[];
+  controllers: OperatorState[];
   informers: Array<{ resource: string } & InformerHealth>;
+}
+
+/**
+ * A read-only view of one running operator: what its next sync would see and how its parents
+ * fare. The supported seam for tests (`TestKit`) and status pages; it never changes the runtime.
+ */
+export interface OperatorInspection {
+  /** The operator's name. */
+  readonly name: string;
+  /** The parent type, as discovered. */
+  readonly parentType: ResourceType;
+  /** A parent from the cache (namespace ignored for a cluster-scoped parent). */
+  parent(namespace: string | undefined, name: string): KubeObject | undefined;
+  /** The children of a parent in the caches, as its next sync would see them. */
+  childrenOf(parent: KubeObject): KubeObject[];
+  /** How many syncs of the parent have failed since it appeared. */
+  errorCount(namespace: string | undefined, name: string): number;
+  /** Why the operator does not run, when it does not (e.g. a cache-sync timeout). */
+  failure(): string | undefined;
 }
 
 /** The parts a running runtime is made of (wired by `runOperators`). */
 export interface RuntimeParts {
   kubeConfig: KubeConfig;
-  client: KubeClient;
   registry: TypeRegistry;
   logger: Logger;
   metrics: Metrics;
   informers: InformerPool;
   controllers: Controller[];
-  /** Run controllers only while holding this Lease. */
-  leaderElection?: Required<Pick<LeaderElectionOptions, "namespace" | "name">> & LeaderElectionOptions;
-  health?: HealthServer;
+  manager: Manager;
   /** The port the health server listens on. */
   healthPort?: number;
 }
 
 /**
  * A running set of operators, as returned by `runOperators`. Stop it with `stop()`: in-flight syncs
- * finish (drain), watches close, the lease is released.
+ * finish (drain), the lease is released, pending Events are written, watches close, the client last.
  */
 export class OperatorRuntime {
-  private readonly abort = new AbortController();
   private stopping: Promise<void> | undefined;
-  private leading = false;
-  private lostLease = false;
-  /** Resolves when the runtime has stopped (after `stop()`, a signal, or SIGTERM). */
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
+  private readonly abort = new AbortController();
 
+  /** @internal Built by `runOperators`. */
   constructor(private readonly parts: RuntimeParts) {
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    void parts.manager.done.then(() => this.abort.abort(new Error("runtime stopped")));
+  }
+
+  /** Resolves when the runtime has stopped (after `stop()`, a signal, SIGTERM, or a lost lease). */
+  get done(): Promise<void> {
+    return this.parts.manager.done;
   }
 
   /** The kubeconfig the runtime talks through. */
@@ -72,60 +98,9 @@ export class OperatorRuntime {
     return this.parts.healthPort;
   }
 
-  /** The signal that aborts when the runtime stops. */
+  /** The signal that aborts once the runtime has stopped. */
   get signal(): AbortSignal {
     return this.abort.signal;
-  }
-
-  /** @internal The controllers, one per operator. */
-  get controllers(): readonly Controller[] {
-    return this.parts.controllers;
-  }
-
-  /** @internal Starts informers and (when leading) controllers; resolves once caches are synced. */
-  async start(): Promise<void> {
-    const signal = this.abort.signal;
-    const { informers, controllers, leaderElection, logger } = this.parts;
-    const informersDone = informers.run(signal);
-    const runControllers = (s: AbortSignal) => Promise.all(controllers.map((c) => c.run(s))).then(() => undefined);
-    let controllersDone: Promise<unknown>;
-    if (leaderElection) {
-      const elector = new LeaderElector({
-        client: this.parts.client,
-        namespace: leaderElection.namespace,
-        name: leaderElection.name,
-        ...(leaderElection.identity ? { identity: leaderElection.identity } : {}),
-        ...(leaderElection.leaseDurationSeconds ? { leaseDurationMs: leaderElection.leaseDurationSeconds * 1000 } : {}),
-        ...(leaderElection.renewDeadlineSeconds ? { renewDeadlineMs: leaderElection.renewDeadlineSeconds * 1000 } : {}),
-        ...(leaderElection.retryPeriodSeconds ? { retryPeriodMs: leaderElection.retryPeriodSeconds * 1000 } : {}),
-        metrics: this.parts.metrics,
-        logger,
-        onStartedLeading: (leaderSignal: AbortSignal) => {
-          this.leading = true;
-          return runControllers(leaderSignal);
-        },
-        onStoppedLeading: () => {
-          this.leading = false;
-          if (!signal.aborted) {
-            // controller-runtime exits when it loses the lease: a new leader may already act, and
-            // a clean restart is the only way to be sure this process does not act too.
-            logger.error("lost the leader lease; stopping");
-            this.lostLease = true;
-            void this.stop();
-          }
-        },
-      });
-      controllersDone = elector.run(signal);
-    } else {
-      this.leading = true;
-      controllersDone = runControllers(signal);
-    }
-    void Promise.allSettled([informersDone, controllersDone]).then(async () => {
-      await this.parts.health?.stop();
-      await this.parts.client.close();
-      this.resolveDone();
-    });
-    await informers.waitForSync(signal);
   }
 
   /**
@@ -133,15 +108,35 @@ export class OperatorRuntime {
    * a process should then exit non-zero, so that it is restarted and campaigns again.
    */
   get lostLeadership(): boolean {
-    return this.lostLease;
+    return this.parts.manager.lostLeadership;
   }
 
-  /** Stops: no new syncs, in-flight ones finish, watches close. Idempotent. */
+  /** The names of the operators, in the order given. */
+  get operatorNames(): string[] {
+    return this.parts.controllers.map((c) => c.spec.name);
+  }
+
+  /** A read-only view of one operator (the first when `name` is omitted); throws for an unknown name. */
+  inspect(name?: string): OperatorInspection {
+    const controllers = this.parts.controllers;
+    const c = name ? controllers.find((x) => x.spec.name === name) : controllers[0];
+    if (!c) throw new Error(`no operator named ${name}; running: ${this.operatorNames.join(", ")}`);
+    const ns = (namespace: string | undefined) => (c.spec.parent.namespaced ? namespace : undefined);
+    return {
+      name: c.spec.name,
+      parentType: c.spec.parent,
+      parent: (namespace, parentName) => c.parents.store.get(ns(namespace), parentName),
+      childrenOf: (parent) => c.childrenOf(parent),
+      errorCount: (namespace, parentName) => c.errorCount(objectKey(ns(namespace), parentName)),
+      failure: () => this.failureOf(c),
+    };
+  }
+
+  /** Stops: no new syncs, in-flight ones finish, the lease is released, watches close. Idempotent. */
   stop(): Promise<void> {
     if (!this.stopping) {
       this.parts.logger.info("stopping operators");
-      this.abort.abort(new Error("runtime stopped"));
-      this.stopping = this.done;
+      this.stopping = this.parts.manager.stop();
     }
     return this.stopping;
   }
@@ -154,10 +149,26 @@ export class OperatorRuntime {
   /** A snapshot of the runtime's state. */
   state(): RuntimeState {
     return {
-      running: !this.abort.signal.aborted,
-      leading: this.leading,
-      controllers: this.parts.controllers.map((c) => c.state()),
-      informers: this.parts.informers.all().map((i) => ({ resource: i.type.group ? `${i.type.plural}.${i.type.group}` : i.type.plural, ...i.health() })),
+      running: !this.abort.signal.aborted && this.stopping === undefined,
+      leading: this.parts.manager.leading,
+      controllers: this.parts.controllers.map((c) => {
+        const failed = this.failureOf(c);
+        return { ...c.state(), ...(failed ? { failed } : {}) };
+      }),
+      informers: this.parts.informers
+        .all()
+        .map((i) => ({ resource: i.type.group ? `${i.type.plural}.${i.type.group}` : i.type.plural, ...i.health() })),
     };
+  }
+
+  /** Per-runnable readiness, as `/readyz?verbose` shows it. */
+  readiness(): Array<{ name: string; ok: boolean; detail?: string }> {
+    return this.parts.manager.readiness();
+  }
+
+  private failureOf(c: Controller): string | undefined {
+    const failure = this.parts.manager.failures().find((f) => f.name === `controller:${c.spec.name}`);
+    if (!failure) return undefined;
+    return failure.error instanceof Error ? failure.error.message : String(failure.error);
   }
 }

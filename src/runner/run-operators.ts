@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
-import { compileOperator, type OperatorInput } from "../api/compile.js";
+import { compileOperator, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
@@ -16,15 +16,27 @@ import { Controller } from "../controller/controller.js";
 import type { ControllerSpec } from "../controller/controller-spec.js";
 import { EventRecorder } from "../manager/event-recorder.js";
 import { InformerPool } from "../cache/informer-pool.js";
+import { Manager } from "../manager/manager.js";
+import {
+  DEFAULT_CACHE_SYNC_TIMEOUT_MS,
+  LeaseElection,
+  controllerRunnable,
+  eventRecorderRunnable,
+  healthServerRunnable,
+  informerRunnable,
+} from "../manager/runnables.js";
 import { adaptHandler } from "./handler-adapter.js";
 import { OperatorRuntime } from "./operator-runtime.js";
-import type { RunOptions } from "./run-options.js";
+import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
 
 /**
  * Runs operators in this process until stopped: one shared list+watch per type, a work queue per
- * operator, and the sync/finalize loop of each. Resolves once every cache has been listed, with the
- * running `OperatorRuntime`; `await runtime.done` to block until it stops (SIGINT/SIGTERM stop it
- * by default, draining in-flight syncs).
+ * operator, and the sync/finalize loop of each, all started and stopped by one `Manager` (with
+ * the probe server, leader election, the Event recorders and `options.runnables`). Resolves, with
+ * the running `OperatorRuntime`, once the caches have listed (each at most `cacheSyncTimeoutMs`)
+ * and — without leader election — every controller has started its workers or failed; `await
+ * runtime.done` to block until it stops (SIGINT/SIGTERM stop it by default, draining in-flight
+ * syncs, releasing the lease, writing pending Events, closing the client last).
  *
  * ```ts
  * const runtime = await runOperators([EchoServerOperator]);
@@ -33,7 +45,10 @@ import type { RunOptions } from "./run-options.js";
  *
  * Errors: rejects when an operator is ill-defined (`OperatorDefinitionError`) or a type it uses is
  * not served by the cluster (`KindNotServedError`: install the CRD first). Once running, failures
- * of single parents are logged, counted and recorded as Events; they never stop the runtime.
+ * of single parents are logged, counted and recorded as Events; they never stop the runtime. An
+ * operator whose caches do not list within `cacheSyncTimeoutMs` (e.g. RBAC without `list` on a
+ * child type) does not run: it is logged at error, `/readyz` turns red, and
+ * `runtime.state().controllers[i].failed` says why; the other operators run on.
  */
 export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
   if (operators.length === 0) throw new TypeError("runOperators needs at least one operator class or definition");
@@ -48,13 +63,17 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);
   const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
 
+  let health: HealthServer | undefined;
   try {
     const compiled = operators.map((op) => compileOperator<unknown>(op));
     const discovery = new Discovery(client);
     const informers = new InformerPool(client, logger, metrics);
     const controllers: Controller[] = [];
+    const recorders = new Map<string, EventRecorder>();
     for (const op of compiled) {
-      const config = options.namespace && !op.config.namespace ? op.config.withinNamespace(options.namespace) : op.config;
+      // RunOptions.namespace scopes operators with a namespaced parent; a cluster-scoped parent has no namespace to scope to.
+      const parentNamespaced = (await discovery.resolve(op.config.parent.apiVersion, op.config.parent.kind)).namespaced;
+      const config = options.namespace && !op.config.namespace && parentNamespaced ? op.config.withinNamespace(options.namespace) : op.config;
       registerClasses(config, registry);
       const spec = await controllerSpecOf(config, discovery, options);
       const handler = await op.handlerFactory(resolver);
@@ -63,6 +82,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
         children: spec.children.map((c) => c.resource),
       });
       const events = options.events === false ? undefined : new EventRecorder({ client, component: config.name, logger });
+      if (events) recorders.set(config.name, events);
       controllers.push(
         new Controller(spec, snapshotHandler, { client, informers, logger, metrics, ...(events ? { events } : {}) }),
       );
@@ -73,46 +93,48 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       });
     }
 
-    let health: HealthServer | undefined;
+    const leaderElection = options.leaderElection ? leaderElectionOf(options.leaderElection, compiled, logger) : undefined;
+    const warmCaches = !options.leaderElection || options.leaderElection.warmCaches !== false;
+    const cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS;
+    const manager = new Manager({
+      logger,
+      closers: [() => client.close()],
+      ...(leaderElection
+        ? { election: new LeaseElection({ client, metrics, logger, ...leaderElection }) }
+        : {}),
+    });
+    for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches, cacheSyncTimeoutMs }));
+    for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
+    for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
+    for (const runnable of options.runnables ?? []) manager.add(runnable);
+
     let healthPort: number | undefined;
     if (options.healthPort !== undefined) {
       health = new HealthServer({ metrics, logger });
-      for (const informer of informers.all()) {
-        health.addReadinessCheck(`informer:${informer.type.plural}`, () => {
-          const h = informer.health();
-          return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects` };
-        });
+      for (const name of [...manager.names(), ...(leaderElection ? ["leader-election"] : [])]) {
+        health.addReadinessCheck(name, () => manager.readinessOf(name));
       }
+      // Bound before anything starts, so a busy port fails runOperators at once.
       healthPort = await health.start(options.healthPort, options.healthHost);
+      manager.add(healthServerRunnable(health));
     }
 
-    const leaderElection = options.leaderElection
-      ? {
-          ...options.leaderElection,
-          namespace: options.leaderElection.namespace ?? inClusterNamespace() ?? "default",
-          name: options.leaderElection.name ?? `${compiled.map((c) => c.config.name).join("-")}-leader`,
-        }
-      : undefined;
     const runtime = new OperatorRuntime({
       kubeConfig,
-      client,
       registry,
       logger,
       metrics,
       informers,
       controllers,
-      ...(health ? { health, healthPort } : {}),
-      ...(leaderElection ? { leaderElection } : {}),
+      manager,
+      ...(healthPort !== undefined ? { healthPort } : {}),
     });
-    if (options.signal) {
-      if (options.signal.aborted) void runtime.stop();
-      else options.signal.addEventListener("abort", () => void runtime.stop(), { once: true });
-    }
     if (options.handleSignals !== false) installSignalHandlers(runtime, logger);
-    await runtime.start();
+    await manager.start(options.signal);
     logger.info("operators running", { operators: compiled.map((c) => c.config.name).join(",") });
     return runtime;
   } catch (error) {
+    await health?.stop();
     await client.close();
     throw error;
   }
@@ -158,6 +180,23 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
 
 function inClusterNamespace(): string | undefined {
   return process.env.POD_NAMESPACE || undefined;
+}
+
+/** The elector's settings from the run options: Lease namespace and name defaults, seconds to ms. */
+function leaderElectionOf(options: LeaderElectionOptions, compiled: CompiledOperator<unknown>[], logger: Logger) {
+  const namespace = options.namespace ?? inClusterNamespace();
+  if (!namespace) {
+    logger.warn('leader election: no Lease namespace given and POD_NAMESPACE is not set; using "default" ' +
+      "(a generated Role does not cover it: set POD_NAMESPACE or leaderElection.namespace / --lease-namespace)");
+  }
+  return {
+    namespace: namespace ?? "default",
+    name: options.name ?? `${compiled.map((c) => c.config.name).join("-")}-leader`,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.leaseDurationSeconds ? { leaseDurationMs: options.leaseDurationSeconds * 1000 } : {}),
+    ...(options.renewDeadlineSeconds ? { renewDeadlineMs: options.renewDeadlineSeconds * 1000 } : {}),
+    ...(options.retryPeriodSeconds ? { retryPeriodMs: options.retryPeriodSeconds * 1000 } : {}),
+  };
 }
 
 function installSignalHandlers(runtime: OperatorRuntime, logger: Logger): void {

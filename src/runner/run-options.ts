@@ -5,6 +5,7 @@ import type { InstanceResolver } from "../di/resolver.js";
 import type { Logger, LogFormat, LogLevel } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
+import type { Runnable } from "../manager/runnable.js";
 
 // Where they used to be declared; they belong to api/ (compile.ts), which every entry point reads.
 export type { OperatorDefinition, OperatorInput } from "../api/compile.js";
@@ -19,13 +20,19 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds?: number;
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
+  /**
+   * Followers list and watch (warm their caches) before they win the lease, so a new leader
+   * starts syncing at once instead of listing first (controller-runtime's "warm replicas").
+   * Default true; false keeps a standby's memory and API load at nearly nothing.
+   */
+  warmCaches?: boolean;
 }
 
 /** Options of `runOperators`. Every one has a default that suits a deployed operator. */
 export interface RunOptions {
   /** The cluster to talk to. Default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
   kubeConfig?: KubeConfig;
-  /** Watch only this namespace (operators may also set their own). */
+  /** Watch only this namespace (operators may also set their own); operators with a cluster-scoped parent are not scoped. */
   namespace?: string;
   /** Where operator instances come from: a tsyringe container (default: the global one) ... */
   container?: DependencyContainer;
@@ -51,4 +58,28 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Record Kubernetes Events for failures. Default true. */
   events?: boolean;
+  /**
+   * How long an operator waits for its caches' first list before it is reported failed (it then
+   * does not run; the others do; `/readyz` is red). Default 120 000 ms.
+   */
+  cacheSyncTimeoutMs?: number;
+  /**
+   * Your own runnables, started and stopped with the operators: a periodic job, an extra HTTP
+   * endpoint. They run only while this process leads unless they set `needsLeaderElection: false`;
+   * `start(signal)` runs until `signal` aborts and settles once stopped.
+   *
+   * ```ts
+   * const report: Runnable = {
+   *   name: "usage-report",
+   *   async start(signal) {
+   *     while (!signal.aborted) {
+   *       await sendUsageReport();
+   *       await sleep(3_600_000, undefined, { signal }).catch(() => undefined);
+   *     }
+   *   },
+   * };
+   * await runOperators([BackupOperator], { runnables: [report], leaderElection: {} });
+   * ```
+   */
+  runnables?: readonly Runnable[];
 }

@@ -16,5 +16,5 @@ export {
 } from "./control-plane/binaries.js";
 export { ControlPlaneBuildError } from "./control-plane/go-build.js";
 export { CONTROL_PLANE_VERSIONS, KUBERNETES_VERSION, ETCD_VERSION, type ControlPlaneVersions } from "./control-plane/versions.js";
-export { TestKit, type TestKitOptions, type EventuallyOptions } from "./test-kit.js";
+export { TestKit, type TestKitOptions, type EventuallyOptions, type ReconcileOptions } from "./test-kit.js";
 export { readManifests } from "./manifests.js";

@@ -6,10 +6,8 @@ import { Discovery } from "../kube/discovery.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { isNotFound } from "../kube/errors.js";
 import { createLogger } from "../observability/logger.js";
-import { objectKey } from "../controller/child-identity.js";
 import { isSubset } from "../controller/needs-write.js";
-import type { Controller } from "../controller/controller.js";
-import type { OperatorRuntime } from "../runner/operator-runtime.js";
+import type { OperatorInspection, OperatorRuntime } from "../runner/operator-runtime.js";
 import { runOperators } from "../runner/run-operators.js";
 import type { OperatorInput, RunOptions } from "../runner/run-options.js";
 import { LocalControlPlane } from "./control-plane/local-control-plane.js";
@@ -23,8 +21,28 @@ export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespa
   manifests?: ReadonlyArray<string | KubeObject>;
   /** A control plane to use; when absent the kit starts one and stops it on `close()`. */
   controlPlane?: LocalControlPlane;
-  /** The test namespace (created); default `test-<random>`. */
+  /**
+   * The test namespace (created); default `test-<random>`. Operators with a namespaced parent
+   * watch and manage only this namespace (as `RunOptions.namespace`), so two kits or two
+   * replicas of a test never see each other's objects.
+   */
   namespace?: string;
+  /** Let the operators watch every namespace instead of only the test namespace. Default false. */
+  allNamespaces?: boolean;
+}
+
+/** Options of {@link TestKit.reconcile}. */
+export interface ReconcileOptions {
+  /** Give up after this long (ms). Default 20 000. */
+  timeout?: number;
+  /** The pause between the two quiet checks (ms). Default 150. */
+  quietMs?: number;
+  /**
+   * Do not fail when a sync failed (a handler error, an invalid child, a refused write): for
+   * tests of failure handling. Default false: `reconcile()` asserts success, like roperator's
+   * `reconcile_and_assert_success`.
+   */
+  allowFailures?: boolean;
 }
 
 /** Options of the `eventually` helpers. */
@@ -49,6 +67,8 @@ export interface EventuallyOptions {
  */
 export class TestKit {
   private readonly discovery: Discovery;
+  /** Per operator, the last failed sync already reported (or seen at start) by `reconcile()`. */
+  private readonly seenErrorAt = new Map<string, number>();
 
   private constructor(
     /** The control plane the operators run against. */
@@ -62,6 +82,7 @@ export class TestKit {
     readonly namespace: string,
   ) {
     this.discovery = new Discovery(client);
+    this.markFailuresSeen();
   }
 
   /** Starts (or reuses) a control plane, installs manifests, creates the namespace, runs the operators. */
@@ -80,10 +101,11 @@ export class TestKit {
       }
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
-      const { operators, manifests: _m, controlPlane: _c, namespace: _n, ...runOptions } = options;
+      const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, ...runOptions } = options;
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
         ...runOptions,
+        ...(allNamespaces ? {} : { namespace }),
         kubeConfig: controlPlane.kubeConfig,
         handleSignals: false,
       });
@@ -153,9 +175,11 @@ export class TestKit {
 
   /**
    * Waits until the operators are quiet: no sync queued or running, twice in a row across a short
-   * pause (so watch events of the last writes have arrived and been handled).
+   * pause (so watch events of the last writes have arrived and been handled). Then asserts that no
+   * sync failed since the previous `reconcile()` (or the start) and that every operator runs:
+   * throws otherwise, naming the operator (opt out with `allowFailures` to test failure handling).
    */
-  async reconcile(options: { timeout?: number; quietMs?: number } = {}): Promise<void> {
+  async reconcile(options: ReconcileOptions = {}): Promise<void> {
     const deadline = Date.now() + (options.timeout ?? 20_000);
     const quietMs = options.quietMs ?? 150;
     let quietRounds = 0;
@@ -166,6 +190,20 @@ export class TestKit {
       const busy = this.runtime.state().controllers.some((c) => c.queueDepth > 0 || c.inFlight > 0);
       quietRounds = busy ? 0 : quietRounds + 1;
     }
+    const failed = this.runtime.state().controllers.filter((c) => c.failed || (c.lastErrorAt?.getTime() ?? 0) > (this.seenErrorAt.get(c.name) ?? 0));
+    this.markFailuresSeen();
+    if (failed.length > 0 && !options.allowFailures) {
+      const what = failed.map((c) => (c.failed ? `operator ${c.name} does not run: ${c.failed}` : `operator ${c.name}: a sync failed`));
+      throw new Error(
+        `reconcile(): ${what.join("; ")} (the log and kit.errorCount(parent) say which; ` +
+          `pass { allowFailures: true } when the test expects failures)`,
+      );
+    }
+  }
+
+  /** Remembers the current last failure of each operator as reported. */
+  private markFailuresSeen(): void {
+    for (const c of this.runtime.state().controllers) this.seenErrorAt.set(c.name, c.lastErrorAt?.getTime() ?? 0);
   }
 
   /** Retries `check` until it returns without throwing (and its value when it has one). */
@@ -210,22 +248,19 @@ export class TestKit {
 
   /** The SyncRequest the operator would get for a parent now (from its caches). */
   syncRequest<P = KubeObject>(parentName: string, options: { operator?: string; namespace?: string } = {}): SyncRequest<P> | undefined {
-    const controller = this.controller(options.operator);
-    const ns = controller.spec.parent.namespaced ? (options.namespace ?? this.namespace) : undefined;
-    const parent = controller.parents.store.get(ns, parentName);
+    const operator = this.operator(options.operator);
+    const parent = operator.parent(options.namespace ?? this.namespace, parentName);
     if (!parent) return undefined;
     return createSyncRequest<P>({
       parent,
-      children: controller.childrenOf(parent),
+      children: operator.childrenOf(parent),
       registry: this.runtime.registry,
     });
   }
 
   /** How many syncs of a parent have failed so far. */
   errorCount(parentName: string, options: { operator?: string; namespace?: string } = {}): number {
-    const controller = this.controller(options.operator);
-    const ns = controller.spec.parent.namespaced ? (options.namespace ?? this.namespace) : undefined;
-    return controller.errorCount(objectKey(ns, parentName));
+    return this.operator(options.operator).errorCount(options.namespace ?? this.namespace, parentName);
   }
 
   /** The Events recorded about an object (by name) in a namespace. */
@@ -246,11 +281,9 @@ export class TestKit {
     await this.client.close();
   }
 
-  private controller(name?: string): Controller {
-    const controllers = this.runtime.controllers;
-    const found = name ? controllers.find((c) => c.spec.name === name) : controllers[0];
-    if (!found) throw new Error(`no operator named ${name}; running: ${controllers.map((c) => c.spec.name).join(", ")}`);
-    return found;
+  /** The read-only seam into one running operator (`OperatorRuntime.inspect`). */
+  private operator(name?: string): OperatorInspection {
+    return this.runtime.inspect(name);
   }
 
   private ns(type: ResourceType, namespace: string | undefined): string | undefined {

@@ -1,0 +1,144 @@
+/**
+ * The runtime's own parts as `Runnable`s: informers (caches group), controllers (leader-only),
+ * the event recorder (flushed at stop, after the controllers), the probe/metrics server (servers
+ * group, stopped last), and leader election on a Lease as the manager's `Election`.
+ *
+ * What it guarantees: a controller waits only for its own informers, at most `cacheSyncTimeoutMs`;
+ * past it the controller fails with `CacheSyncTimeoutError` (logged at error by the manager, red
+ * in readiness, reported in the runtime's state) and the other controllers run on.
+ */
+import type { Informer } from "../cache/informer.js";
+import type { Controller } from "../controller/controller.js";
+import type { HealthServer } from "../observability/health-server.js";
+import type { EventRecorder } from "./event-recorder.js";
+import { LeaderElector, type LeaderElectorOptions } from "./leader-election.js";
+import { aborted, type Election, type ElectionCallbacks, type Runnable } from "./runnable.js";
+
+/** Default bound on a controller's wait for its caches (controller-runtime's CacheSyncTimeout). */
+export const DEFAULT_CACHE_SYNC_TIMEOUT_MS = 120_000;
+
+/**
+ * A controller's caches did not finish their first list in time (typically RBAC without `list`
+ * or `watch` on one of its types, or a type the server stopped serving). The controller does not
+ * start; the process' other controllers run; `/readyz` is red until the process is restarted.
+ */
+export class CacheSyncTimeoutError extends Error {
+  constructor(
+    readonly operator: string,
+    /** The informers that had not listed, with their last error. */
+    readonly unsynced: readonly string[],
+    timeoutMs: number,
+  ) {
+    super(
+      `operator ${operator}: caches not synced after ${Math.round(timeoutMs / 1000)} s (${unsynced.join("; ")}); ` +
+        `the operator does not run — check that its RBAC allows list and watch on these types, then restart`,
+    );
+    this.name = "CacheSyncTimeoutError";
+  }
+}
+
+/** A name for an informer that is unique within a pool: `informer:<plural>[.<group>][ in <ns>][ (<selector>)]`. */
+export function informerName(informer: Informer): string {
+  const { type } = informer;
+  const scope = informer.scope;
+  return `informer:${type.group ? `${type.plural}.${type.group}` : type.plural}${scope.namespace ? ` in ${scope.namespace}` : ""}${
+    scope.labelSelector ? ` (${scope.labelSelector})` : ""
+  }`;
+}
+
+/** Resolves once every informer has listed, or after `timeoutMs` (false), or when `signal` aborts (false). */
+export async function waitForCaches(informers: readonly Informer[], signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  const bound = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  try {
+    await Promise.all(informers.map((i) => i.waitForSync(bound)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An informer's list+watch loop; up once listed (or after `cacheSyncTimeoutMs`, so others are not held up). */
+export function informerRunnable(informer: Informer, options: { needsLeaderElection: boolean; cacheSyncTimeoutMs: number }): Runnable {
+  return {
+    name: informerName(informer),
+    group: "caches",
+    needsLeaderElection: options.needsLeaderElection,
+    start: (signal) => informer.start(signal),
+    started: async (signal) => void (await waitForCaches([informer], signal, options.cacheSyncTimeoutMs)),
+    readiness: () => {
+      const h = informer.health();
+      return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}` };
+    },
+  };
+}
+
+/** One controller: waits for its own informers (bounded), then runs its workers until stopped. */
+export function controllerRunnable(controller: Controller, options: { cacheSyncTimeoutMs: number }): Runnable {
+  const own = controller.informers;
+  let synced: Promise<boolean> | undefined;
+  const waitOwn = (signal: AbortSignal) => (synced ??= waitForCaches(own, signal, options.cacheSyncTimeoutMs));
+  return {
+    name: `controller:${controller.spec.name}`,
+    group: "others",
+    needsLeaderElection: true,
+    async start(signal) {
+      if (!(await waitOwn(signal))) {
+        if (signal.aborted) return;
+        const unsynced = own.filter((i) => !i.hasSynced()).map((i) => `${informerName(i)}: ${i.health().lastError ?? i.health().state}`);
+        throw new CacheSyncTimeoutError(controller.spec.name, unsynced, options.cacheSyncTimeoutMs);
+      }
+      await controller.run(signal);
+    },
+    started: async (signal) => void (await waitOwn(signal)),
+  };
+}
+
+/** The event recorder: nothing to start; at stop (after the controllers) its in-flight writes finish. */
+export function eventRecorderRunnable(name: string, recorder: EventRecorder): Runnable {
+  return {
+    name: `events:${name}`,
+    group: "others",
+    needsLeaderElection: false,
+    async start(signal) {
+      await aborted(signal);
+      await recorder.flush();
+    },
+  };
+}
+
+/** A health server already listening (bound before the manager starts, so a busy port fails fast); stopped last. */
+export function healthServerRunnable(server: HealthServer): Runnable {
+  return {
+    name: "health-server",
+    group: "servers",
+    needsLeaderElection: false,
+    async start(signal) {
+      await aborted(signal);
+      await server.stop();
+    },
+  };
+}
+
+/** Options of {@link LeaseElection}: the elector's, without the callbacks the manager supplies. */
+export type LeaseElectionOptions = Omit<LeaderElectorOptions, "onStartedLeading" | "onStoppedLeading">;
+
+/** Leader election on a Lease (`LeaderElector`) as the manager's `Election`. */
+export class LeaseElection implements Election {
+  private elector: LeaderElector | undefined;
+
+  constructor(private readonly options: LeaseElectionOptions) {}
+
+  run(signal: AbortSignal, callbacks: ElectionCallbacks): Promise<void> {
+    this.elector = new LeaderElector({
+      ...this.options,
+      onStartedLeading: (leaderSignal) => callbacks.lead(leaderSignal),
+      onStoppedLeading: () => callbacks.stoppedLeading(),
+    });
+    return this.elector.run(signal);
+  }
+
+  /** Red while the Lease cannot be read or written (see `LeaderElector.health`). */
+  readiness(): { ok: boolean; detail?: string } {
+    return this.elector?.health() ?? { ok: true, detail: "not started" };
+  }
+}
