@@ -58,6 +58,8 @@ export class Controller {
   private lastErrorAt: Date | undefined;
   /** Failed syncs per parent key since the parent appeared (for tests and status endpoints). */
   private readonly errorCounts = new Map<string, number>();
+  /** Parent keys whose latest sync failed (cleared by a successful sync or the parent's deletion). */
+  private readonly failing = new Set<string>();
 
   constructor(readonly spec: ControllerSpec, handler: SnapshotHandler, private readonly deps: ControllerDeps) {
     this.log = deps.logger.child({ operator: spec.name });
@@ -154,6 +156,11 @@ export class Controller {
     return this.errorCounts.get(key) ?? 0;
   }
 
+  /** The work-queue keys of the parents whose latest sync failed. */
+  failingKeys(): string[] {
+    return [...this.failing];
+  }
+
   state(): ControllerState {
     const state: ControllerState = {
       name: this.spec.name,
@@ -173,8 +180,10 @@ export class Controller {
       if (result === "error") {
         this.lastErrorAt = new Date();
         this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
+        this.failing.add(key);
       } else {
         this.lastSyncAt = new Date();
+        this.failing.delete(key);
       }
       this.deps.metrics?.reconcileDone(this.spec.name, result, (performance.now() - started) / 1000);
     };
@@ -198,6 +207,7 @@ export class Controller {
     if (mapped.action === "forget") {
       this.queue.forget(key);
       this.errorCounts.delete(key);
+      this.failing.delete(key);
     } else if (mapped.action === "enqueue") {
       this.queue.add(key);
     }

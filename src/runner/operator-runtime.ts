@@ -45,6 +45,8 @@ export interface OperatorInspection {
   errorCount(namespace: string | undefined, name: string): number;
   /** Why the operator does not run, when it does not (e.g. a cache-sync timeout). */
   failure(): string | undefined;
+  /** The parents (`namespace/name`, or `name` when cluster-scoped) whose latest sync failed. */
+  failingParents(): string[];
 }
 
 /** The parts a running runtime is made of (wired by `runOperators`). */
@@ -129,6 +131,7 @@ export class OperatorRuntime {
       childrenOf: (parent) => c.childrenOf(parent),
       errorCount: (namespace, parentName) => c.errorCount(objectKey(ns(namespace), parentName)),
       failure: () => this.failureOf(c),
+      failingParents: () => c.failingKeys(),
     };
   }
 

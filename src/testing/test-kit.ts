@@ -67,8 +67,6 @@ export interface EventuallyOptions {
  */
 export class TestKit {
   private readonly discovery: Discovery;
-  /** Per operator, the last failed sync already reported (or seen at start) by `reconcile()`. */
-  private readonly seenErrorAt = new Map<string, number>();
 
   private constructor(
     /** The control plane the operators run against. */
@@ -82,7 +80,6 @@ export class TestKit {
     readonly namespace: string,
   ) {
     this.discovery = new Discovery(client);
-    this.markFailuresSeen();
   }
 
   /** Starts (or reuses) a control plane, installs manifests, creates the namespace, runs the operators. */
@@ -175,9 +172,10 @@ export class TestKit {
 
   /**
    * Waits until the operators are quiet: no sync queued or running, twice in a row across a short
-   * pause (so watch events of the last writes have arrived and been handled). Then asserts that no
-   * sync failed since the previous `reconcile()` (or the start) and that every operator runs:
-   * throws otherwise, naming the operator (opt out with `allowFailures` to test failure handling).
+   * pause (so watch events of the last writes have arrived and been handled). Then asserts
+   * success, like roperator's `reconcile_and_assert_success`: every operator runs and the latest
+   * sync of every parent succeeded; otherwise it throws, naming them (opt out with
+   * `allowFailures` to test failure handling).
    */
   async reconcile(options: ReconcileOptions = {}): Promise<void> {
     const deadline = Date.now() + (options.timeout ?? 20_000);
@@ -190,20 +188,17 @@ export class TestKit {
       const busy = this.runtime.state().controllers.some((c) => c.queueDepth > 0 || c.inFlight > 0);
       quietRounds = busy ? 0 : quietRounds + 1;
     }
-    const failed = this.runtime.state().controllers.filter((c) => c.failed || (c.lastErrorAt?.getTime() ?? 0) > (this.seenErrorAt.get(c.name) ?? 0));
-    this.markFailuresSeen();
-    if (failed.length > 0 && !options.allowFailures) {
-      const what = failed.map((c) => (c.failed ? `operator ${c.name} does not run: ${c.failed}` : `operator ${c.name}: a sync failed`));
-      throw new Error(
-        `reconcile(): ${what.join("; ")} (the log and kit.errorCount(parent) say which; ` +
-          `pass { allowFailures: true } when the test expects failures)`,
-      );
+    if (options.allowFailures) return;
+    const problems = this.runtime.operatorNames.flatMap((name) => {
+      const operator = this.runtime.inspect(name);
+      const failure = operator.failure();
+      if (failure) return [`operator ${name} does not run: ${failure}`];
+      const parents = operator.failingParents();
+      return parents.length > 0 ? [`operator ${name}: the latest sync of ${parents.join(", ")} failed`] : [];
+    });
+    if (problems.length > 0) {
+      throw new Error(`reconcile(): ${problems.join("; ")} (see the log; pass { allowFailures: true } when the test expects failures)`);
     }
-  }
-
-  /** Remembers the current last failure of each operator as reported. */
-  private markFailuresSeen(): void {
-    for (const c of this.runtime.state().controllers) this.seenErrorAt.set(c.name, c.lastErrorAt?.getTime() ?? 0);
   }
 
   /** Retries `check` until it returns without throwing (and its value when it has one). */

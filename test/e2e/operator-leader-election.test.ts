@@ -59,6 +59,8 @@ test("only the leader reconciles; when it stops, the other replica takes over", 
     const cm = await kit.eventuallyExists("v1", "ConfigMap", "second-greeting", "replicas");
     assert.deepEqual(cm.data, { text: "Hello, Grace!" });
     await kit.eventually(async () => assert.ok((await reconciles(follower)) > 0, "the new leader reconciled"));
+    // The kit's own operator is scoped to its namespace: only the replicas wrote what is asserted above.
+    assert.equal(await reconciles(kit.runtime), 0, "the kit's operator reconciled objects outside its namespace");
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
