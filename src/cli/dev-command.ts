@@ -69,7 +69,7 @@ export const devCommand: CliCommand = {
       say(`installed ${objects.length} manifest(s): ${objects.map((o) => o.metadata?.name).join(", ") || "none"}`);
     };
     const startOperators = () => {
-      operators = spawn(process.execPath, [MAIN, "run", positionals[0]!, "--health-port", "0", "--health-host", "127.0.0.1", ...runArgs], { env: childEnv, stdio: "inherit" });
+      operators = spawn(process.execPath, [MAIN, ...devRunArgs(positionals[0]!, runArgs)], { env: childEnv, stdio: "inherit" });
       const child = operators;
       child.on("exit", (code, signal) => {
         if (!stopping && operators === child) say(`operators exited (${signal ?? `code ${code}`}); waiting for a change to restart`);
@@ -135,6 +135,15 @@ export const devCommand: CliCommand = {
     return 0;
   },
 };
+
+/**
+ * The `tsoperator run` arguments of the dev child: probes and metrics on a free port of the
+ * loopback interface (a development command does not listen on the network), then the user's own
+ * run options (which win: a later flag overrides an earlier one).
+ */
+export function devRunArgs(module: string, runArgs: readonly string[]): string[] {
+  return ["run", module, "--health-port", "0", "--health-host", "127.0.0.1", ...runArgs];
+}
 
 /** The module's CRDs, generated in a child process (so a restart sees the newest compiled code). */
 function generatedCrds(modulePath: string, env: NodeJS.ProcessEnv): Promise<KubeObject[]> {
