@@ -125,6 +125,41 @@ describe("Manager", () => {
     assert.ok(log.indexOf("stop controller") < log.indexOf("stop informer"));
   });
 
+  it("after a lost lease the caches stop only once the leader-only runnables have drained", async () => {
+    const log: string[] = [];
+    let leaderAbort: AbortController | undefined;
+    let end!: () => void;
+    // Like LeaderElector on a lost lease: abort the work, report it, resolve — without waiting.
+    const election: Election = {
+      async run(signal, callbacks) {
+        leaderAbort = new AbortController();
+        void callbacks.lead(leaderAbort.signal);
+        await new Promise<void>((resolve) => {
+          end = resolve;
+          signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        leaderAbort.abort();
+        callbacks.stoppedLeading();
+      },
+    };
+    const manager = new Manager({ election, closers: [() => void log.push("close client")] });
+    manager.add(recorder(log, "informer", "caches"));
+    manager.add({
+      name: "slow-controller",
+      async start(signal) {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        log.push("drained slow-controller");
+      },
+    });
+    await manager.start();
+    await tick();
+    end();
+    await manager.done;
+    assert.equal(manager.lostLeadership, true);
+    assert.deepEqual(log.slice(-3), ["drained slow-controller", "stop informer", "close client"]);
+  });
+
   it("a runnable that fails is red in readiness and reported; the others keep running", async () => {
     const log: string[] = [];
     const manager = new Manager();
