@@ -54,6 +54,8 @@ export class Manager {
   private readonly running: RunningGroup[] = [];
   private readonly electionAbort = new AbortController();
   private electionDone: Promise<void> | undefined;
+  /** The current leader phase (leader-only runnables running or stopping), if any. */
+  private leaderPhase: Promise<void> | undefined;
   private startedOnce = false;
   private stopping: Promise<void> | undefined;
   private leadingNow = false;
@@ -154,7 +156,7 @@ export class Manager {
     }
     this.electionDone = election
       .run(this.electionAbort.signal, {
-        lead: (leaderSignal) => this.lead(leaderSignal),
+        lead: (leaderSignal) => (this.leaderPhase = this.lead(leaderSignal)),
         stoppedLeading: () => {
           this.leadingNow = false;
           if (this.stopping) return;
@@ -177,6 +179,8 @@ export class Manager {
     // election releases the lease; then the other groups, last started first.
     this.electionAbort.abort(new Error("manager stopped"));
     await this.electionDone;
+    // After a lost lease the election ends at once; the leader-only runnables may still drain.
+    await this.leaderPhase;
     for (const running of [...this.running].reverse()) await this.stopGroup(running);
     for (const close of this.options.closers ?? []) {
       try {

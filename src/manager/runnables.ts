@@ -57,14 +57,16 @@ export async function waitForCaches(informers: readonly Informer[], signal: Abor
   }
 }
 
-/** An informer's list+watch loop; up once listed (or after `cacheSyncTimeoutMs`, so others are not held up). */
-export function informerRunnable(informer: Informer, options: { needsLeaderElection: boolean; cacheSyncTimeoutMs: number }): Runnable {
+/**
+ * An informer's list+watch loop. It counts as up once started: each controller waits for its own
+ * informers (bounded), so one type that cannot be listed delays nobody else.
+ */
+export function informerRunnable(informer: Informer, options: { needsLeaderElection: boolean }): Runnable {
   return {
     name: informerName(informer),
     group: "caches",
     needsLeaderElection: options.needsLeaderElection,
     start: (signal) => informer.start(signal),
-    started: async (signal) => void (await waitForCaches([informer], signal, options.cacheSyncTimeoutMs)),
     readiness: () => {
       const h = informer.health();
       return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}` };

@@ -33,8 +33,9 @@ import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
  * Runs operators in this process until stopped: one shared list+watch per type, a work queue per
  * operator, and the sync/finalize loop of each, all started and stopped by one `Manager` (with
  * the probe server, leader election, the Event recorders and `options.runnables`). Resolves, with
- * the running `OperatorRuntime`, once the caches have listed (each at most `cacheSyncTimeoutMs`)
- * and — without leader election — every controller has started its workers or failed; `await
+ * the running `OperatorRuntime`, once everything is started: without leader election, once every
+ * operator's caches have listed and its workers run (or it failed after `cacheSyncTimeoutMs`);
+ * with it, once the campaign has begun (standbys keep listing in the background); `await
  * runtime.done` to block until it stops (SIGINT/SIGTERM stop it by default, draining in-flight
  * syncs, releasing the lease, writing pending Events, closing the client last).
  *
@@ -103,7 +104,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
         ? { election: new LeaseElection({ client, metrics, logger, ...leaderElection }) }
         : {}),
     });
-    for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches, cacheSyncTimeoutMs }));
+    for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches }));
     for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
     for (const runnable of options.runnables ?? []) manager.add(runnable);
