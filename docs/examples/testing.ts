@@ -30,7 +30,7 @@ export function websiteTests(): void {
       await kit.createParent({ apiVersion: "example.com/v1", kind: "Website", metadata: { name: "home" }, spec: { title: "Hi" } });
       const page = await kit.eventuallyExists("v1", "ConfigMap", "home-page");
       assert.equal((page.data as Record<string, string>)["index.html"], "<h1>Hi</h1>");
-      await kit.reconcile(); // quiet: nothing queued, nothing in flight
+      await kit.reconcile(); // quiet (nothing queued or in flight), and every sync succeeded
       assert.equal(kit.errorCount("home"), 0);
     });
   });
