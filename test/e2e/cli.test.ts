@@ -105,6 +105,8 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
       [["run", greetingModule, "--namespace", "Bad_NS"], /--namespace "Bad_NS" is not a valid namespace/],
       [["manifests", greetingModule, "--name", "My Operator"], /--name "My Operator" is not a valid name/],
       [["manifests", greetingModule, "--out", aFile], /--out .*a-file.* is not a directory/],
+      [["run", greetingModule, "--lease-namespace", "ops"], /--lease-namespace needs --leader-elect/],
+      [["run", greetingModule, "--leader-elect", "--lease-duration", "5"], /--lease-duration \(5\) must be greater than --renew-deadline/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr, stdout } = cli(args);
@@ -155,8 +157,9 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
       await cp?.stop();
     });
 
-    it("reconciles a parent and exits 0 on SIGTERM", async () => {
-      const child = spawn(process.execPath, [main, "run", greetingModule, "--health-port", "0", "--log-format", "json"], {
+    it("reconciles a parent under the Lease its flags name, and exits 0 on SIGTERM", async () => {
+      const lease = ["--leader-elect", "--lease-namespace", "default", "--lease-name", "cli-lock", "--lease-duration", "4", "--renew-deadline", "3", "--retry-period", "1"];
+      const child = spawn(process.execPath, [main, "run", greetingModule, "--health-port", "0", "--log-format", "json", ...lease], {
         cwd: root,
         env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
         stdio: ["ignore", "pipe", "pipe"],
@@ -170,6 +173,10 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
         const configMaps = await discovery.resolve("v1", "ConfigMap");
         const cm = await eventually("the ConfigMap", () => client.get(configMaps, "default", "ada-greeting"));
         assert.deepEqual(cm.data, { text: "Bonjour, Ada!" });
+        const leases = await discovery.resolve("coordination.k8s.io/v1", "Lease");
+        const held = await client.get(leases, "default", "cli-lock");
+        assert.equal((held?.spec as { leaseDurationSeconds?: number } | undefined)?.leaseDurationSeconds, 4);
+        assert.ok((held?.spec as { holderIdentity?: string } | undefined)?.holderIdentity, "the Lease has a holder");
       } finally {
         child.kill("SIGTERM");
       }
