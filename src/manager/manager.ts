@@ -110,7 +110,9 @@ export class Manager {
     const slot = this.slots.find((s) => s.runnable.name === name);
     if (!slot) return { ok: false, detail: "no such runnable" };
     if (slot.failure !== undefined) return { ok: false, detail: `failed: ${messageOf(slot.failure)}` };
-    if (!slot.running) return slot.leader && !this.leadingNow ? { ok: true, detail: "waiting for leadership" } : { ok: false, detail: "not started" };
+    if (!slot.running) {
+      return slot.leader && !this.leadingNow ? { ok: true, detail: "waiting for leadership" } : { ok: false, detail: "not started" };
+    }
     if (slot.stopped) return { ok: true, detail: "stopped" };
     return slot.runnable.readiness?.() ?? { ok: true };
   }

@@ -69,7 +69,8 @@ export function informerRunnable(informer: Informer, options: { needsLeaderElect
     start: (signal) => informer.start(signal),
     readiness: () => {
       const h = informer.health();
-      return { ok: h.synced && h.consecutiveErrors < 3, detail: `${h.state}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}` };
+      const detail = `${h.state}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}`;
+      return { ok: h.synced && h.consecutiveErrors < 3, detail };
     },
   };
 }

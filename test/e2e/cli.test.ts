@@ -158,7 +158,8 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
     });
 
     it("reconciles a parent under the Lease its flags name, and exits 0 on SIGTERM", async () => {
-      const lease = ["--leader-elect", "--lease-namespace", "default", "--lease-name", "cli-lock", "--lease-duration", "4", "--renew-deadline", "3", "--retry-period", "1"];
+      const lease = ["--leader-elect", "--lease-namespace", "default", "--lease-name", "cli-lock"];
+      lease.push("--lease-duration", "4", "--renew-deadline", "3", "--retry-period", "1");
       const child = spawn(process.execPath, [main, "run", greetingModule, "--health-port", "0", "--log-format", "json", ...lease], {
         cwd: root,
         env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },

@@ -27,6 +27,7 @@ const sample = (path: string) => fileURLToPath(new URL(`../../../samples/${path}
 const NS = "lifecycle";
 const SA_NS = "operators";
 const SA = "limited";
+const FAST_LEASE = { name: "greeting-leader", retryPeriodSeconds: 1, renewDeadlineSeconds: 2, leaseDurationSeconds: 3 };
 
 /** Everything the two samples need, except list/watch on Services (echo-server's child). */
 const clusterRole = {
@@ -34,7 +35,11 @@ const clusterRole = {
   kind: "ClusterRole",
   metadata: { name: "limited" },
   rules: [
-    { apiGroups: ["samples.tsoperator.dev"], resources: ["greetings", "greetings/status", "echoservers", "echoservers/status"], verbs: ["*"] },
+    {
+      apiGroups: ["samples.tsoperator.dev"],
+      resources: ["greetings", "greetings/status", "echoservers", "echoservers/status"],
+      verbs: ["*"],
+    },
     { apiGroups: [""], resources: ["configmaps", "pods"], verbs: ["*"] },
     { apiGroups: [""], resources: ["services"], verbs: ["get", "create", "update", "patch", "delete"] },
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
@@ -116,7 +121,8 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     return createLogger({ level: "info", format: "json", stream });
   }
 
-  async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  type Maybe<T> = T | undefined | false;
+  async function eventually<T>(what: string, check: () => Promise<Maybe<T>> | Maybe<T>, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await check();
@@ -126,13 +132,15 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     }
   }
 
-  async function readyz(runtime: OperatorRuntime): Promise<{ status: number; body: { checks: Array<{ name: string; ok: boolean; detail?: string }> } }> {
+  type Readyz = { status: number; body: { checks: Array<{ name: string; ok: boolean; detail?: string }> } };
+  async function readyz(runtime: OperatorRuntime): Promise<Readyz> {
     const res = await fetch(`http://127.0.0.1:${runtime.healthPort}/readyz?verbose`);
     return { status: res.status, body: (await res.json()) as never };
   }
 
   /** runOperators, or a rejection when it has not resolved in time (today's stall). */
-  async function start(options: Parameters<typeof runOperators>[1], operators: Parameters<typeof runOperators>[0]): Promise<OperatorRuntime> {
+  type Options = Parameters<typeof runOperators>[1];
+  async function start(options: Options, operators: Parameters<typeof runOperators>[0]): Promise<OperatorRuntime> {
     let timer: NodeJS.Timeout | undefined;
     const started = runOperators(operators, { kubeConfig, handleSignals: false, healthPort: 0, healthHost: "127.0.0.1", ...options });
     const runtime = await Promise.race([
@@ -151,24 +159,28 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     const configMaps = await discovery.resolve("v1", "ConfigMap");
     await eventually("the greeting's ConfigMap", () => admin.get(configMaps, NS, "hello-greeting"));
 
-    const echo = await eventually("echo-server reported failed", () => runtime.state().controllers.find((c) => c.name === "echo-server" && c.failed));
+    const echo = await eventually("echo-server reported failed", () =>
+      runtime.state().controllers.find((c) => c.name === "echo-server" && c.failed),
+    );
     assert.match(echo.failed!, /caches not synced after 3 s .*services.*forbidden/i);
     assert.equal(runtime.state().controllers.find((c) => c.name === "greeting")?.failed, undefined);
     assert.match(runtime.inspect("echo-server").failure() ?? "", /caches not synced/);
     assert.ok(lines.some((l) => /"level":"error"/.test(l) && /caches not synced/.test(l)), "an error is logged");
     const ready = await readyz(runtime);
     assert.equal(ready.status, 503);
-    assert.deepEqual(ready.body.checks.filter((c) => c.name.startsWith("controller:") && !c.ok).map((c) => c.name), ["controller:echo-server"]);
+    const red = ready.body.checks.filter((c) => c.name.startsWith("controller:") && !c.ok).map((c) => c.name);
+    assert.deepEqual(red, ["controller:echo-server"]);
     await runtime.stop();
   });
 
   it("a standby that cannot use its Lease is not ready and logs why; with a usable Lease it leads", async () => {
     const lines: string[] = [];
     const stuck = await start(
-      { namespace: NS, logger: logTo(lines), leaderElection: { namespace: "default", name: "greeting-leader", retryPeriodSeconds: 1, renewDeadlineSeconds: 2, leaseDurationSeconds: 3 } },
+      { namespace: NS, logger: logTo(lines), leaderElection: { namespace: "default", ...FAST_LEASE } },
       [GreetingOperator],
     );
-    await eventually("an error log about the Lease", () => lines.some((l) => /"level":"error"/.test(l) && /cannot read or write Lease default\/greeting-leader.*forbidden/i.test(l)));
+    const leaseError = /cannot read or write Lease default\/greeting-leader.*forbidden/i;
+    await eventually("an error log about the Lease", () => lines.some((l) => /"level":"error"/.test(l) && leaseError.test(l)));
     const ready = await readyz(stuck);
     assert.equal(ready.status, 503, JSON.stringify(ready.body));
     assert.match(ready.body.checks.find((c) => c.name === "leader-election")?.detail ?? "", /POD_NAMESPACE/);
@@ -185,7 +197,7 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
       },
     };
     const fine = await start(
-      { namespace: NS, logger: logTo([]), runnables: [job], leaderElection: { namespace: SA_NS, name: "greeting-leader", retryPeriodSeconds: 1, renewDeadlineSeconds: 2, leaseDurationSeconds: 3 } },
+      { namespace: NS, logger: logTo([]), runnables: [job], leaderElection: { namespace: SA_NS, ...FAST_LEASE } },
       [GreetingOperator],
     );
     await eventually("leading", () => fine.state().leading);

@@ -16,7 +16,8 @@ const operator: OperatorDefinition = {
   handler: (req) => {
     const name = req.raw.metadata!.name!;
     if ((req.raw.spec as { fail?: boolean } | undefined)?.fail) throw new Error("asked to fail");
-    return SyncResponse.of({ done: true }).withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${name}-cm` }, data: { ok: "yes" } });
+    const child = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${name}-cm` }, data: { ok: "yes" } };
+    return SyncResponse.of({ done: true }).withChild(child);
   },
 };
 

@@ -18,14 +18,16 @@ describe("tsoperator run flags", () => {
 
   it("a lease flag without --leader-elect is a usage error (exit 2), not silently ignored", () => {
     for (const flag of [["--lease-namespace", "ops"], ["--lease-name", "x"], ["--lease-duration", "20"], ["--cold-standby"]]) {
-      assert.throws(() => runOptionsFrom(["m.js", ...flag]), (e) => e instanceof UsageError && /needs --leader-elect/.test(e.message), flag[0]);
+      const needsElection = (e: unknown) => e instanceof UsageError && /needs --leader-elect/.test(e.message);
+      assert.throws(() => runOptionsFrom(["m.js", ...flag]), needsElection, flag[0]);
     }
   });
 
   it("bad lease values are usage errors with the fix", () => {
     assert.throws(() => runOptionsFrom(["m.js", "--leader-elect", "--lease-namespace", "Bad_NS"]), UsageError);
     assert.throws(() => runOptionsFrom(["m.js", "--leader-elect", "--lease-duration", "5"]), /must be greater than --renew-deadline/);
-    assert.throws(() => runOptionsFrom(["m.js", "--leader-elect", "--renew-deadline", "3", "--retry-period", "2", "--lease-duration", "9"]), /1.5 x --retry-period/);
+    const tight = ["--renew-deadline", "3", "--retry-period", "2", "--lease-duration", "9"];
+    assert.throws(() => runOptionsFrom(["m.js", "--leader-elect", ...tight]), /1.5 x --retry-period/);
   });
 
   it("--health-host and --cache-sync-timeout reach the run options", () => {

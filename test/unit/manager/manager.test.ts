@@ -3,6 +3,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Manager } from "../../../src/manager/manager.js";
 import type { Election, ElectionCallbacks, Runnable, RunnableGroup } from "../../../src/manager/runnable.js";
+import { eventRecorderRunnable } from "../../../src/manager/runnables.js";
+import type { EventRecorder } from "../../../src/manager/event-recorder.js";
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
@@ -66,7 +68,9 @@ describe("Manager", () => {
     manager.add(recorder(log, "events", "others", { needsLeaderElection: false }));
     manager.add(recorder(log, "health", "servers"));
     await manager.start();
-    assert.deepEqual(log, ["start health", "up health", "start informer", "up informer", "start events", "up events", "start controller", "up controller"]);
+    assert.deepEqual(log, [
+      "start health", "up health", "start informer", "up informer", "start events", "up events", "start controller", "up controller",
+    ]);
     assert.equal(manager.leading, true);
     log.length = 0;
     await manager.stop();
@@ -178,7 +182,8 @@ describe("Manager", () => {
   it("a runnable that never comes up does not block the next group once it has settled", async () => {
     const log: string[] = [];
     const manager = new Manager();
-    manager.add({ name: "dead-cache", group: "caches", start: async () => Promise.reject(new Error("no")), started: () => new Promise(() => {}) });
+    const never = () => new Promise<void>(() => {});
+    manager.add({ name: "dead-cache", group: "caches", start: async () => Promise.reject(new Error("no")), started: never });
     manager.add(recorder(log, "controller", "others"));
     await manager.start();
     assert.ok(log.includes("start controller"));
@@ -198,6 +203,24 @@ describe("Manager", () => {
     await manager.done;
     assert.ok(!log.includes("start controller"), log.join(","));
     assert.ok(log.includes("stop informer"));
+  });
+
+  it("the event recorder flushes at stop, after the controllers drained (their last Events are written)", async () => {
+    const log: string[] = [];
+    const recorder = { flush: async () => void log.push("flush events") } as unknown as EventRecorder;
+    const manager = new Manager({ closers: [() => void log.push("close client")] });
+    manager.add(eventRecorderRunnable("op", recorder));
+    manager.add({
+      name: "controller:op",
+      async start(signal) {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        await tick();
+        log.push("controller drained");
+      },
+    });
+    await manager.start();
+    await manager.stop();
+    assert.deepEqual(log, ["controller drained", "flush events", "close client"]);
   });
 
   it("refuses duplicate names and late additions", async () => {
