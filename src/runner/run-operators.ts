@@ -72,10 +72,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     const controllers: Controller[] = [];
     const recorders = new Map<string, EventRecorder>();
     for (const op of compiled) {
-      // RunOptions.namespace scopes operators with a namespaced parent; a cluster-scoped parent has no namespace to scope to.
-      const parentNamespaced = (await discovery.resolve(op.config.parent.apiVersion, op.config.parent.kind)).namespaced;
-      const scoped = Boolean(options.namespace) && !op.config.namespace && parentNamespaced;
-      const config = scoped ? op.config.withinNamespace(options.namespace) : op.config;
+      const config = options.namespace && !op.config.namespace ? op.config.withinNamespace(options.namespace) : op.config;
       registerClasses(config, registry);
       const spec = await controllerSpecOf(config, discovery, options);
       const handler = await op.handlerFactory(resolver);

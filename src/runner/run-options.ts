@@ -32,7 +32,7 @@ export interface LeaderElectionOptions {
 export interface RunOptions {
   /** The cluster to talk to. Default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
   kubeConfig?: KubeConfig;
-  /** Watch only this namespace (operators may also set their own); operators with a cluster-scoped parent are not scoped. */
+  /** Watch only this namespace (operators may also set their own). */
   namespace?: string;
   /** Where operator instances come from: a tsyringe container (default: the global one) ... */
   container?: DependencyContainer;

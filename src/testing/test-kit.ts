@@ -22,9 +22,9 @@ export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespa
   /** A control plane to use; when absent the kit starts one and stops it on `close()`. */
   controlPlane?: LocalControlPlane;
   /**
-   * The test namespace (created); default `test-<random>`. Operators with a namespaced parent
-   * watch and manage only this namespace (as `RunOptions.namespace`), so two kits or two
-   * replicas of a test never see each other's objects.
+   * The test namespace (created); default `test-<random>`. The operators watch and manage only
+   * this namespace (as `RunOptions.namespace`), so two kits or two replicas of a test never see
+   * each other's objects.
    */
   namespace?: string;
   /** Let the operators watch every namespace instead of only the test namespace. Default false. */
