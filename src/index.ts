@@ -25,7 +25,7 @@ export {
   type MaybePromise,
 } from "./api/handler.js";
 export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./api/failable.js";
-export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./api/backoff.js";
+export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./core/backoff.js";
 
 // CRD generation (`tsoperator manifests`)
 export { CustomResource, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./api/custom-resource.js";

@@ -2,7 +2,7 @@
  * `@Operator`, `@Sync` and `@Finalize`. They only record metadata (in a WeakMap, nothing global
  * to reset); `compileOperator` reads it back once, at start-up.
  */
-import type { BackoffConfig } from "./backoff.js";
+import type { BackoffConfig } from "../core/backoff.js";
 import type { PolicyRule } from "./operator-config.js";
 import type { TypeRef } from "../core/type-ref.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";

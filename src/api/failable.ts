@@ -4,7 +4,7 @@
  * per-parent exponential backoff. On failure the existing children are kept.
  */
 import type { KubeObject } from "../core/kube-object.js";
-import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from "./backoff.js";
+import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from "../core/backoff.js";
 import type { Handler, MaybePromise } from "./handler.js";
 import { FinalizeResponse, SyncResponse, type DesiredChild } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";

@@ -19,7 +19,7 @@ export {
   type Handler, type HandlerLike, type SyncFunction, type ErrorFunction, type MaybePromise,
 } from "./handler.js";
 export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./failable.js";
-export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./backoff.js";
+export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "../core/backoff.js";
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./responses.js";
 export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./sync-request.js";
 export { ChildrenView, TypedView } from "./children-view.js";

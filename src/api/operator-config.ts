@@ -2,7 +2,7 @@
  * `OperatorConfig`: everything the runtime needs to know about one operator, as plain data.
  * Built with roperator's builder or compiled from `@Operator`; the runtime reads only this.
  */
-import { DEFAULT_BACKOFF, backoffConfig, backoffProblems, type BackoffConfig } from "./backoff.js";
+import { DEFAULT_BACKOFF, backoffConfig, backoffProblems, type BackoffConfig } from "../core/backoff.js";
 import { OperatorDefinitionError } from "../core/errors.js";
 import type { Constructor, K8sType } from "../core/k8s-type.js";
 import { resolveTypeRef, type TypeRef } from "../core/type-ref.js";

@@ -24,7 +24,7 @@
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
-import { DEFAULT_WATCH_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "../core/backoff.js";
+import { DEFAULT_WATCH_BACKOFF, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
 import { ObjectStore, type CacheReader, type StoreEvent } from "./object-store.js";
 import {
   classifyFailure,
@@ -66,7 +66,7 @@ export interface InformerOptions {
   /** List page size. Default 500. */
   pageSize?: number;
   /** Retry delays of the list/watch loop. Default 800 ms doubling, capped at 30 s. */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffConfig>;
   /** Watch restart and cache size metrics (`Metrics` satisfies this). */
   metrics?: InformerMetrics;
   /**
@@ -127,7 +127,7 @@ export class Informer {
       inactivityTimeoutMs: options.inactivityTimeoutMs ?? DEFAULT_WATCH_LOOP_OPTIONS.inactivityTimeoutMs,
       watchTimeoutSeconds:
         timeout === undefined ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds : typeof timeout === "number" ? { min: timeout, max: timeout } : timeout,
-      backoff: resolveBackoffOptions(options.backoff, DEFAULT_WATCH_BACKOFF),
+      backoff: resolveBackoff(options.backoff, DEFAULT_WATCH_BACKOFF),
     };
   }
 

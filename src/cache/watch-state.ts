@@ -26,12 +26,12 @@
  */
 import type { KubeObject, WatchEvent } from "../core/kube-object.js";
 import {
-  backoffDelay,
+  nextDelay,
   DEFAULT_BACKOFF_RESET_AFTER_MS,
   DEFAULT_WATCH_BACKOFF,
   NO_FAILURES,
   recordFailure,
-  type BackoffOptions,
+  type BackoffConfig,
   type FailureHistory,
 } from "../core/backoff.js";
 
@@ -151,7 +151,7 @@ export interface WatchLoopOptions {
   /** No event nor bookmark for this long aborts and re-opens the watch. */
   inactivityTimeoutMs: number;
   /** Retry delays after failures. */
-  backoff: BackoffOptions;
+  backoff: BackoffConfig;
   /** Failure-free time after which the backoff starts over. */
   backoffResetAfterMs: number;
 }
@@ -312,7 +312,7 @@ function fail(
   what: string,
 ): WatchStep {
   const health = failed(state.health, context);
-  const jittered = backoffDelay(context.options.backoff, health.backoff.attempt, context.random);
+  const jittered = nextDelay(health.backoff.attempt, context.options.backoff, context.random);
   const delayMs = Math.max(jittered, error.retryAfterMs ?? 0);
   const next: BackoffState = { kind: "Backoff", delayMs, until: context.now + delayMs, then, health };
   const status = error.statusCode !== undefined ? ` (${error.statusCode})` : "";

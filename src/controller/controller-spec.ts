@@ -1,3 +1,4 @@
+import type { BackoffConfig } from "../core/backoff.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
 
@@ -19,7 +20,7 @@ export interface ControllerSpec {
   concurrency: number;
   /** Sync every parent at least this often (ms), even without events. */
   resyncPeriodMs?: number;
-  backoff: { initialMs: number; multiplier: number; maxMs: number; jitter: number };
+  backoff: BackoffConfig;
 }
 
 /** What a handler sees: the parent and the children it owns, as wire objects from the cache. */

@@ -7,7 +7,12 @@
  *   while it is processed coalesce into exactly one more run after the current one;
  * - FIFO among ready keys; a key added again while it waits keeps its place;
  * - bounded concurrency: at most `concurrency` keys in flight;
- * - failures retry with per-key exponential backoff and jitter; success resets the count;
+ * - failures retry with per-key exponential backoff and jitter; success resets the count; on top,
+ *   one token bucket over all keys bounds the overall retry rate (client-go's default controller
+ *   rate limiter: the later of the per-key backoff and the bucket, 10 qps, burst 100), so a mass
+ *   failure does not retry every key at once;
+ * - due times are read from a monotonic clock (`performance.now()`): a wall-clock step neither
+ *   postpones nor fires a retry;
  * - delayed adds keep the earliest pending time per key and share ONE timer (a min-heap drives a
  *   single setTimeout), so tens of thousands of scheduled resyncs cost no more than one timer.
  *
@@ -17,10 +22,32 @@
  * either; `forget(key)` does.
  */
 import type { Logger } from "../observability/logger.js";
-import { backoffDelay, DEFAULT_QUEUE_BACKOFF, resolveBackoffOptions, type BackoffOptions } from "../core/backoff.js";
+import { DEFAULT_BACKOFF, nextDelay, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
+import { TokenBucket, type RateLimitOptions } from "../kube/rate-limiter.js";
 
-/** What processing a key may return: a delay after which the key is synced again. */
-export type ProcessResult = { requeueAfterMs?: number } | void;
+/**
+ * What the queue does with a key after processing it:
+ * - `success`: the failure history is forgotten; `requeueAfterMs` schedules another run;
+ * - `retry`: a failure; counted, and the key runs again after `afterMs` when given, else after
+ *   its next backoff delay (rate-limited by the global retry bucket);
+ * - `drop`: a failure that must not be retried (a terminal error): the history is forgotten and
+ *   nothing is scheduled; the next add (an event) runs it again;
+ * - `wait`: nothing is scheduled and the history stays; the caller adds the key again later.
+ */
+export type QueueAction =
+  | { type: "success"; requeueAfterMs?: number }
+  | { type: "retry"; error: unknown; afterMs?: number }
+  | { type: "drop"; error: unknown }
+  | { type: "wait" };
+
+/**
+ * What processing a key may return: a `QueueAction`, or (the short form of a success) a delay
+ * after which the key is synced again. A rejection is a `retry` with backoff.
+ */
+export type ProcessResult = QueueAction | { requeueAfterMs?: number } | void;
+
+/** client-go's default overall retry limit (`workqueue.DefaultControllerRateLimiter`). */
+export const DEFAULT_RETRY_RATE_LIMIT: Readonly<RateLimitOptions> = Object.freeze({ qps: 10, burst: 100 });
 
 /** Callbacks for metrics (the shape of client-go's workqueue metrics provider). Never throw. */
 export interface WorkQueueMetrics {
@@ -45,7 +72,11 @@ export interface WorkQueueOptions<K> {
   /** Processes one key; a rejection is a failure and retries with backoff. */
   process: (key: K, signal: AbortSignal) => Promise<ProcessResult>;
   /** Retry delays; unset fields default to roperator's 500 ms, x1.5, ±50 %, cap 600 s. */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: Partial<BackoffConfig>;
+  /** Overall limit on backoff retries, over all keys (default 10 qps, burst 100). */
+  retryRateLimit?: RateLimitOptions;
+  /** A monotonic clock in ms (default `performance.now()`); for tests. */
+  now?: () => number;
   /** Metric callbacks (see `Metrics.queueHooks(name)`). */
   onMetrics?: WorkQueueMetrics;
   /** Told about every failure, with the retry delay chosen. */
@@ -76,13 +107,17 @@ export class WorkQueue<K = string> {
   private running = false;
   private stopped = false;
   private signal: AbortSignal = new AbortController().signal;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: BackoffConfig;
+  private readonly retryBucket: TokenBucket;
+  private readonly now: () => number;
   private idleWaiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
 
   constructor(private readonly options: WorkQueueOptions<K>) {
     if (!(options.concurrency >= 1)) throw new RangeError(`work queue ${options.name}: concurrency must be >= 1`);
-    this.backoff = resolveBackoffOptions(options.backoff, DEFAULT_QUEUE_BACKOFF);
+    this.backoff = resolveBackoff(options.backoff, DEFAULT_BACKOFF);
+    this.now = options.now ?? (() => performance.now());
+    this.retryBucket = new TokenBucket(options.retryRateLimit ?? DEFAULT_RETRY_RATE_LIMIT, this.now);
   }
 
   /** Keys waiting for a worker. */
@@ -119,7 +154,7 @@ export class WorkQueue<K = string> {
   addAfter(key: K, ms: number): void {
     if (this.stopped) return;
     if (!(ms > 0)) return this.add(key);
-    const due = Date.now() + ms;
+    const due = this.now() + ms;
     const pending = this.delayed.get(key);
     if (pending !== undefined && pending <= due) return;
     this.delayed.set(key, due);
@@ -178,7 +213,7 @@ export class WorkQueue<K = string> {
   private isIdle(): boolean {
     if (this.processing.size > 0) return false;
     if (!this.stopped && this.depth > 0) return false;
-    return this.stopped || this.nextDue() > Date.now();
+    return this.stopped || this.nextDue() > this.now();
   }
 
   private push(key: K): void {
@@ -214,36 +249,49 @@ export class WorkQueue<K = string> {
   }
 
   private async run(key: K): Promise<void> {
-    let result: ProcessResult = undefined;
-    let failed = false;
-    let error: unknown;
+    let action: QueueAction;
     try {
-      result = await this.options.process(key, this.signal);
-    } catch (err) {
-      failed = true;
-      error = err;
+      action = queueActionOf(await this.options.process(key, this.signal));
+    } catch (error) {
+      action = { type: "retry", error };
     }
     this.options.onMetrics?.done(String(key));
     this.processing.delete(key);
-    if (failed) this.onFailure(key, error);
-    else this.onSuccess(key, result);
+    this.apply(key, action);
     if (this.dirty.has(key) && !this.stopped) this.push(key);
     this.pump();
     this.notifyIdle();
     if (this.processing.size === 0) this.notifyDrained();
   }
 
-  private onSuccess(key: K, result: ProcessResult): void {
-    this.failureCounts.delete(key);
-    const after = result?.requeueAfterMs;
-    if (after !== undefined && after >= 0) this.addAfter(key, after);
+  private apply(key: K, action: QueueAction): void {
+    switch (action.type) {
+      case "success": {
+        this.failureCounts.delete(key);
+        const after = action.requeueAfterMs;
+        if (after !== undefined && after >= 0) this.addAfter(key, after);
+        return;
+      }
+      case "retry":
+        return this.onFailure(key, action.error, action.afterMs);
+      case "drop":
+        this.failureCounts.delete(key);
+        return;
+      case "wait":
+        return;
+    }
   }
 
-  private onFailure(key: K, error: unknown): void {
+  private onFailure(key: K, error: unknown, afterMs: number | undefined): void {
     if (this.stopped) return; // shutting down: no retries
     const failures = (this.failureCounts.get(key) ?? 0) + 1;
     this.failureCounts.set(key, failures);
-    const delay = backoffDelay(this.backoff, failures, this.options.random);
+    // A chosen retry time is honoured as given; a backoff retry also waits for a token of the
+    // overall bucket (the later of the two, as client-go's MaxOfRateLimiter).
+    const delay =
+      afterMs !== undefined && afterMs >= 0
+        ? afterMs
+        : Math.max(nextDelay(failures, this.backoff, this.options.random), Math.ceil(this.retryBucket.reserve()));
     this.options.onMetrics?.retry();
     try {
       this.options.onError?.(key, error, failures, delay);
@@ -287,7 +335,7 @@ export class WorkQueue<K = string> {
     if (this.timer && this.timerDue <= due) return;
     this.disarmTimer();
     this.timerDue = due;
-    this.timer = setTimeout(() => this.onTimer(), Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
+    this.timer = setTimeout(() => this.onTimer(), Math.min(MAX_TIMER_MS, Math.max(0, due - this.now())));
   }
 
   private disarmTimer(): void {
@@ -299,7 +347,7 @@ export class WorkQueue<K = string> {
   private onTimer(): void {
     this.timer = undefined;
     this.timerDue = Infinity;
-    const now = Date.now();
+    const now = this.now();
     for (let due = this.nextDue(); due <= now; due = this.nextDue()) {
       const { key } = heapPop(this.heap)!;
       this.delayed.delete(key);
@@ -334,6 +382,13 @@ export class WorkQueue<K = string> {
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Normalizes what `process` returned (the short `{ requeueAfterMs }` form is a success). */
+export function queueActionOf(result: ProcessResult): QueueAction {
+  if (result && "type" in result) return result;
+  const after = result?.requeueAfterMs;
+  return after === undefined ? { type: "success" } : { type: "success", requeueAfterMs: after };
 }
 
 function heapPush<T extends { due: number }>(heap: T[], item: T): void {

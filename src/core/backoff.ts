@@ -1,5 +1,7 @@
 /**
- * Exponential backoff with jitter, as pure functions plus a tiny stateful tracker.
+ * Exponential backoff with jitter: one shape (`BackoffConfig`), one formula (`nextDelay`), pure
+ * functions plus a failure history as plain data. The public names (`DEFAULT_BACKOFF`,
+ * `backoffConfig`, `fixedBackoff`, `nextDelay`, `BackoffConfig`) are exported from `tsoperator`.
  *
  * Two sets of defaults live here because two loops back off differently:
  * - the work queue retries a failing parent like roperator does (500 ms, x1.5, ±50 %, cap 600 s);
@@ -7,28 +9,27 @@
  *   reset after 2 minutes without failure).
  */
 
-/** Shape of an exponential backoff. */
-export interface BackoffOptions {
-  /** Delay before the first retry, in milliseconds. */
-  initialMs: number;
-  /** Upper bound of the delay (after jitter), in milliseconds. */
-  maxMs: number;
-  /** Factor applied per further consecutive failure (>= 1). */
-  multiplier: number;
+/** Shape of an exponential backoff. All durations in milliseconds. */
+export interface BackoffConfig {
+  /** Delay after the first failure. */
+  readonly initialDelayMs: number;
+  /** Factor applied for each further consecutive failure (>= 1). */
+  readonly multiplier: number;
   /**
-   * Relative jitter in [0, 1]: the delay is spread uniformly over `base * (1 ± jitter)`.
-   * Spreading retries keeps many failing keys (or many operator replicas) from retrying in
-   * lockstep against the API server.
+   * Random spread in either direction, as a fraction of the delay (0.5 = ±50 %). Spreading
+   * retries keeps many failing keys (or many operator replicas) from retrying in lockstep.
    */
-  jitter: number;
+  readonly jitter: number;
+  /** No delay is ever longer than this (jitter included). */
+  readonly maxDelayMs: number;
 }
 
-/** roperator's per-parent retry: 500 ms, x1.5, ±50 %, capped at 10 minutes. */
-export const DEFAULT_QUEUE_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
-  initialMs: 500,
-  maxMs: 600_000,
+/** roperator's per-parent retry: 500 ms, x1.5, ±50 %, at most 600 s. */
+export const DEFAULT_BACKOFF: BackoffConfig = Object.freeze({
+  initialDelayMs: 500,
   multiplier: 1.5,
   jitter: 0.5,
+  maxDelayMs: 600_000,
 });
 
 /**
@@ -36,43 +37,58 @@ export const DEFAULT_QUEUE_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
  * only lengthens (factor 1.0: [d, 2d)); we spread ±50 % around the base instead, which has the
  * same purpose (desynchronising clients) with the same mean growth.
  */
-export const DEFAULT_WATCH_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
-  initialMs: 800,
-  maxMs: 30_000,
+export const DEFAULT_WATCH_BACKOFF: BackoffConfig = Object.freeze({
+  initialDelayMs: 800,
   multiplier: 2,
   jitter: 0.5,
+  maxDelayMs: 30_000,
 });
 
 /** client-go resets the reflector's backoff once it has gone this long without a failure. */
 export const DEFAULT_BACKOFF_RESET_AFTER_MS = 120_000;
 
-/** Fills missing fields from `defaults` and checks the values make sense. */
-export function resolveBackoffOptions(
-  options: Partial<BackoffOptions> | undefined,
-  defaults: Readonly<BackoffOptions>,
-): BackoffOptions {
-  const resolved = { ...defaults, ...stripUndefined(options ?? {}) };
-  if (!(resolved.initialMs >= 0) || !(resolved.maxMs >= resolved.initialMs)) {
-    throw new RangeError(`backoff: need 0 <= initialMs <= maxMs, got ${resolved.initialMs} and ${resolved.maxMs}`);
-  }
-  if (!(resolved.multiplier >= 1)) throw new RangeError(`backoff: multiplier must be >= 1, got ${resolved.multiplier}`);
-  if (!(resolved.jitter >= 0 && resolved.jitter <= 1)) {
-    throw new RangeError(`backoff: jitter must be within [0, 1], got ${resolved.jitter}`);
-  }
+/** Fills the unset fields of a partial config from `defaults` ({@link DEFAULT_BACKOFF} unless given). */
+export function backoffConfig(partial: Partial<BackoffConfig> = {}, defaults: BackoffConfig = DEFAULT_BACKOFF): BackoffConfig {
+  return Object.freeze({ ...defaults, ...stripUndefined(partial) });
+}
+
+/** A fixed delay without growth or jitter (handy in tests). */
+export function fixedBackoff(delayMs: number): BackoffConfig {
+  return Object.freeze({ initialDelayMs: delayMs, multiplier: 1, jitter: 0, maxDelayMs: delayMs });
+}
+
+/** Problems of a backoff config, one sentence each (empty when valid). */
+export function backoffProblems(cfg: BackoffConfig): string[] {
+  const problems: string[] = [];
+  const nonNegative = (v: number) => Number.isFinite(v) && v >= 0;
+  if (!nonNegative(cfg.initialDelayMs)) problems.push(`backoff.initialDelayMs must be a number of ms >= 0 (got ${cfg.initialDelayMs})`);
+  if (!nonNegative(cfg.maxDelayMs)) problems.push(`backoff.maxDelayMs must be a number of ms >= 0 (got ${cfg.maxDelayMs})`);
+  else if (cfg.maxDelayMs < cfg.initialDelayMs) problems.push(`backoff.maxDelayMs (${cfg.maxDelayMs}) must not be below initialDelayMs (${cfg.initialDelayMs})`);
+  if (!(Number.isFinite(cfg.multiplier) && cfg.multiplier >= 1)) problems.push(`backoff.multiplier must be >= 1 (got ${cfg.multiplier})`);
+  if (!(Number.isFinite(cfg.jitter) && cfg.jitter >= 0 && cfg.jitter <= 1)) problems.push(`backoff.jitter must be between 0 and 1 (got ${cfg.jitter})`);
+  return problems;
+}
+
+/** `backoffConfig(partial, defaults)`, refusing invalid values with a RangeError (for internal loops). */
+export function resolveBackoff(partial: Partial<BackoffConfig> | undefined, defaults: BackoffConfig): BackoffConfig {
+  const resolved = backoffConfig(partial, defaults);
+  const problems = backoffProblems(resolved);
+  if (problems.length > 0) throw new RangeError(problems.join("; "));
   return resolved;
 }
 
 /**
- * The delay before retry number `attempt` (1 = first retry after the first failure).
- * `random` returns a number in [0, 1); pass a constant in tests for a deterministic result.
+ * The delay before the next attempt after `failures` consecutive failures (1 = first failure):
+ * `initial * multiplier^(failures-1)`, capped at `maxDelayMs`, then spread by ±jitter and capped
+ * again. `random` returns a number in [0, 1); 0.5 means "no jitter". Always >= 0.
  */
-export function backoffDelay(options: BackoffOptions, attempt: number, random: () => number = Math.random): number {
-  const exponent = Math.max(0, attempt - 1);
-  // Math.min before multiplying keeps huge attempt counts from overflowing to Infinity*0 = NaN.
-  const base = Math.min(options.maxMs, options.initialMs * Math.pow(options.multiplier, exponent));
-  const spread = options.jitter * (2 * random() - 1);
-  const jittered = base * (1 + spread);
-  return Math.round(Math.min(options.maxMs, Math.max(0, jittered)));
+export function nextDelay(failures: number, cfg: BackoffConfig = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+  const n = Math.max(1, Math.floor(failures));
+  // Exponent capped so that huge failure counts cannot overflow to Infinity/NaN.
+  const grown = cfg.initialDelayMs * Math.pow(cfg.multiplier, Math.min(n - 1, 1000));
+  const base = Math.min(Number.isFinite(grown) ? grown : cfg.maxDelayMs, cfg.maxDelayMs);
+  const spread = base * cfg.jitter * (2 * random() - 1);
+  return Math.round(Math.max(0, Math.min(base + spread, cfg.maxDelayMs)));
 }
 
 /** Consecutive failures of one loop, as plain data (the watch state machine carries it). */

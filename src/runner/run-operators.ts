@@ -164,12 +164,7 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
     handlerTimeoutMs: config.handlerTimeoutMs,
     // RunOptions.concurrency applies to operators that kept the default.
     concurrency: options.concurrency && config.concurrency === OPERATOR_DEFAULTS.concurrency ? options.concurrency : config.concurrency,
-    backoff: {
-      initialMs: config.backoff.initialDelayMs,
-      multiplier: config.backoff.multiplier,
-      maxMs: config.backoff.maxDelayMs,
-      jitter: config.backoff.jitter,
-    },
+    backoff: config.backoff,
   };
   if (config.namespace) spec.namespace = config.namespace;
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;

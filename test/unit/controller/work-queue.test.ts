@@ -104,7 +104,7 @@ describe("WorkQueue", () => {
     let calls = 0;
     const failUntil = 3;
     const { queue, stop } = startQueue({
-      backoff: { initialMs: 5, multiplier: 2, maxMs: 1000, jitter: 0 },
+      backoff: { initialDelayMs: 5, multiplier: 2, maxDelayMs: 1000, jitter: 0 },
       onError: (_key, _err, failures, retryInMs) => delays.push(failures * 10_000 + retryInMs),
       process: async () => {
         calls++;
@@ -126,7 +126,7 @@ describe("WorkQueue", () => {
   it("caps the backoff and spreads it with jitter", async () => {
     const delays: number[] = [];
     const { queue, stop } = startQueue({
-      backoff: { initialMs: 1000, multiplier: 10, maxMs: 5000, jitter: 0.5 },
+      backoff: { initialDelayMs: 1000, multiplier: 10, maxDelayMs: 5000, jitter: 0.5 },
       random: () => 0, // lowest jitter: base * 0.5
       onError: (_k, _e, _f, ms) => delays.push(ms),
       process: async () => {
@@ -146,7 +146,7 @@ describe("WorkQueue", () => {
   it("requeueAfterMs schedules another run and resets failures", async () => {
     let calls = 0;
     const { queue, stop } = startQueue({
-      backoff: { initialMs: 1, jitter: 0 },
+      backoff: { initialDelayMs: 1, jitter: 0 },
       process: async (): Promise<ProcessResult> => {
         calls++;
         if (calls === 1) throw new Error("first fails");
@@ -262,7 +262,7 @@ describe("WorkQueue", () => {
   it("reports metrics through the hooks", async () => {
     const events: string[] = [];
     const { queue, stop } = startQueue({
-      backoff: { initialMs: 1, jitter: 0 },
+      backoff: { initialDelayMs: 1, jitter: 0 },
       onMetrics: {
         add: () => events.push("add"),
         depth: (n) => events.push(`depth:${n}`),
@@ -278,6 +278,85 @@ describe("WorkQueue", () => {
     await sleep(20);
     await queue.idle();
     assert.deepEqual(events, ["add", "depth:1", "depth:0", "start:a", "done:a", "retry", "add", "depth:1", "depth:0", "start:a", "done:a"]);
+    await stop();
+  });
+
+  it("due times survive a wall-clock step backwards (a monotonic clock, not Date.now)", async () => {
+    const runs: string[] = [];
+    const { queue, stop } = startQueue({ process: async (key) => void runs.push(key) });
+    const realNow = Date.now;
+    try {
+      queue.addAfter("a", 20);
+      await Promise.resolve();
+      const stepped = realNow() - 3_600_000; // NTP steps the wall clock back one hour
+      Date.now = () => stepped + (performance.now() % 1);
+      await sleep(120);
+    } finally {
+      Date.now = realNow;
+    }
+    assert.deepEqual(runs, ["a"], "the retry was postponed by the clock step");
+    await stop();
+  });
+
+  it("due times survive a wall-clock step forwards: a later key does not fire early", async () => {
+    const runs: string[] = [];
+    const { queue, stop } = startQueue({ process: async (key) => void runs.push(key) });
+    const realNow = Date.now;
+    try {
+      queue.addAfter("later", 60_000);
+      const stepped = realNow() + 3_600_000; // the wall clock jumps one hour ahead
+      Date.now = () => stepped;
+      queue.addAfter("soon", 10);
+      await sleep(120);
+    } finally {
+      Date.now = realNow;
+    }
+    assert.deepEqual(runs, ["soon"], "a retry due in a minute fired at once");
+    assert.equal(queue.delayedCount, 1);
+    await stop();
+  });
+
+  it("limits the overall retry rate with a token bucket next to the per-key backoff (client-go: 10 qps, burst 100)", async () => {
+    const delays = new Map<string, number>();
+    const { queue, stop } = startQueue({
+      concurrency: 8,
+      backoff: { initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 },
+      retryRateLimit: { qps: 2, burst: 3 },
+      onError: (key, _e, _f, retryInMs) => {
+        if (!delays.has(key)) delays.set(key, retryInMs);
+      },
+      process: async () => {
+        throw new Error("down");
+      },
+    });
+    for (const key of ["a", "b", "c", "d", "e"]) queue.add(key);
+    await sleep(30);
+    const sorted = [...delays.values()].sort((x, y) => x - y);
+    assert.equal(sorted.length, 5);
+    assert.deepEqual(sorted.slice(0, 3), [1, 1, 1], "the burst retries after the per-key backoff");
+    assert.ok(sorted[3]! >= 400 && sorted[3]! <= 500, `4th retry waits for a token (~500 ms), got ${sorted[3]}`);
+    assert.ok(sorted[4]! >= 900 && sorted[4]! <= 1000, `5th retry waits for the next token (~1000 ms), got ${sorted[4]}`);
+    await stop();
+  });
+
+  it("has the retry rate limit on by default (10 qps, burst 100)", async () => {
+    const delays: number[] = [];
+    const { queue, stop } = startQueue({
+      concurrency: 200,
+      backoff: { initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 },
+      onError: (key, _e, failures, retryInMs) => {
+        if (failures === 1) delays.push(retryInMs);
+      },
+      process: async () => {
+        throw new Error("down");
+      },
+    });
+    for (let i = 0; i < 120; i++) queue.add(`k${i}`);
+    await sleep(50);
+    delays.sort((x, y) => x - y);
+    assert.equal(delays.length, 120);
+    assert.equal(delays[99], 1);
+    assert.ok(delays[119]! >= 1_800, `the 120th retry in a burst waits ~2 s for a token, got ${delays[119]}`);
     await stop();
   });
 });

@@ -1,54 +1,54 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  backoffDelay,
-  DEFAULT_QUEUE_BACKOFF,
+  DEFAULT_BACKOFF as DEFAULT_QUEUE_BACKOFF,
   DEFAULT_WATCH_BACKOFF,
   NO_FAILURES,
+  nextDelay,
   recordFailure,
-  resolveBackoffOptions,
+  resolveBackoff as resolveBackoffOptions,
 } from "../../../src/core/backoff.js";
 import { compareResourceVersions, isOlderResourceVersion } from "../../../src/cache/resource-version.js";
 
 const middle = () => 0.5; // no jitter: exactly the base delay
 
-describe("backoffDelay", () => {
+describe("nextDelay", () => {
   it("grows by the multiplier from the initial delay (roperator defaults)", () => {
-    const delays = [1, 2, 3, 4].map((n) => backoffDelay(DEFAULT_QUEUE_BACKOFF, n, middle));
+    const delays = [1, 2, 3, 4].map((n) => nextDelay(n, DEFAULT_QUEUE_BACKOFF, middle));
     assert.deepEqual(delays, [500, 750, 1125, 1688]);
   });
 
   it("doubles from 800 ms and caps at 30 s for the watch loop", () => {
-    const delays = [1, 2, 3, 4, 5, 6, 7, 50].map((n) => backoffDelay(DEFAULT_WATCH_BACKOFF, n, middle));
+    const delays = [1, 2, 3, 4, 5, 6, 7, 50].map((n) => nextDelay(n, DEFAULT_WATCH_BACKOFF, middle));
     assert.deepEqual(delays, [800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
   });
 
   it("spreads the delay by ±jitter and never exceeds the cap", () => {
-    const opts = { initialMs: 1000, maxMs: 1200, multiplier: 2, jitter: 0.5 };
-    assert.equal(backoffDelay(opts, 1, () => 0), 500);
-    assert.equal(backoffDelay(opts, 1, () => 0.999999), 1200, "capped after jitter");
+    const opts = { initialDelayMs: 1000, maxDelayMs: 1200, multiplier: 2, jitter: 0.5 };
+    assert.equal(nextDelay(1, opts, () => 0), 500);
+    assert.equal(nextDelay(1, opts, () => 0.999999), 1200, "capped after jitter");
     for (let i = 0; i < 100; i++) {
-      const d = backoffDelay(opts, 1);
+      const d = nextDelay(1, opts);
       assert.ok(d >= 500 && d <= 1200, `${d}`);
     }
   });
 
   it("stays finite for absurd attempt counts", () => {
-    assert.equal(backoffDelay(DEFAULT_QUEUE_BACKOFF, 1e6, middle), 600_000);
+    assert.equal(nextDelay(1e6, DEFAULT_QUEUE_BACKOFF, middle), 600_000);
   });
 });
 
 describe("resolveBackoffOptions", () => {
   it("fills unset fields from the defaults", () => {
-    assert.deepEqual(resolveBackoffOptions({ initialMs: 5, maxMs: undefined }, DEFAULT_QUEUE_BACKOFF), {
+    assert.deepEqual(resolveBackoffOptions({ initialDelayMs: 5, maxDelayMs: undefined }, DEFAULT_QUEUE_BACKOFF), {
       ...DEFAULT_QUEUE_BACKOFF,
-      initialMs: 5,
+      initialDelayMs: 5,
     });
   });
   it("rejects nonsense", () => {
     assert.throws(() => resolveBackoffOptions({ multiplier: 0.5 }, DEFAULT_QUEUE_BACKOFF), RangeError);
     assert.throws(() => resolveBackoffOptions({ jitter: 2 }, DEFAULT_QUEUE_BACKOFF), RangeError);
-    assert.throws(() => resolveBackoffOptions({ initialMs: 10, maxMs: 5 }, DEFAULT_QUEUE_BACKOFF), RangeError);
+    assert.throws(() => resolveBackoffOptions({ initialDelayMs: 10, maxDelayMs: 5 }, DEFAULT_QUEUE_BACKOFF), RangeError);
   });
 });
 
