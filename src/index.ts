@@ -41,6 +41,7 @@ export {
   InvalidChildError,
   InvalidResponseError,
   HandlerTimeoutError,
+  TerminalError,
   UnknownTypeError,
   type ChildProblem,
 } from "./core/errors.js";

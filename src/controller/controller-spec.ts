@@ -16,6 +16,12 @@ export interface ControllerSpec {
   fieldManager: string;
   /** The finalizer to manage; set only when the operator has a finalize handler. */
   finalizer?: string;
+  /**
+   * The finalizer this operator would use, set when it has NO finalize handler: an earlier version
+   * of the operator may have added it, and it is removed from parents (on sync and on deletion)
+   * so that they never stay Terminating for a handler that no longer exists.
+   */
+  formerFinalizer?: string;
   handlerTimeoutMs: number;
   concurrency: number;
   /** Sync every parent at least this often (ms), even without events. */

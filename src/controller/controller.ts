@@ -17,7 +17,8 @@ import type { StoreEvent } from "../cache/object-store.js";
 import { childEventMapper, mapParentEvent, requestFromKey, requestKey, type EventMapper } from "./event-mapping.js";
 import { TRACKING_LABEL } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
-import { WorkQueue } from "./work-queue.js";
+import { reconcileDecisionOf, resultOfError, type ReconcileResult } from "./reconcile-result.js";
+import { WorkQueue, type QueueAction } from "./work-queue.js";
 
 /** What a controller needs from the process it runs in. */
 export interface ControllerDeps {
@@ -26,6 +27,11 @@ export interface ControllerDeps {
   logger: Logger;
   metrics?: Metrics;
   events?: EventSink;
+  /**
+   * False once this replica may no longer write: the leader elector's lease check, read by the
+   * clock right before every write (absent without leader election).
+   */
+  mayWrite?: () => boolean;
 }
 
 /** A snapshot of one controller's state, for health endpoints and tests. */
@@ -96,6 +102,8 @@ export class Controller {
       logger: this.log,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.events ? { events: deps.events } : {}),
+      ...(deps.mayWrite ? { mayWrite: deps.mayWrite } : {}),
+      requeue: (key) => this.queue.add(key),
     });
     this.queue = new WorkQueue<string>({
       name: spec.name,
@@ -174,31 +182,35 @@ export class Controller {
     return state;
   }
 
-  private async process(key: string, signal: AbortSignal) {
+  /** One reconcile of `key`; its result decides (purely: reconcile-result.ts) the queue action, metrics and counts. */
+  private async process(key: string, signal: AbortSignal): Promise<QueueAction> {
     const started = performance.now();
-    const done = (result: "success" | "requeue_after" | "error") => {
-      if (result === "error") {
-        this.lastErrorAt = new Date();
-        this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
-        this.failing.add(key);
-      } else {
-        this.lastSyncAt = new Date();
-        this.failing.delete(key);
-      }
-      this.deps.metrics?.reconcileDone(this.spec.name, result, (performance.now() - started) / 1000);
-    };
+    const request = requestFromKey(key);
     this.deps.metrics?.activeWorkers(this.spec.name, 1);
+    let result: ReconcileResult;
     try {
-      const result = await this.reconciler.reconcile(requestFromKey(key), signal);
-      // Failed, but an error handler chose the retry time: still a failure for metrics and counts.
-      done(result.failed !== undefined ? "error" : result.requeueAfterMs !== undefined ? "requeue_after" : "success");
-      return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
+      result = await this.reconciler.reconcile(request, signal);
     } catch (error) {
-      done("error");
-      throw error;
+      result = resultOfError(error); // not expected: the reconciler returns failures as results
     } finally {
       this.deps.metrics?.activeWorkers(this.spec.name, -1);
     }
+    const decision = reconcileDecisionOf(result);
+    if (decision.failure) {
+      this.lastErrorAt = new Date();
+      // Counted only while the parent exists: a sync that was in flight when its parent was
+      // deleted must not re-create the entries the DELETED event removed.
+      if (this.parentInformer.store.get(request.namespace, request.name)) {
+        this.errorCounts.set(key, (this.errorCounts.get(key) ?? 0) + 1);
+        this.failing.add(key);
+      }
+    } else if (decision.metric !== "requeue") {
+      this.lastSyncAt = new Date();
+      this.failing.delete(key);
+    }
+    this.deps.metrics?.reconcileDone(this.spec.name, decision.metric, (performance.now() - started) / 1000);
+    if (decision.terminal) this.deps.metrics?.terminalError(this.spec.name);
+    return decision.queue;
   }
 
   private onParentEvent(event: StoreEvent): void {

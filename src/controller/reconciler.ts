@@ -1,18 +1,40 @@
+/**
+ * The reconciler: one pass over one parent, from the caches to the API server.
+ *
+ * Owns: reading the snapshot, calling the handler under its timeout, the order of the writes
+ * (finalizer, children, then status), and turning every outcome into one `ReconcileResult`
+ * (see reconcile-result.ts). It never throws for a failure of the parent: failures are results.
+ *
+ * Guarantees:
+ * - at most one handler call per parent at a time, timeouts included (an abandoned call blocks
+ *   the next one for its parent until it returns: abandoned-calls.ts);
+ * - nothing is written once the sync's signal aborted (shutdown, lease lost) or this replica's
+ *   lease expired by its own clock, and every write request carries the signal (write-client.ts);
+ * - status goes out after the children, and claims `observedGeneration` only when every child
+ *   write of the sync succeeded;
+ * - every failed write (child, status, finalizer) is reported the same way: error log, Warning
+ *   Event on the parent, `tsoperator_write_errors_total`;
+ * - a sync that wrote something logs one info line saying what; a no-op sync logs nothing.
+ */
 import type { KubeObject } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { typeKey } from "./child-identity.js";
-import { ChildWriteError, subjectOf, writeChildren, type ChildBinding } from "./child-writer.js";
+import { ChildWriteError, subjectOf, writeChildren, type ChildBinding, type ChildWrite } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
-import { keyOf, type CacheReader } from "../cache/object-store.js";
+import type { CacheReader } from "../cache/object-store.js";
 import { requestKey, type ReconcileRequest } from "./event-mapping.js";
+import { toApiError } from "../kube/errors.js";
 import { TRACKING_LABEL, ownershipOf, type ChildOwner } from "./ownership.js";
-import { HandlerTimeoutError } from "../core/errors.js";
+import { HandlerTimeoutError, isTerminalError, WritesStoppedError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
-import type { WriteClient } from "./write-client.js";
-import { toApiError } from "../kube/errors.js";
+import { guardedWriteClient, type WriteClient } from "./write-client.js";
+import { resultOfError, type ReconcileResult } from "./reconcile-result.js";
+import { AbandonedCalls } from "./abandoned-calls.js";
+
+export type { ReconcileResult } from "./reconcile-result.js";
 
 /** Where the reconciler reports failures as Kubernetes Events (the event recorder). */
 export interface EventSink {
@@ -34,13 +56,6 @@ export interface ParentCache {
   recordWrite(obj: KubeObject, options?: { basedOn?: string }): boolean;
 }
 
-/** What one reconcile pass did; the work queue reads `requeueAfterMs`. */
-export interface ReconcileResult {
-  requeueAfterMs?: number;
-  /** The sync failed but an error handler chose when to retry (`requeueAfterMs`); count it as a failure. */
-  failed?: unknown;
-}
-
 /** Everything the reconciler needs, wired by the controller. */
 export interface ReconcilerDeps {
   spec: ControllerSpec;
@@ -51,47 +66,91 @@ export interface ReconcilerDeps {
   logger: Logger;
   metrics?: Metrics;
   events?: EventSink;
+  /** False once this replica may no longer write (its leader lease expired); read before each write. */
+  mayWrite?: () => boolean;
+  /** Asks for another sync of `key` (an abandoned handler call returned while a sync waited for it). */
+  requeue?: (key: string) => void;
 }
 
 /** Default wait before calling finalize again when it returned "not done" without a delay. */
 const DEFAULT_FINALIZE_RETRY_MS = 5_000;
 
+/** Which write failed, for the Event reason and the metric label. */
+type WriteKind = "child" | "status" | "finalizer";
+const WRITE_FAILED_REASON: Record<WriteKind, string> = {
+  child: "ChildWriteFailed",
+  status: "StatusWriteFailed",
+  finalizer: "FinalizerWriteFailed",
+};
+
+/** What one pass wrote, for the one info line per sync that wrote something. */
+class WriteLog {
+  readonly entries: string[] = [];
+  add(entry: string): void {
+    this.entries.push(entry);
+  }
+}
+
+const CHILD_VERB_PAST: Record<ChildWrite["verb"], string> = {
+  create: "created",
+  apply: "applied",
+  replace: "replaced",
+  delete: "deleted",
+  adopt: "adopted",
+};
+
 /**
  * Reconciles one parent: snapshot from the caches → handler → validated desired state → child
  * writes → status → finalizer. Level-based: it reads only the current cache, never the event that
- * triggered it. Throws to ask the work queue for a retry with backoff.
+ * triggered it. See the module comment for what it guarantees.
  */
 export class Reconciler {
-  constructor(private readonly deps: ReconcilerDeps) {}
+  private readonly abandoned: AbandonedCalls;
 
-  /** Reconciles the parent `request` names. */
-  async reconcile(request: ReconcileRequest, signal?: AbortSignal): Promise<ReconcileResult> {
-    const { spec, parents } = this.deps;
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.abandoned = new AbandonedCalls((key) => this.deps.requeue?.(key));
+  }
+
+  /** Reconciles the parent `request` names. Never rejects. */
+  async reconcile(request: ReconcileRequest, signal: AbortSignal = new AbortController().signal): Promise<ReconcileResult> {
     const key = requestKey(request);
-    const name = request.name;
-    let parent = parents.store.get(request.namespace, name);
-    if (!parent) return {}; // gone: the garbage collector removes its children
-    const log = this.deps.logger.child({ parent: key });
-
-    if (parent.metadata?.deletionTimestamp) return this.finalize(parent, log, signal);
-
-    if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
-      const patched = await addFinalizer(this.deps.client, spec.parent, parent, spec.finalizer);
-      if (patched) {
-        // Guarded by `parent`'s resourceVersion, and the handler sees the answer: its event brings nothing new.
-        const basedOn = parent.metadata?.resourceVersion;
-        parents.recordWrite(patched, basedOn !== undefined ? { basedOn } : {});
-        parent = patched;
-        log.debug("finalizer added", { finalizer: spec.finalizer });
-      }
+    const parent = this.deps.parents.store.get(request.namespace, request.name);
+    if (!parent) {
+      this.abandoned.forget(key);
+      return { kind: "done" }; // gone: the garbage collector removes its children
     }
+    if (this.abandoned.busy(key)) {
+      this.deps.logger.debug("a timed-out handler call of this parent still runs; syncing once it returns", { parent: key });
+      return { kind: "skipped", reason: "busy" };
+    }
+    const log = this.deps.logger.child({ parent: key });
+    const client = guardedWriteClient(this.deps.client, { signal, ...(this.deps.mayWrite ? { mayWrite: this.deps.mayWrite } : {}) });
+    const written = new WriteLog();
+    try {
+      const result = parent.metadata?.deletionTimestamp
+        ? await this.finalize(key, parent, client, written, log, signal)
+        : await this.sync(key, parent, client, written, log, signal);
+      if (written.entries.length > 0) log.info(`synced: ${written.entries.join(", ")}`);
+      return result;
+    } catch (error) {
+      // Every failure was reported where it happened; here it becomes a result.
+      if (written.entries.length > 0) log.info(`synced (partly): ${written.entries.join(", ")}`);
+      if (error instanceof WritesStoppedError || signal.aborted) {
+        log.info("sync stopped before its writes: shutting down or no longer leading");
+        return { kind: "skipped", reason: "stopped" };
+      }
+      return resultOfError(error);
+    }
+  }
+
+  private async sync(key: string, parent: KubeObject, client: WriteClient, written: WriteLog, log: Logger, signal: AbortSignal): Promise<ReconcileResult> {
+    const { spec } = this.deps;
+    parent = await this.reconcileFinalizer(parent, client, written, log);
 
     const children = this.childrenOf(parent);
     let outcome: SyncOutcome;
     try {
-      outcome = await runWithTimeout("sync", key, spec.handlerTimeoutMs, signal, (s) =>
-        this.deps.handler.sync({ parent: parent!, children, finalizing: false }, s),
-      );
+      outcome = await this.callHandler("sync", key, signal, (s) => this.deps.handler.sync({ parent, children, finalizing: false }, s));
     } catch (error) {
       this.reportHandlerError(parent, "sync", error, log);
       throw error;
@@ -99,21 +158,52 @@ export class Reconciler {
 
     if (outcome.failed) {
       // An error handler answered: apply its status and resync, keep every child as it is.
-      if (outcome.status) await this.writeStatus(parent, outcome.status, log);
+      if (outcome.status) await this.writeStatus(parent, outcome.status, client, written, log);
       this.reportHandlerError(parent, "sync", outcome.failed.error, log);
-      if (outcome.resyncAfterMs !== undefined) return { requeueAfterMs: outcome.resyncAfterMs, failed: outcome.failed.error };
-      throw outcome.failed.error;
+      return resultOfError(outcome.failed.error, outcome.resyncAfterMs);
     }
 
-    // Children and status are independent writes: send them together (one round trip, not two).
-    const [childWrites, statusWrite] = await Promise.allSettled([
-      this.writeChildren(parent, outcome.children, log),
-      outcome.status ? this.writeStatus(parent, outcome.status, log) : Promise.resolve(),
-    ]);
-    if (childWrites.status === "rejected") throw childWrites.reason; // reported by writeChildren
-    if (statusWrite.status === "rejected") throw statusWrite.reason; // reported by writeStatus
+    // Children first, then status: the status claims observedGeneration only when the children
+    // of this generation were all written.
+    let childError: unknown;
+    try {
+      await this.writeChildren(parent, outcome.children, client, written, log);
+    } catch (error) {
+      childError = error; // reported by writeChildren
+    }
+    if (outcome.status) {
+      await this.writeStatus(parent, outcome.status, client, written, log, childError === undefined);
+    }
+    if (childError !== undefined) throw childError;
     const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+    return requeueAfterMs === undefined ? { kind: "done" } : { kind: "requeue", afterMs: requeueAfterMs };
+  }
+
+  /** Adds our finalizer when the operator finalizes; removes a former one when it no longer does. */
+  private async reconcileFinalizer(parent: KubeObject, client: WriteClient, written: WriteLog, log: Logger): Promise<KubeObject> {
+    const { spec } = this.deps;
+    if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
+      // Guarded by `parent`'s resourceVersion, and the handler sees the answer: its event brings nothing new.
+      const basedOn = parent.metadata?.resourceVersion;
+      const patched = await this.writeFinalizer(parent, () => addFinalizer(client, spec.parent, parent, spec.finalizer!), log, basedOn);
+      if (patched) {
+        written.add(`added finalizer ${spec.finalizer}`);
+        return patched;
+      }
+    }
+    if (spec.formerFinalizer && hasFinalizer(parent, spec.formerFinalizer)) {
+      try {
+        const patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, spec.formerFinalizer!), log);
+        if (patched) {
+          written.add(`removed finalizer ${spec.formerFinalizer} (the operator no longer declares a finalize handler)`);
+          return patched;
+        }
+      } catch (error) {
+        // Reported; the sync itself goes on (only the deletion of this parent depends on it).
+        if (error instanceof WritesStoppedError) throw error;
+      }
+    }
+    return parent;
   }
 
   /**
@@ -142,14 +232,14 @@ export class Reconciler {
     return owner;
   }
 
-  /** Plans and performs the child writes; reports conflicts and failures as Events. */
-  private async writeChildren(parent: KubeObject, desired: KubeObject[], log: Logger): Promise<void> {
+  /** Plans and performs the child writes; reports conflicts and failures (log, Event, metric). */
+  private async writeChildren(parent: KubeObject, desired: KubeObject[], client: WriteClient, written: WriteLog, log: Logger): Promise<void> {
     const { spec } = this.deps;
     const owner = this.ownerOf(parent)!;
     const { apiVersion, kind } = spec.parent;
     const parentRef = { apiVersion, kind, name: parent.metadata?.name ?? "", uid: owner.parentUid };
     try {
-      const writes = await writeChildren(this.deps.client, {
+      const writes = await writeChildren(client, {
         fieldManager: spec.fieldManager,
         desired,
         existing: this.childrenOf(parent),
@@ -167,15 +257,17 @@ export class Reconciler {
       for (const w of writes) {
         this.deps.metrics?.childWrite(spec.name, w.kind, w.verb);
         log.debug(`child ${w.verb}`, { kind: w.kind, name: w.name, namespace: w.namespace, reason: w.reason });
+        written.add(`${CHILD_VERB_PAST[w.verb]} ${w.kind} ${w.name}`);
       }
     } catch (error) {
+      if (stoppedWrites(error)) throw new WritesStoppedError("shutdown");
       if (error instanceof ChildWriteError && error.conflicts.length > 0) {
         this.report(parent, "ChildConflict", new ChildWriteError(error.conflicts), log);
         if (error.conflicts.length < error.failures.length) {
-          this.report(parent, "ChildWriteFailed", new ChildWriteError(error.failures.filter((f) => !error.conflicts.includes(f))), log);
+          this.reportWriteFailure(parent, "child", new ChildWriteError(error.failures.filter((f) => !error.conflicts.includes(f))), log);
         }
       } else {
-        this.report(parent, "ChildWriteFailed", error, log);
+        this.reportWriteFailure(parent, "child", error, log);
       }
       throw error;
     }
@@ -187,64 +279,126 @@ export class Reconciler {
     return this.deps.children.get(typeKey(apiVersion, kind))?.store.get(namespace || undefined, name);
   }
 
-  private async finalize(parent: KubeObject, log: Logger, signal?: AbortSignal): Promise<ReconcileResult> {
-    const { spec, client, parents } = this.deps;
-    if (!spec.finalizer || !hasFinalizer(parent, spec.finalizer)) return {};
+  private async finalize(
+    key: string,
+    parent: KubeObject,
+    client: WriteClient,
+    written: WriteLog,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult> {
+    const { spec } = this.deps;
+    // No finalize handler any more: a finalizer an earlier version added must not keep the parent
+    // Terminating forever.
+    const finalizer = spec.finalizer ?? spec.formerFinalizer;
+    if (!finalizer || !hasFinalizer(parent, finalizer)) return { kind: "done" };
     let outcome: FinalizeOutcome = { done: true };
-    if (this.deps.handler.finalize) {
+    if (spec.finalizer && this.deps.handler.finalize) {
       const children = this.childrenOf(parent);
       try {
-        outcome = await runWithTimeout("finalize", keyOf(parent), spec.handlerTimeoutMs, signal, (s) =>
-          this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
-        );
+        outcome = await this.callHandler("finalize", key, signal, (s) => this.deps.handler.finalize!({ parent, children, finalizing: true }, s));
       } catch (error) {
         this.reportHandlerError(parent, "finalize", error, log);
         throw error;
       }
     }
     if (outcome.done) {
-      const patched = await removeFinalizer(client, spec.parent, parent, spec.finalizer);
-      if (patched) parents.recordWrite(patched);
-      log.info("finalized; finalizer removed", { finalizer: spec.finalizer });
-      return {};
+      const patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, finalizer), log);
+      // The one info line of this pass (nothing else was written).
+      if (patched) log.info("finalized; finalizer removed", { finalizer });
+      return { kind: "done" };
     }
-    if (outcome.status) await this.writeStatus(parent, outcome.status, log);
-    return { requeueAfterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
+    if (outcome.status) await this.writeStatus(parent, outcome.status, client, written, log);
+    return { kind: "requeue", afterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
   }
 
-  private async writeStatus(parent: KubeObject, status: Record<string, unknown>, log: Logger): Promise<void> {
+  /** Calls the handler under the timeout; a call abandoned at its timeout blocks the next one for the key. */
+  private callHandler<T>(operation: "sync" | "finalize", key: string, signal: AbortSignal, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    return runWithTimeout(
+      { operation, parentKey: key, timeoutMs: this.deps.spec.handlerTimeoutMs, outer: signal, onAbandoned: (settled) => this.abandoned.track(key, settled) },
+      fn,
+    );
+  }
+
+  private async writeFinalizer(
+    parent: KubeObject,
+    write: () => Promise<KubeObject | undefined>,
+    log: Logger,
+    basedOn?: string,
+  ): Promise<KubeObject | undefined> {
+    try {
+      const patched = await write();
+      if (patched) this.deps.parents.recordWrite(patched, basedOn !== undefined ? { basedOn } : {});
+      return patched;
+    } catch (error) {
+      if (!(error instanceof WritesStoppedError)) this.reportWriteFailure(parent, "finalizer", error, log);
+      throw error;
+    }
+  }
+
+  private async writeStatus(
+    parent: KubeObject,
+    status: Record<string, unknown>,
+    client: WriteClient,
+    written: WriteLog,
+    log: Logger,
+    claimGeneration = true,
+  ): Promise<void> {
     const { spec } = this.deps;
     try {
-      const written = await writeStatus(this.deps.client, spec.parent, parent, status, spec.fieldManager);
-      if (!written) return;
+      const result = await writeStatus(client, spec.parent, parent, status, spec.fieldManager, { claimGeneration });
+      if (!result) return;
       this.deps.metrics?.statusWrite(spec.name);
-      this.deps.parents.recordWrite(written);
+      written.add("status");
+      this.deps.parents.recordWrite(result);
       const generation = parent.metadata?.generation;
-      const observed = (written.status as Record<string, unknown> | undefined)?.observedGeneration;
-      if (generation !== undefined && observed !== generation) {
+      const observed = (result.status as Record<string, unknown> | undefined)?.observedGeneration;
+      if (claimGeneration && generation !== undefined && observed !== generation) {
         log.warn(
           "the API server dropped status.observedGeneration: add it to the CRD's status schema " +
             "(or x-kubernetes-preserve-unknown-fields), else every sync rewrites the status",
         );
       }
     } catch (error) {
-      this.report(parent, "StatusWriteFailed", error, log);
+      if (!(error instanceof WritesStoppedError)) this.reportWriteFailure(parent, "status", error, log);
       throw error;
     }
   }
 
   private reportHandlerError(parent: KubeObject, handler: "sync" | "finalize", error: unknown, log: Logger): void {
-    const reason = error instanceof HandlerTimeoutError ? "timeout" : isInvalidChild(error) ? "invalid_child" : "throw";
+    if (error instanceof WritesStoppedError) return;
+    const reason = isTerminalError(error)
+      ? "terminal"
+      : error instanceof HandlerTimeoutError
+        ? "timeout"
+        : isInvalidChild(error)
+          ? "invalid_child"
+          : "throw";
     this.deps.metrics?.handlerError(this.deps.spec.name, reason);
     const eventReason =
-      reason === "timeout" ? "HandlerTimeout" : reason === "invalid_child" ? "InvalidChild" : handler === "sync" ? "SyncFailed" : "FinalizeFailed";
-    this.report(parent, eventReason, error, log);
+      reason === "terminal"
+        ? "TerminalError"
+        : reason === "timeout"
+          ? "HandlerTimeout"
+          : reason === "invalid_child"
+            ? "InvalidChild"
+            : handler === "sync"
+              ? "SyncFailed"
+              : "FinalizeFailed";
+    const suffix = reason === "terminal" ? " (not retried until the parent or one of its children changes)" : "";
+    this.report(parent, eventReason, error, log, suffix);
   }
 
-  private report(parent: KubeObject, reason: string, thrown: unknown, log: Logger): void {
+  /** Every failed write, whichever it was: error log, Warning Event, `tsoperator_write_errors_total`. */
+  private reportWriteFailure(parent: KubeObject, write: WriteKind, error: unknown, log: Logger): void {
+    this.deps.metrics?.writeError(this.deps.spec.name, write);
+    this.report(parent, WRITE_FAILED_REASON[write], error, log);
+  }
+
+  private report(parent: KubeObject, reason: string, thrown: unknown, log: Logger, suffix = ""): void {
     // A handler's own client-node call throws "HTTP-Code: 403 Message: Unknown API Status Code!…".
     const error = toApiError(thrown);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)) + suffix;
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);
   }
@@ -254,3 +408,8 @@ function isInvalidChild(error: unknown): boolean {
   return error instanceof Error && error.name === "InvalidChildError";
 }
 
+/** True when a child pass failed only because writing was no longer allowed. */
+function stoppedWrites(error: unknown): boolean {
+  if (error instanceof WritesStoppedError) return true;
+  return error instanceof ChildWriteError && error.failures.length > 0 && error.failures.every((f) => f.error instanceof WritesStoppedError);
+}

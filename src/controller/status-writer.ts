@@ -6,8 +6,11 @@ import type { WriteClient } from "./write-client.js";
  * The status a parent should carry: the handler's status plus `observedGeneration`, so users and
  * tools can tell whether the status describes the current spec.
  */
-export function desiredStatusOf(parent: KubeObject, status: Record<string, unknown>): Record<string, unknown> {
-  const generation = parent.metadata?.generation;
+export function desiredStatusOf(parent: KubeObject, status: Record<string, unknown>, claimGeneration = true): Record<string, unknown> {
+  // A sync whose child writes failed keeps the observedGeneration it had: a reader comparing it
+  // with metadata.generation must not believe that this generation is in place.
+  const previous = (parent.status as Record<string, unknown> | undefined)?.observedGeneration;
+  const generation = claimGeneration ? parent.metadata?.generation : previous;
   return generation === undefined ? { ...status } : { ...status, observedGeneration: generation };
 }
 
@@ -20,7 +23,8 @@ export function statusUpToDate(parent: KubeObject, desired: Record<string, unkno
 
 /**
  * Writes the parent's status through the status subresource with server-side apply, only when it
- * differs from the cached one. Returns the written object, or undefined when nothing was sent.
+ * differs from the cached one. With `claimGeneration: false` (the sync's child writes failed) the
+ * cached `observedGeneration` is kept instead of the parent's current generation. Returns the written object, or undefined when nothing was sent.
  *
  * Apply (not update) is used so that a concurrent spec change can never be overwritten and no
  * resourceVersion conflict can occur: the status fields are ours by field manager.
@@ -31,8 +35,9 @@ export async function writeStatus(
   parent: KubeObject,
   status: Record<string, unknown>,
   fieldManager: string,
+  opts: { claimGeneration?: boolean } = {},
 ): Promise<KubeObject | undefined> {
-  const desired = desiredStatusOf(parent, status);
+  const desired = desiredStatusOf(parent, status, opts.claimGeneration ?? true);
   if (statusUpToDate(parent, desired, fieldManager)) return undefined;
   const meta = parent.metadata ?? {};
   const body: KubeObject = {

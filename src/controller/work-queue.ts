@@ -275,7 +275,9 @@ export class WorkQueue<K = string> {
       case "retry":
         return this.onFailure(key, action.error, action.afterMs);
       case "drop":
+        // Not retried, not even by a pending resync: the next event runs it again.
         this.failureCounts.delete(key);
+        if (this.delayed.delete(key) && this.delayed.size === 0) this.disarmTimer();
         return;
       case "wait":
         return;

@@ -88,3 +88,38 @@ export class HandlerTimeoutError extends Error {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * Thrown by a sync or finalize handler to say that retrying cannot help (controller-runtime's
+ * `reconcile.TerminalError`): the spec asks for something impossible, a referenced object is
+ * invalid for good. The runtime logs it, records a Warning Event (`TerminalError`) on the parent,
+ * counts it in `controller_runtime_terminal_reconcile_errors_total`, writes nothing and does not
+ * retry the parent until an event for it arrives (a change of the parent or of one of its children).
+ *
+ * @example
+ * ```ts
+ * if (!req.parent.spec.image) throw new TerminalError("spec.image is required");
+ * ```
+ */
+export class TerminalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TerminalError";
+  }
+}
+
+/** True for a `TerminalError` (also one from another copy of the package, matched by name). */
+export function isTerminalError(error: unknown): boolean {
+  return error instanceof TerminalError || (error instanceof Error && error.name === "TerminalError");
+}
+
+/**
+ * A write was not sent because the operator must not write any more: shutdown began, or this
+ * replica's leader lease is no longer valid. Not a failure of the parent: nothing is reported.
+ */
+export class WritesStoppedError extends Error {
+  constructor(reason: "shutdown" | "not leading") {
+    super(reason === "shutdown" ? "not written: the operator is shutting down" : "not written: this replica no longer holds the leader lease");
+    this.name = "WritesStoppedError";
+  }
+}

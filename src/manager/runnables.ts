@@ -140,6 +140,11 @@ export class LeaseElection implements Election {
     return this.elector.run(signal);
   }
 
+  /** True while this process holds the Lease and renewed it within the renew deadline (by its clock). */
+  isLeader(): boolean {
+    return this.elector?.isLeader() ?? false;
+  }
+
   /** Red while the Lease cannot be read or written (see `LeaderElector.health`). */
   readiness(): { ok: boolean; detail?: string } {
     return this.elector?.health() ?? { ok: true, detail: "not started" };

@@ -32,7 +32,7 @@ export type ChildWriteVerb = "create" | "apply" | "replace" | "delete" | "adopt"
  * Why a handler failed, the `reason` label of `tsoperator_handler_errors_total`.
  * Open-ended: the listed values are the ones the runtime uses.
  */
-export type HandlerErrorReason = "throw" | "timeout" | "invalid_child" | "invalid_response" | (string & {});
+export type HandlerErrorReason = "throw" | "timeout" | "invalid_child" | "invalid_response" | "terminal" | (string & {});
 
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
@@ -66,6 +66,7 @@ export class Metrics {
   private readonly childWrites: Counter<"controller" | "kind" | "verb">;
   private readonly statusWrites: Counter<"controller">;
   private readonly handlerErrors: Counter<"controller" | "reason">;
+  private readonly writeErrors: Counter<"controller" | "write">;
   private readonly watchRestarts: Counter<"resource" | "reason">;
   private readonly informerObjectsGauge: Gauge<"resource">;
   private readonly leaderStatus: Gauge<"name">;
@@ -85,6 +86,7 @@ export class Metrics {
     this.childWrites = counter(reg, "tsoperator_child_writes_total", "Writes of child objects per controller, kind and verb", ["controller", "kind", "verb"]);
     this.statusWrites = counter(reg, "tsoperator_status_writes_total", "Writes of parent status per controller", ["controller"]);
     this.handlerErrors = counter(reg, "tsoperator_handler_errors_total", "Failed sync/finalize handler calls per controller and reason", ["controller", "reason"]);
+    this.writeErrors = counter(reg, "tsoperator_write_errors_total", "Failed writes per controller and write (child, status, finalizer)", ["controller", "write"]);
     this.watchRestarts = counter(reg, "tsoperator_watch_restarts_total", "Restarts of a watch per resource and reason", ["resource", "reason"]);
     this.informerObjectsGauge = gauge(reg, "tsoperator_informer_objects", "Objects held in an informer's cache per resource", ["resource"]);
     this.leaderStatus = gauge(reg, "leader_election_master_status", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.", ["name"]);
@@ -136,6 +138,11 @@ export class Metrics {
   /** Records one failed handler call. */
   handlerError(controller: string, reason: HandlerErrorReason): void {
     this.handlerErrors.inc({ controller, reason });
+  }
+
+  /** Records one failed write of the reconciler: a child, the parent's status or its finalizers. */
+  writeError(controller: string, write: "child" | "status" | "finalizer"): void {
+    this.writeErrors.inc({ controller, write });
   }
 
   /** Records a watch restart (`reason`: e.g. "gone", "timeout", "error", "closed", "inactivity"). */

@@ -65,6 +65,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
 
   let health: HealthServer | undefined;
+  let election: LeaseElection | undefined;
   try {
     const compiled = operators.map((op) => compileOperator<unknown>(op));
     const discovery = new Discovery(client);
@@ -83,7 +84,16 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       const events = options.events === false ? undefined : new EventRecorder({ client, component: config.name, logger });
       if (events) recorders.set(config.name, events);
       controllers.push(
-        new Controller(spec, snapshotHandler, { client, informers, logger, metrics, ...(events ? { events } : {}) }),
+        new Controller(spec, snapshotHandler, {
+          client,
+          informers,
+          logger,
+          metrics,
+          ...(events ? { events } : {}),
+          // Writes check the lease by the clock: a handler that blocked the event loop past it
+          // returns before the elector's timer can end leadership.
+          mayWrite: () => election?.isLeader() ?? true,
+        }),
       );
       logger.info("operator registered", {
         operator: config.name,
@@ -95,12 +105,11 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     const leaderElection = options.leaderElection ? leaderElectionOf(options.leaderElection, compiled, logger) : undefined;
     const warmCaches = !options.leaderElection || options.leaderElection.warmCaches !== false;
     const cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS;
+    election = leaderElection ? new LeaseElection({ client, metrics, logger, ...leaderElection }) : undefined;
     const manager = new Manager({
       logger,
       closers: [() => client.close()],
-      ...(leaderElection
-        ? { election: new LeaseElection({ client, metrics, logger, ...leaderElection }) }
-        : {}),
+      ...(election ? { election } : {}),
     });
     for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches }));
     for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
@@ -168,6 +177,7 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   };
   if (config.namespace) spec.namespace = config.namespace;
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
+  else spec.formerFinalizer = config.finalizerName;
   if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;
   return spec;
 }
