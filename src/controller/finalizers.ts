@@ -1,3 +1,8 @@
+/**
+ * Our finalizer on a parent: add it (operators with a finalize handler) and remove it (finalize
+ * done, or the operator no longer declares a finalize handler). Owns only the patch; reporting a
+ * failed patch is the reconciler's job, like every other failed write.
+ */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { WriteClient } from "./write-client.js";
 

@@ -1,3 +1,7 @@
+/**
+ * The parent's status: what it should hold (the handler's status + observedGeneration) and the one
+ * server-side apply that writes it when the cached status differs. A no-op sync sends nothing.
+ */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { isSubset, ownedFields, ownedFieldsMissing } from "./needs-write.js";
 import type { WriteClient } from "./write-client.js";
