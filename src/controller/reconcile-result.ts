@@ -4,6 +4,7 @@
  * `reconcile.Result` + `TerminalError`, kube-rs's `Action`). No I/O here; unit-tested alone.
  */
 import { isTerminalError, WritesStoppedError } from "../core/errors.js";
+import type { ReconcileMetricResult } from "../observability/metrics.js";
 import type { QueueAction } from "./work-queue.js";
 
 /** How one reconcile pass ended. */
@@ -23,8 +24,6 @@ export type ReconcileResult =
    */
   | { kind: "skipped"; reason: "busy" | "stopped" };
 
-/** The `result` label of `controller_runtime_reconcile_total`. */
-export type ReconcileMetricResult = "success" | "error" | "requeue" | "requeue_after";
 
 /** What the controller does with a `ReconcileResult`. */
 export interface ReconcileDecision {

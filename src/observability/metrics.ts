@@ -23,7 +23,7 @@ import { WorkQueueMetricsRecorder, type WorkQueueMetricsHooks } from "./workqueu
 export type { WorkQueueMetricsHooks } from "./workqueue-metrics.js";
 
 /** Outcome of one reconcile, the `result` label of `controller_runtime_reconcile_total`. */
-export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
+export type ReconcileMetricResult = "success" | "error" | "requeue" | "requeue_after";
 
 /** Verbs of child writes, the `verb` label of `tsoperator_child_writes_total`. */
 export type ChildWriteVerb = "create" | "apply" | "replace" | "delete" | "adopt";
@@ -97,7 +97,7 @@ export class Metrics {
   }
 
   /** Records one finished reconcile: its outcome and how long it took. */
-  reconcileDone(controller: string, result: ReconcileResult, seconds: number): void {
+  reconcileDone(controller: string, result: ReconcileMetricResult, seconds: number): void {
     this.reconcileTotal.inc({ controller, result });
     this.reconcileTime.observe({ controller }, seconds);
     if (result === "error") this.reconcileErrors.inc({ controller });
