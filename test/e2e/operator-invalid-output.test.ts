@@ -36,7 +36,10 @@ function respond(name: string, mode: string, message: string): Promise<SyncRespo
     case "reject":
       return Promise.reject(new Error(`rejected in ${name}`));
     case "hang":
-      return new Promise<SyncResponse>(() => undefined); // never settles, ignores the signal
+      // Ignores the signal and returns long after the timeout: its late answer is discarded, and
+      // the retry starts only once it returned (one call per parent at a time). A call that never
+      // returns would keep its parent waiting for good (docs/sync-model.md).
+      return new Promise<SyncResponse>((resolve) => setTimeout(() => resolve(SyncResponse.of({ mode: "late" })), 3 * TIMEOUT_MS));
     default:
       throw new Error(`unknown mode ${mode}`);
   }
