@@ -103,7 +103,7 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       fieldManager: "lagged",
       handlerTimeoutMs: 30_000,
       concurrency: 1,
-      backoff: { initialMs: 100, multiplier: 1.5, maxMs: 1000, jitter: 0 },
+      backoff: { initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 1000, jitter: 0 },
     };
     const controller = new Controller(spec, handler, { client, informers, logger: noopLogger });
     const stop = new AbortController();
@@ -167,7 +167,7 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       finalizer: "e2e.tsoperator.dev/guarded",
       handlerTimeoutMs: 30_000,
       concurrency: 1,
-      backoff: { initialMs: 100, multiplier: 1.5, maxMs: 1000, jitter: 0 },
+      backoff: { initialDelayMs: 100, multiplier: 1.5, maxDelayMs: 1000, jitter: 0 },
     };
     const controller = new Controller(spec, handler, { client, informers, logger: noopLogger });
     const stop = new AbortController();

@@ -153,7 +153,7 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
       client: readerClient,
       type: configMaps,
       namespace: ns,
-      backoff: { initialMs: 200, maxMs: 400 },
+      backoff: { initialDelayMs: 200, maxDelayMs: 400 },
       onError: (_e, f) => errors.push(f.statusCode ?? 0),
     });
     const controller = new AbortController();

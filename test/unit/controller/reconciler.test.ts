@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Reconciler } from "../../../src/controller/reconciler.js";
+import { Reconciler, type ParentCache } from "../../../src/controller/reconciler.js";
 import { ObjectStore } from "../../../src/cache/object-store.js";
 import { noopLogger } from "../../../src/observability/logger.js";
 import { DEFAULT_BACKOFF } from "../../../src/core/backoff.js";
@@ -25,12 +25,15 @@ const noWrites = new Proxy({} as WriteClient, {
   get: (_t, verb) => () => Promise.reject(new Error(`unexpected ${String(verb)}`)),
 });
 
-function parentStore(): ObjectStore {
+/** The parent cache: one parent, and write answers (none here) recorded into the store. */
+function parentStore(): ParentCache {
   const store = new ObjectStore();
   const parent: KubeObject = { apiVersion: PARENTS.apiVersion, kind: PARENTS.kind, metadata: { namespace: "ns", name: "p", uid: "u1", resourceVersion: "1", generation: 1 } };
   store.replace([parent], "1");
-  return store;
+  return { store, recordWrite: (obj) => store.upsertFromWrite(obj) };
 }
+
+const P = { namespace: "ns", name: "p" };
 
 describe("Reconciler", () => {
   it("never runs a parent's handler twice at once: a timed-out call blocks the retry until it returns", async () => {
@@ -57,16 +60,16 @@ describe("Reconciler", () => {
       logger: noopLogger,
       requeue: (key) => requeued.push(key),
     });
-    const first = await reconciler.reconcile("ns/p").catch((e: unknown) => ({ kind: "threw", e }));
+    const first = await reconciler.reconcile(P).catch((e: unknown) => ({ kind: "threw", e }));
     // The retry (the work queue would start it after its backoff) comes while the call still runs.
-    const second = await reconciler.reconcile("ns/p").catch((e: unknown) => ({ kind: "threw", e }));
+    const second = await reconciler.reconcile(P).catch((e: unknown) => ({ kind: "threw", e }));
     assert.equal(maxRunning, 1, "user code for one parent ran twice at once");
     assert.equal((first as { kind: string }).kind, "failed", "the timeout is a failure");
     assert.deepEqual(second, { kind: "skipped", reason: "busy" });
     assert.equal(calls, 1);
     await sleep(200);
     assert.deepEqual(requeued, ["ns/p"], "the parent is synced again once the abandoned call returned");
-    const third = await reconciler.reconcile("ns/p");
+    const third = await reconciler.reconcile(P);
     assert.equal(third.kind, "failed", "the next call runs (and times out again)");
     assert.equal(calls, 2);
     await sleep(200);
@@ -91,7 +94,7 @@ describe("Reconciler", () => {
       events: { warning: (_o, reason) => void events.push(reason) },
       mayWrite: () => false,
     });
-    const result = await reconciler.reconcile("ns/p");
+    const result = await reconciler.reconcile(P);
     assert.deepEqual(result, { kind: "skipped", reason: "stopped" });
     assert.equal(sent, 0, "a write went out without a valid lease");
     assert.deepEqual(events, []);
