@@ -152,7 +152,8 @@ export class Reconciler {
     try {
       outcome = await this.callHandler("sync", key, signal, (s) => this.deps.handler.sync({ parent, children, finalizing: false }, s));
     } catch (error) {
-      this.reportHandlerError(parent, "sync", error, log);
+      // A handler that gave up because shutdown or lease loss aborted its signal did not fail.
+      if (!signal.aborted) this.reportHandlerError(parent, "sync", error, log);
       throw error;
     }
 
@@ -298,7 +299,7 @@ export class Reconciler {
       try {
         outcome = await this.callHandler("finalize", key, signal, (s) => this.deps.handler.finalize!({ parent, children, finalizing: true }, s));
       } catch (error) {
-        this.reportHandlerError(parent, "finalize", error, log);
+        if (!signal.aborted) this.reportHandlerError(parent, "finalize", error, log);
         throw error;
       }
     }
