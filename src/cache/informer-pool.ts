@@ -61,9 +61,17 @@ export class InformerPool {
     return informer;
   }
 
-  /** Runs every informer until `signal` aborts; resolves when all have stopped. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Closes the pool: the informers it holds are the ones that will run (the manager starts each
+   * as a runnable), so a later `informerFor` of a new scope is a wiring bug and throws.
+   */
+  seal(): void {
     this.started = true;
+  }
+
+  /** Runs every informer until `signal` aborts (without a manager, e.g. in tests); resolves when all have stopped. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.seal();
     await Promise.all([...this.informers.values()].map((informer) => informer.start(signal)));
   }
 
@@ -72,7 +80,7 @@ export class InformerPool {
     await Promise.all([...this.informers.values()].map((informer) => informer.waitForSync(signal)));
   }
 
-  /** All informers, for health checks. */
+  /** All informers (the manager runs each; probes read their health). */
   all(): Informer[] {
     return [...this.informers.values()];
   }

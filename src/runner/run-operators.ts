@@ -111,6 +111,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       closers: [() => client.close()],
       ...(election ? { election } : {}),
     });
+    informers.seal();
     for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches }));
     for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
