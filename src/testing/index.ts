@@ -5,6 +5,10 @@ export {
   LocalControlPlane,
   type LocalControlPlaneOptions,
   type ControlPlanePids,
+  type StopApiServerOptions,
+  type StartApiServerOptions,
+  type RestartApiServerOptions,
+  type ApiServerRestart,
 } from "./control-plane/local-control-plane.js";
 export {
   ensureControlPlaneBinaries,
@@ -18,3 +22,6 @@ export { ControlPlaneBuildError } from "./control-plane/go-build.js";
 export { CONTROL_PLANE_VERSIONS, KUBERNETES_VERSION, ETCD_VERSION, type ControlPlaneVersions } from "./control-plane/versions.js";
 export { TestKit, type TestKitOptions, type EventuallyOptions, type ReconcileOptions } from "./test-kit.js";
 export { readManifests } from "./manifests.js";
+export { FaultProxy, type FaultProxyOptions, type StallOptions } from "./fault-proxy.js";
+export type { AuditOptions, AuditMode, AuditWrite } from "./control-plane/audit.js";
+export type { ControlPlaneUser } from "./control-plane/credentials.js";

@@ -11,6 +11,16 @@ export interface ControlPlaneCredentials {
   tokenFile: string;
   /** PEM RSA private key for the service-account flags. */
   serviceAccountKeyFile: string;
+  /** Bearer token of each extra user, by user name. */
+  userTokens: Map<string, string>;
+}
+
+/** A user besides "admin" that the control plane authenticates by a static token. */
+export interface ControlPlaneUser {
+  /** The user name (what RBAC and the audit log see). */
+  name: string;
+  /** Groups of the user. Default `["system:masters"]` (all rights, a user of its own in audit logs). */
+  groups?: string[];
 }
 
 /** Starts generating an RSA service-account key (PEM) off the main thread. */
@@ -24,19 +34,33 @@ export async function generateServiceAccountKey(): Promise<string> {
 }
 
 /** Writes a random admin token and the service-account key as the files the apiserver reads. */
-export async function writeCredentials(dir: string, serviceAccountKeyPem: string): Promise<ControlPlaneCredentials> {
+export async function writeCredentials(
+  dir: string,
+  serviceAccountKeyPem: string,
+  users: readonly ControlPlaneUser[] = [],
+): Promise<ControlPlaneCredentials> {
   const adminToken = randomBytes(24).toString("hex");
   const tokenFile = join(dir, "tokens.csv");
   const serviceAccountKeyFile = join(dir, "sa.key");
+  const userTokens = new Map<string, string>();
+  const lines = [`${adminToken},admin,admin-uid,"system:masters"`];
+  for (const user of users) {
+    if (user.name === "admin" || userTokens.has(user.name) || !/^[\w.:@-]+$/.test(user.name)) {
+      throw new Error(`tsoperator: invalid or duplicate control plane user name ${JSON.stringify(user.name)}`);
+    }
+    const token = randomBytes(24).toString("hex");
+    userTokens.set(user.name, token);
+    lines.push(`${token},${user.name},${user.name}-uid,"${(user.groups ?? ["system:masters"]).join(",")}"`);
+  }
   await Promise.all([
-    writeFile(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 }),
+    writeFile(tokenFile, lines.join("\n") + "\n", { mode: 0o600 }),
     writeFile(serviceAccountKeyFile, serviceAccountKeyPem, { mode: 0o600 }),
   ]);
-  return { adminToken, tokenFile, serviceAccountKeyFile };
+  return { adminToken, tokenFile, serviceAccountKeyFile, userTokens };
 }
 
 /** A kubeconfig (YAML) for the admin user of a local control plane. */
-export function renderKubeconfig(server: string, caCertPem: string, token: string, name = "tsoperator-local"): string {
+export function renderKubeconfig(server: string, caCertPem: string, token: string, name = "tsoperator-local", user = "admin"): string {
   const caData = Buffer.from(caCertPem).toString("base64");
   return [
     "apiVersion: v1",
@@ -47,14 +71,14 @@ export function renderKubeconfig(server: string, caCertPem: string, token: strin
     `    server: ${server}`,
     `    certificate-authority-data: ${caData}`,
     "users:",
-    "- name: admin",
+    `- name: ${user}`,
     "  user:",
     `    token: ${token}`,
     "contexts:",
     `- name: ${name}`,
     "  context:",
     `    cluster: ${name}`,
-    "    user: admin",
+    `    user: ${user}`,
     "    namespace: default",
     `current-context: ${name}`,
     "",

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries, type EnsureBinariesOptions } from "./binaries.js";
-import { generateServiceAccountKey, renderKubeconfig, writeCredentials } from "./credentials.js";
+import { auditFlags, DEFAULT_AUDIT_POLICY, readAuditWrites, type AuditOptions, type AuditWrite } from "./audit.js";
+import { generateServiceAccountKey, renderKubeconfig, writeCredentials, type ControlPlaneUser } from "./credentials.js";
+import { compactEtcd } from "./etcd-admin.js";
 import { apiServerArgs, controllerManagerArgs, etcdArgs } from "./flags.js";
 import { ManagedProcess } from "./managed-process.js";
 import { findFreePorts } from "./ports.js";
@@ -29,10 +31,57 @@ export interface LocalControlPlaneOptions {
   binaries?: EnsureBinariesOptions;
   /** Called as start-up passes each phase, with the milliseconds since start() began. */
   onPhase?: (phase: StartPhase, elapsedMs: number) => void;
+  /**
+   * Users besides "admin", each with a static token ({@link LocalControlPlane.kubeconfigText}):
+   * an operator run as its own user is told apart from the test in the audit log.
+   */
+  users?: ControlPlaneUser[];
+  /** Turn the API server's audit log on ({@link LocalControlPlane.auditWrites}). Off by default. */
+  audit?: AuditOptions | boolean;
+}
+
+/** Options of {@link LocalControlPlane.stopApiServer}. */
+export interface StopApiServerOptions {
+  /**
+   * `SIGKILL` (default): the process dies at once, connections are cut, in-flight requests are
+   * lost (a crash). `SIGTERM`: a graceful shutdown, SIGKILL after `graceMs`.
+   */
+  signal?: "SIGKILL" | "SIGTERM";
+  /** With SIGTERM: how long to wait before SIGKILL. Default 300 ms. */
+  graceMs?: number;
+}
+
+/** Options of {@link LocalControlPlane.startApiServer}. */
+export interface StartApiServerOptions {
+  /** How long until `/readyz` must answer 200. Default 60 s. */
+  timeoutMs?: number;
+}
+
+/** Options of {@link LocalControlPlane.restartApiServer}. */
+export interface RestartApiServerOptions extends StopApiServerOptions, StartApiServerOptions {
+  /** How long the API server stays down between the stop and the new start. Default 0. */
+  downMs?: number;
+}
+
+/** Timestamps (`Date.now()`) of an API server restart. */
+export interface ApiServerRestart {
+  /** When the old process was gone. */
+  stoppedAt: number;
+  /** When the new process was launched. */
+  startedAt: number;
+  /** When `/readyz` first answered 200. */
+  readyAt: number;
 }
 
 /** Phases of start(), reported through {@link LocalControlPlaneOptions.onPhase}. */
 export type StartPhase = "binaries" | "processes-launched" | "serving-cert" | "readyz" | "default-namespace";
+
+/** What the control plane remembers to relaunch its API server exactly as before. */
+interface ApiServerLaunch {
+  command: string;
+  args: string[];
+  certDir: string;
+}
 
 /** Process ids of a running control plane. */
 export interface ControlPlanePids {
@@ -64,6 +113,8 @@ const ETCD_GRACE_MS = 500;
 export class LocalControlPlane {
   private stopping: Promise<void> | undefined;
   private readonly exitHook = () => this.killNowSync();
+  /** Set while the API server is stopped by stopApiServer(). */
+  private apiServerDown = false;
 
   private constructor(
     /** The apiserver URL, `https://127.0.0.1:PORT`. */
@@ -84,6 +135,12 @@ export class LocalControlPlane {
     readonly binaries: ControlPlaneBinaries,
     private readonly processes: ManagedProcess[],
     private readonly watchdog: WatchdogHandle,
+    private readonly apiServerLaunch: ApiServerLaunch,
+    /** The etcd client URL, `http://127.0.0.1:PORT` (its JSON gateway serves `/v3/...`). */
+    readonly etcdEndpoint: string,
+    private readonly userTokens: ReadonlyMap<string, string>,
+    /** The audit log file, when started with `audit`. */
+    readonly auditLogPath: string | undefined,
   ) {
     process.once("exit", this.exitHook);
   }
@@ -139,18 +196,27 @@ export class LocalControlPlane {
     try {
       const [etcdClientPort, etcdPeerPort, securePort] = await findFreePorts(3);
       launch("etcd", binaries.etcd, etcdArgs({ dataDir: join(tempDir, "etcd"), clientPort: etcdClientPort, peerPort: etcdPeerPort }));
-      const creds = await writeCredentials(tempDir, await serviceAccountKey);
-      launch(
-        "kube-apiserver",
-        binaries.kubeApiServer,
-        apiServerArgs({
+      const creds = await writeCredentials(tempDir, await serviceAccountKey, options.users ?? []);
+      const audit = options.audit === true ? {} : options.audit || undefined;
+      const auditLogPath = audit ? join(tempDir, "audit.log") : undefined;
+      const auditArgs: string[] = [];
+      if (audit) {
+        const policyFile = join(tempDir, "audit-policy.yaml");
+        await writeFile(policyFile, audit.policy ?? DEFAULT_AUDIT_POLICY);
+        auditArgs.push(...auditFlags(policyFile, auditLogPath!, audit.mode ?? "blocking"));
+      }
+      const apiServerLaunch: ApiServerLaunch = {
+        command: binaries.kubeApiServer,
+        certDir,
+        args: apiServerArgs({
           etcdClientPort, securePort, certDir,
           tokenFile: creds.tokenFile,
           serviceAccountKeyFile: creds.serviceAccountKeyFile,
           serviceClusterIpRange: options.serviceClusterIpRange ?? "10.0.0.0/16",
-          extra: options.extraApiServerFlags ?? [],
+          extra: [...auditArgs, ...(options.extraApiServerFlags ?? [])],
         }),
-      );
+      };
+      launch("kube-apiserver", apiServerLaunch.command, apiServerLaunch.args);
       phase("processes-launched");
       const server = `https://127.0.0.1:${securePort}`;
       const probe = new StartupProbe(processes, deadline);
@@ -170,7 +236,10 @@ export class LocalControlPlane {
       phase("default-namespace");
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromString(kubeconfigText);
-      return new LocalControlPlane(server, creds.adminToken, caCert, kubeconfigPath, kubeConfig, tempDir, logDir, binaries, processes, watchdog);
+      return new LocalControlPlane(
+        server, creds.adminToken, caCert, kubeconfigPath, kubeConfig, tempDir, logDir, binaries, processes, watchdog,
+        apiServerLaunch, `http://127.0.0.1:${etcdClientPort}`, creds.userTokens, auditLogPath,
+      );
     } catch (err) {
       await stopAll(processes);
       watchdog.release();
@@ -199,6 +268,113 @@ export class LocalControlPlane {
     );
     this.processes[index] = proc;
     this.watchdog.watch(proc.pid);
+  }
+
+  /**
+   * Stops kube-apiserver, by default with SIGKILL (a crash: connections cut, nothing drained).
+   * etcd, the controller manager, the port, the serving certificate and all data stay; clients see
+   * connection refused until {@link startApiServer}.
+   */
+  async stopApiServer(options: StopApiServerOptions = {}): Promise<void> {
+    const proc = this.apiServerProcess();
+    this.apiServerDown = true;
+    if (options.signal === "SIGTERM") {
+      await proc.stop(options.graceMs ?? APISERVER_GRACE_MS);
+    } else {
+      await proc.kill();
+    }
+  }
+
+  /**
+   * Starts kube-apiserver again after {@link stopApiServer}: same command line, so the same port,
+   * serving certificate (it is reused from the cert dir), tokens, audit log (appended) and etcd data.
+   * Resolves when `/readyz` answers 200, with that moment in `Date.now()` time.
+   */
+  async startApiServer(options: StartApiServerOptions = {}): Promise<number> {
+    const index = this.processes.findIndex((p) => p.name === "kube-apiserver");
+    if (!this.processes[index]!.exit) throw new Error("the API server is running: stopApiServer() first");
+    const { command, args } = this.apiServerLaunch;
+    const proc = ManagedProcess.start("kube-apiserver", command, args, join(this.logDir, "kube-apiserver.log"));
+    this.processes[index] = proc;
+    this.watchdog.watch(proc.pid);
+    const agent = new Agent({ connect: { ca: this.caCert }, keepAliveTimeout: 1_000 });
+    try {
+      const get = httpGetter(agent, this.server, this.adminToken);
+      const probe = new StartupProbe([proc], Date.now() + (options.timeoutMs ?? 60_000));
+      await probe.until("/readyz after a restart", async () => ((await get("/readyz")) === 200 ? true : undefined));
+      this.apiServerDown = false;
+      return Date.now();
+    } finally {
+      await agent.close();
+    }
+  }
+
+  /**
+   * Stops the API server (SIGKILL by default), keeps it down for `downMs`, starts it again and
+   * waits for `/readyz`. Returns when each step happened.
+   */
+  async restartApiServer(options: RestartApiServerOptions = {}): Promise<ApiServerRestart> {
+    await this.stopApiServer(options);
+    const stoppedAt = Date.now();
+    if (options.downMs) await sleep(options.downMs);
+    const startedAt = Date.now();
+    const readyAt = await this.startApiServer(options);
+    return { stoppedAt, startedAt, readyAt };
+  }
+
+  /** True between {@link stopApiServer} and the end of {@link startApiServer}. */
+  get isApiServerDown(): boolean {
+    return this.apiServerDown;
+  }
+
+  /**
+   * Compacts etcd's history up to its current revision (physically) and returns that revision.
+   * Watches served from the API server's watch cache keep working from older resourceVersions until
+   * the API server restarts; after a restart they answer 410 Gone.
+   */
+  compactEtcd(): Promise<number> {
+    return compactEtcd(this.etcdEndpoint);
+  }
+
+  /**
+   * The write requests recorded in the API server's audit log so far (start with `audit`), oldest
+   * first, optionally only those received at or after `since`. With `audit: { mode: "batch" }`
+   * the newest events may not be written yet.
+   */
+  async auditWrites(since?: Date | number): Promise<AuditWrite[]> {
+    if (!this.auditLogPath) throw new Error("this control plane was started without audit logging (audit: true)");
+    const all = await readAuditWrites(this.auditLogPath);
+    if (since === undefined) return all;
+    const from = typeof since === "number" ? since : since.getTime();
+    return all.filter((w) => w.time.getTime() >= from);
+  }
+
+  /** The bearer token of a user given in `users` ("admin" for the admin). */
+  tokenOf(user: string): string {
+    if (user === "admin") return this.adminToken;
+    const token = this.userTokens.get(user);
+    if (!token) throw new Error(`no user ${JSON.stringify(user)} on this control plane (start it with users: [{ name }])`);
+    return token;
+  }
+
+  /**
+   * A kubeconfig (YAML) for `user` (default admin), pointing at `server` (default the API server;
+   * e.g. a {@link FaultProxy}'s URL: the proxy passes TLS through, so the CA stays the same).
+   */
+  kubeconfigText(options: { user?: string; server?: string } = {}): string {
+    const user = options.user ?? "admin";
+    return renderKubeconfig(options.server ?? this.server, this.caCert, this.tokenOf(user), "tsoperator-local", user);
+  }
+
+  /** The same as {@link kubeconfigText}, as a client-node KubeConfig. */
+  kubeConfigFor(options: { user?: string; server?: string } = {}): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromString(this.kubeconfigText(options));
+    return kc;
+  }
+
+  private apiServerProcess(): ManagedProcess {
+    return this.processes.find((p) => p.name === "kube-apiserver")!;
   }
 
   /** True when this control plane runs kube-controller-manager (garbage collector, namespaces). */

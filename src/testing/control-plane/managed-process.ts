@@ -77,6 +77,14 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGKILL at once; resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (this.exitInfo || this.pid === 0) return;
+    this.child.ref();
+    this.signal("SIGKILL");
+    await this.exited;
+  }
+
   /** The last `lines` lines of the log file (empty when unreadable). */
   async logTail(lines = 30): Promise<string> {
     return readLogTail(this.logFile, lines);
