@@ -87,6 +87,21 @@ export class ConvergenceObserver {
     return this.waitFor(() => this.parents.size === 0, timeoutMs, () => `${total - this.parents.size}/${total} gone`);
   }
 
+  /** Number of parents converged to what the harness expects now. */
+  get convergedCount(): number {
+    return this.converged.size;
+  }
+
+  /** Names of the parents that have not converged to what the harness expects. */
+  notConverged(): string[] {
+    return [...this.expected.keys()].filter((name) => !this.converged.has(name));
+  }
+
+  /** The parents and labelled children seen now (wire objects), for end-of-run checks. */
+  snapshot(): { parents: Obj[]; configMaps: Obj[]; services: Obj[] } {
+    return { parents: [...this.parents.values()], configMaps: [...this.configMaps.values()], services: [...this.services.values()] };
+  }
+
   /** Progress line for stderr. */
   describe(): string {
     return `parents=${this.parents.size} converged=${this.converged.size} configmaps=${this.configMaps.size} services=${this.services.size}`;
@@ -114,7 +129,7 @@ export class ConvergenceObserver {
   /** Lists `path`, then watches it from the list's resourceVersion, re-watching when it ends. */
   private async follow(path: string, selector: string, into: Map<string, Obj>): Promise<void> {
     const q = selector ? `?${selector}&` : "?";
-    const list = (await this.http.send<Obj>("GET", `${path}${q}limit=500`))!;
+    const list = await this.listAll(path, q);
     for (const item of list.items as Obj[]) this.apply("ADDED", item, into);
     let rv: string = list.metadata.resourceVersion;
     const loop = async () => {
@@ -132,15 +147,36 @@ export class ConvergenceObserver {
         } catch (err) {
           if (this.abort.signal.aborted) return;
           process.stderr.write(`bench: watch ${path} failed (${(err as Error).message}); relisting\n`);
-          await new Promise((r) => setTimeout(r, 200));
-          const again = (await this.http.send<Obj>("GET", `${path}${q}limit=500`))!;
-          into.clear();
-          for (const item of again.items as Obj[]) this.apply("ADDED", item, into);
-          rv = again.metadata.resourceVersion;
+          // Relist until the API server answers: it may be down for a while (bench/faults).
+          for (;;) {
+            await new Promise((r) => setTimeout(r, 200));
+            if (this.abort.signal.aborted) return;
+            try {
+              const again = await this.listAll(path, q);
+              into.clear();
+              for (const item of again.items as Obj[]) this.apply("ADDED", item, into);
+              rv = again.metadata.resourceVersion;
+              break;
+            } catch {
+              // not back yet
+            }
+          }
         }
       }
     };
     void loop();
+  }
+
+  /** Lists every page of `path` (pages of 500); the answer holds all items and the last page's resourceVersion. */
+  private async listAll(path: string, q: string): Promise<Obj> {
+    const items: Obj[] = [];
+    let cont = "";
+    for (;;) {
+      const page = (await this.http.send<Obj>("GET", `${path}${q}limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ""}`))!;
+      items.push(...(page.items as Obj[]));
+      cont = page.metadata?.continue ?? "";
+      if (!cont) return { ...page, items };
+    }
   }
 
   private apply(type: string, obj: Obj, into: Map<string, Obj>): void {

@@ -122,6 +122,14 @@ export class PeerProcess {
     return usage;
   }
 
+  /** SIGKILL (a crash: no shutdown code runs); resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    await this.usage();
+    this.child.kill("SIGKILL");
+    await new Promise<void>((resolve) => (this.exited ? resolve() : this.child.once("exit", () => resolve())));
+  }
+
   private waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: timed out waiting for ${what}`)), timeoutMs);

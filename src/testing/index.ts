@@ -9,6 +9,7 @@ export {
   type StartApiServerOptions,
   type RestartApiServerOptions,
   type ApiServerRestart,
+  type ApiServerStart,
 } from "./control-plane/local-control-plane.js";
 export {
   ensureControlPlaneBinaries,

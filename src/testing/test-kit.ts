@@ -29,6 +29,11 @@ export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespa
   namespace?: string;
   /** Let the operators watch every namespace instead of only the test namespace. Default false. */
   allNamespaces?: boolean;
+  /**
+   * Run the operators as this user of the control plane (one given in its `users` option) instead
+   * of "admin": the audit log then tells the operators' writes from the test's own.
+   */
+  operatorUser?: string;
 }
 
 /** Options of {@link TestKit.reconcile}. */
@@ -98,12 +103,12 @@ export class TestKit {
       }
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
-      const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, ...runOptions } = options;
+      const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, operatorUser, ...runOptions } = options;
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
         ...runOptions,
         ...(allNamespaces ? {} : { namespace }),
-        kubeConfig: controlPlane.kubeConfig,
+        kubeConfig: operatorUser ? controlPlane.kubeConfigFor({ user: operatorUser }) : controlPlane.kubeConfig,
         handleSignals: false,
       });
       return new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);

@@ -63,14 +63,22 @@ export interface RestartApiServerOptions extends StopApiServerOptions, StartApiS
   downMs?: number;
 }
 
-/** Timestamps (`Date.now()`) of an API server restart. */
-export interface ApiServerRestart {
-  /** When the old process was gone. */
-  stoppedAt: number;
+/** How the last {@link LocalControlPlane.startApiServer} went (times are `Date.now()`). */
+export interface ApiServerStart {
   /** When the new process was launched. */
   startedAt: number;
+  /** When it first answered HTTP at all (`/readyz`, any status): from here clients get answers. */
+  servingAt: number;
   /** When `/readyz` first answered 200. */
   readyAt: number;
+  /** The `/readyz` checks seen failing between servingAt and readyAt (e.g. `poststarthook/rbac/bootstrap-roles`). */
+  notReadyChecks: string[];
+}
+
+/** Timestamps (`Date.now()`) of an API server restart. */
+export interface ApiServerRestart extends ApiServerStart {
+  /** When the old process was gone. */
+  stoppedAt: number;
 }
 
 /** Phases of start(), reported through {@link LocalControlPlaneOptions.onPhase}. */
@@ -115,6 +123,7 @@ export class LocalControlPlane {
   private readonly exitHook = () => this.killNowSync();
   /** Set while the API server is stopped by stopApiServer(). */
   private apiServerDown = false;
+  private lastStart: ApiServerStart | undefined;
 
   private constructor(
     /** The apiserver URL, `https://127.0.0.1:PORT`. */
@@ -294,19 +303,40 @@ export class LocalControlPlane {
     const index = this.processes.findIndex((p) => p.name === "kube-apiserver");
     if (!this.processes[index]!.exit) throw new Error("the API server is running: stopApiServer() first");
     const { command, args } = this.apiServerLaunch;
+    const startedAt = Date.now();
     const proc = ManagedProcess.start("kube-apiserver", command, args, join(this.logDir, "kube-apiserver.log"));
     this.processes[index] = proc;
     this.watchdog.watch(proc.pid);
     const agent = new Agent({ connect: { ca: this.caCert }, keepAliveTimeout: 1_000 });
+    let servingAt: number | undefined;
+    const notReady = new Set<string>();
     try {
-      const get = httpGetter(agent, this.server, this.adminToken);
       const probe = new StartupProbe([proc], Date.now() + (options.timeoutMs ?? 60_000));
-      await probe.until("/readyz after a restart", async () => ((await get("/readyz")) === 200 ? true : undefined));
+      await probe.until("/readyz after a restart", async () => {
+        const res = await request(`${this.server}/readyz?verbose`, {
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${this.adminToken}` },
+          headersTimeout: 2_000,
+          bodyTimeout: 2_000,
+        });
+        const text = await res.body.text();
+        servingAt ??= Date.now();
+        if (res.statusCode === 200) return true;
+        for (const m of text.matchAll(/^\[-\]([^ ]+) failed/gm)) notReady.add(m[1]!);
+        return undefined;
+      });
+      const readyAt = Date.now();
+      this.lastStart = { startedAt, servingAt: servingAt ?? readyAt, readyAt, notReadyChecks: [...notReady] };
       this.apiServerDown = false;
-      return Date.now();
+      return readyAt;
     } finally {
       await agent.close();
     }
+  }
+
+  /** How the last {@link startApiServer} went; undefined before the first. */
+  get lastApiServerStart(): ApiServerStart | undefined {
+    return this.lastStart && { ...this.lastStart, notReadyChecks: [...this.lastStart.notReadyChecks] };
   }
 
   /**
@@ -317,9 +347,8 @@ export class LocalControlPlane {
     await this.stopApiServer(options);
     const stoppedAt = Date.now();
     if (options.downMs) await sleep(options.downMs);
-    const startedAt = Date.now();
-    const readyAt = await this.startApiServer(options);
-    return { stoppedAt, startedAt, readyAt };
+    await this.startApiServer(options);
+    return { stoppedAt, ...this.lastStart! };
   }
 
   /** True between {@link stopApiServer} and the end of {@link startApiServer}. */

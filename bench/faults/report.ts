@@ -1,0 +1,80 @@
+/**
+ * The fault suite's table for docs/reliability.md, rendered from bench/results/faults.json, with a
+ * short "what a user sees" per case derived from the measured figures.
+ */
+import type { CaseResult } from "./cases.js";
+
+/** The parts of faults.json the table is rendered from. */
+export interface FaultsResults {
+  date: string;
+  parents: number;
+  machine: { cpus: number; cpuModel?: string };
+  versions: { kubernetes: string; node: string };
+  cases: CaseResult[];
+}
+
+const s = (ms: number | undefined) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(1)} s`);
+
+/** One sentence on what a user of the operator notices in a case. */
+export function whatAUserSees(r: CaseResult): string {
+  if (r.error) return `The case failed: ${r.error}`;
+  const never = `Not converged after ${s(r.capMs)}: ${r.lostUpdates} parents left behind.`;
+  if (r.name.startsWith("apiserver-sigkill")) {
+    const refused = r.writes.refused > 0 ? ` ${r.writes.refused} writes were refused meanwhile (${r.writes.conflicts} x 409).` : "";
+    return r.recoveryMs === undefined
+      ? never
+      : `Parents stop converging while the API server is down, and the rest converge ${s(r.recoveryMs)} after it is ready again.${refused}`;
+  }
+  if (r.name === "watch-stalled") {
+    return r.recoveryMs === undefined
+      ? `${never} The operator looks healthy: its watches are open but silent.`
+      : `New parents sit untouched for ${s(r.recoveryMs)}: the operator's watches are open but deliver nothing, and nothing says so.`;
+  }
+  if (r.name === "operator-sigkill") {
+    return r.recoveryMs === undefined
+      ? never
+      : `The new process is ready in ${s(Number(r.details.spawnToReadyMs))} and finishes the rest in ${s(r.recoveryMs)}; ` +
+          `${r.details.writesOnParentsInLineAtKill} writes on parents that were already in line.`;
+  }
+  return "";
+}
+
+/** The markdown table of every case. */
+export function faultsTable(res: FaultsResults): string {
+  const header =
+    `Measured ${res.date.slice(0, 16)} UTC, ${res.parents} parents, ${res.machine.cpus} CPUs (${res.machine.cpuModel}), ` +
+    `Kubernetes ${res.versions.kubernetes}, Node ${res.versions.node}; raw figures in [bench/results/faults.json](../bench/results/faults.json). ` +
+    "**Baseline: before the reliability work of issue 11.**";
+  const lines = [
+    header,
+    "",
+    "| case | fault | recovery (measured from) | lost updates | duplicate children | orphans | operator writes (fewest possible) | refused writes (409) | what a user sees |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of res.cases) {
+    lines.push(
+      `| ${r.name} | ${r.fault} | ${s(r.recoveryMs)} (${r.recoveryFrom}) | ${r.lostUpdates} | ${r.duplicates} | ${r.orphans} | ` +
+        `${r.writes.total} (${r.minimumWrites}) | ${r.writes.refused} (${r.writes.conflicts}) | ${whatAUserSees(r)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const START = "<!-- faults:results:start -->";
+const END = "<!-- faults:results:end -->";
+
+/** Replaces the text between the faults markers of docs/reliability.md (appends them when missing). */
+export function replaceFaultsTable(doc: string, table: string): string {
+  const i = doc.indexOf(START);
+  const j = doc.indexOf(END);
+  if (i < 0 || j < i) return `${doc.trimEnd()}\n\n${START}\n${table}\n${END}\n`;
+  return `${doc.slice(0, i + START.length)}\n${table}\n${doc.slice(j)}`;
+}
+
+/** Merges a run's cases into earlier results: cases run now replace those of the same name. */
+export function mergeCases(earlier: readonly CaseResult[], now: readonly CaseResult[], order: readonly string[]): CaseResult[] {
+  const byName = new Map(earlier.map((c) => [c.name, c]));
+  for (const c of now) byName.set(c.name, c);
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+  return [...byName.values()].sort((a, b) => rank(a.name) - rank(b.name));
+}

@@ -1,0 +1,120 @@
+/**
+ * `npm run faults [-- --parents N] [--cases a,b] [--no-write]`
+ *
+ * The fault suite (issue 11): starts a local control plane with the API server's audit log on and a
+ * user "operator", installs the BenchParent CRD, puts a FaultProxy in front of the API server, and
+ * runs each case of cases.ts against the tsoperator benchmark operator (a child process).
+ * Writes bench/results/faults.json and the table in docs/reliability.md. Progress goes to stderr.
+ */
+import "reflect-metadata";
+import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
+import { KubeHttp } from "../lib/kube-http.js";
+import { allPeers, repoRoot } from "../lib/peers.js";
+import { PARENT_API_VERSION, PARENT_PLURAL } from "../lib/workload.js";
+import { allCases, type CaseResult } from "./cases.js";
+import { OPERATOR_USER, type SuiteContext } from "./harness.js";
+import { faultsTable, mergeCases, replaceFaultsTable } from "./report.js";
+
+interface Options {
+  parents: number;
+  cases: string[] | undefined;
+  write: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { parents: 200, cases: undefined, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--parents") o.parents = Number(argv[++i]);
+    else if (a === "--cases") o.cases = (argv[++i] ?? "").split(",").filter(Boolean);
+    else if (a === "--no-write") o.write = false;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const log = (line: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** Installs the CRD and waits until its resources answer (they 404 for ~2 s after Established). */
+async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> {
+  const crd = loadYaml<KubernetesObject>(readFileSync(join(repoRoot(), "bench", "crd.yaml"), "utf8"));
+  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(crd);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await http.send("GET", `/apis/${PARENT_API_VERSION}/namespaces/default/${PARENT_PLURAL}?limit=1`);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const root = repoRoot();
+  const cases = allCases().filter((c) => !opts.cases || opts.cases.includes(c.name));
+  if (cases.length === 0) throw new Error(`no such case; known: ${allCases().map((c) => c.name).join(", ")}`);
+  const operator = await allPeers(16).find((p) => p.name === "tsoperator")!.prepare(log);
+  log(`P=${opts.parents}, cases: ${cases.map((c) => c.name).join(", ")}`);
+
+  log("starting the local control plane (audit log on) ...");
+  const cp = await LocalControlPlane.start({ audit: { mode: "blocking" }, users: [{ name: OPERATOR_USER }] });
+  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
+  const proxy = await FaultProxy.start(cp.server);
+  const logDir = join(root, "bench", "results", "tmp");
+  mkdirSync(logDir, { recursive: true });
+  const kubeconfigDirect = join(cp.tempDir, "operator.kubeconfig");
+  const kubeconfigViaProxy = join(cp.tempDir, "operator-via-proxy.kubeconfig");
+  writeFileSync(kubeconfigDirect, cp.kubeconfigText({ user: OPERATOR_USER }), { mode: 0o600 });
+  writeFileSync(kubeconfigViaProxy, cp.kubeconfigText({ user: OPERATOR_USER, server: proxy.url }), { mode: 0o600 });
+  const results: CaseResult[] = [];
+  try {
+    await installCrd(cp, http);
+    // The garbage collector discovers the new kind only every 30 s: restart it so it owns children now.
+    await cp.restartControllerManager();
+    const ctx: SuiteContext = { cp, http, operator, kubeconfigDirect, kubeconfigViaProxy, parents: opts.parents, logDir, log };
+    for (const c of cases) {
+      log(`case ${c.name} ...`);
+      const r = await c.run(ctx, proxy);
+      results.push(r);
+      log(
+        `case ${c.name}: recovery ${r.recoveryMs ?? "none"} ms, lost ${r.lostUpdates}, duplicates ${r.duplicates}, orphans ${r.orphans}, ` +
+          `writes ${r.writes.total} (min ${r.minimumWrites}, refused ${r.writes.refused}) ${JSON.stringify(r.details)}${r.error ? ` ERROR ${r.error}` : ""}`,
+      );
+    }
+  } finally {
+    await proxy.close();
+    await http.close();
+    await cp.stop();
+  }
+  if (!opts.write) return;
+  const file = join(root, "bench", "results", "faults.json");
+  // A run of some cases (--cases) keeps the other cases' earlier figures.
+  const earlier = existsSync(file) && opts.cases ? (JSON.parse(readFileSync(file, "utf8")).cases as CaseResult[]) : [];
+  const result = {
+    date: new Date().toISOString(),
+    baseline: "before the reliability work of issue 11",
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model },
+    versions: { kubernetes: cp.version.kubernetes, etcd: cp.version.etcd, node: process.version },
+    parents: opts.parents,
+    cases: mergeCases(earlier, results, allCases().map((c) => c.name)),
+  };
+  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  const docPath = join(root, "docs", "reliability.md");
+  writeFileSync(docPath, replaceFaultsTable(readFileSync(docPath, "utf8"), faultsTable(result)));
+  log(`wrote bench/results/faults.json and the table in docs/reliability.md`);
+}
+
+// Ctrl-C / SIGTERM: exit through process.exit so the exit hooks stop the operator and the control plane.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+main().catch((err) => {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+/**
+ * Pure counting for the fault suite: what a case's end state and the API server's audit log say
+ * about duplicates, orphans and writes. No I/O: the runner feeds it wire objects and audit records.
+ */
+import { CHILDREN_PER_PARENT, TRACKING_LABEL } from "../lib/workload.js";
+
+type Obj = Record<string, any>;
+
+/** The write fields the tally reads (a subset of tsoperator/testing's AuditWrite). */
+export interface WriteRecord {
+  verb: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  user: string;
+  code?: number;
+  time: Date;
+}
+
+/** What the children in a namespace say about their parents. */
+export interface ChildTally {
+  /** Children beyond the expected ones of their parent and kind. */
+  duplicates: number;
+  /** Children whose owning parent (by ownerReference uid) does not exist. */
+  orphans: number;
+  /** Expected children of live parents that do not exist. */
+  missing: number;
+}
+
+/** Children expected per parent and kind in the benchmark workload. */
+export const EXPECTED_CHILDREN: Readonly<Record<string, number>> = { ConfigMap: 2, Service: 1 };
+
+/** Counts duplicates, orphans and missing children of `parents` among `children` (labelled ones). */
+export function tallyChildren(parents: Obj[], children: Obj[], expected: Readonly<Record<string, number>> = EXPECTED_CHILDREN): ChildTally {
+  const live = new Set(parents.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata.uid as string));
+  const perParentKind = new Map<string, number>();
+  let orphans = 0;
+  for (const child of children) {
+    const owner = (child.metadata?.ownerReferences as Obj[] | undefined)?.find((o) => o.controller)?.uid ?? child.metadata?.labels?.[TRACKING_LABEL];
+    if (!owner || !live.has(owner)) {
+      orphans++;
+      continue;
+    }
+    const key = `${owner}/${child.kind}`;
+    perParentKind.set(key, (perParentKind.get(key) ?? 0) + 1);
+  }
+  let duplicates = 0;
+  let missing = 0;
+  for (const uid of live) {
+    for (const [kind, want] of Object.entries(expected)) {
+      const have = perParentKind.get(`${uid}/${kind}`) ?? 0;
+      duplicates += Math.max(0, have - want);
+      missing += Math.max(0, want - have);
+    }
+  }
+  return { duplicates, orphans, missing };
+}
+
+/** The writes of one user in one namespace. */
+export interface WriteTally {
+  total: number;
+  /** Writes the API server refused (status >= 400). */
+  refused: number;
+  /** Of those, 409 Conflict. */
+  conflicts: number;
+  /** Refused writes by `verb resource code`, e.g. `patch benchparents 409`. */
+  refusedBy: Record<string, number>;
+  /** Writes by `verb resource[/subresource]`, e.g. `patch configmaps`. */
+  byVerb: Record<string, number>;
+}
+
+/** Tallies the writes of `user` in `namespace`, received at or after `since` (ms since the epoch). */
+export function tallyWrites(writes: readonly WriteRecord[], user: string, namespace: string, since = 0): WriteTally {
+  const out: WriteTally = { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} };
+  for (const w of writes) {
+    if (w.user !== user || w.namespace !== namespace || w.time.getTime() < since) continue;
+    out.total++;
+    const key = `${w.verb} ${w.resource}${w.subresource ? "/" + w.subresource : ""}`;
+    if ((w.code ?? 0) >= 400) {
+      out.refused++;
+      out.refusedBy[`${key} ${w.code}`] = (out.refusedBy[`${key} ${w.code}`] ?? 0) + 1;
+    }
+    if (w.code === 409) out.conflicts++;
+    out.byVerb[key] = (out.byVerb[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** The parent a workload write touched: the parent itself, its Service `<p>`, or ConfigMap `<p>-a|-b`. */
+export function parentOfWrite(w: Pick<WriteRecord, "resource" | "name">): string | undefined {
+  if (!w.name) return undefined;
+  return w.resource === "configmaps" ? w.name.replace(/-[ab]$/, "") : w.name;
+}
+
+/**
+ * The fewest writes an operator can converge with: per new parent the finalizer, its children and
+ * its status; per spec update of a parent already converged the children and the status.
+ */
+export function minimumWrites(newParents: number, updates: number): number {
+  return newParents * (CHILDREN_PER_PARENT + 2) + updates * (CHILDREN_PER_PARENT + 1);
+}
