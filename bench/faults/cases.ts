@@ -14,7 +14,7 @@ export interface CaseResult extends CaseCounts {
   parents: number;
   /** What was done, in words. */
   fault: string;
-  /** What the recovery time is measured from. */
+  /** What the recovery time is measured from, as "after ...". */
   recoveryFrom: string;
   /** Milliseconds from the fault's end to every parent converged; undefined when it never converged. */
   recoveryMs?: number;
@@ -48,7 +48,7 @@ export function apiServerKill(downMs: number, compact = false): FaultCase {
         `kube-apiserver SIGKILLed once ${midway(ctx.parents)} parents had converged, restarted after ${downMs / 1000} s` +
           (compact ? " with etcd compacted while it was down (watches resume past the compaction: 410 Gone)" : "") +
           `; then ${updated(h.names).length} parents' specs changed`,
-        "/readyz OK after the restart");
+        "after /readyz OK");
       try {
         await h.createParents();
         await h.waitConverged(midway(ctx.parents), 120_000);
@@ -89,7 +89,7 @@ export function stalledWatch(): FaultCase {
       const result: CaseResult = base(name, ctx, capMs,
         "every connection the operator had open (its watches among them) stalled by the proxy without closing; " +
           `then ${ctx.parents} parents created (new connections pass)`,
-        "the stall (the parents are created right after it)");
+        "after the stall (the parents are created right after it)");
       try {
         const stalledAt = Date.now();
         result.details.stalledConnections = proxy.stall();
@@ -118,7 +118,7 @@ export function operatorKill(): FaultCase {
       const result: CaseResult = base(name, ctx, capMs,
         `operator process SIGKILLed once ${midway(ctx.parents)} parents had converged; ${updated(h.names).length} parents' specs ` +
           "changed while it was down; a new process started at once",
-        "the new process's start (spawn)");
+        "after the new process was spawned");
       try {
         await h.createParents();
         await h.waitConverged(midway(ctx.parents), 120_000);

@@ -48,12 +48,12 @@ export function faultsTable(res: FaultsResults): string {
   const lines = [
     header,
     "",
-    "| case | fault | recovery (measured from) | lost updates | duplicate children | orphans | operator writes (fewest possible) | refused writes (409) | what a user sees |",
+    "| case | fault | recovery | lost updates | duplicate children | orphans | operator writes (fewest possible) | refused writes (409) | what a user sees |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of res.cases) {
     lines.push(
-      `| ${r.name} | ${r.fault} | ${s(r.recoveryMs)} (${r.recoveryFrom}) | ${r.lostUpdates} | ${r.duplicates} | ${r.orphans} | ` +
+      `| ${r.name} | ${r.fault} | ${s(r.recoveryMs)} ${r.recoveryFrom} | ${r.lostUpdates} | ${r.duplicates} | ${r.orphans} | ` +
         `${r.writes.total} (${r.minimumWrites}) | ${r.writes.refused} (${r.writes.conflicts}) | ${whatAUserSees(r)} |`,
     );
   }

@@ -1,5 +1,5 @@
 /**
- * `npm run faults [-- --parents N] [--cases a,b] [--no-write]`
+ * `npm run faults [-- --parents N] [--cases a,b] [--no-write] [--report]`
  *
  * The fault suite (issue 11): starts a local control plane with the API server's audit log on and a
  * user "operator", installs the BenchParent CRD, puts a FaultProxy in front of the API server, and
@@ -23,15 +23,18 @@ interface Options {
   parents: number;
   cases: string[] | undefined;
   write: boolean;
+  /** Only re-render the table in docs/reliability.md from bench/results/faults.json. */
+  reportOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { parents: 200, cases: undefined, write: true };
+  const o: Options = { parents: 200, cases: undefined, write: true, reportOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--parents") o.parents = Number(argv[++i]);
     else if (a === "--cases") o.cases = (argv[++i] ?? "").split(",").filter(Boolean);
     else if (a === "--no-write") o.write = false;
+    else if (a === "--report") o.reportOnly = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -58,6 +61,13 @@ async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const root = repoRoot();
+  const file = join(root, "bench", "results", "faults.json");
+  const docPath = join(root, "docs", "reliability.md");
+  if (opts.reportOnly) {
+    writeFileSync(docPath, replaceFaultsTable(readFileSync(docPath, "utf8"), faultsTable(JSON.parse(readFileSync(file, "utf8")))));
+    log("re-rendered the table in docs/reliability.md from bench/results/faults.json");
+    return;
+  }
   const cases = allCases().filter((c) => !opts.cases || opts.cases.includes(c.name));
   if (cases.length === 0) throw new Error(`no such case; known: ${allCases().map((c) => c.name).join(", ")}`);
   const operator = await allPeers(16).find((p) => p.name === "tsoperator")!.prepare(log);
@@ -94,7 +104,6 @@ async function main(): Promise<void> {
     await cp.stop();
   }
   if (!opts.write) return;
-  const file = join(root, "bench", "results", "faults.json");
   // A run of some cases (--cases) keeps the other cases' earlier figures.
   const earlier = existsSync(file) && opts.cases ? (JSON.parse(readFileSync(file, "utf8")).cases as CaseResult[]) : [];
   const result = {
@@ -106,7 +115,6 @@ async function main(): Promise<void> {
     cases: mergeCases(earlier, results, allCases().map((c) => c.name)),
   };
   writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
-  const docPath = join(root, "docs", "reliability.md");
   writeFileSync(docPath, replaceFaultsTable(readFileSync(docPath, "utf8"), faultsTable(result)));
   log(`wrote bench/results/faults.json and the table in docs/reliability.md`);
 }

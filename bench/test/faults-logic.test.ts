@@ -1,0 +1,83 @@
+/**
+ * Unit tests of the fault suite's pure logic (no server): children and write tallies, the
+ * minimum-writes bound, the doc table and its markers, merging results of partial runs.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { CaseResult } from "../faults/cases.js";
+import { faultsTable, mergeCases, replaceFaultsTable, whatAUserSees } from "../faults/report.js";
+import { minimumWrites, parentOfWrite, tallyChildren, tallyWrites, type WriteRecord } from "../faults/tally.js";
+
+const parent = (name: string, uid: string) => ({ kind: "BenchParent", metadata: { name, uid } });
+const child = (kind: string, name: string, ownerUid: string) => ({
+  kind,
+  metadata: { name, ownerReferences: [{ uid: ownerUid, controller: true }], labels: { "tsoperator.dev/parent-uid": ownerUid } },
+});
+
+test("tallyChildren counts duplicates per parent and kind, orphans without a live owner, and missing children", () => {
+  const parents = [parent("a", "u-a"), parent("b", "u-b")];
+  const children = [
+    child("ConfigMap", "a-a", "u-a"), child("ConfigMap", "a-b", "u-a"), child("Service", "a", "u-a"),
+    child("ConfigMap", "a-x", "u-a"), // a third ConfigMap of a: duplicate
+    child("ConfigMap", "b-a", "u-b"), // b misses a ConfigMap and its Service
+    child("Service", "gone", "u-gone"), // owner does not exist: orphan
+  ];
+  assert.deepEqual(tallyChildren(parents, children), { duplicates: 1, orphans: 1, missing: 2 });
+  // A parent being deleted is not a live owner.
+  const deleting = [{ ...parent("a", "u-a"), metadata: { name: "a", uid: "u-a", deletionTimestamp: "x" } }];
+  assert.equal(tallyChildren(deleting, [child("Service", "a", "u-a")]).orphans, 1);
+});
+
+test("tallyWrites keeps one user's writes in one namespace since a time, with refusals by code", () => {
+  const at = (ms: number) => new Date(ms);
+  const w = (over: Partial<WriteRecord>): WriteRecord => ({ verb: "patch", resource: "configmaps", namespace: "ns", name: "p-a", user: "operator", code: 200, time: at(10), ...over });
+  const writes = [
+    w({}),
+    w({ resource: "benchparents", subresource: "status", name: "p" }),
+    w({ resource: "benchparents", name: "p", code: 409 }),
+    w({ user: "admin" }),
+    w({ namespace: "other" }),
+    w({ time: at(1) }),
+  ];
+  assert.deepEqual(tallyWrites(writes, "operator", "ns", 5), {
+    total: 3,
+    refused: 1,
+    conflicts: 1,
+    byVerb: { "patch configmaps": 1, "patch benchparents/status": 1, "patch benchparents": 1 },
+    refusedBy: { "patch benchparents 409": 1 },
+  });
+});
+
+test("parentOfWrite maps children to their parent by the workload's names; minimumWrites is 5 per parent and 4 per update", () => {
+  assert.equal(parentOfWrite({ resource: "configmaps", name: "p-00001-a" }), "p-00001");
+  assert.equal(parentOfWrite({ resource: "services", name: "p-00001" }), "p-00001");
+  assert.equal(parentOfWrite({ resource: "benchparents", name: "p-00001" }), "p-00001");
+  assert.equal(parentOfWrite({ resource: "configmaps", name: undefined }), undefined);
+  assert.equal(minimumWrites(100, 20), 580);
+});
+
+const result = (over: Partial<CaseResult>): CaseResult => ({
+  name: "apiserver-sigkill-5s", parents: 10, fault: "f", recoveryFrom: "after /readyz OK", capMs: 180_000, details: {},
+  lostUpdates: 0, duplicates: 0, orphans: 0, missing: 0, minimumWrites: 50,
+  writes: { total: 55, refused: 2, conflicts: 2, byVerb: {}, refusedBy: {} }, recoveryMs: 12_345, ...over,
+});
+
+test("the doc table has one row per case, says it is a baseline, and a user-visible sentence from the figures", () => {
+  const table = faultsTable({ date: "2026-12-01T12:00:00Z", parents: 10, machine: { cpus: 2, cpuModel: "x" }, versions: { kubernetes: "v1.37.2", node: "v24" }, cases: [result({})] });
+  assert.match(table, /Baseline: before the reliability work of issue 11/);
+  assert.match(table, /\| apiserver-sigkill-5s \| f \| 12\.3 s after \/readyz OK \| 0 \| 0 \| 0 \| 55 \(50\) \| 2 \(2\) \|/);
+  assert.match(whatAUserSees(result({})), /converge 12\.3 s after it is ready again/);
+  assert.match(whatAUserSees(result({ recoveryMs: undefined, lostUpdates: 3 })), /Not converged after 180\.0 s: 3 parents/);
+  assert.match(whatAUserSees(result({ name: "watch-stalled", recoveryMs: 150_000 })), /150\.0 s/);
+});
+
+test("the table replaces what is between the faults markers, or is appended with them", () => {
+  const doc = "# R\n\n<!-- faults:results:start -->\nold\n<!-- faults:results:end -->\n\nafter\n";
+  assert.equal(replaceFaultsTable(doc, "new"), "# R\n\n<!-- faults:results:start -->\nnew\n<!-- faults:results:end -->\n\nafter\n");
+  assert.equal(replaceFaultsTable("# R\n", "t"), "# R\n\n<!-- faults:results:start -->\nt\n<!-- faults:results:end -->\n");
+});
+
+test("a partial run's cases replace the earlier ones of the same name, in the suite's order", () => {
+  const merged = mergeCases([result({ name: "b", recoveryMs: 1 }), result({ name: "a" })], [result({ name: "b", recoveryMs: 2 })], ["a", "b"]);
+  assert.deepEqual(merged.map((c) => [c.name, c.recoveryMs]), [["a", 12_345], ["b", 2]]);
+});
