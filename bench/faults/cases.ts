@@ -148,7 +148,8 @@ export function operatorKill(): FaultCase {
 function base(name: string, ctx: SuiteContext, capMs: number, fault: string, recoveryFrom: string): CaseResult {
   return {
     name, parents: ctx.parents, fault, recoveryFrom, capMs, details: {},
-    lostUpdates: 0, duplicates: 0, orphans: 0, missing: 0, writes: { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} }, minimumWrites: 0,
+    lostUpdates: 0, duplicates: 0, orphans: 0, missing: 0, minimumWrites: 0,
+    writes: { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} },
   };
 }
 

@@ -61,7 +61,8 @@ export class CaseHarness {
 
   /** Creates the namespace, starts the watches and the operator, and waits until it is READY. */
   static async open(ctx: SuiteContext, namespace: string, viaProxy = false): Promise<CaseHarness> {
-    await retrying(() => ctx.http.send("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } } }));
+    const body = { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } };
+    await retrying(() => ctx.http.send("POST", "/api/v1/namespaces", { body }));
     const observer = new ConvergenceObserver(ctx.http, namespace);
     await observer.start();
     const h = new CaseHarness(ctx, namespace, observer, viaProxy);
@@ -78,7 +79,8 @@ export class CaseHarness {
   async startOperator(): Promise<number> {
     const spawnedAt = Date.now();
     const kubeconfig = this.viaProxy ? this.ctx.kubeconfigViaProxy : this.ctx.kubeconfigDirect;
-    this.operator = PeerProcess.start("tsoperator", this.ctx.operator, kubeconfig, this.namespace, join(this.ctx.logDir, `${this.namespace}.log`));
+    const logPath = join(this.ctx.logDir, `${this.namespace}.log`);
+    this.operator = PeerProcess.start("tsoperator", this.ctx.operator, kubeconfig, this.namespace, logPath);
     await this.operator.waitReady(60_000);
     // Right after READY the watches may take a moment to deliver (see bench/lib/phases.ts).
     await sleep(1000);

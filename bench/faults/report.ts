@@ -43,12 +43,14 @@ export function whatAUserSees(r: CaseResult): string {
 export function faultsTable(res: FaultsResults): string {
   const header =
     `Measured ${res.date.slice(0, 16)} UTC, ${res.parents} parents, ${res.machine.cpus} CPUs (${res.machine.cpuModel}), ` +
-    `Kubernetes ${res.versions.kubernetes}, Node ${res.versions.node}; raw figures in [bench/results/faults.json](../bench/results/faults.json). ` +
+    `Kubernetes ${res.versions.kubernetes}, Node ${res.versions.node}; ` +
+    "raw figures in [bench/results/faults.json](../bench/results/faults.json). " +
     "**Baseline: before the reliability work of issue 11.**";
   const lines = [
     header,
     "",
-    "| case | fault | recovery | lost updates | duplicate children | orphans | operator writes (fewest possible) | refused writes (409) | what a user sees |",
+    "| case | fault | recovery | lost updates | duplicate children | orphans | operator writes (fewest possible) | " +
+      "refused writes (409) | what a user sees |",
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of res.cases) {

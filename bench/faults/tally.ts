@@ -37,7 +37,8 @@ export function tallyChildren(parents: Obj[], children: Obj[], expected: Readonl
   const perParentKind = new Map<string, number>();
   let orphans = 0;
   for (const child of children) {
-    const owner = (child.metadata?.ownerReferences as Obj[] | undefined)?.find((o) => o.controller)?.uid ?? child.metadata?.labels?.[TRACKING_LABEL];
+    const controller = (child.metadata?.ownerReferences as Obj[] | undefined)?.find((o) => o.controller);
+    const owner = controller?.uid ?? child.metadata?.labels?.[TRACKING_LABEL];
     if (!owner || !live.has(owner)) {
       orphans++;
       continue;

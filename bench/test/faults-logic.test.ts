@@ -30,7 +30,8 @@ test("tallyChildren counts duplicates per parent and kind, orphans without a liv
 
 test("tallyWrites keeps one user's writes in one namespace since a time, with refusals by code", () => {
   const at = (ms: number) => new Date(ms);
-  const w = (over: Partial<WriteRecord>): WriteRecord => ({ verb: "patch", resource: "configmaps", namespace: "ns", name: "p-a", user: "operator", code: 200, time: at(10), ...over });
+  const w = (over: Partial<WriteRecord>): WriteRecord =>
+    ({ verb: "patch", resource: "configmaps", namespace: "ns", name: "p-a", user: "operator", code: 200, time: at(10), ...over });
   const writes = [
     w({}),
     w({ resource: "benchparents", subresource: "status", name: "p" }),
@@ -63,7 +64,9 @@ const result = (over: Partial<CaseResult>): CaseResult => ({
 });
 
 test("the doc table has one row per case, says it is a baseline, and a user-visible sentence from the figures", () => {
-  const table = faultsTable({ date: "2026-12-01T12:00:00Z", parents: 10, machine: { cpus: 2, cpuModel: "x" }, versions: { kubernetes: "v1.37.2", node: "v24" }, cases: [result({})] });
+  const versions = { kubernetes: "v1.37.2", node: "v24" };
+  const machine = { cpus: 2, cpuModel: "x" };
+  const table = faultsTable({ date: "2026-12-01T12:00:00Z", parents: 10, machine, versions, cases: [result({})] });
   assert.match(table, /Baseline: before the reliability work of issue 11/);
   assert.match(table, /\| apiserver-sigkill-5s \| f \| 12\.3 s after \/readyz OK \| 0 \| 0 \| 0 \| 55 \(50\) \| 2 \(2\) \|/);
   assert.match(whatAUserSees(result({})), /converge 12\.3 s after it is ready again/);
@@ -78,6 +81,7 @@ test("the table replaces what is between the faults markers, or is appended with
 });
 
 test("a partial run's cases replace the earlier ones of the same name, in the suite's order", () => {
-  const merged = mergeCases([result({ name: "b", recoveryMs: 1 }), result({ name: "a" })], [result({ name: "b", recoveryMs: 2 })], ["a", "b"]);
+  const earlier = [result({ name: "b", recoveryMs: 1 }), result({ name: "a" })];
+  const merged = mergeCases(earlier, [result({ name: "b", recoveryMs: 2 })], ["a", "b"]);
   assert.deepEqual(merged.map((c) => [c.name, c.recoveryMs]), [["a", 12_345], ["b", 2]]);
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { TestKit } from "tsoperator/testing";
 import { WebsiteOperator } from "./getting-started.js";
 
-const websiteCrd = {
+export const websiteCrd = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
   metadata: { name: "websites.example.com" },

@@ -84,7 +84,12 @@ describe("LocalControlPlane faults (real etcd + kube-apiserver)", { timeout: 120
     const byAlice = writes.filter((w) => w.user === "alice");
     assert.deepEqual(
       byAlice.map((w) => [w.verb, w.name, w.namespace, w.code]),
-      [["create", "audit-a", "default", 201], ["patch", "audit-a", "default", 200], ["create", "audit-a", "default", 409], ["delete", "audit-a", "default", 200]],
+      [
+        ["create", "audit-a", "default", 201],
+        ["patch", "audit-a", "default", 200],
+        ["create", "audit-a", "default", 409],
+        ["delete", "audit-a", "default", 200],
+      ],
     );
     assert.ok(byAlice.every((w) => w.time.getTime() >= since - 1000 && w.time.getTime() <= Date.now()), "times are this test's");
     assert.deepEqual(writes.filter((w) => w.user === "admin").map((w) => [w.verb, w.name]), [["create", "audit-b"]]);

@@ -27,22 +27,34 @@ test("parseAuditWrites turns write events into records and skips reads, early st
     event({}),
     event({ verb: "get" }),
     event({ stage: "RequestReceived" }),
-    event({ verb: "create", objectRef: { resource: "benchparents", subresource: "status", apiGroup: "bench.tsoperator.dev", namespace: "ns", name: "p" }, responseStatus: { code: 409 } }),
+    event({
+      verb: "create",
+      objectRef: { resource: "benchparents", subresource: "status", apiGroup: "bench.tsoperator.dev", namespace: "ns", name: "p" },
+      responseStatus: { code: 409 },
+    }),
     '{"kind":"Event","verb":"patch", "user": {',
     "",
   ].join("\n");
   const writes = parseAuditWrites(text);
   assert.equal(writes.length, 2);
   assert.deepEqual(writes[0], {
-    verb: "patch", resource: "configmaps", subresource: undefined, apiGroup: "", namespace: "ns", name: "x",
-    user: "operator", code: 200, time: new Date("2026-12-01T12:00:00.123456Z"), requestURI: "/api/v1/namespaces/ns/configmaps/x",
+    verb: "patch", resource: "configmaps", subresource: undefined, apiGroup: "", namespace: "ns", name: "x", user: "operator", code: 200,
+    time: new Date("2026-12-01T12:00:00.123456Z"), requestURI: "/api/v1/namespaces/ns/configmaps/x",
   });
-  assert.deepEqual([writes[1]!.verb, writes[1]!.resource, writes[1]!.subresource, writes[1]!.apiGroup, writes[1]!.code], ["create", "benchparents", "status", "bench.tsoperator.dev", 409]);
+  const second = writes[1]!;
+  assert.deepEqual(
+    [second.verb, second.resource, second.subresource, second.apiGroup, second.code],
+    ["create", "benchparents", "status", "bench.tsoperator.dev", 409],
+  );
 });
 
 test("the default policy records writes only, once; the flags point the API server at the policy and the log", () => {
   assert.match(DEFAULT_AUDIT_POLICY, /omitStages: \[RequestReceived\]/);
   assert.match(DEFAULT_AUDIT_POLICY, /verbs: \[create, update, patch, delete, deletecollection\]/);
   assert.match(DEFAULT_AUDIT_POLICY, /- level: None\n$/);
-  assert.deepEqual(auditFlags("/p.yaml", "/a.log", "batch").slice(0, 3), ["--audit-policy-file=/p.yaml", "--audit-log-path=/a.log", "--audit-log-mode=batch"]);
+  assert.deepEqual(auditFlags("/p.yaml", "/a.log", "batch").slice(0, 3), [
+    "--audit-policy-file=/p.yaml",
+    "--audit-log-path=/a.log",
+    "--audit-log-mode=batch",
+  ]);
 });
