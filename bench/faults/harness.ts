@@ -128,7 +128,7 @@ export class CaseHarness {
 
   /** End-of-case counts: lost updates, children, and the operator's writes since the case began. */
   async counts(): Promise<CaseCounts> {
-    // Let trailing writes land in the audit log (blocking mode: they are there once answered).
+    // Let trailing writes land in the audit log (blocking mode writes them unbuffered as they complete).
     await sleep(1000);
     const snap = this.observer.snapshot();
     const children = tallyChildren(snap.parents, [...snap.configMaps, ...snap.services]);

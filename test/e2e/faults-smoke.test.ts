@@ -57,13 +57,9 @@ test("API server SIGKILLed mid-reconcile, back after 2 s: every parent converges
 
   const writes = (await cp.auditWrites(since)).filter((w) => w.user === "operator" && w.namespace === kit.namespace);
   assert.ok(writes.length > 0, "the audit log holds the operator's writes");
+  // The audit log may miss records of requests completing at the instant of the SIGKILL (see
+  // AuditMode), so it can show that nothing was created twice, not that every write is in it.
   const created = writes.filter((w) => w.verb === "create" && w.resource === "configmaps" && (w.code ?? 500) < 300).map((w) => w.name);
   assert.equal(new Set(created).size, created.length, `no ConfigMap created twice: ${created.join(", ")}`);
-  for (const n of names) {
-    assert.ok(
-      writes.some((w) => w.resource === "configmaps" && w.name === `${n}-greeting` && (w.code ?? 500) < 300),
-      `the operator wrote ${n}-greeting itself`,
-    );
-  }
   assert.ok(kit.runtime.state().running, "the runtime is still running");
 });

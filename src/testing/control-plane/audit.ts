@@ -7,9 +7,14 @@
 import { readFile } from "node:fs/promises";
 
 /**
- * How the API server hands audit events to the log file: `blocking` writes each event before the
- * request is answered (the log is complete the moment a response arrives); `batch` buffers and
- * writes asynchronously (cheaper, events appear a little later).
+ * How the API server hands audit events to the log file: `blocking` writes each event synchronously
+ * as its request completes (no buffer: a test reads it right after the response, in practice);
+ * `batch` buffers and writes asynchronously (cheaper, events appear a little later).
+ *
+ * In neither mode is a record guaranteed to be on disk before the client has its response: the
+ * ResponseComplete record is written as the handler finishes, so a SIGKILL of the API server can
+ * lose the records of requests completing at that moment (seen: a write the client saw succeed,
+ * missing from the log). Counts across a SIGKILL are lower bounds.
  */
 export type AuditMode = "blocking" | "batch";
 
