@@ -1,3 +1,8 @@
+/**
+ * Keys of children and types. Owns the one identity of a child — (apiVersion, kind, namespace,
+ * name) — that the plan, the executor and the caches agree on; guarantees two children of
+ * different kinds or namespaces never share a key.
+ */
 import type { KubeObject } from "../core/kube-object.js";
 
 /**

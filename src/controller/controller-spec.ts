@@ -1,3 +1,8 @@
+/**
+ * The runtime's view of one operator and the contract of the handler it calls: `ControllerSpec`
+ * (resolved types and settings, built by the runner from an `OperatorConfig`), `Snapshot` in,
+ * `SyncOutcome`/`FinalizeOutcome` out. Plain data, so controller/ never reads api/ or decorators.
+ */
 import type { BackoffConfig } from "../core/backoff.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";

@@ -1,3 +1,7 @@
+/**
+ * The no-op test: whether a desired object must be written, decided from the cache alone. Owns
+ * the zero-write guarantee of a sync that changes nothing (see `needsWrite`).
+ */
 import type { KubeObject, ManagedFieldsEntry } from "../core/kube-object.js";
 import { deepEqual } from "../core/deep-equal.js";
 

@@ -1,3 +1,8 @@
+/**
+ * The slice of the API client the reconciler writes through. Owns the rule that every write is
+ * refused once the sync's signal aborted or the lease is lost (`guardedWriteClient`), so no write
+ * leaves after shutdown began or another replica may lead.
+ */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { WritesStoppedError } from "../core/errors.js";
 

@@ -1,3 +1,8 @@
+/**
+ * Where user code meets the runtime: a user's handler (class instances, `SyncResponse`) becomes
+ * a `SnapshotHandler` (wire objects in, validated wire objects out). Guarantees the runtime only
+ * ever sees validated children and never the user's instances.
+ */
 import { createSyncRequest } from "../api/sync-request.js";
 import type { Handler } from "../api/handler.js";
 import type { OperatorConfig } from "../api/operator-config.js";

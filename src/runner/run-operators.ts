@@ -1,3 +1,9 @@
+/**
+ * The composition root: `runOperators` compiles each operator, discovers its types, builds the
+ * shared informers, controllers, Event recorders, probe server and leader election, adds them to
+ * one `Manager` and starts it. Guarantees: one list+watch per type and scope for the process; a
+ * definition error or a type the cluster does not serve rejects before anything runs.
+ */
 import "reflect-metadata";
 import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";

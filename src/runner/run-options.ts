@@ -1,3 +1,8 @@
+/**
+ * `RunOptions`: every setting of a running process (connection, scope, concurrency, probes,
+ * leader election, logging, metrics, DI, the user's own runnables), shared by `runOperators`, the
+ * CLI, TestKit and the Nest module.
+ */
 import "reflect-metadata";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { DependencyContainer } from "tsyringe";
