@@ -45,12 +45,14 @@ export class TypedView<T> implements Iterable<T> {
    * `get(namespace, name)` matches both.
    */
   get(namespaceOrName: string | undefined, name?: string): T | undefined {
+    // biome-ignore lint/complexity/noArguments: the arity tells get(name) from get(undefined, name)
     const i = this.indexOf(namespaceOrName, name, arguments.length);
     return i < 0 ? undefined : this.at(i);
   }
 
   /** true when `get` with the same arguments finds a child. */
   exists(namespaceOrName: string | undefined, name?: string): boolean {
+    // biome-ignore lint/complexity/noArguments: the arity tells exists(name) from exists(undefined, name)
     return this.indexOf(namespaceOrName, name, arguments.length) >= 0;
   }
 

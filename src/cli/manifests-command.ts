@@ -78,7 +78,7 @@ export const manifestsCommand: CliCommand = {
       ...(replicas !== undefined ? { replicas } : {}),
       ...(healthPort !== undefined ? { healthPort } : {}),
     };
-    let manifests;
+    let manifests: ReturnType<typeof generateManifests>;
     try {
       manifests = generateManifests(loaded.compiled, options);
     } catch (error) {

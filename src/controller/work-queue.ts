@@ -153,7 +153,10 @@ export class WorkQueue<K = string> {
   /** Queues `key` after `ms`; an earlier pending time for the key wins. */
   addAfter(key: K, ms: number): void {
     if (this.stopped) return;
-    if (!(ms > 0)) return this.add(key);
+    if (!(ms > 0)) {
+      this.add(key);
+      return;
+    }
     const due = this.now() + ms;
     const pending = this.delayed.get(key);
     if (pending !== undefined && pending <= due) return;
@@ -273,7 +276,8 @@ export class WorkQueue<K = string> {
         return;
       }
       case "retry":
-        return this.onFailure(key, action.error, action.afterMs);
+        this.onFailure(key, action.error, action.afterMs);
+        return;
       case "drop":
         // Not retried, not even by a pending resync: the next event runs it again.
         this.failureCounts.delete(key);
@@ -333,7 +337,10 @@ export class WorkQueue<K = string> {
 
   private armNow(): void {
     const due = this.nextDue();
-    if (due === Infinity) return this.disarmTimer();
+    if (due === Infinity) {
+      this.disarmTimer();
+      return;
+    }
     if (this.timer && this.timerDue <= due) return;
     this.disarmTimer();
     this.timerDue = due;

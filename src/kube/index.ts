@@ -3,7 +3,7 @@ export * from "../core/kube-object.js";
 export * from "./errors.js";
 export * from "./paths.js";
 export { KubeClient, type ListOptions, type ListResult, type WriteOptions, type ApplyOptions, type PatchOptions, type DeleteOptions, type RawRequestOptions } from "./client.js";
-export { type KubeClientOptions, type RequestEvent, type TransportStats } from "./transport.js";
+export type { KubeClientOptions, RequestEvent, TransportStats } from "./transport.js";
 export { type WatchOptions, watchPath, toWatchEvent } from "./watch.js";
 export { Discovery, KindNotServedError } from "./discovery.js";
 export { LineSplitter, parseJsonLines } from "./ndjson.js";

@@ -52,7 +52,7 @@ export function toWatchEvent(value: unknown): WatchEvent {
 export async function* watchEvents(transport: Transport, type: ResourceType, opts: WatchOptions): AsyncGenerator<WatchEvent> {
   const { signal } = opts;
   if (signal.aborted) return;
-  let response;
+  let response: Awaited<ReturnType<typeof transport.stream>>;
   try {
     response = await transport.stream({ method: "GET", path: watchPath(type, opts), signal });
   } catch (err) {

@@ -109,7 +109,9 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     }
 
     const leaderElection = options.leaderElection ? leaderElectionOf(options.leaderElection, compiled, logger) : undefined;
-    const warmCaches = !options.leaderElection || options.leaderElection.warmCaches !== false;
+    const electionOptions = options.leaderElection;
+    // biome-ignore lint/complexity/useOptionalChain: `false` (election off) has no warmCaches; `?.` does not type-check
+    const warmCaches = !electionOptions || electionOptions.warmCaches !== false;
     const cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS;
     election = leaderElection ? new LeaseElection({ client, metrics, logger, ...leaderElection }) : undefined;
     const manager = new Manager({

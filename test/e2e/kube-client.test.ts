@@ -133,7 +133,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
       await client.create(configMaps, { metadata: { name: `page-${String(i).padStart(2, "0")}`, namespace: NS, labels: { set: "paged" } }, data: { i: String(i), text: "grüße 日本" } });
     }
     const one = await client.get(configMaps, NS, "page-07");
-    assert.equal((one?.data as Record<string, string>).text, "grüße 日本");
+    assert.equal((one!.data as Record<string, string>).text, "grüße 日本");
     assert.equal(await client.get(configMaps, NS, "does-not-exist"), undefined);
 
     const pages: KubeObject[][] = [];

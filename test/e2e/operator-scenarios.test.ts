@@ -54,7 +54,7 @@ const basic: OperatorDefinition = {
 const finalizing: OperatorDefinition = {
   config: new OperatorConfig("finalizing", testType("Fin")),
   handler: {
-    sync: (req: SyncRequest<KubeObject>) => SyncResponse.of({ ok: true }),
+    sync: (_req: SyncRequest<KubeObject>) => SyncResponse.of({ ok: true }),
     finalize: (req: SyncRequest<KubeObject>) => {
       const name = nameOf(req);
       finalizes.record(name);

@@ -26,12 +26,6 @@ function importsOf(file: string): string[] {
 
 const files = sources(src).map((path) => ({ path, rel: relative(src, path), imports: importsOf(path) }));
 
-function violations(fromDir: string, forbidden: RegExp, allowed: RegExp = /$^/): string[] {
-  return files
-    .filter((f) => f.rel.startsWith(`${fromDir}/`))
-    .flatMap((f) => f.imports.filter((i) => forbidden.test(i) && !allowed.test(i)).map((i) => `${f.rel} imports ${i}`));
-}
-
 /**
  * The floors of the house, from the ground up (docs/internals.md draws them). A folder may import
  * from any floor below its own, never from its own floor's other folders nor from above. Every

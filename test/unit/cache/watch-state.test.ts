@@ -122,6 +122,7 @@ describe("watch state machine", () => {
       kind: "Backoff",
       delayMs: 800,
       until: now + 800,
+      // biome-ignore lint/suspicious/noThenProperty: the state machine's field, compared as data
       then: { kind: "Watching", resourceVersion: "77" },
       health: { backoff: { attempt: 1, lastFailureAt: now }, consecutiveErrors: 1 },
     });

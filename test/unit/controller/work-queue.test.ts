@@ -344,7 +344,7 @@ describe("WorkQueue", () => {
     const { queue, stop } = startQueue({
       concurrency: 200,
       backoff: { initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 },
-      onError: (key, _e, failures, retryInMs) => {
+      onError: (_key, _e, failures, retryInMs) => {
         if (failures === 1) delays.push(retryInMs);
       },
       process: async () => {

@@ -106,7 +106,7 @@ describe("operatorRules", () => {
 
     // ... and `tsoperator manifests` puts them into the operator's ClusterRole (a Role with a watch namespace).
     const role = generateManifests([{ config }]).rbac.find((o) => o.kind === "ClusterRole" && o.metadata?.name === "tsoperator-by-config");
-    assert.deepEqual((role?.rules as PolicyRule[]).slice(-2), [deleteParents, readNodes]);
+    assert.deepEqual((role!.rules as PolicyRule[]).slice(-2), [deleteParents, readNodes]);
   });
 
   it("refuses an extra rule that is not one, naming the fix", () => {

@@ -86,7 +86,7 @@ test("pretty format: one readable line with time, level, operator, parent, messa
   await settle();
   const lines = out.lines();
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO  echo-server default\/web synced children=2 note="two words"$/);
+  assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\S+Z INFO {2}echo-server default\/web synced children=2 note="two words"$/);
 });
 
 test("pretty format prints an error's message inline and its stack below", async () => {
@@ -96,8 +96,8 @@ test("pretty format prints an error's message inline and its stack below", async
   await settle();
   const lines = out.lines();
   assert.match(lines[0]!, /ERROR sync failed err=boom$/);
-  assert.match(lines[1]!, /^    Error: boom$/);
-  assert.match(lines[2]!, /^    at /);
+  assert.match(lines[1]!, /^ {4}Error: boom$/);
+  assert.match(lines[2]!, /^ {4}at /);
 });
 
 test("environment names parse leniently", () => {

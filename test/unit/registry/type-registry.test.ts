@@ -94,7 +94,7 @@ describe("TypeRegistry: built-in kinds", () => {
   it("keeps x-kubernetes-* keys of a CRD (the client-node trap in FACTS.md)", () => {
     const wire = sample("apiextensions.k8s.io/v1", "CustomResourceDefinition", false);
     const crd = registry.toInstance<V1CustomResourceDefinition>(wire);
-    const spec = crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!["spec"]!;
+    const spec = crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!;
     assert.equal(spec.x_kubernetes_preserve_unknown_fields, true);
     const back = registry.toWire(crd) as any;
     assert.equal(back.spec.versions[0].schema.openAPIV3Schema.properties.spec["x-kubernetes-preserve-unknown-fields"], true);
