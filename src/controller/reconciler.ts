@@ -22,7 +22,8 @@ import type { Metrics } from "../observability/metrics.js";
 import { typeKey } from "./child-identity.js";
 import { ChildWriteError, subjectOf, writeChildren, type ChildBinding, type ChildWrite } from "./child-writer.js";
 import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
-import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
+import { addFinalizer, removeFinalizer } from "./finalizers.js";
+import { planDeletion, planLiveFinalizer, planOutcomeWrites } from "./parent-plan.js";
 import type { CacheReader } from "../cache/object-store.js";
 import { requestKey, type ReconcileRequest } from "./event-mapping.js";
 import { toApiError } from "../kube/errors.js";
@@ -157,23 +158,24 @@ export class Reconciler {
       throw error;
     }
 
-    if (outcome.failed) {
-      // An error handler answered: apply its status and resync, keep every child as it is.
-      if (outcome.status) await this.writeStatus(parent, outcome.status, client, written, log);
-      this.reportHandlerError(parent, "sync", outcome.failed.error, log);
-      return resultOfError(outcome.failed.error, outcome.resyncAfterMs);
-    }
-
+    const plan = planOutcomeWrites(outcome);
     // Children first, then status: the status claims observedGeneration only when the children
-    // of this generation were all written.
+    // of this generation were all written (or, for an error handler's answer, as it says).
     let childError: unknown;
-    try {
-      await this.writeChildren(parent, outcome.children, client, written, log);
-    } catch (error) {
-      childError = error; // reported by writeChildren
+    if (plan.children === "write") {
+      try {
+        await this.writeChildren(parent, outcome.children, client, written, log);
+      } catch (error) {
+        childError = error; // reported by writeChildren
+      }
     }
-    if (outcome.status) {
-      await this.writeStatus(parent, outcome.status, client, written, log, childError === undefined);
+    if (plan.status) {
+      const claim = plan.claimGeneration === "always" || childError === undefined;
+      await this.writeStatus(parent, plan.status, client, written, log, claim);
+    }
+    if (plan.failure) {
+      this.reportHandlerError(parent, "sync", plan.failure.error, log);
+      return resultOfError(plan.failure.error, plan.failure.retryAfterMs);
     }
     if (childError !== undefined) throw childError;
     const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
@@ -183,20 +185,21 @@ export class Reconciler {
   /** Adds our finalizer when the operator finalizes; removes a former one when it no longer does. */
   private async reconcileFinalizer(parent: KubeObject, client: WriteClient, written: WriteLog, log: Logger): Promise<KubeObject> {
     const { spec } = this.deps;
-    if (spec.finalizer && !hasFinalizer(parent, spec.finalizer)) {
+    const step = planLiveFinalizer(parent, spec);
+    if (step.kind === "add") {
       // Guarded by `parent`'s resourceVersion, and the handler sees the answer: its event brings nothing new.
       const basedOn = parent.metadata?.resourceVersion;
-      const patched = await this.writeFinalizer(parent, () => addFinalizer(client, spec.parent, parent, spec.finalizer!), log, basedOn);
+      const patched = await this.writeFinalizer(parent, () => addFinalizer(client, spec.parent, parent, step.finalizer), log, basedOn);
       if (patched) {
-        written.add(`added finalizer ${spec.finalizer}`);
+        written.add(`added finalizer ${step.finalizer}`);
         return patched;
       }
     }
-    if (spec.formerFinalizer && hasFinalizer(parent, spec.formerFinalizer)) {
+    if (step.kind === "remove") {
       try {
-        const patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, spec.formerFinalizer!), log);
+        const patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, step.finalizer), log);
         if (patched) {
-          written.add(`removed finalizer ${spec.formerFinalizer} (the operator no longer declares a finalize handler)`);
+          written.add(`removed finalizer ${step.finalizer} (${step.reason})`);
           return patched;
         }
       } catch (error) {
@@ -289,12 +292,11 @@ export class Reconciler {
     signal: AbortSignal,
   ): Promise<ReconcileResult> {
     const { spec } = this.deps;
-    // No finalize handler any more: a finalizer an earlier version added must not keep the parent
-    // Terminating forever.
-    const finalizer = spec.finalizer ?? spec.formerFinalizer;
-    if (!finalizer || !hasFinalizer(parent, finalizer)) return { kind: "done" };
+    const step = planDeletion(parent, spec, this.deps.handler.finalize !== undefined);
+    if (step.kind === "nothing") return { kind: "done" };
+    const finalizer = step.finalizer;
     let outcome: FinalizeOutcome = { done: true };
-    if (spec.finalizer && this.deps.handler.finalize) {
+    if (step.kind === "finalize" && this.deps.handler.finalize) {
       const children = this.childrenOf(parent);
       try {
         outcome = await this.callHandler("finalize", key, signal, (s) => this.deps.handler.finalize!({ parent, children, finalizing: true }, s));
