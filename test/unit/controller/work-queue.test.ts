@@ -11,6 +11,15 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 /** Builds a queue, starts it, and returns a stop function that aborts and waits for the drain. */
+/** Resolves once `check` holds (polled every 2 ms), failing after `timeoutMs`: timing-tolerant on a loaded machine. */
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
 function startQueue<K = string>(options: Partial<WorkQueueOptions<K>> & Pick<WorkQueueOptions<K>, "process">) {
   const queue = new WorkQueue<K>({ name: "test", concurrency: 1, ...options });
   const controller = new AbortController();
@@ -150,32 +159,29 @@ describe("WorkQueue", () => {
       process: async (): Promise<ProcessResult> => {
         calls++;
         if (calls === 1) throw new Error("first fails");
-        if (calls === 2) return { requeueAfterMs: 20 };
+        if (calls === 2) return { requeueAfterMs: 400 };
         return undefined;
       },
     });
     queue.add("a");
-    await sleep(10);
-    assert.equal(calls, 2);
+    await until("the retry", () => calls === 2);
     assert.equal(queue.failures("a"), 0);
     assert.equal(queue.delayedCount, 1);
-    await sleep(40);
-    assert.equal(calls, 3);
+    await until("the requeue", () => calls === 3);
     await stop();
   });
 
   it("addAfter keeps the earliest pending time per key", async () => {
     const runs: number[] = [];
-    const started = Date.now();
-    const { queue, stop } = startQueue({ process: async () => void runs.push(Date.now() - started) });
+    const started = performance.now();
+    const { queue, stop } = startQueue({ process: async () => void runs.push(performance.now() - started) });
+    queue.addAfter("a", 2000);
     queue.addAfter("a", 200);
-    queue.addAfter("a", 20);
-    queue.addAfter("a", 100);
+    queue.addAfter("a", 1000);
     assert.equal(queue.delayedCount, 1);
-    await sleep(60);
-    assert.equal(runs.length, 1);
-    assert.ok(runs[0]! >= 19 && runs[0]! < 60, `ran after ${runs[0]} ms`);
-    await sleep(200);
+    await until("the earliest run", () => runs.length === 1);
+    assert.ok(runs[0]! >= 199 && runs[0]! < 1000, `ran after ${runs[0]} ms`);
+    await sleep(2100 - (performance.now() - started));
     assert.equal(runs.length, 1, "the later delayed adds were superseded");
     await stop();
   });
@@ -183,13 +189,11 @@ describe("WorkQueue", () => {
   it("an immediate add runs now and leaves a pending delayed add in place (controller-runtime)", async () => {
     let runs = 0;
     const { queue, stop } = startQueue({ process: async () => void runs++ });
-    queue.addAfter("a", 30);
+    queue.addAfter("a", 500);
     queue.add("a");
-    await sleep(5);
-    assert.equal(runs, 1);
+    await until("the immediate run", () => runs === 1);
     assert.equal(queue.delayedCount, 1);
-    await sleep(50);
-    assert.equal(runs, 2);
+    await until("the delayed run", () => runs === 2);
     await stop();
   });
 
@@ -275,7 +279,7 @@ describe("WorkQueue", () => {
       },
     });
     queue.add("a");
-    await sleep(20);
+    await until("the retry's run", () => events.filter((e) => e === "done:a").length === 2);
     await queue.idle();
     assert.deepEqual(events, ["add", "depth:1", "depth:0", "start:a", "done:a", "retry", "add", "depth:1", "depth:0", "start:a", "done:a"]);
     await stop();
