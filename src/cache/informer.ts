@@ -25,13 +25,16 @@ import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_WATCH_BACKOFF, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
+import { compareResourceVersions } from "./resource-version.js";
 import { ObjectStore, type CacheReader, type StoreEvent } from "./object-store.js";
 import {
   classifyFailure,
   DEFAULT_WATCH_LOOP_OPTIONS,
   failureFromErrorEvent,
   initialStep,
+  probeDelayMs,
   step,
+  type ProbeOutcome,
   type StepContext,
   type WatchAction,
   type WatchFailure,
@@ -61,6 +64,11 @@ export interface InformerOptions {
   indexLabels?: readonly string[];
   /** No event nor bookmark for this long re-opens the watch. Default 150 s. */
   inactivityTimeoutMs?: number;
+  /**
+   * No event nor bookmark for this long sends a watch probe (see `watch-state.ts`). Default 20 s;
+   * 0 turns probes off (then only the inactivity timeout notices a silent watch).
+   */
+  probeAfterMs?: number;
   /** Server-side watch timeout: a fixed number of seconds, or the default 300-600 s at random. */
   watchTimeoutSeconds?: number | { min: number; max: number };
   /** List page size. Default 500. */
@@ -81,10 +89,17 @@ export interface InformerOptions {
 
 /** Metric callbacks of an informer; `resource` is `plural` or `plural.group`. */
 export interface InformerMetrics {
-  /** A watch is re-opened: reason "closed", "inactivity", "gone" or "error". */
+  /** A watch is re-opened: reason "closed", "inactivity", "stale", "gone" or "error". */
   watchRestart(resource: string, reason: string): void;
   /** The cache now holds `count` objects. */
   informerObjects(resource: string, count: number): void;
+  /** A watch probe ended: "quiet" (the watch is fine), "missed" (it missed events) or "failed". */
+  watchProbe?(resource: string, result: "quiet" | "missed" | "failed"): void;
+  /**
+   * Registers how to read the informer's staleness: seconds since the last event, bookmark, list
+   * or quiet probe (since start before any). Read at scrape time.
+   */
+  informerStaleness?(resource: string, secondsSinceFresh: () => number): void;
 }
 
 /** What probes and metrics read. */
@@ -94,6 +109,10 @@ export interface InformerHealth {
   synced: boolean;
   /** When the last watch event or bookmark arrived (ms since the epoch). */
   lastEventAt?: number;
+  /** When the last sign of life came: an event, bookmark, list, or quiet watch probe (ms since the epoch). */
+  freshAt?: number;
+  /** A watch probe found the watch stale (it missed events, or the server is unreachable): readiness red. */
+  stale: boolean;
   consecutiveErrors: number;
   lastError?: string;
   resourceVersion?: string;
@@ -112,6 +131,8 @@ export class Informer {
   private syncWaiters: Array<() => void> = [];
   private listBuffer: KubeObject[] = [];
   private lastEventAt: number | undefined;
+  private freshAt: number | undefined;
+  private startedAt = Date.now();
   private lastError: string | undefined;
   private started = false;
   private readonly resource: string;
@@ -125,6 +146,7 @@ export class Informer {
       ...DEFAULT_WATCH_LOOP_OPTIONS,
       pageSize: options.pageSize ?? DEFAULT_WATCH_LOOP_OPTIONS.pageSize,
       inactivityTimeoutMs: options.inactivityTimeoutMs ?? DEFAULT_WATCH_LOOP_OPTIONS.inactivityTimeoutMs,
+      probeAfterMs: options.probeAfterMs ?? DEFAULT_WATCH_LOOP_OPTIONS.probeAfterMs,
       watchTimeoutSeconds:
         timeout === undefined ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds : typeof timeout === "number" ? { min: timeout, max: timeout } : timeout,
       backoff: resolveBackoff(options.backoff, DEFAULT_WATCH_BACKOFF),
@@ -210,10 +232,12 @@ export class Informer {
     const health: InformerHealth = {
       state: s?.kind ?? "NotStarted",
       synced: this.synced,
+      stale: s?.health.stale === true,
       consecutiveErrors: s?.health.consecutiveErrors ?? 0,
       objects: this.store.size,
     };
     if (this.lastEventAt !== undefined) health.lastEventAt = this.lastEventAt;
+    if (this.freshAt !== undefined) health.freshAt = this.freshAt;
     if (this.lastError !== undefined && health.consecutiveErrors > 0) health.lastError = this.lastError;
     if (s?.kind === "Watching") health.resourceVersion = s.resourceVersion;
     return health;
@@ -223,6 +247,8 @@ export class Informer {
   async start(signal: AbortSignal): Promise<void> {
     if (this.started) throw new Error(`informer for ${this.options.type.plural} already started`);
     this.started = true;
+    this.startedAt = Date.now();
+    this.options.metrics?.informerStaleness?.(this.resource, () => (Date.now() - (this.freshAt ?? this.startedAt)) / 1000);
     let next = initialStep(this.context());
     this.state = next.state;
     let actions = next.actions;
@@ -243,6 +269,7 @@ export class Informer {
     const reason =
       input.type === "watchClosed" ? "closed"
       : input.type === "inactivityTimeout" ? "inactivity"
+      : input.type === "watchAbandoned" ? "stale"
       : input.type === "watchError" ? (input.error.gone ? "gone" : "error")
       : undefined;
     if (reason) metrics.watchRestart(this.resource, reason);
@@ -304,6 +331,7 @@ export class Informer {
     const abortConnection = (): void => connection.abort();
     signal.addEventListener("abort", abortConnection, { once: true });
     let inactive = false;
+    let abandoned = false;
     const openedAt = performance.now();
     let events = 0;
     // A half-open connection never errors: only silence tells. Bookmarks (about every 60 s)
@@ -312,6 +340,36 @@ export class Informer {
       inactive = true;
       connection.abort();
     }, action.inactivityTimeoutMs);
+    // The probe runs beside the watch and dies with it (connection.signal).
+    let probeTimer: ReturnType<typeof setTimeout> | undefined;
+    const armProbe = (): void => {
+      clearTimeout(probeTimer);
+      const delay = this.state ? probeDelayMs(this.state, this.loopOptions) : 0;
+      if (delay > 0 && !connection.signal.aborted) probeTimer = setTimeout(() => onInline({ type: "probeDue" }), delay);
+    };
+    /** Steps an input that arrives while the watch is open; performs what it asks without ending the stream. */
+    const onInline = (input: WatchInput): void => {
+      if (connection.signal.aborted || this.state?.kind !== "Watching") return;
+      const next = step(this.state, input, this.context());
+      this.state = next.state;
+      for (const a of next.actions) {
+        if (a.type === "applyEvent") this.applyEvent(a.event);
+        else if (a.type === "log") this.log[a.level](a.message);
+        else if (a.type === "probe") {
+          void this.probe(a, connection.signal).then((outcome) => {
+            if (connection.signal.aborted) return;
+            onInline({ type: "probeResult", outcome });
+            this.options.metrics?.watchProbe?.(this.resource, outcome.kind === "failed" ? "failed" : abandoned ? "missed" : "quiet");
+            if (!this.state?.health.stale && !abandoned) this.freshAt = Date.now();
+            armProbe();
+          });
+        } else if (a.type === "abandonWatch") {
+          abandoned = true;
+          connection.abort();
+        }
+      }
+    };
+    armProbe();
     try {
       const stream = this.options.client.watch(this.options.type, {
         ...this.selectors(),
@@ -323,27 +381,57 @@ export class Informer {
       for await (const event of stream) {
         events++;
         inactivity.refresh();
-        this.lastEventAt = Date.now();
+        this.lastEventAt = this.freshAt = Date.now();
         if (event.type === "ERROR") return { type: "watchError", error: this.failed(event.object, failureFromErrorEvent(event.object)) };
-        const next = step(this.state!, { type: "watchEvent", event }, this.context());
-        this.state = next.state;
         // Event steps only ever apply the event or log; nothing here ends the stream.
-        for (const a of next.actions) {
-          if (a.type === "applyEvent") this.applyEvent(a.event);
-          else if (a.type === "log") this.log[a.level](a.message);
-        }
+        onInline({ type: "watchEvent", event });
+        armProbe();
       }
       if (signal.aborted) return { type: "stop" };
+      if (abandoned) return { type: "watchAbandoned" };
       if (inactive) return { type: "inactivityTimeout" };
       return { type: "watchClosed", durationMs: performance.now() - openedAt, events };
     } catch (err) {
       if (signal.aborted) return { type: "stop" };
+      if (abandoned) return { type: "watchAbandoned" };
       if (inactive) return { type: "inactivityTimeout" };
       return { type: "watchError", error: this.failed(err) };
     } finally {
       clearTimeout(inactivity);
+      clearTimeout(probeTimer);
       connection.abort();
       signal.removeEventListener("abort", abortConnection);
+    }
+  }
+
+  /**
+   * A watch probe: a short watch from the main watch's resourceVersion. Never throws; the state
+   * machine judges the outcome. Its deadline covers a server that accepts and then says nothing.
+   */
+  private async probe(action: Extract<WatchAction, { type: "probe" }>, watchSignal: AbortSignal): Promise<ProbeOutcome> {
+    const deadline = AbortSignal.timeout(action.deadlineMs);
+    const signal = AbortSignal.any([watchSignal, deadline]);
+    const noAnswer = (): ProbeOutcome => ({ kind: "failed", error: { gone: false, message: `no answer within ${action.deadlineMs} ms` } });
+    let newest: string | undefined;
+    try {
+      const stream = this.options.client.watch(this.options.type, {
+        ...this.selectors(),
+        resourceVersion: action.resourceVersion,
+        allowWatchBookmarks: action.allowWatchBookmarks,
+        timeoutSeconds: action.timeoutSeconds,
+        signal,
+      });
+      for await (const event of stream) {
+        if (event.type === "ERROR") return { kind: "failed", error: failureFromErrorEvent(event.object) };
+        if (event.type === "BOOKMARK") continue;
+        const rv = event.object?.metadata?.resourceVersion ?? "";
+        if (newest === undefined || (compareResourceVersions(rv, newest) ?? 1) > 0) newest = rv;
+      }
+      if (deadline.aborted) return noAnswer();
+      return newest === undefined ? { kind: "quiet" } : { kind: "events", newestResourceVersion: newest };
+    } catch (err) {
+      if (deadline.aborted) return noAnswer();
+      return { kind: "failed", error: classifyFailure(err) };
     }
   }
 
@@ -361,6 +449,7 @@ export class Informer {
     const items = this.listBuffer;
     this.listBuffer = [];
     const events = this.cache.replace(items, resourceVersion);
+    this.freshAt = Date.now();
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
     this.options.metrics?.informerObjects(this.resource, this.store.size);
     for (const event of events) this.dispatch(event);

@@ -21,10 +21,22 @@
  * - any other error backs off (800 ms doubling, jittered, capped at 30 s, reset after 2 minutes
  *   without failure) and then retries the same step: a failed list lists again, a failed watch
  *   watches again from its resourceVersion (a 410 answer then leads to a relist);
+ * - a watch that delivers neither event nor bookmark for `probeAfterMs` (20 s) is **probed**: a short
+ *   second watch from the same resourceVersion (`timeoutSeconds=1`, a client deadline of 5 s).
+ *   The API server sends bookmarks only about every 60 s, so silence alone cannot tell a quiet type
+ *   from a stalled connection; the probe can. An event newer than the last one seen means the main
+ *   watch missed it; an error or no answer means the path to the server is broken: either way the
+ *   watch is **stale** (readiness red) and is abandoned and re-opened from its resourceVersion (a
+ *   410 there relists). A clean close with nothing new (or nothing the main watch has not caught up
+ *   with meanwhile) means the watch is fine. While stale, probes come every `staleProbeAfterMs`
+ *   (5 s), so readiness turns green soon after the path heals. Stale ends with any sign of life
+ *   (event, bookmark, list, quiet probe);
  * - a watch that delivers neither event nor bookmark for `inactivityTimeoutMs` is presumed dead
- *   (a half-open TCP connection never errors) and is re-opened at once.
+ *   (a half-open TCP connection never errors) and is re-opened at once: the backstop when probes
+ *   are turned off.
  */
 import type { KubeObject, WatchEvent } from "../core/kube-object.js";
+import { compareResourceVersions } from "./resource-version.js";
 import {
   nextDelay,
   DEFAULT_BACKOFF_RESET_AFTER_MS,
@@ -44,6 +56,11 @@ import {
 export interface LoopHealth {
   backoff: FailureHistory;
   consecutiveErrors: number;
+  /**
+   * A watch probe found the watch stale (it missed events, or the server could not be reached):
+   * readiness is red until the next sign of life (event, bookmark, list, quiet probe).
+   */
+  stale?: true;
 }
 
 /** Health at start. */
@@ -68,6 +85,8 @@ export interface WatchingState {
    * streak alone cannot stop a list/410 loop).
    */
   afterRelist?: true;
+  /** A watch probe is in flight (at most one per watch). */
+  probing?: true;
   health: LoopHealth;
 }
 /** Waiting `delayMs` after a failure before `then` is retried. */
@@ -112,8 +131,24 @@ export type WatchInput =
     }
   | { type: "watchError"; error: WatchFailure }
   | { type: "inactivityTimeout" }
+  /** The watch was silent for the probe delay ({@link probeDelayMs}). */
+  | { type: "probeDue" }
+  /** How the probe the last `probe` action asked for ended. */
+  | { type: "probeResult"; outcome: ProbeOutcome }
+  /** The I/O layer closed the watch a `abandonWatch` action gave up on. */
+  | { type: "watchAbandoned" }
   | { type: "backoffElapsed" }
   | { type: "stop" };
+
+/**
+ * How a watch probe ended: `quiet` (closed cleanly with no event), `events` (it saw changes; the
+ * newest resourceVersion among them), `failed` (an error, a 410, or no answer before its deadline).
+ * Bookmarks do not count as events: they advance the version without a change to miss.
+ */
+export type ProbeOutcome =
+  | { kind: "quiet" }
+  | { kind: "events"; newestResourceVersion: string }
+  | { kind: "failed"; error: WatchFailure };
 
 /** A watch that ends sooner than this (ms) without any event or bookmark counts as a failure (client-go: 1 s). */
 export const VERY_SHORT_WATCH_MS = 1_000;
@@ -131,6 +166,10 @@ export type WatchAction =
       allowWatchBookmarks: true;
       inactivityTimeoutMs: number;
     }
+  /** Open a short watch from `resourceVersion` beside the main one; report it as `probeResult`. */
+  | { type: "probe"; resourceVersion: string; timeoutSeconds: number; allowWatchBookmarks: true; deadlineMs: number }
+  /** Close the main watch (it is stale); report `watchAbandoned` once it is closed. */
+  | { type: "abandonWatch" }
   | { type: "sleep"; ms: number }
   /** A failure the state machine found itself (a very short watch): report it like an API error. */
   | { type: "reportFailure"; error: WatchFailure }
@@ -150,6 +189,14 @@ export interface WatchLoopOptions {
   watchTimeoutSeconds: { min: number; max: number };
   /** No event nor bookmark for this long aborts and re-opens the watch. */
   inactivityTimeoutMs: number;
+  /** No event, bookmark nor quiet probe for this long sends a watch probe; 0 turns probes off. */
+  probeAfterMs: number;
+  /** The probe delay while the watch is stale (to see soon that it is live again). */
+  staleProbeAfterMs: number;
+  /** Server-side timeout of a probe (seconds). */
+  probeTimeoutSeconds: number;
+  /** Client-side deadline of a probe: no clean end by then means the path is broken. */
+  probeDeadlineMs: number;
   /** Retry delays after failures. */
   backoff: BackoffConfig;
   /** Failure-free time after which the backoff starts over. */
@@ -164,6 +211,10 @@ export const DEFAULT_WATCH_LOOP_OPTIONS: Readonly<WatchLoopOptions> = Object.fre
   pageSize: 500,
   watchTimeoutSeconds: Object.freeze({ min: 300, max: 600 }),
   inactivityTimeoutMs: 150_000,
+  probeAfterMs: 20_000,
+  staleProbeAfterMs: 5_000,
+  probeTimeoutSeconds: 1,
+  probeDeadlineMs: 5_000,
   backoff: DEFAULT_WATCH_BACKOFF,
   backoffResetAfterMs: DEFAULT_BACKOFF_RESET_AFTER_MS,
 });
@@ -250,7 +301,9 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
         const failure = fail(state, { kind: "Watching", resourceVersion: state.resourceVersion }, error, context, "watch");
         return { state: failure.state, actions: [{ type: "reportFailure", error }, ...failure.actions] };
       }
-      const next: WatchingState = { ...state, health: healthy(state.health) };
+      // A new watch: a probe of the old one is dropped with it.
+      const { probing: _dropped, ...rest } = state;
+      const next: WatchingState = { ...rest, health: healthy(state.health) };
       return {
         state: next,
         actions: [
@@ -259,9 +312,10 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
         ],
       };
     }
-    case "inactivityTimeout":
+    case "inactivityTimeout": {
+      const { probing: _dropped, ...rest } = state;
       return {
-        state,
+        state: rest,
         actions: [
           {
             type: "log",
@@ -271,6 +325,27 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
           watchAction(state, context),
         ],
       };
+    }
+    case "probeDue":
+      if (state.probing) return unchanged(state);
+      return {
+        state: { ...state, probing: true },
+        actions: [
+          {
+            type: "probe",
+            resourceVersion: state.resourceVersion,
+            timeoutSeconds: context.options.probeTimeoutSeconds,
+            allowWatchBookmarks: true,
+            deadlineMs: context.options.probeDeadlineMs,
+          },
+        ],
+      };
+    case "probeResult":
+      return stepProbeResult(state, input.outcome);
+    case "watchAbandoned": {
+      const { probing: _ended, ...rest } = state;
+      return { state: rest, actions: [{ type: "log", level: "info", message: `re-opening the stale watch from ${state.resourceVersion}` }, watchAction(rest, context)] };
+    }
     case "watchError":
       if (input.error.gone) {
         return relist(state, context, `resourceVersion ${state.resourceVersion} is too old (${input.error.message}); relisting`);
@@ -279,6 +354,38 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
     default:
       return unchanged(state);
   }
+}
+
+/**
+ * The probe's verdict. Events the main watch delivered while the probe ran do not count as missed:
+ * only a change newer than the last resourceVersion the main watch has seen now (or one that cannot
+ * be ordered against it) proves the main watch silent.
+ */
+function stepProbeResult(state: WatchingState, outcome: ProbeOutcome): WatchStep {
+  const { probing: _ended, ...rest } = state;
+  let why: string | undefined;
+  if (outcome.kind === "failed") {
+    why = `the watch probe failed (${outcome.error.message}): no working path to the API server`;
+  } else if (outcome.kind === "events") {
+    const order = compareResourceVersions(state.resourceVersion, outcome.newestResourceVersion);
+    if (order === undefined || order < 0) {
+      why = `the watch probe saw changes up to ${outcome.newestResourceVersion} that the watch (at ${state.resourceVersion}) did not deliver`;
+    }
+  }
+  if (why === undefined) return { state: { ...rest, health: fresh(state.health) }, actions: [] };
+  return {
+    state: { ...rest, health: { ...state.health, stale: true } },
+    actions: [{ type: "log", level: "warn", message: `watch is stale: ${why}; re-opening it` }, { type: "abandonWatch" }],
+  };
+}
+
+/**
+ * How long the main watch may be silent before a probe: `probeAfterMs`, or `staleProbeAfterMs` while
+ * stale; 0 when probes are off or the state is not watching.
+ */
+export function probeDelayMs(state: WatchState, options: WatchLoopOptions): number {
+  if (state.kind !== "Watching" || options.probeAfterMs <= 0) return 0;
+  return state.health.stale ? Math.min(options.staleProbeAfterMs, options.probeAfterMs) : options.probeAfterMs;
 }
 
 function stepBackoff(state: BackoffState, input: WatchInput, context: StepContext): WatchStep {
@@ -332,9 +439,16 @@ function failed(health: LoopHealth, context: StepContext): LoopHealth {
   };
 }
 
-/** Ends the streak of consecutive errors; the backoff keeps counting (see {@link LoopHealth}). */
+/** Ends the streak of consecutive errors and staleness; the backoff keeps counting (see {@link LoopHealth}). */
 function healthy(health: LoopHealth): LoopHealth {
-  return health.consecutiveErrors === 0 ? health : { backoff: health.backoff, consecutiveErrors: 0 };
+  return health.consecutiveErrors === 0 && !health.stale ? health : { backoff: health.backoff, consecutiveErrors: 0 };
+}
+
+/** A quiet probe proves the path, not the absence of errors on the main loop: only staleness ends. */
+function fresh(health: LoopHealth): LoopHealth {
+  if (!health.stale) return health;
+  const { stale: _ended, ...rest } = health;
+  return rest;
 }
 
 function listAction(state: ListingState, context: StepContext): WatchAction {

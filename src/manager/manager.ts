@@ -106,7 +106,11 @@ export class Manager {
    * waits for leadership (a standby is ready to take over), or after a clean stop.
    */
   readinessOf(name: string): RunnableReadiness {
-    if (name === "leader-election") return this.options.election?.readiness?.() ?? { ok: true };
+    if (name === "leader-election") {
+      // After a lost lease the elector may read "campaigning" again; this process must not look ready.
+      if (this.lost) return { ok: false, detail: "lost the leader lease; stopping" };
+      return this.options.election?.readiness?.() ?? { ok: true };
+    }
     const slot = this.slots.find((s) => s.runnable.name === name);
     if (!slot) return { ok: false, detail: "no such runnable" };
     if (slot.failure !== undefined) return { ok: false, detail: `failed: ${messageOf(slot.failure)}` };
@@ -115,6 +119,17 @@ export class Manager {
     }
     if (slot.stopped) return { ok: true, detail: "stopped" };
     return slot.runnable.readiness?.() ?? { ok: true };
+  }
+
+  /**
+   * Liveness: red once a runnable's loop died (its `start` rejected while the manager ran), since
+   * nothing in the process restarts it; a restart of the process is the cure. Green otherwise,
+   * whatever readiness says (an unreachable API server is no reason to restart).
+   */
+  liveness(): RunnableReadiness {
+    const failed = this.failures();
+    if (failed.length === 0) return { ok: true, detail: "every runnable running" };
+    return { ok: false, detail: failed.map((f) => `${f.name} died: ${messageOf(f.error)}`).join("; ") };
   }
 
   /** Every check, named: one per runnable, plus the election when there is one. */

@@ -7,9 +7,10 @@
  * past it the controller fails with `CacheSyncTimeoutError` (logged at error by the manager, red
  * in readiness, reported in the runtime's state) and the other controllers run on.
  */
-import type { Informer } from "../cache/informer.js";
+import type { Informer, InformerHealth } from "../cache/informer.js";
 import type { Controller } from "../controller/controller.js";
 import type { HealthServer } from "../observability/health-server.js";
+import type { EventLoopMonitor } from "../observability/event-loop-monitor.js";
 import type { EventRecorder } from "./event-recorder.js";
 import { LeaderElector, type LeaderElectorOptions } from "./leader-election.js";
 import { aborted, type Election, type ElectionCallbacks, type Runnable } from "./runnable.js";
@@ -69,10 +70,18 @@ export function informerRunnable(informer: Informer, options: { needsLeaderElect
     start: (signal) => informer.start(signal),
     readiness: () => {
       const h = informer.health();
-      const detail = `${h.state}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}`;
-      return { ok: h.synced && h.consecutiveErrors < 3, detail };
+      const detail = `${h.state}${h.stale ? " (stale)" : ""}, ${h.objects} objects${h.lastError ? `; ${h.lastError}` : ""}`;
+      return { ok: informerReady(h), detail };
     },
   };
+}
+
+/**
+ * The readiness rule of an informer: listed, not stale (a watch probe found it silent or the server
+ * unreachable), and fewer than 3 failed requests in a row (one retried blip stays green).
+ */
+export function informerReady(health: InformerHealth): boolean {
+  return health.synced && !health.stale && health.consecutiveErrors < 3;
 }
 
 /** One controller: waits for its own informers (bounded), then runs its workers until stopped. */
@@ -109,14 +118,19 @@ export function eventRecorderRunnable(name: string, recorder: EventRecorder): Ru
   };
 }
 
-/** A health server already listening (bound before the manager starts, so a busy port fails fast); stopped last. */
-export function healthServerRunnable(server: HealthServer): Runnable {
+/**
+ * A health server already listening (bound before the manager starts, so a busy port fails fast); stopped last.
+ * With `eventLoop`, the monitor behind its liveness check ticks while the server runs.
+ */
+export function healthServerRunnable(server: HealthServer, eventLoop?: EventLoopMonitor): Runnable {
   return {
     name: "health-server",
     group: "servers",
     needsLeaderElection: false,
     async start(signal) {
+      eventLoop?.start();
       await aborted(signal);
+      eventLoop?.stop();
       await server.stop();
     },
   };

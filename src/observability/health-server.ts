@@ -2,7 +2,9 @@
  * The probe and metrics HTTP server of an operator process (plain node:http, no framework):
  *
  * - `GET /metrics`  Prometheus text of the runtime's registry;
- * - `GET /healthz`  200 while the process serves requests (liveness);
+ * - `GET /healthz`  liveness: 200 unless a liveness check fails (a blocked event loop, a loop that
+ *                   died), i.e. only when restarting the process is the cure; `/livez` is the same;
+ *                   `?verbose` answers JSON with each check's detail;
  * - `GET /readyz`   200 only when every readiness check passes (informers synced, watches
  *                   healthy), else 503; `?verbose` answers JSON with each check's detail.
  *
@@ -52,6 +54,7 @@ export interface ReadinessReport {
 /** The probe + metrics server; one per operator process. */
 export class HealthServer {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly livenessChecks = new Map<string, ReadinessCheck>();
   private server?: Server;
 
   constructor(private readonly options: HealthServerOptions = {}) {}
@@ -66,19 +69,22 @@ export class HealthServer {
     this.checks.delete(name);
   }
 
+  /**
+   * Registers (or replaces) a named liveness check: red only when the process should be restarted
+   * (a kubelet restarts the container after its liveness probe fails `failureThreshold` times).
+   */
+  addLivenessCheck(name: string, check: ReadinessCheck): void {
+    this.livenessChecks.set(name, check);
+  }
+
+  /** Runs every liveness check now. Live when all pass (and vacuously when there are none). */
+  liveness(): Promise<ReadinessReport> {
+    return runChecks(this.livenessChecks);
+  }
+
   /** Runs every check now. Ready when all pass (and vacuously when there are none). */
-  async readiness(): Promise<ReadinessReport> {
-    const checks = await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
-        try {
-          const result = await check();
-          return { name, ok: result.ok === true, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
-        } catch (err) {
-          return { name, ok: false, detail: `check threw: ${err instanceof Error ? err.message : String(err)}` };
-        }
-      }),
-    );
-    return { status: checks.every((c) => c.ok) ? "ok" : "failed", checks };
+  readiness(): Promise<ReadinessReport> {
+    return runChecks(this.checks);
   }
 
   /**
@@ -128,9 +134,8 @@ export class HealthServer {
     switch (url.pathname) {
       case "/healthz":
       case "/livez":
-        return send(res, 200, "text/plain; charset=utf-8", "ok\n");
       case "/readyz": {
-        const report = await this.readiness();
+        const report = url.pathname === "/readyz" ? await this.readiness() : await this.liveness();
         const code = report.status === "ok" ? 200 : 503;
         if (url.searchParams.has("verbose")) {
           return send(res, code, "application/json", `${JSON.stringify(report)}\n`);
@@ -153,4 +158,18 @@ export class HealthServer {
 function send(res: ServerResponse, code: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(code, { "content-type": contentType, "cache-control": "no-store", ...headers });
   res.end(res.req.method === "HEAD" ? undefined : body);
+}
+
+async function runChecks(checks: Map<string, ReadinessCheck>): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    [...checks].map(async ([name, check]) => {
+      try {
+        const result = await check();
+        return { name, ok: result.ok === true, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
+      } catch (err) {
+        return { name, ok: false, detail: `check threw: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    }),
+  );
+  return { status: results.every((c) => c.ok) ? "ok" : "failed", checks: results };
 }

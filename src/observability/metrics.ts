@@ -69,6 +69,9 @@ export class Metrics {
   private readonly writeErrors: Counter<"controller" | "write">;
   private readonly watchRestarts: Counter<"resource" | "reason">;
   private readonly informerObjectsGauge: Gauge<"resource">;
+  private readonly watchProbes: Counter<"resource" | "result">;
+  /** Readers of each informer's staleness per resource, polled at scrape time (the stalest wins). */
+  private readonly stalenessReaders = new Map<string, Array<() => number>>();
   private readonly leaderStatus: Gauge<"name">;
   private readonly workQueues: WorkQueueMetricsRecorder;
 
@@ -89,6 +92,25 @@ export class Metrics {
     this.writeErrors = counter(reg, "tsoperator_write_errors_total", "Failed writes per controller and write (child, status, finalizer)", ["controller", "write"]);
     this.watchRestarts = counter(reg, "tsoperator_watch_restarts_total", "Restarts of a watch per resource and reason", ["resource", "reason"]);
     this.informerObjectsGauge = gauge(reg, "tsoperator_informer_objects", "Objects held in an informer's cache per resource", ["resource"]);
+    this.watchProbes = counter(reg, "tsoperator_watch_probes_total", "Watch probes of silent watches per resource and result (quiet, missed, failed)", [
+      "resource",
+      "result",
+    ]);
+    const readers = this.stalenessReaders;
+    reuseOrCreate(
+      reg,
+      "tsoperator_informer_staleness_seconds",
+      () =>
+        new Gauge({
+          name: "tsoperator_informer_staleness_seconds",
+          help: "Seconds since an informer's last watch event, bookmark, list or quiet watch probe, per resource",
+          labelNames: ["resource"],
+          registers: [reg],
+          collect() {
+            for (const [resource, reads] of readers) this.set({ resource }, Math.max(...reads.map((read) => read())));
+          },
+        }),
+    );
     this.leaderStatus = gauge(reg, "leader_election_master_status", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.", ["name"]);
     this.workQueues = new WorkQueueMetricsRecorder(reg);
     if (options.defaultMetrics !== false && !reg.getSingleMetric("process_cpu_seconds_total")) {
@@ -145,9 +167,25 @@ export class Metrics {
     this.writeErrors.inc({ controller, write });
   }
 
-  /** Records a watch restart (`reason`: e.g. "gone", "timeout", "error", "closed", "inactivity"). */
+  /** Records a watch restart (`reason`: "gone", "error", "closed", "inactivity" or "stale" (a probe found it silent)). */
   watchRestart(resource: string, reason: string): void {
     this.watchRestarts.inc({ resource, reason });
+  }
+
+  /** Records one watch probe and its result ("quiet", "missed" or "failed"). */
+  watchProbe(resource: string, result: "quiet" | "missed" | "failed"): void {
+    this.watchProbes.inc({ resource, result });
+  }
+
+  /**
+   * Registers the reader of `tsoperator_informer_staleness_seconds{resource}` (seconds since the
+   * informer's last sign of life), read at every scrape. With several informers of one resource
+   * (one per namespace), the stalest is reported.
+   */
+  informerStaleness(resource: string, secondsSinceFresh: () => number): void {
+    const reads = this.stalenessReaders.get(resource) ?? [];
+    reads.push(secondsSinceFresh);
+    this.stalenessReaders.set(resource, reads);
   }
 
   /** Sets how many objects an informer's cache holds. */

@@ -15,6 +15,7 @@ import { Discovery } from "../kube/discovery.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { ResourceType } from "../core/kube-object.js";
 import { HealthServer } from "../observability/health-server.js";
+import { EventLoopMonitor } from "../observability/event-loop-monitor.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { TypeRegistry } from "../registry/type-registry.js";
@@ -131,9 +132,13 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       for (const name of [...manager.names(), ...(leaderElection ? ["leader-election"] : [])]) {
         health.addReadinessCheck(name, () => manager.readinessOf(name));
       }
+      // Liveness: red only when a restart is the cure (see docs/deploying.md, "Probes").
+      const eventLoop = new EventLoopMonitor();
+      health.addLivenessCheck("event-loop", () => eventLoop.check());
+      health.addLivenessCheck("runnables", () => manager.liveness());
       // Bound before anything starts, so a busy port fails runOperators at once.
       healthPort = await health.start(options.healthPort, options.healthHost);
-      manager.add(healthServerRunnable(health));
+      manager.add(healthServerRunnable(health, eventLoop));
     }
 
     const runtime = new OperatorRuntime({
