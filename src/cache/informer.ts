@@ -345,7 +345,12 @@ export class Informer {
     const armProbe = (): void => {
       clearTimeout(probeTimer);
       const delay = this.state ? probeDelayMs(this.state, this.loopOptions) : 0;
-      if (delay > 0 && !connection.signal.aborted) probeTimer = setTimeout(() => onInline({ type: "probeDue" }), delay);
+      if (delay <= 0 || connection.signal.aborted) return;
+      // Silence counts from the last sign of life, not from this watch's start: a watch that keeps
+      // failing to connect (each try shorter than the delay) must still be probed. While stale,
+      // from now (the last probe just ended).
+      const silentFor = this.state?.health.stale ? 0 : Date.now() - (this.freshAt ?? this.startedAt);
+      probeTimer = setTimeout(() => onInline({ type: "probeDue" }), Math.max(0, delay - silentFor));
     };
     /** Steps an input that arrives while the watch is open; performs what it asks without ending the stream. */
     const onInline = (input: WatchInput): void => {
@@ -409,8 +414,16 @@ export class Informer {
    * machine judges the outcome. Its deadline covers a server that accepts and then says nothing.
    */
   private async probe(action: Extract<WatchAction, { type: "probe" }>, watchSignal: AbortSignal): Promise<ProbeOutcome> {
-    const deadline = AbortSignal.timeout(action.deadlineMs);
-    const signal = AbortSignal.any([watchSignal, deadline]);
+    // A plain timer, not AbortSignal.timeout: the deadline must fire whatever holds the signal.
+    const probe = new AbortController();
+    const deadline = { aborted: false };
+    const timer = setTimeout(() => {
+      deadline.aborted = true;
+      probe.abort();
+    }, action.deadlineMs);
+    const stopProbe = (): void => probe.abort();
+    watchSignal.addEventListener("abort", stopProbe, { once: true });
+    const signal = probe.signal;
     const noAnswer = (): ProbeOutcome => ({ kind: "failed", error: { gone: false, message: `no answer within ${action.deadlineMs} ms` } });
     let newest: string | undefined;
     try {
@@ -432,6 +445,10 @@ export class Informer {
     } catch (err) {
       if (deadline.aborted) return noAnswer();
       return { kind: "failed", error: classifyFailure(err) };
+    } finally {
+      clearTimeout(timer);
+      watchSignal.removeEventListener("abort", stopProbe);
+      probe.abort();
     }
   }
 

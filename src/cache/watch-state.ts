@@ -434,6 +434,7 @@ function fail(
 
 function failed(health: LoopHealth, context: StepContext): LoopHealth {
   return {
+    ...health, // a stale watch stays stale through failures: only a sign of life ends it
     backoff: recordFailure(health.backoff, context.now, context.options.backoffResetAfterMs),
     consecutiveErrors: health.consecutiveErrors + 1,
   };

@@ -69,3 +69,22 @@ test("stop closes the port and start can be called again", async () => {
   await server.stop();
   await server.stop(); // idempotent
 });
+
+test("healthz follows the liveness checks only (readiness red does not make it red); verbose shows each", async (t) => {
+  const server = new HealthServer();
+  let blocked = false;
+  server.addReadinessCheck("informers", () => ({ ok: false, detail: "stale" }));
+  server.addLivenessCheck("event-loop", () => ({ ok: !blocked, detail: blocked ? "event loop was blocked for 12000 ms" : "responsive" }));
+  const port = await server.start(0, "127.0.0.1");
+  t.after(() => server.stop());
+  const base = `http://127.0.0.1:${port}`;
+  assert.equal((await fetch(`${base}/readyz`)).status, 503);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200, "an unready process is no reason to restart it");
+  blocked = true;
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 503);
+  assert.equal(await health.text(), "failed: event-loop\n");
+  assert.equal((await fetch(`${base}/livez`)).status, 503);
+  const verbose = await fetch(`${base}/healthz?verbose`);
+  assert.deepEqual(await verbose.json(), { status: "failed", checks: [{ name: "event-loop", ok: false, detail: "event loop was blocked for 12000 ms" }] });
+});

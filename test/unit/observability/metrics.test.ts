@@ -121,3 +121,24 @@ test("default process metrics are on unless disabled, per registry", async () =>
   const off = await new Metrics({ defaultMetrics: false }).render();
   assert.doesNotMatch(off, /process_cpu_seconds_total/);
 });
+
+test("informer staleness (seconds since the last sign of life, read at scrape time; the stalest informer of a resource) and probes", async () => {
+  const metrics = new Metrics({ defaultMetrics: false });
+  let quietFor = 3;
+  metrics.informerStaleness("configmaps", () => quietFor);
+  metrics.informerStaleness("configmaps", () => 1);
+  metrics.informerStaleness("pods", () => 0.5);
+  metrics.watchProbe("configmaps", "quiet");
+  metrics.watchProbe("configmaps", "failed");
+  metrics.watchProbe("configmaps", "failed");
+  metrics.watchRestart("configmaps", "stale");
+  let text = await metrics.render();
+  assert.equal(sample(text, "tsoperator_informer_staleness_seconds", { resource: "configmaps" }), 3);
+  assert.equal(sample(text, "tsoperator_informer_staleness_seconds", { resource: "pods" }), 0.5);
+  assert.equal(sample(text, "tsoperator_watch_probes_total", { resource: "configmaps", result: "quiet" }), 1);
+  assert.equal(sample(text, "tsoperator_watch_probes_total", { resource: "configmaps", result: "failed" }), 2);
+  assert.equal(sample(text, "tsoperator_watch_restarts_total", { resource: "configmaps", reason: "stale" }), 1);
+  quietFor = 27;
+  text = await metrics.render();
+  assert.equal(sample(text, "tsoperator_informer_staleness_seconds", { resource: "configmaps" }), 27, "computed when scraped");
+});
