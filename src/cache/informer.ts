@@ -33,6 +33,7 @@ import {
   failureFromErrorEvent,
   initialStep,
   probeDelayMs,
+  silentTooLong,
   step,
   type ProbeOutcome,
   type StepContext,
@@ -111,7 +112,10 @@ export interface InformerHealth {
   lastEventAt?: number;
   /** When the last sign of life came: an event, bookmark, list, or quiet watch probe (ms since the epoch). */
   freshAt?: number;
-  /** A watch probe found the watch stale (it missed events, or the server is unreachable): readiness red. */
+  /**
+   * A watch probe found the watch stale (it missed events, or the server is unreachable), or no sign
+   * of life came for longer than probes allow (see `silentTooLong`): readiness red.
+   */
   stale: boolean;
   consecutiveErrors: number;
   lastError?: string;
@@ -232,7 +236,7 @@ export class Informer {
     const health: InformerHealth = {
       state: s?.kind ?? "NotStarted",
       synced: this.synced,
-      stale: s?.health.stale === true,
+      stale: s?.health.stale === true || (this.synced && silentTooLong(Date.now() - (this.freshAt ?? this.startedAt), this.loopOptions)),
       consecutiveErrors: s?.health.consecutiveErrors ?? 0,
       objects: this.store.size,
     };

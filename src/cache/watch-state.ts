@@ -372,11 +372,24 @@ function stepProbeResult(state: WatchingState, outcome: ProbeOutcome): WatchStep
       why = `the watch probe saw changes up to ${outcome.newestResourceVersion} that the watch (at ${state.resourceVersion}) did not deliver`;
     }
   }
-  if (why === undefined) return { state: { ...rest, health: fresh(state.health) }, actions: [] };
+  // A quiet probe is a successful request for this type: it ends staleness and the error streak.
+  if (why === undefined) return { state: { ...rest, health: healthy(state.health) }, actions: [] };
   return {
     state: { ...rest, health: { ...state.health, stale: true } },
     actions: [{ type: "log", level: "warn", message: `watch is stale: ${why}; re-opening it` }, { type: "abandonWatch" }],
   };
+}
+
+/**
+ * True when an informer has had no sign of life (event, bookmark, list, quiet probe) for longer than
+ * a healthy one ever is with probes on: a probe is due after `probeAfterMs` of silence and answers
+ * within `probeDeadlineMs`, so more than their sum (plus 2 s of slack for timers) means the probes
+ * are failing or cannot even start (the watch keeps failing to connect, the loop is backing off).
+ * Never with probes off: a quiet type is then silent for minutes.
+ */
+export function silentTooLong(silentMs: number, options: WatchLoopOptions): boolean {
+  if (options.probeAfterMs <= 0) return false;
+  return silentMs > options.probeAfterMs + options.probeDeadlineMs + 2_000;
 }
 
 /**
@@ -445,12 +458,6 @@ function healthy(health: LoopHealth): LoopHealth {
   return health.consecutiveErrors === 0 && !health.stale ? health : { backoff: health.backoff, consecutiveErrors: 0 };
 }
 
-/** A quiet probe proves the path, not the absence of errors on the main loop: only staleness ends. */
-function fresh(health: LoopHealth): LoopHealth {
-  if (!health.stale) return health;
-  const { stale: _ended, ...rest } = health;
-  return rest;
-}
 
 function listAction(state: ListingState, context: StepContext): WatchAction {
   if (state.unpaged) return { type: "list", resourceVersion: state.resourceVersion };

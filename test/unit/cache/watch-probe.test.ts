@@ -6,6 +6,7 @@ import {
   DEFAULT_WATCH_LOOP_OPTIONS,
   HEALTHY,
   probeDelayMs,
+  silentTooLong,
   step,
   type StepContext,
   type WatchState,
@@ -38,6 +39,19 @@ describe("watch probe", () => {
     assert.deepEqual(r.actions, [{ type: "probe", resourceVersion: "42", timeoutSeconds: 1, allowWatchBookmarks: true, deadlineMs: 5_000 }]);
     assert.equal(r.state.kind === "Watching" && r.state.probing, true);
     assert.deepEqual(step(r.state, { type: "probeDue" }, ctx()).actions, [], "at most one probe at a time");
+  });
+
+  it("a quiet probe ends staleness and the error streak (a successful request), not the backoff count", () => {
+    const failing = watching("42", { probing: true, health: { backoff: { attempt: 3, lastFailureAt: 0 }, consecutiveErrors: 3, stale: true } });
+    const r = step(failing, { type: "probeResult", outcome: { kind: "quiet" } }, ctx());
+    assert.deepEqual(r.state.health, { backoff: { attempt: 3, lastFailureAt: 0 }, consecutiveErrors: 0 });
+  });
+
+  it("silence longer than a probe cycle (20 s + 5 s + 2 s) reads stale; never with probes off", () => {
+    const options = DEFAULT_WATCH_LOOP_OPTIONS;
+    assert.equal(silentTooLong(26_000, options), false, "a probe answered at 20-25 s keeps a quiet informer fresh");
+    assert.equal(silentTooLong(27_001, options), true, "red within 30 s even when no probe can start");
+    assert.equal(silentTooLong(600_000, { ...options, probeAfterMs: 0 }), false);
   });
 
   it("a quiet probe: the watch is fine, nothing to do", () => {
