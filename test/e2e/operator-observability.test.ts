@@ -30,6 +30,37 @@ test("health and readiness probes answer once the caches are synced", async () =
   assert.match(ready.text, /informer:greetings/);
 });
 
+test("liveness names its checks (event loop, runnables); the staleness gauge is exported per informer", async () => {
+  const live = await get("/healthz?verbose");
+  assert.equal(live.status, 200, live.text);
+  const report = JSON.parse(live.text) as { checks: Array<{ name: string; ok: boolean }> };
+  assert.deepEqual(report.checks.map((c) => [c.name, c.ok]), [["event-loop", true], ["runnables", true]]);
+  const { text } = await get("/metrics");
+  const staleness = Number(text.match(/^tsoperator_informer_staleness_seconds\{resource="greetings\.samples\.tsoperator\.dev"\} (\S+)/m)?.[1]);
+  assert.ok(staleness >= 0 && staleness < 30, `staleness ${staleness}\n${text}`);
+});
+
+test("a runnable whose loop died turns /healthz red (a restart is the cure) and /readyz red", async () => {
+  const dying = await TestKit.start({
+    controlPlane: cp,
+    manifests: [crd],
+    operators: [GreetingOperator],
+    healthPort: 0,
+    healthHost: "127.0.0.1",
+    runnables: [{ name: "dies", needsLeaderElection: false, start: async () => Promise.reject(new Error("loop died")) }],
+  });
+  try {
+    const base = `http://127.0.0.1:${dying.runtime.healthPort}`;
+    const live = await fetch(`${base}/healthz?verbose`);
+    const body = await live.text();
+    assert.equal(live.status, 503, body);
+    assert.match(body, /dies died: loop died/);
+    assert.equal((await fetch(`${base}/readyz`)).status, 503);
+  } finally {
+    await dying.close();
+  }
+});
+
 test("metrics count reconciles, queue work, child writes and API requests", async () => {
   await kit.createParent({ apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting", metadata: { name: "m" }, spec: { name: "Metrics" } });
   await kit.eventuallyExists("v1", "ConfigMap", "m-greeting");
