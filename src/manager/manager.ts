@@ -127,7 +127,10 @@ export class Manager {
    * whatever readiness says (an unreachable API server is no reason to restart).
    */
   liveness(): RunnableReadiness {
-    const failed = this.failures();
+    // A runnable that could not start for a reason a restart does not cure (`restartCures: false`
+    // on its error, e.g. a cache that RBAC forbids) is red in readiness only: a restart loop would
+    // interrupt the process' healthy operators again and again.
+    const failed = this.failures().filter((f) => (f.error as { restartCures?: unknown } | undefined)?.restartCures !== false);
     if (failed.length === 0) return { ok: true, detail: "every runnable running" };
     return { ok: false, detail: failed.map((f) => `${f.name} died: ${messageOf(f.error)}`).join("; ") };
   }

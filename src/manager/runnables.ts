@@ -24,6 +24,12 @@ export const DEFAULT_CACHE_SYNC_TIMEOUT_MS = 120_000;
  * start; the process' other controllers run; `/readyz` is red until the process is restarted.
  */
 export class CacheSyncTimeoutError extends Error {
+  /**
+   * Liveness stays green for it: restarting the process does not grant the missing RBAC, and a
+   * restart loop would interrupt the operators that run. Readiness is red; restart once fixed.
+   */
+  readonly restartCures = false;
+
   constructor(
     readonly operator: string,
     /** The informers that had not listed, with their last error. */

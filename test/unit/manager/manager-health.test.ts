@@ -64,4 +64,15 @@ describe("readiness and liveness rules", () => {
     assert.deepEqual(manager.liveness(), { ok: false, detail: "loop died: boom" });
     await manager.stop();
   });
+
+  it("a runnable that failed for a reason a restart does not cure (restartCures: false) is red in readiness only", async () => {
+    const manager = new Manager();
+    const error = Object.assign(new Error("caches not synced: services forbidden"), { restartCures: false });
+    manager.add({ name: "controller:echo", needsLeaderElection: false, start: () => Promise.reject(error) });
+    await manager.start();
+    await tick();
+    assert.equal(manager.readinessOf("controller:echo").ok, false);
+    assert.equal(manager.liveness().ok, true, "no restart loop for missing RBAC");
+    await manager.stop();
+  });
 });
