@@ -44,8 +44,12 @@ import {
   type WatchState,
 } from "./watch-state.js";
 
-/** The part of `KubeClient` the informer needs. */
-export type ListWatchClient = Pick<KubeClient, "list" | "watch">;
+/**
+ * The part of `KubeClient` the informer needs. With `clusterHealth` (a real `KubeClient` has it),
+ * a backoff ends as soon as the cluster comes back instead of waiting out the delay built up
+ * while it was down.
+ */
+export type ListWatchClient = Pick<KubeClient, "list" | "watch"> & Partial<Pick<KubeClient, "clusterHealth">>;
 
 /** A change as listeners see it. */
 export type InformerEvent = StoreEvent;
@@ -138,6 +142,8 @@ export class Informer {
   private freshAt: number | undefined;
   private startedAt = Date.now();
   private lastError: string | undefined;
+  /** The last failure was a 410 (a relist after it may skip the outage's backoff). */
+  private lastFailureGone = false;
   private started = false;
   private readonly resource: string;
 
@@ -304,11 +310,27 @@ export class Informer {
         case "watch":
           return this.runWatch(action, signal);
         case "sleep":
-          return sleepUnlessAborted(action.ms, signal).then((): WatchInput => ({ type: "backoffElapsed" }));
+          return this.backoffWait(action.ms, signal).then((): WatchInput => ({ type: "backoffElapsed" }));
       }
     }
     // Every state but Stopped ends its actions with I/O; reaching here means nothing is left to do.
     return { type: "stop" };
+  }
+
+  /**
+   * Waits out a backoff, shared-health aware: the wait ends early (after 0-250 ms jitter) when the
+   * cluster comes back, so recovery follows the server, not each loop's grown delay. A relist after
+   * 410 while the cluster is healthy waits at most {@link HEALTHY_RELIST_MAX_MS}: the 410 itself
+   * came from a working server, and the delay built up during an outage must not hold it back
+   * (the cap still keeps a server that answers 410 to every watch from being hammered).
+   */
+  private backoffWait(ms: number, signal: AbortSignal): Promise<unknown> {
+    const health = this.options.client.clusterHealth;
+    if (!health) return sleepUnlessAborted(ms, signal);
+    const s = this.state;
+    const relistAfterGone = this.lastFailureGone && s?.kind === "Backoff" && s.then.kind === "Listing" && s.then.resourceVersion === "";
+    const wait = relistAfterGone && health.kind === "healthy" ? Math.min(ms, Math.round(HEALTHY_RELIST_MAX_MS * (0.5 + Math.random() / 2))) : ms;
+    return health.waitForRetry(wait, signal);
   }
 
   private async listPage(action: Extract<WatchAction, { type: "list" }>, signal: AbortSignal): Promise<WatchInput> {
@@ -458,6 +480,7 @@ export class Informer {
 
   private failed(err: unknown, failure: WatchFailure = classifyFailure(err)): WatchFailure {
     this.lastError = failure.message;
+    this.lastFailureGone = failure.gone;
     try {
       this.options.onError?.(err, failure);
     } catch (hookError) {
@@ -513,6 +536,9 @@ export class Informer {
     return this.options.transform ? this.options.transform(typed) : typed;
   }
 }
+
+/** Longest wait of a relist after 410 on a healthy cluster (jittered down to half of it). */
+const HEALTHY_RELIST_MAX_MS = 1_000;
 
 function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

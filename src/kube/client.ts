@@ -7,6 +7,7 @@ import { asStatus, isGone, isNotFound } from "./errors.js";
 import { itemKindOfList, objectPath, queryString, resourcePath, type QueryValue } from "./paths.js";
 import { Transport, type KubeClientOptions, type TransportStats } from "./transport.js";
 import { watchEvents, type WatchOptions } from "./watch.js";
+import type { ClusterHealth } from "./cluster-health.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 
 /** Options of `list` and `listAll`. */
@@ -91,6 +92,19 @@ export class KubeClient {
   /** The server URL requests go to. */
   get server(): string {
     return this.transport.server;
+  }
+
+  /**
+   * What every informer and writer using this client learns about the cluster, shared: a loop
+   * backing off waits in `clusterHealth.waitForRetry` and wakes as soon as the server is back.
+   */
+  get clusterHealth(): ClusterHealth {
+    return this.transport.health;
+  }
+
+  /** The adaptive limit of requests in flight now (undefined when `adaptiveConcurrency: false`). */
+  get concurrencyLimit(): number | undefined {
+    return this.transport.concurrencyLimit;
   }
 
   /** Request and connection counters (connections opened, open now, requests sent, retries). */

@@ -10,3 +10,18 @@ export { LineSplitter, parseJsonLines } from "./ndjson.js";
 export { TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
 export { serverUrlOf, poolKeyOf } from "./credentials.js";
 export { loadKubeConfig, isClientNodeFallback, NO_CLUSTER_CONFIGURED, type LoadKubeConfigOptions, type ImpersonationExtras } from "./kubeconfig.js";
+export { ClusterHealth, type RetryWaitResult } from "./cluster-health.js";
+export {
+  stepClusterHealth,
+  initialClusterHealth,
+  outcomeOfResponse,
+  probeDelay,
+  DEFAULT_CLUSTER_HEALTH_OPTIONS,
+  type ClusterHealthKind,
+  type ClusterHealthState,
+  type ClusterHealthInput,
+  type ClusterHealthOptions,
+  type ClusterHealthStep,
+  type RequestOutcome,
+} from "./cluster-health-state.js";
+export { AimdLimit, ConcurrencyGate, type AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";

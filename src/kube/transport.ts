@@ -2,7 +2,9 @@
  * The HTTP layer of the kube client: one keep-alive undici pool per (cluster, user) for ordinary
  * requests, a second one for watches (a watch holds its HTTP/1.1 connection for minutes and
  * must not starve the bounded request pool), credentials from client-node, Retry-After
- * handling, an optional token bucket, a metrics hook and connection counters.
+ * handling, an optional token bucket, an adaptive (AIMD) concurrency limit that shrinks on 429,
+ * the cluster's shared {@link ClusterHealth} fed with every outcome, a metrics hook and connection
+ * counters.
  */
 import { Pool, ProxyAgent, type Dispatcher } from "undici";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -10,6 +12,9 @@ import { apiErrorFromResponse } from "./errors.js";
 import { CredentialCache, serverUrlOf, type AuthSnapshot } from "./credentials.js";
 import { pathTemplate } from "./paths.js";
 import { sleep, TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
+import { AimdLimit, ConcurrencyGate, type AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
+import { ClusterHealth } from "./cluster-health.js";
+import { outcomeOfResponse, type ClusterHealthOptions } from "./cluster-health-state.js";
 
 /** One finished HTTP exchange, for metrics (controller-runtime's `rest_client_requests_total{code,method,host}`). */
 export interface RequestEvent {
@@ -47,6 +52,16 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Called after each HTTP exchange (each retry counts); must not throw (errors are ignored). */
   onRequest?: (event: RequestEvent) => void;
+  /**
+   * Requests in flight (watches excepted) adapt to 429 answers: halved on a 429, +1 per limit's
+   * worth of successes, between `min` (1) and `max` (default `connections`). `false` turns it off
+   * (only the pool's `connections` bound the requests in flight).
+   */
+  adaptiveConcurrency?: AdaptiveConcurrencyOptions | false;
+  /** Called with the adaptive limit at start and each time it changes (the concurrency-limit gauge). */
+  onConcurrencyLimit?: (host: string, limit: number) => void;
+  /** Probe and wake settings of the shared cluster health (see `ClusterHealth`). */
+  clusterHealth?: Partial<ClusterHealthOptions>;
 }
 
 /** Counters that let a test prove bounded connection reuse. */
@@ -100,6 +115,9 @@ export class Transport {
   };
   private pools?: { fingerprint: string; requests: Dispatcher; watches: Dispatcher };
   private closed = false;
+  private readonly gate?: ConcurrencyGate;
+  /** What every loop using this transport learns about the cluster, shared. */
+  readonly health: ClusterHealth;
 
   constructor(private readonly kc: KubeConfig, private readonly options: KubeClientOptions = {}) {
     const url = serverUrlOf(kc);
@@ -108,6 +126,19 @@ export class Transport {
     this.basePath = url.pathname.replace(/\/+$/, "");
     this.credentials = new CredentialCache(kc, options.authCacheMs ?? 10_000);
     if (options.rateLimit) this.limiter = new TokenBucket(options.rateLimit);
+    if (options.adaptiveConcurrency !== false) {
+      const adaptive = options.adaptiveConcurrency ?? {};
+      const aimd = new AimdLimit({ ...adaptive, max: adaptive.max ?? options.connections ?? 32 });
+      const hook = options.onConcurrencyLimit;
+      this.gate = new ConcurrencyGate(aimd, hook ? (limit) => this.safely(() => hook(this.host, limit)) : undefined);
+      if (hook) this.safely(() => hook(this.host, aimd.limit));
+    }
+    this.health = new ClusterHealth(() => this.probeReady(), options.clusterHealth);
+  }
+
+  /** The adaptive concurrency limit now (undefined when turned off). */
+  get concurrencyLimit(): number | undefined {
+    return this.gate?.aimd.limit;
   }
 
   /** The server URL (origin plus any path prefix). */
@@ -131,9 +162,15 @@ export class Transport {
     let networkRetries = 0;
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
+      let text: string;
+      const release = this.gate ? await this.gate.acquire(req.signal) : undefined;
+      const ticket = this.gate?.aimd.start() ?? 0;
       try {
         res = await this.dispatch(req, false);
+        text = await res.body.text();
       } catch (err) {
+        release?.();
+        this.health.record(outcomeOfResponse(0, req.signal?.aborted ?? false));
         const code = (err as { code?: string }).code;
         if (req.method === "GET" && networkRetries < 2 && code && retryableNetworkCodes.has(code) && !req.signal?.aborted) {
           networkRetries++;
@@ -142,7 +179,10 @@ export class Transport {
         }
         throw err;
       }
-      const text = await res.body.text();
+      release?.();
+      this.health.record(outcomeOfResponse(res.statusCode, false));
+      // 5xx say nothing about our share of the server; 429 is the signal the limit follows.
+      if (res.statusCode < 500) this.gate?.record(ticket, res.statusCode === 429);
       const body = parseBody(text);
       if (res.statusCode >= 200 && res.statusCode < 300) return body;
       const error = apiErrorFromResponse({
@@ -175,7 +215,14 @@ export class Transport {
   async stream(req: TransportRequest): Promise<StreamResponse> {
     let retriedAuth = false;
     for (;;) {
-      const res = await this.dispatch(req, true);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.dispatch(req, true);
+      } catch (err) {
+        this.health.record(outcomeOfResponse(0, req.signal?.aborted ?? false));
+        throw err;
+      }
+      this.health.record(outcomeOfResponse(res.statusCode, false));
       if (res.statusCode >= 200 && res.statusCode < 300) return { statusCode: res.statusCode, body: res.body };
       const body = parseBody(await res.body.text());
       if (res.statusCode === 401 && this.credentials.isDynamic && !retriedAuth) {
@@ -197,6 +244,7 @@ export class Transport {
   /** Closes both pools: idle connections at once, busy ones after their request (watches are aborted by their signals). */
   async close(): Promise<void> {
     this.closed = true;
+    this.health.close();
     const pools = this.pools;
     this.pools = undefined;
     if (pools) await Promise.all([pools.requests.close(), pools.watches.destroy()]);
@@ -231,6 +279,28 @@ export class Transport {
       return res;
     } finally {
       this.report(req, watch, code, performance.now() - started);
+    }
+  }
+
+  /**
+   * The cluster-health probe: `GET /readyz` on the request pool with a short timeout, outside the
+   * adaptive limit and the retries (it must answer quickly whatever else is queued).
+   */
+  private async probeReady(): Promise<boolean> {
+    try {
+      const res = await this.dispatch({ method: "GET", path: "/readyz", signal: AbortSignal.timeout(2_000) }, false);
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  private safely(call: () => void): void {
+    try {
+      call();
+    } catch {
+      // A metrics callback must never break a request.
     }
   }
 

@@ -72,6 +72,7 @@ export class Metrics {
   private readonly watchProbes: Counter<"resource" | "result">;
   /** Readers of each informer's staleness per resource, polled at scrape time (the stalest wins). */
   private readonly stalenessReaders = new Map<string, Array<() => number>>();
+  private readonly concurrencyLimitGauge: Gauge<"host">;
   private readonly leaderStatus: Gauge<"name">;
   private readonly workQueues: WorkQueueMetricsRecorder;
 
@@ -91,6 +92,12 @@ export class Metrics {
     this.handlerErrors = counter(reg, "tsoperator_handler_errors_total", "Failed sync/finalize handler calls per controller and reason", ["controller", "reason"]);
     this.writeErrors = counter(reg, "tsoperator_write_errors_total", "Failed writes per controller and write (child, status, finalizer)", ["controller", "write"]);
     this.watchRestarts = counter(reg, "tsoperator_watch_restarts_total", "Restarts of a watch per resource and reason", ["resource", "reason"]);
+    this.concurrencyLimitGauge = gauge(
+      reg,
+      "tsoperator_client_concurrency_limit",
+      "Requests the kube client lets be in flight to a cluster (adaptive: halved on 429, grows back on success)",
+      ["host"],
+    );
     this.informerObjectsGauge = gauge(reg, "tsoperator_informer_objects", "Objects held in an informer's cache per resource", ["resource"]);
     this.watchProbes = counter(reg, "tsoperator_watch_probes_total", "Watch probes of silent watches per resource and result (quiet, missed, failed)", [
       "resource",
@@ -214,6 +221,11 @@ export class Metrics {
       this.restRequests.inc({ code, method: event.method.toUpperCase(), host: event.host });
       if (!event.watch) this.restDuration.observe({ verb: event.method.toUpperCase(), host: event.host }, event.durationMs / 1000);
     };
+  }
+
+  /** The KubeClient `onConcurrencyLimit` callback: sets `tsoperator_client_concurrency_limit{host}`. */
+  concurrencyLimitHook(): (host: string, limit: number) => void {
+    return (host, limit) => this.concurrencyLimitGauge.set({ host }, limit);
   }
 
   /** Every series in the Prometheus text exposition format. */

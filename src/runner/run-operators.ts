@@ -65,7 +65,10 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     options.logger ??
     createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
   const metrics = options.metrics ?? new Metrics();
-  const client = KubeClient.fromKubeConfig(kubeConfig, { onRequest: metrics.restClientHook() });
+  const client = KubeClient.fromKubeConfig(kubeConfig, {
+    onRequest: metrics.restClientHook(),
+    onConcurrencyLimit: metrics.concurrencyLimitHook(),
+  });
   const registry = options.registry ?? new TypeRegistry();
   const container = options.container ?? globalContainer;
   if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);

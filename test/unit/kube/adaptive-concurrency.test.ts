@@ -1,0 +1,84 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { AimdLimit, ConcurrencyGate } from "../../../src/kube/adaptive-concurrency.js";
+
+describe("AIMD limit", () => {
+  it("starts at max and halves on a 429", () => {
+    const aimd = new AimdLimit({ max: 32 });
+    assert.equal(aimd.limit, 32);
+    assert.equal(aimd.onThrottled(aimd.start()), true);
+    assert.equal(aimd.limit, 16);
+  });
+
+  it("a burst of 429s to requests sent under the same limit halves it once", () => {
+    const aimd = new AimdLimit({ max: 32 });
+    const tickets = Array.from({ length: 10 }, () => aimd.start());
+    for (const t of tickets) aimd.onThrottled(t);
+    assert.equal(aimd.limit, 16);
+    // A request sent after the decrease that is refused again halves it again.
+    aimd.onThrottled(aimd.start());
+    assert.equal(aimd.limit, 8);
+  });
+
+  it("never goes below min nor above max", () => {
+    const aimd = new AimdLimit({ max: 4, min: 1 });
+    for (let i = 0; i < 10; i++) aimd.onThrottled(aimd.start());
+    assert.equal(aimd.limit, 1);
+    for (let i = 0; i < 1000; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 4);
+  });
+
+  it("grows additively: about +1 per limit's worth of successes", () => {
+    const aimd = new AimdLimit({ max: 100, initial: 4 });
+    for (let i = 0; i < 4; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 4, "3.99...: not yet");
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 5);
+    for (let i = 0; i < 5; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 6);
+  });
+
+  it("rejects a decrease factor outside (0, 1)", () => {
+    assert.throws(() => new AimdLimit({ max: 4, decreaseFactor: 1 }), RangeError);
+  });
+});
+
+describe("ConcurrencyGate", () => {
+  it("admits at most limit requests, FIFO, and follows the limit as it shrinks and grows", async () => {
+    const changes: number[] = [];
+    const gate = new ConcurrencyGate(new AimdLimit({ max: 2 }), (l) => changes.push(l));
+    const r1 = await gate.acquire();
+    const r2 = await gate.acquire();
+    const order: number[] = [];
+    const w3 = gate.acquire().then((r) => (order.push(3), r));
+    const w4 = gate.acquire().then((r) => (order.push(4), r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(gate.active, 2);
+    assert.equal(gate.queued, 2);
+    gate.record(gate.aimd.start(), true); // 429: limit 1
+    assert.equal(gate.aimd.limit, 1);
+    r1();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [], "one still in flight under a limit of 1");
+    r2();
+    const r3 = await w3;
+    assert.deepEqual(order, [3]);
+    r3();
+    (await w4)();
+    assert.deepEqual(order, [3, 4]);
+    assert.deepEqual(changes, [1]);
+    assert.equal(gate.active, 0);
+  });
+
+  it("a waiting acquire rejects on abort and leaves the queue", async () => {
+    const gate = new ConcurrencyGate(new AimdLimit({ max: 1 }));
+    const release = await gate.acquire();
+    const ac = new AbortController();
+    const waiting = gate.acquire(ac.signal);
+    ac.abort(new Error("stop"));
+    await assert.rejects(waiting, /stop/);
+    assert.equal(gate.queued, 0);
+    release();
+    assert.equal(gate.active, 0);
+  });
+});
