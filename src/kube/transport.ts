@@ -164,7 +164,6 @@ export class Transport {
       let res: Dispatcher.ResponseData;
       let text: string;
       const release = this.gate ? await this.gate.acquire(req.signal) : undefined;
-      const ticket = this.gate?.aimd.start() ?? 0;
       try {
         res = await this.dispatch(req, false);
         text = await res.body.text();
@@ -182,7 +181,7 @@ export class Transport {
       release?.();
       this.health.record(outcomeOfResponse(res.statusCode, false));
       // 5xx say nothing about our share of the server; 429 is the signal the limit follows.
-      if (res.statusCode < 500) this.gate?.record(ticket, res.statusCode === 429);
+      if (res.statusCode < 500) this.gate?.record(res.statusCode === 429);
       const body = parseBody(text);
       if (res.statusCode >= 200 && res.statusCode < 300) return body;
       const error = apiErrorFromResponse({

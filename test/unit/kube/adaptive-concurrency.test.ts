@@ -6,23 +6,20 @@ describe("AIMD limit", () => {
   it("starts at max and halves on a 429", () => {
     const aimd = new AimdLimit({ max: 32 });
     assert.equal(aimd.limit, 32);
-    assert.equal(aimd.onThrottled(aimd.start()), true);
+    assert.equal(aimd.onThrottled(), true);
     assert.equal(aimd.limit, 16);
   });
 
-  it("a burst of 429s to requests sent under the same limit halves it once", () => {
-    const aimd = new AimdLimit({ max: 32 });
-    const tickets = Array.from({ length: 10 }, () => aimd.start());
-    for (const t of tickets) aimd.onThrottled(t);
-    assert.equal(aimd.limit, 16);
-    // A request sent after the decrease that is refused again halves it again.
-    aimd.onThrottled(aimd.start());
-    assert.equal(aimd.limit, 8);
+  it("every 429 of a burst halves it: 15 refusals out of 16 bring it to one seat", () => {
+    const aimd = new AimdLimit({ max: 16 });
+    for (let i = 0; i < 4; i++) aimd.onThrottled();
+    assert.equal(aimd.limit, 1);
+    assert.equal(aimd.onThrottled(), false, "already at min");
   });
 
   it("never goes below min nor above max", () => {
     const aimd = new AimdLimit({ max: 4, min: 1 });
-    for (let i = 0; i < 10; i++) aimd.onThrottled(aimd.start());
+    for (let i = 0; i < 10; i++) aimd.onThrottled();
     assert.equal(aimd.limit, 1);
     for (let i = 0; i < 1000; i++) aimd.onSuccess();
     assert.equal(aimd.limit, 4);
@@ -55,7 +52,7 @@ describe("ConcurrencyGate", () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(gate.active, 2);
     assert.equal(gate.queued, 2);
-    gate.record(gate.aimd.start(), true); // 429: limit 1
+    gate.record(true); // 429: limit 1
     assert.equal(gate.aimd.limit, 1);
     r1();
     await new Promise((r) => setImmediate(r));
