@@ -13,6 +13,11 @@
  * "about one seat", and halving once per burst would need a new burst of refusals per halving
  * (measured: 26 429s to get from 16 down to 1 under one seat). Growth back is quick anyway
  * (from 1 to 8 in ~28 successes).
+ *
+ * After a 429 the limit holds (no growth) for `holdMs` (1 s, the usual Retry-After of priority and
+ * fairness); a 429 again soon after a hold ended doubles the next hold (up to `maxHoldMs`), so a
+ * level with one seat is not probed with a second request, and refused, every second: the number of
+ * probes over time grows as its logarithm, not linearly. A quiet spell as long as the hold resets it.
  */
 
 /** Settings of the adaptive limit. */
@@ -25,6 +30,10 @@ export interface AdaptiveConcurrencyOptions {
   max?: number;
   /** Factor applied on a 429, in (0, 1). Default 0.5. */
   decreaseFactor?: number;
+  /** No growth for this long after a 429, ms. Default 1000. */
+  holdMs?: number;
+  /** Upper bound of the doubled hold, ms. Default 30 000. */
+  maxHoldMs?: number;
 }
 
 /** The AIMD limit as plain state: call `onSuccess`/`onThrottled` with each outcome. */
@@ -33,13 +42,20 @@ export class AimdLimit {
   private readonly min: number;
   private readonly max: number;
   private readonly factor: number;
+  private readonly baseHoldMs: number;
+  private readonly maxHoldMs: number;
+  private holdMs: number;
+  private holdUntil = Number.NEGATIVE_INFINITY;
 
-  constructor(options: AdaptiveConcurrencyOptions & { max: number }) {
+  constructor(options: AdaptiveConcurrencyOptions & { max: number }, private readonly now: () => number = () => performance.now()) {
     this.min = Math.max(1, Math.floor(options.min ?? 1));
     this.max = Math.max(this.min, Math.floor(options.max));
     this.factor = options.decreaseFactor ?? 0.5;
     if (!(this.factor > 0 && this.factor < 1)) throw new RangeError(`decreaseFactor must be within (0, 1), got ${this.factor}`);
     this.value = Math.min(this.max, Math.max(this.min, options.initial ?? this.max));
+    this.baseHoldMs = options.holdMs ?? 1_000;
+    this.maxHoldMs = Math.max(this.baseHoldMs, options.maxHoldMs ?? 30_000);
+    this.holdMs = this.baseHoldMs;
   }
 
   /** The current limit: how many requests may be in flight. */
@@ -49,6 +65,7 @@ export class AimdLimit {
 
   /** A request succeeded: additive increase (+1 per `limit` successes). Returns whether the limit changed. */
   onSuccess(): boolean {
+    if (this.now() < this.holdUntil) return false;
     const before = this.limit;
     this.value = Math.min(this.max, this.value + 1 / Math.max(1, this.value));
     return this.limit !== before;
@@ -56,6 +73,13 @@ export class AimdLimit {
 
   /** The server answered 429: multiplicative decrease. Returns whether the limit changed. */
   onThrottled(): boolean {
+    const now = this.now();
+    if (now >= this.holdUntil) {
+      // Refused again soon after the last hold ended: the level is full, wait longer before probing.
+      const soon = now - this.holdUntil < this.holdMs;
+      this.holdMs = soon ? Math.min(this.maxHoldMs, this.holdMs * 2) : this.baseHoldMs;
+      this.holdUntil = now + this.holdMs;
+    }
     const before = this.limit;
     this.value = Math.max(this.min, Math.floor(this.value * this.factor));
     return this.limit !== before;

@@ -18,7 +18,7 @@ describe("AIMD limit", () => {
   });
 
   it("never goes below min nor above max", () => {
-    const aimd = new AimdLimit({ max: 4, min: 1 });
+    const aimd = new AimdLimit({ max: 4, min: 1, holdMs: 0 });
     for (let i = 0; i < 10; i++) aimd.onThrottled();
     assert.equal(aimd.limit, 1);
     for (let i = 0; i < 1000; i++) aimd.onSuccess();
@@ -37,6 +37,32 @@ describe("AIMD limit", () => {
 
   it("rejects a decrease factor outside (0, 1)", () => {
     assert.throws(() => new AimdLimit({ max: 4, decreaseFactor: 1 }), RangeError);
+  });
+
+  it("holds the limit after a 429, and holds twice as long when refused again right after a hold", () => {
+    let now = 0;
+    const aimd = new AimdLimit({ max: 8, initial: 2, holdMs: 1000 }, () => now);
+    aimd.onThrottled();
+    assert.equal(aimd.limit, 1);
+    now = 999;
+    for (let i = 0; i < 10; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 1, "held");
+    now = 1000;
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 2, "grows after the hold");
+    now = 1500; // refused again within a hold's length after it ended: hold 2 s
+    aimd.onThrottled();
+    now = 3400;
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 1);
+    now = 3500;
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 2);
+    now = 20_000; // a quiet spell: back to the base hold
+    aimd.onThrottled();
+    now = 21_000;
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 2);
   });
 });
 
