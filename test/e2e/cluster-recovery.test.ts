@@ -7,16 +7,11 @@
  * informer within seconds (the bound asserted is loose for a loaded machine; the measured figure
  * is in notes/rel-recovery.md).
  *
- * The restart reuses the killed process's own command line (same port, certs, etcd), read from
- * /proc: the fault suite's restart helper (branch `faults`) may replace this later.
+ * The restart is LocalControlPlane's own (same command line: port, certs, etcd data).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, readFileSync, closeSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, request } from "undici";
 import { KubeClient, type ResourceType } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
@@ -25,58 +20,18 @@ const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", k
 const secrets: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true };
 
 let cp: LocalControlPlane;
-let restarted: ChildProcess | undefined;
 
 before(async () => {
   cp = await LocalControlPlane.start({ controllerManager: false });
 });
 
 after(async () => {
-  if (restarted && restarted.exitCode === null) {
-    restarted.kill("SIGKILL");
-    await new Promise((resolve) => restarted!.once("exit", resolve));
-  }
   await cp?.stop();
 });
-
-/** SIGKILLs the API server; `restart()` starts it again with the same command line. */
-function killApiServer(): { restart: () => ChildProcess } {
-  const pid = cp.pids.apiServer;
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
-  process.kill(pid, "SIGKILL");
-  return {
-    restart: () => {
-      const log = openSync(join(cp.logDir, "kube-apiserver-restarted.log"), "a");
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", log, log] });
-      closeSync(log);
-      return child;
-    },
-  };
-}
-
-async function waitForReadyz(agent: Agent, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await request(`${cp.server}/readyz`, {
-        dispatcher: agent,
-        headers: { authorization: `Bearer ${cp.adminToken}` },
-        signal: AbortSignal.timeout(1_000),
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) return Date.now();
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error("the restarted API server never answered /readyz 200");
-    await sleep(50);
-  }
-}
 
 test("after an API server SIGKILL of 5 s, informers re-list/re-watch within seconds of /readyz OK, not after their backoff", async () => {
   const client = KubeClient.fromKubeConfig(cp.kubeConfig);
   const admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-  const agent = new Agent({ connect: { ca: cp.caCert }, keepAliveTimeout: 500 });
   const ac = new AbortController();
   // 3 s, then x8 without jitter: left to itself, the retry after the one that fails during the
   // outage comes 3 + 24 = 27 s after the kill, ~20 s after /readyz is OK again.
@@ -92,11 +47,10 @@ test("after an API server SIGKILL of 5 s, informers re-list/re-watch within seco
     await admin.create(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "before", namespace: "default" } });
     while (!seen.has("before")) await sleep(20);
 
-    const apiServer = killApiServer();
+    await cp.stopApiServer({ signal: "SIGKILL" });
     const killedAt = Date.now();
     await sleep(5_000);
-    restarted = apiServer.restart();
-    const readyAt = await waitForReadyz(agent, 30_000);
+    const readyAt = await cp.startApiServer();
     await admin.create(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "after", namespace: "default" } });
     const deadline = Date.now() + 15_000;
     while (!seen.has("after") && Date.now() < deadline) await sleep(20);
@@ -114,6 +68,6 @@ test("after an API server SIGKILL of 5 s, informers re-list/re-watch within seco
   } finally {
     ac.abort();
     await Promise.all(loops);
-    await Promise.all([client.close(), admin.close(), agent.close()]);
+    await Promise.all([client.close(), admin.close()]);
   }
 });
