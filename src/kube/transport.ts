@@ -8,7 +8,7 @@
  */
 import { Pool, ProxyAgent, type Dispatcher } from "undici";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { apiErrorFromResponse } from "./errors.js";
+import { apiErrorFromResponse, asStatus } from "./errors.js";
 import { CredentialCache, serverUrlOf, type AuthSnapshot } from "./credentials.js";
 import { pathTemplate } from "./paths.js";
 import { sleep, TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
@@ -180,9 +180,8 @@ export class Transport {
       }
       release?.();
       this.health.record(outcomeOfResponse(res.statusCode, false));
-      // 5xx say nothing about our share of the server; 429 is the signal the limit follows.
-      if (res.statusCode < 500) this.gate?.record(res.statusCode === 429);
       const body = parseBody(text);
+      this.recordForLimit(res.statusCode, body);
       if (res.statusCode >= 200 && res.statusCode < 300) return body;
       const error = apiErrorFromResponse({
         statusCode: res.statusCode,
@@ -293,6 +292,20 @@ export class Transport {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Tells the adaptive limit about an answer. 5xx say nothing about our share of the server. A 429
+   * shrinks it only when it is about load: not while the cluster is coming back (a restarted API
+   * server answers 429 "storage is (re)initializing" for seconds; measured in the fault suite, it
+   * collapsed the limit to 1 right when the backlog had to be worked off), nor for that message.
+   */
+  private recordForLimit(statusCode: number, body: unknown): void {
+    if (!this.gate || statusCode >= 500) return;
+    if (statusCode !== 429) return this.gate.record(false);
+    const message = asStatus(body)?.message ?? "";
+    if (this.health.kind !== "healthy" || /initializing/i.test(message)) return;
+    this.gate.record(true);
   }
 
   private safely(call: () => void): void {

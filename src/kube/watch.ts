@@ -66,6 +66,9 @@ export async function* watchEvents(transport: Transport, type: ResourceType, opt
     }
   } catch (err) {
     if (signal.aborted) return;
+    // A connection cut mid-stream (the server died) is news for every loop of this cluster: the
+    // probe starts now, not when this loop's next attempt fails after its backoff.
+    if ((err as { code?: unknown }).code !== undefined) transport.health.record("failed");
     throw err;
   } finally {
     // Breaking out early (or an abort) must free the connection; a finished body is a no-op.
