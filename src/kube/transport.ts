@@ -302,7 +302,10 @@ export class Transport {
    */
   private recordForLimit(statusCode: number, body: unknown): void {
     if (!this.gate || statusCode >= 500) return;
-    if (statusCode !== 429) return this.gate.record(false);
+    if (statusCode !== 429) {
+      this.gate.record(false);
+      return;
+    }
     const message = asStatus(body)?.message ?? "";
     if (this.health.kind !== "healthy" || /initializing/i.test(message)) return;
     this.gate.record(true);

@@ -73,8 +73,12 @@ describe("ConcurrencyGate", () => {
     const r1 = await gate.acquire();
     const r2 = await gate.acquire();
     const order: number[] = [];
-    const w3 = gate.acquire().then((r) => (order.push(3), r));
-    const w4 = gate.acquire().then((r) => (order.push(4), r));
+    const admitted = (n: number) => (release: () => void) => {
+      order.push(n);
+      return release;
+    };
+    const w3 = gate.acquire().then(admitted(3));
+    const w4 = gate.acquire().then(admitted(4));
     await new Promise((r) => setImmediate(r));
     assert.equal(gate.active, 2);
     assert.equal(gate.queued, 2);
