@@ -136,7 +136,17 @@ export class Controller {
     this.synced = true;
     this.deps.metrics?.controllerStarted(this.spec.name, this.spec.concurrency);
     this.log.info("caches synced; starting workers", { concurrency: this.spec.concurrency, parents: this.parentInformer.store.size });
-    await this.queue.start(signal);
+    // The cluster came back after an outage: the syncs that failed meanwhile retry now (with a
+    // little jitter), not when the backoff and the retry bucket that the outage built up allow.
+    const unsubscribe = this.deps.client.clusterHealth.onRecovered(() => {
+      const woken = this.queue.retryFailedSoon();
+      if (woken > 0) this.log.info("the API server is back: retrying failed syncs now", { parents: woken });
+    });
+    try {
+      await this.queue.start(signal);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Resolves when no key is queued or in flight (delayed resyncs do not count). */

@@ -166,6 +166,28 @@ export class WorkQueue<K = string> {
     this.armTimer();
   }
 
+  /**
+   * Brings the retries of failing keys forward to now plus a random 0..`jitterMs` (the cluster
+   * came back: a backoff built up during an outage, or the overall retry bucket drained by it,
+   * must not hold the recovery). Failure counts stay; keys that did not fail are untouched.
+   * Returns how many keys were woken.
+   */
+  retryFailedSoon(jitterMs = 250, random: () => number = Math.random): number {
+    if (this.stopped) return 0;
+    let woken = 0;
+    const now = this.now();
+    for (const [key, due] of this.delayed) {
+      if (!this.failureCounts.has(key)) continue;
+      const soon = now + random() * jitterMs;
+      if (due <= soon) continue;
+      this.delayed.set(key, soon);
+      heapPush(this.heap, { key, due: soon });
+      woken++;
+    }
+    if (woken > 0) this.armNow();
+    return woken;
+  }
+
   /** Drops `key`'s failure history and its pending delayed add (it stays queued if it was). */
   forget(key: K): void {
     this.failureCounts.delete(key);

@@ -363,4 +363,23 @@ describe("WorkQueue", () => {
     assert.ok(delays[119]! >= 1_800, `the 120th retry in a burst waits ~2 s for a token, got ${delays[119]}`);
     await stop();
   });
+  it("retryFailedSoon brings failing keys' retries forward (the cluster came back), and leaves other delayed keys alone", async () => {
+    const runs: string[] = [];
+    const { queue, stop } = startQueue({
+      backoff: { initialDelayMs: 60_000, multiplier: 1, jitter: 0, maxDelayMs: 60_000 },
+      process: async (key) => {
+        runs.push(key);
+        if (runs.filter((k) => k === key).length === 1 && key === "failing") throw new Error("API server down");
+      },
+    });
+    queue.add("failing");
+    queue.addAfter("resync", 60_000);
+    await until("the first failure", () => queue.failures("failing") === 1);
+    assert.equal(queue.delayedCount, 2);
+    assert.equal(queue.retryFailedSoon(10), 1);
+    await until("the retry", () => runs.length === 2);
+    assert.deepEqual(runs, ["failing", "failing"]);
+    assert.equal(queue.delayedCount, 1, "the resync keeps its time");
+    await stop();
+  });
 });
