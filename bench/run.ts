@@ -17,7 +17,16 @@ import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import type { PeerCommand } from "./lib/peer-process.js";
-import { convergenceSvg, markdownTable, median, ratios, ratioTable, replaceBetweenMarkers, summarize, type PeerSummary } from "./lib/report.js";
+import {
+  convergenceSvg,
+  markdownTable,
+  median,
+  ratios,
+  ratioTable,
+  replaceBetweenMarkers,
+  summarize,
+  type PeerSummary,
+} from "./lib/report.js";
 import { PARENT_API_VERSION, PARENT_PLURAL } from "./lib/workload.js";
 
 interface Options {
@@ -87,10 +96,12 @@ interface ResultsForReadme {
 /** Renders the results table (and tsoperator's ratios to the issue's targets) into bench/README.md. */
 function writeReadmeTable(result: ResultsForReadme): void {
   const { config: opts, machine, versions } = result;
-  const header = `Last run: ${result.date.slice(0, 16)} UTC, P=${opts.parents}, ${opts.reps} repetition(s), concurrency ${opts.concurrency}, ` +
+  const header =
+    `Last run: ${result.date.slice(0, 16)} UTC, P=${opts.parents}, ${opts.reps} repetition(s), concurrency ${opts.concurrency}, ` +
     `${machine.cpus} CPUs (${machine.cpuModel}), Kubernetes ${versions.kubernetes}, Node ${versions.node}, ${versions.go}. Medians.`;
   const targets = ratioTable(result.medians, "tsoperator", ["controller-runtime", "raw-client-go", "raw-node"]);
-  const goals = "Targets (issue 5): W1/W3/W4 <= 0.85x controller-runtime and <= 1.15x raw-client-go; W2 0 writes in <= 0.5x controller-runtime's time; RSS per object <= 1.5x controller-runtime.";
+  const goals =
+    "Targets (issue 5): W1/W3/W4 <= 0.85x controller-runtime and <= 1.15x raw-client-go; W2 0 writes in <= 0.5x controller-runtime's time; RSS per object <= 1.5x controller-runtime.";
   const table = markdownTable(result.medians, header) + (targets ? `\n\n${goals}\n\n${targets}` : "");
   const readmePath = join(repoRoot(), "bench", "README.md");
   writeFileSync(readmePath, replaceBetweenMarkers(readFileSync(readmePath, "utf8"), table));
@@ -131,7 +142,15 @@ async function main(): Promise<void> {
       const order = rep % 2 === 0 ? peers : [...peers].reverse();
       for (const [position, peer] of order.entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-        const ctx = { http, kubeconfigPath: cp.kubeconfigPath, apiServerPid: cp.pids.apiServer, parents: opts.parents, harnessConcurrency: opts.concurrency, logDir, log };
+        const ctx = {
+          http,
+          kubeconfigPath: cp.kubeconfigPath,
+          apiServerPid: cp.pids.apiServer,
+          parents: opts.parents,
+          harnessConcurrency: opts.concurrency,
+          logDir,
+          log,
+        };
         runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
     }
@@ -141,7 +160,8 @@ async function main(): Promise<void> {
   }
 
   const summaries = summarize(runs, opts.parents);
-  for (const s of summaries) log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);
+  for (const s of summaries)
+    log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);
   if (!opts.write) return;
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), kernel: release() };

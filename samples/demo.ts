@@ -33,7 +33,7 @@ try {
   say("▶ installing the EchoServer CRD and starting the echo-server operator…");
   kit = await TestKit.start({ controlPlane, manifests: [crd], operators: [EchoServerOperator], namespace: "demo" });
 
-  say("▶ creating EchoServer demo/hello (message: \"hello from tsoperator\")…");
+  say('▶ creating EchoServer demo/hello (message: "hello from tsoperator")…');
   await kit.createParent({
     apiVersion: "samples.tsoperator.dev/v1",
     kind: "EchoServer",
@@ -49,8 +49,12 @@ try {
   const converged = ((performance.now() - started) / 1000).toFixed(1);
 
   say(`\n✔ reconciled in ${converged} s since start`);
-  say(`  Pod      ${pod.metadata?.namespace}/${pod.metadata?.name}  image=${(pod.spec as any).containers[0].image} args=${JSON.stringify((pod.spec as any).containers[0].args)}`);
-  say(`  Service  ${service.metadata?.namespace}/${service.metadata?.name}  ports=${JSON.stringify((service.spec as any).ports.map((p: any) => `${p.port}->${p.targetPort}`))}`);
+  say(
+    `  Pod      ${pod.metadata?.namespace}/${pod.metadata?.name}  image=${(pod.spec as any).containers[0].image} args=${JSON.stringify((pod.spec as any).containers[0].args)}`,
+  );
+  say(
+    `  Service  ${service.metadata?.namespace}/${service.metadata?.name}  ports=${JSON.stringify((service.spec as any).ports.map((p: any) => `${p.port}->${p.targetPort}`))}`,
+  );
   say(`  owner    ${JSON.stringify(pod.metadata?.ownerReferences?.map((r) => `${r.kind}/${r.name} controller=${r.controller}`))}`);
   say(`  status   ${JSON.stringify(echo.status)}`);
   say("  (no kubelet runs here, so the Pod stays Pending: the status reports exactly that)");
@@ -62,6 +66,6 @@ try {
     say("Press Ctrl-C to stop (the control plane and everything it started go away).");
   }
 } catch (error) {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   await shutdown(1);
 }

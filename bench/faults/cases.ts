@@ -44,11 +44,15 @@ export function apiServerKill(downMs: number, compact = false): FaultCase {
     async run(ctx) {
       const capMs = 180_000;
       const h = await CaseHarness.open(ctx, `faults-${name}`);
-      const result: CaseResult = base(name, ctx, capMs,
+      const result: CaseResult = base(
+        name,
+        ctx,
+        capMs,
         `kube-apiserver SIGKILLed once ${midway(ctx.parents)} parents had converged, restarted after ${downMs / 1000} s` +
           (compact ? " with etcd compacted while it was down (watches resume past the compaction: 410 Gone)" : "") +
           `; then ${updated(h.names).length} parents' specs changed`,
-        "after /readyz OK");
+        "after /readyz OK",
+      );
       try {
         await h.createParents();
         await h.waitConverged(midway(ctx.parents), 120_000);
@@ -86,10 +90,14 @@ export function stalledWatch(): FaultCase {
     async run(ctx, proxy) {
       const capMs = 240_000;
       const h = await CaseHarness.open(ctx, `faults-${name}`, true);
-      const result: CaseResult = base(name, ctx, capMs,
+      const result: CaseResult = base(
+        name,
+        ctx,
+        capMs,
         "every connection the operator had open (its watches among them) stalled by the proxy without closing; " +
           `then ${ctx.parents} parents created (new connections pass)`,
-        "after the stall (the parents are created right after it)");
+        "after the stall (the parents are created right after it)",
+      );
       try {
         const stalledAt = Date.now();
         result.details.stalledConnections = proxy.stall();
@@ -115,10 +123,14 @@ export function operatorKill(): FaultCase {
     async run(ctx) {
       const capMs = 120_000;
       const h = await CaseHarness.open(ctx, `faults-${name}`);
-      const result: CaseResult = base(name, ctx, capMs,
+      const result: CaseResult = base(
+        name,
+        ctx,
+        capMs,
         `operator process SIGKILLed once ${midway(ctx.parents)} parents had converged; ${updated(h.names).length} parents' specs ` +
           "changed while it was down; a new process started at once",
-        "after the new process was spawned");
+        "after the new process was spawned",
+      );
       try {
         await h.createParents();
         await h.waitConverged(midway(ctx.parents), 120_000);
@@ -147,8 +159,17 @@ export function operatorKill(): FaultCase {
 
 function base(name: string, ctx: SuiteContext, capMs: number, fault: string, recoveryFrom: string): CaseResult {
   return {
-    name, parents: ctx.parents, fault, recoveryFrom, capMs, details: {},
-    lostUpdates: 0, duplicates: 0, orphans: 0, missing: 0, minimumWrites: 0,
+    name,
+    parents: ctx.parents,
+    fault,
+    recoveryFrom,
+    capMs,
+    details: {},
+    lostUpdates: 0,
+    duplicates: 0,
+    orphans: 0,
+    missing: 0,
+    minimumWrites: 0,
     writes: { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} },
   };
 }

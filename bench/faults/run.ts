@@ -69,8 +69,15 @@ async function main(): Promise<void> {
     return;
   }
   const cases = allCases().filter((c) => !opts.cases || opts.cases.includes(c.name));
-  if (cases.length === 0) throw new Error(`no such case; known: ${allCases().map((c) => c.name).join(", ")}`);
-  const operator = await allPeers(16).find((p) => p.name === "tsoperator")!.prepare(log);
+  if (cases.length === 0)
+    throw new Error(
+      `no such case; known: ${allCases()
+        .map((c) => c.name)
+        .join(", ")}`,
+    );
+  const operator = await allPeers(16)
+    .find((p) => p.name === "tsoperator")!
+    .prepare(log);
   log(`P=${opts.parents}, cases: ${cases.map((c) => c.name).join(", ")}`);
 
   log("starting the local control plane (audit log on) ...");
@@ -113,7 +120,11 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model },
     versions: { kubernetes: cp.version.kubernetes, etcd: cp.version.etcd, node: process.version },
     parents: opts.parents,
-    cases: mergeCases(earlier, results, allCases().map((c) => c.name)),
+    cases: mergeCases(
+      earlier,
+      results,
+      allCases().map((c) => c.name),
+    ),
   };
   writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
   writeFileSync(docPath, replaceFaultsTable(readFileSync(docPath, "utf8"), faultsTable(result)));

@@ -47,7 +47,10 @@ export class KubeHttp {
   /** Requests sent, keyed `VERB resource` (e.g. `POST benchparents`). */
   readonly counts = new Map<string, number>();
 
-  constructor(readonly endpoint: KubeEndpoint, connections = 32) {
+  constructor(
+    readonly endpoint: KubeEndpoint,
+    connections = 32,
+  ) {
     this.agent = new Agent({ connect: { ca: endpoint.ca }, connections, keepAliveTimeout: 30_000 });
   }
 

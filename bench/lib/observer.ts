@@ -33,7 +33,10 @@ export class ConvergenceObserver {
   private timeline: TimelinePoint[] = [];
   private onChange: (() => void) | undefined;
 
-  constructor(private readonly http: KubeHttp, private readonly namespace: string) {}
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly namespace: string,
+  ) {}
 
   /** Lists and starts watching; resolves once the three watches are open. */
   async start(): Promise<void> {
@@ -79,12 +82,20 @@ export class ConvergenceObserver {
    * timeline; rejects after `timeoutMs`.
    */
   waitConverged(count: number, timeoutMs: number): Promise<{ ms: number; timeline: TimelinePoint[] }> {
-    return this.waitFor(() => this.converged.size >= count, timeoutMs, () => `${this.converged.size}/${count} converged`);
+    return this.waitFor(
+      () => this.converged.size >= count,
+      timeoutMs,
+      () => `${this.converged.size}/${count} converged`,
+    );
   }
 
   /** Resolves when no parent is left in the namespace. */
   waitGone(total: number, timeoutMs: number): Promise<{ ms: number; timeline: TimelinePoint[] }> {
-    return this.waitFor(() => this.parents.size === 0, timeoutMs, () => `${total - this.parents.size}/${total} gone`);
+    return this.waitFor(
+      () => this.parents.size === 0,
+      timeoutMs,
+      () => `${total - this.parents.size}/${total} gone`,
+    );
   }
 
   /** Number of parents converged to what the harness expects now. */
@@ -219,7 +230,9 @@ export class ConvergenceObserver {
       a?.data?.payload === want.payload &&
       b?.data?.["payload-upper"] === want.payload.toUpperCase() &&
       s?.metadata?.annotations?.[PAYLOAD_ANNOTATION] === want.payload &&
-      [a, b, s].every((c) => c.metadata.labels?.[TRACKING_LABEL] === uid && c.metadata.ownerReferences?.some((o: Obj) => o.uid === uid && o.controller))
+      [a, b, s].every(
+        (c) => c.metadata.labels?.[TRACKING_LABEL] === uid && c.metadata.ownerReferences?.some((o: Obj) => o.uid === uid && o.controller),
+      )
     );
   }
 }

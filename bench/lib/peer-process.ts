@@ -49,7 +49,10 @@ export class PeerProcess {
 
   private readonly killOnExit = () => this.child.kill("SIGKILL");
 
-  private constructor(private readonly child: ChildProcess, readonly name: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     // A harness that dies (an exception, Ctrl-C) takes its peers with it.
     process.once("exit", this.killOnExit);
     createInterface({ input: child.stdout! }).on("line", (line) => {

@@ -35,7 +35,11 @@ export function repoRoot(): string {
 }
 
 function newestMtime(dir: string): number {
-  return Math.max(...readdirSync(dir).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f)).map((f) => statSync(join(dir, f)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir)
+      .filter((f) => /\.go$|^go\.(mod|sum)$/.test(f))
+      .map((f) => statSync(join(dir, f)).mtimeMs),
+  );
 }
 
 /** Builds a Go peer into bench/.bin/<binary> unless a binary newer than its sources is there. */

@@ -64,7 +64,13 @@ const QUIET_MS = 1000;
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000);
 
 /** Runs W1..W4 for one peer; never throws (failures land in `error`). */
-export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCommand, rep: number, position: number): Promise<PeerRunResult> {
+export async function runPeer(
+  ctx: RunContext,
+  peer: PeerDefinition,
+  cmd: PeerCommand,
+  rep: number,
+  position: number,
+): Promise<PeerRunResult> {
   const result: PeerRunResult = { peer: peer.name, rep, position };
   const ns = `bench-${peer.name}-${rep}`.replace(/[^a-z0-9-]/g, "-");
   const { http, log, parents: P } = ctx;
@@ -100,7 +106,15 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
       peakRss = Math.max(peakRss, usage.peakRssBytes);
       const [m1, own1, api1] = [await readRequestTotals(http), snapshotOwn(http.counts), await readProcUsage(ctx.apiServerPid)];
       const requests = diffCounts(m0, m1, diffCounts(own0, own1));
-      return { ms: Math.round(ms), writes: countWrites(requests), requests, peerCpuMs: usage.cpuMs - cpu0, apiServerCpuMs: api1.cpuMs - api0.cpuMs, harnessWritesMs, timeline };
+      return {
+        ms: Math.round(ms),
+        writes: countWrites(requests),
+        requests,
+        peerCpuMs: usage.cpuMs - cpu0,
+        apiServerCpuMs: api1.cpuMs - api0.cpuMs,
+        harnessWritesMs,
+        timeline,
+      };
     };
 
     log(`  ${peer.name} rep ${rep}: W1 create ${P} parents`);
@@ -120,13 +134,16 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
 
     if (peer.kind === "operator") {
       log(`  ${peer.name} rep ${rep}: W2 restart (no-op resync of ${P} parents)`);
-      result.w2 = await measure(async () => {
-        peakRss = Math.max(peakRss, (await proc.stop()).peakRssBytes);
-        const began = performance.now();
-        proc = PeerProcess.start(peer.name, cmd, ctx.kubeconfigPath, ns, logPath);
-        await proc.waitSyncs(P, timeoutMs);
-        return { ms: performance.now() - began };
-      }, { restartsPeer: true });
+      result.w2 = await measure(
+        async () => {
+          peakRss = Math.max(peakRss, (await proc.stop()).peakRssBytes);
+          const began = performance.now();
+          proc = PeerProcess.start(peer.name, cmd, ctx.kubeconfigPath, ns, logPath);
+          await proc.waitSyncs(P, timeoutMs);
+          return { ms: performance.now() - began };
+        },
+        { restartsPeer: true },
+      );
       log(`  ${peer.name} rep ${rep}: W2 ${result.w2.ms} ms, ${result.w2.writes} writes`);
     }
 
@@ -136,7 +153,10 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
       const writesBegan = performance.now();
       await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
         const payload = payloadFor(name, 2);
-        const patched = (await http.send<any>("PATCH", `${parentsPath}/${name}`, { body: { spec: { payload } }, contentType: PATCH_TYPES.merge }))!;
+        const patched = (await http.send<any>("PATCH", `${parentsPath}/${name}`, {
+          body: { spec: { payload } },
+          contentType: PATCH_TYPES.merge,
+        }))!;
         observer.expect(name, { payload, generation: patched.metadata.generation });
         if (peer.kind === "raw") proc.send(job("w3", patched));
       });
@@ -146,18 +166,21 @@ export async function runPeer(ctx: RunContext, peer: PeerDefinition, cmd: PeerCo
     log(`  ${peer.name} rep ${rep}: W3 ${result.w3.ms} ms, ${result.w3.writes} writes`);
 
     log(`  ${peer.name} rep ${rep}: W4 delete ${P} parents`);
-    result.w4 = await measure(async () => {
-      observer.beginPhase("gone", P);
-      const writesBegan = performance.now();
-      await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
-        const deleted = await http.send<any>("DELETE", `${parentsPath}/${name}`, { allow404: true });
-        if (peer.kind === "raw" && deleted?.metadata?.deletionTimestamp) proc.send(job("w4", deleted));
-      });
-      const harnessWritesMs = Math.round(performance.now() - writesBegan);
-      return { ...(await observer.waitGone(P, timeoutMs)), harnessWritesMs };
-      // Short tail: once the parents are gone, what follows is the garbage collector deleting
-      // children (and the peer reacting to those events), not the peer's W4 work.
-    }, { quietCapMs: 3000 });
+    result.w4 = await measure(
+      async () => {
+        observer.beginPhase("gone", P);
+        const writesBegan = performance.now();
+        await forEachLimited(names, ctx.harnessConcurrency, async (name) => {
+          const deleted = await http.send<any>("DELETE", `${parentsPath}/${name}`, { allow404: true });
+          if (peer.kind === "raw" && deleted?.metadata?.deletionTimestamp) proc.send(job("w4", deleted));
+        });
+        const harnessWritesMs = Math.round(performance.now() - writesBegan);
+        return { ...(await observer.waitGone(P, timeoutMs)), harnessWritesMs };
+        // Short tail: once the parents are gone, what follows is the garbage collector deleting
+        // children (and the peer reacting to those events), not the peer's W4 work.
+      },
+      { quietCapMs: 3000 },
+    );
     log(`  ${peer.name} rep ${rep}: W4 ${result.w4.ms} ms, ${result.w4.writes} writes`);
   } catch (err) {
     result.error = (err as Error).message;
@@ -206,7 +229,11 @@ async function stripFinalizers(http: KubeHttp, parentsPath: string): Promise<voi
   try {
     const left = (await http.send<any>("GET", parentsPath))!.items as any[];
     await forEachLimited(left, 16, async (p) => {
-      await http.send("PATCH", `${parentsPath}/${p.metadata.name}`, { body: { metadata: { finalizers: null } }, contentType: PATCH_TYPES.merge, allow404: true });
+      await http.send("PATCH", `${parentsPath}/${p.metadata.name}`, {
+        body: { metadata: { finalizers: null } },
+        contentType: PATCH_TYPES.merge,
+        allow404: true,
+      });
     });
   } catch {
     // best effort: the namespace wait reports what is stuck

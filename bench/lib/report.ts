@@ -11,8 +11,14 @@ export interface PeerSummary {
   peer: string;
   runs: number;
   failures: number;
-  w1Ms?: number; w2Ms?: number; w3Ms?: number; w4Ms?: number;
-  w1Writes?: number; w2Writes?: number; w3Writes?: number; w4Writes?: number;
+  w1Ms?: number;
+  w2Ms?: number;
+  w3Ms?: number;
+  w4Ms?: number;
+  w1Writes?: number;
+  w2Writes?: number;
+  w3Writes?: number;
+  w4Writes?: number;
   /** Peer CPU over all four phases, ms. */
   cpuMs?: number;
   /** kube-apiserver CPU over all four phases, ms. */
@@ -53,7 +59,9 @@ export function summarize(runs: PeerRunResult[], parents: number): PeerSummary[]
     s.rssAfterW1Mb = round(rss === undefined ? undefined : rss / 2 ** 20, 1);
     const peak = median(ok.map((r) => r.peakRssBytes));
     s.peakRssMb = round(peak === undefined ? undefined : peak / 2 ** 20, 1);
-    const growth = median(ok.map((r) => (r.rssAfterW1Bytes !== undefined && r.rssReadyBytes !== undefined ? r.rssAfterW1Bytes - r.rssReadyBytes : undefined)));
+    const growth = median(
+      ok.map((r) => (r.rssAfterW1Bytes !== undefined && r.rssReadyBytes !== undefined ? r.rssAfterW1Bytes - r.rssReadyBytes : undefined)),
+    );
     s.rssPerObjectKb = round(growth === undefined ? undefined : growth / 1024 / (parents * 4), 2);
     return s;
   });
@@ -108,7 +116,9 @@ export function ratioTable(summaries: PeerSummary[], subject: string, references
     const ref = summaries.find((x) => x.peer === name);
     if (!ref) continue;
     const writes = [r(s.w1Writes, ref.w1Writes), r(s.w2Writes, ref.w2Writes), r(s.w3Writes, ref.w3Writes)].join(" / ");
-    lines.push(`| ${name} | ${r(s.w1Ms, ref.w1Ms)} | ${r(s.w2Ms, ref.w2Ms)} | ${r(s.w3Ms, ref.w3Ms)} | ${r(s.w4Ms, ref.w4Ms)} | ${writes} | ${r(s.rssPerObjectKb, ref.rssPerObjectKb)} |`);
+    lines.push(
+      `| ${name} | ${r(s.w1Ms, ref.w1Ms)} | ${r(s.w2Ms, ref.w2Ms)} | ${r(s.w3Ms, ref.w3Ms)} | ${r(s.w4Ms, ref.w4Ms)} | ${writes} | ${r(s.rssPerObjectKb, ref.rssPerObjectKb)} |`,
+    );
   }
   return lines.length > 2 ? lines.join("\n") : "";
 }
@@ -127,7 +137,12 @@ const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"
 
 /** Line chart: parents converged over time, one line per peer. */
 export function convergenceSvg(series: Array<{ peer: string; timeline: TimelinePoint[] }>, parents: number, title: string): string {
-  const W = 720, H = 400, L = 60, R = 170, T = 40, B = 50;
+  const W = 720,
+    H = 400,
+    L = 60,
+    R = 170,
+    T = 40,
+    B = 50;
   const maxMs = Math.max(1, ...series.flatMap((s) => s.timeline.map((p) => p[0])));
   const x = (ms: number) => L + ((W - L - R) * ms) / maxMs;
   const y = (n: number) => H - B - ((H - T - B) * n) / Math.max(1, parents);
@@ -152,7 +167,9 @@ export function convergenceSvg(series: Array<{ peer: string; timeline: TimelineP
     // At most ~400 points per line: the chart does not need every event.
     const step = Math.max(1, Math.floor(s.timeline.length / 400));
     const pts = s.timeline.filter((_, k) => k % step === 0 || k === s.timeline.length - 1);
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([ms, n]) => `${x(ms).toFixed(1)},${y(n).toFixed(1)}`).join(" ")}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([ms, n]) => `${x(ms).toFixed(1)},${y(n).toFixed(1)}`).join(" ")}"/>`,
+    );
     out.push(`<rect x="${W - R + 15}" y="${T + i * 20}" width="12" height="12" fill="${color}"/>`);
     out.push(`<text x="${W - R + 32}" y="${T + i * 20 + 10}">${esc(s.peer)}</text>`);
   });

@@ -74,7 +74,9 @@ async function runJob(http: KubeHttp, namespace: string, job: Job): Promise<void
   const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
   // The three children are independent: apply them in parallel, then the status that reports them.
   await Promise.all(
-    childrenOf(parent).map((child) => http.send("PATCH", pathOf(child, namespace) + query, { body: child, contentType: PATCH_TYPES.apply })),
+    childrenOf(parent).map((child) =>
+      http.send("PATCH", pathOf(child, namespace) + query, { body: child, contentType: PATCH_TYPES.apply }),
+    ),
   );
   const status = {
     apiVersion: PARENT_API_VERSION,

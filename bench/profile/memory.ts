@@ -56,7 +56,12 @@ try {
             syncs++;
             const m = req.raw.metadata!;
             return SyncResponse.of({ childCount: 3 }).withChildren(
-              ...childrenOf({ name: m.name!, namespace: m.namespace!, uid: m.uid!, payload: (req.raw.spec as { payload: string }).payload }),
+              ...childrenOf({
+                name: m.name!,
+                namespace: m.namespace!,
+                uid: m.uid!,
+                payload: (req.raw.spec as { payload: string }).payload,
+              }),
             );
           },
           finalize: () => FinalizeResponse.done(),
@@ -105,11 +110,14 @@ try {
   for (;;) {
     await runtime.idle();
     const list = await client.list(parents, { namespace: ns });
-    if (list.items.every((p) => (p.status as { observedGeneration?: number } | undefined)?.observedGeneration === p.metadata?.generation)) break;
+    if (list.items.every((p) => (p.status as { observedGeneration?: number } | undefined)?.observedGeneration === p.metadata?.generation))
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ w3Ms: Math.round(performance.now() - w3Start), w3CpuMs: Math.round((cpu.user + cpu.system) / 1000), syncs }));
+  console.log(
+    JSON.stringify({ w3Ms: Math.round(performance.now() - w3Start), w3CpuMs: Math.round((cpu.user + cpu.system) / 1000), syncs }),
+  );
   await runtime.stop();
 } finally {
   await client.close();

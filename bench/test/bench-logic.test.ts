@@ -22,7 +22,11 @@ test("parseRequestTotals sums codes per verb and resource and keeps only the wor
 });
 
 test("diffCounts subtracts the before and the harness's own requests; countWrites counts write verbs", () => {
-  const d = diffCounts({ "APPLY configmaps": 4 }, { "APPLY configmaps": 10, "LIST services": 2, "POST benchparents": 5 }, { "POST benchparents": 5, "LIST services": 1 });
+  const d = diffCounts(
+    { "APPLY configmaps": 4 },
+    { "APPLY configmaps": 10, "LIST services": 2, "POST benchparents": 5 },
+    { "POST benchparents": 5, "LIST services": 1 },
+  );
   assert.deepEqual(d, { "APPLY configmaps": 6, "LIST services": 1 });
   assert.equal(countWrites(d), 6);
 });
@@ -62,18 +66,39 @@ test("summarize skips failed runs and reports growth per object", () => {
 });
 
 test("the chart has one polyline per peer", () => {
-  const svg = convergenceSvg([{ peer: "a", timeline: [[0, 0], [10, 5]] }, { peer: "b<", timeline: [[0, 0]] }], 5, "t");
+  const svg = convergenceSvg(
+    [
+      {
+        peer: "a",
+        timeline: [
+          [0, 0],
+          [10, 5],
+        ],
+      },
+      { peer: "b<", timeline: [[0, 0]] },
+    ],
+    5,
+    "t",
+  );
   assert.equal(svg.match(/<polyline/g)?.length, 2);
   assert.match(svg, /b&lt;/);
 });
 
 test("children carry the tracking label and a controller ownerReference", () => {
   const kids = childrenOf({ name: "p", namespace: "ns", uid: "u1", payload: "x" });
-  assert.deepEqual(kids.map((k) => k.metadata!.name), ["p-a", "p-b", "p"]);
+  assert.deepEqual(
+    kids.map((k) => k.metadata!.name),
+    ["p-a", "p-b", "p"],
+  );
   for (const k of kids) {
     assert.equal((k.metadata!.labels as Record<string, string>)["tsoperator.dev/parent-uid"], "u1");
     assert.deepEqual((k.metadata!.ownerReferences as object[])[0], {
-      apiVersion: "bench.tsoperator.dev/v1", kind: "BenchParent", name: "p", uid: "u1", controller: true, blockOwnerDeletion: true,
+      apiVersion: "bench.tsoperator.dev/v1",
+      kind: "BenchParent",
+      name: "p",
+      uid: "u1",
+      controller: true,
+      blockOwnerDeletion: true,
     });
   }
 });

@@ -17,7 +17,9 @@ const child = (kind: string, name: string, ownerUid: string) => ({
 test("tallyChildren counts duplicates per parent and kind, orphans without a live owner, and missing children", () => {
   const parents = [parent("a", "u-a"), parent("b", "u-b")];
   const children = [
-    child("ConfigMap", "a-a", "u-a"), child("ConfigMap", "a-b", "u-a"), child("Service", "a", "u-a"),
+    child("ConfigMap", "a-a", "u-a"),
+    child("ConfigMap", "a-b", "u-a"),
+    child("Service", "a", "u-a"),
     child("ConfigMap", "a-x", "u-a"), // a third ConfigMap of a: duplicate
     child("ConfigMap", "b-a", "u-b"), // b misses a ConfigMap and its Service
     child("Service", "gone", "u-gone"), // owner does not exist: orphan
@@ -30,8 +32,16 @@ test("tallyChildren counts duplicates per parent and kind, orphans without a liv
 
 test("tallyWrites keeps one user's writes in one namespace since a time, with refusals by code", () => {
   const at = (ms: number) => new Date(ms);
-  const w = (over: Partial<WriteRecord>): WriteRecord =>
-    ({ verb: "patch", resource: "configmaps", namespace: "ns", name: "p-a", user: "operator", code: 200, time: at(10), ...over });
+  const w = (over: Partial<WriteRecord>): WriteRecord => ({
+    verb: "patch",
+    resource: "configmaps",
+    namespace: "ns",
+    name: "p-a",
+    user: "operator",
+    code: 200,
+    time: at(10),
+    ...over,
+  });
   const writes = [
     w({}),
     w({ resource: "benchparents", subresource: "status", name: "p" }),
@@ -58,9 +68,20 @@ test("parentOfWrite maps children to their parent by the workload's names; minim
 });
 
 const result = (over: Partial<CaseResult>): CaseResult => ({
-  name: "apiserver-sigkill-5s", parents: 10, fault: "f", recoveryFrom: "after /readyz OK", capMs: 180_000, details: {},
-  lostUpdates: 0, duplicates: 0, orphans: 0, missing: 0, minimumWrites: 50,
-  writes: { total: 55, refused: 2, conflicts: 2, byVerb: {}, refusedBy: {} }, recoveryMs: 12_345, ...over,
+  name: "apiserver-sigkill-5s",
+  parents: 10,
+  fault: "f",
+  recoveryFrom: "after /readyz OK",
+  capMs: 180_000,
+  details: {},
+  lostUpdates: 0,
+  duplicates: 0,
+  orphans: 0,
+  missing: 0,
+  minimumWrites: 50,
+  writes: { total: 55, refused: 2, conflicts: 2, byVerb: {}, refusedBy: {} },
+  recoveryMs: 12_345,
+  ...over,
 });
 
 test("the doc table has one row per case, says it is a baseline, and a user-visible sentence from the figures", () => {
@@ -83,5 +104,11 @@ test("the table replaces what is between the faults markers, or is appended with
 test("a partial run's cases replace the earlier ones of the same name, in the suite's order", () => {
   const earlier = [result({ name: "b", recoveryMs: 1 }), result({ name: "a" })];
   const merged = mergeCases(earlier, [result({ name: "b", recoveryMs: 2 })], ["a", "b"]);
-  assert.deepEqual(merged.map((c) => [c.name, c.recoveryMs]), [["a", 12_345], ["b", 2]]);
+  assert.deepEqual(
+    merged.map((c) => [c.name, c.recoveryMs]),
+    [
+      ["a", 12_345],
+      ["b", 2],
+    ],
+  );
 });

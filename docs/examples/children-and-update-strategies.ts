@@ -9,10 +9,10 @@ const Database = K8sType.of("example.com/v1", "Database", { plural: "databases",
   name: "database",
   parent: Database,
   children: [
-    { type: V1Service },                                        // Apply (default): server-side apply
-    { type: V1ConfigMap, update: UpdateStrategy.Replace },      // PUT of the whole object
-    { type: V1Pod, update: UpdateStrategy.Recreate },           // delete, then create on the next sync
-    { type: V1Secret, update: UpdateStrategy.OnDelete },        // create when missing, never update
+    { type: V1Service }, // Apply (default): server-side apply
+    { type: V1ConfigMap, update: UpdateStrategy.Replace }, // PUT of the whole object
+    { type: V1Pod, update: UpdateStrategy.Recreate }, // delete, then create on the next sync
+    { type: V1Secret, update: UpdateStrategy.OnDelete }, // create when missing, never update
   ],
 })
 export class DatabaseOperator {

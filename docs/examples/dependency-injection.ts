@@ -11,7 +11,11 @@ export class Clock {
   }
 }
 
-@Operator({ name: "stamp", parent: K8sType.of("example.com/v1", "Stamp", { plural: "stamps", namespaced: true }), children: [{ type: V1ConfigMap }] })
+@Operator({
+  name: "stamp",
+  parent: K8sType.of("example.com/v1", "Stamp", { plural: "stamps", namespaced: true }),
+  children: [{ type: V1ConfigMap }],
+})
 export class StampOperator {
   constructor(private readonly clock: Clock) {} // resolved from the container, once, at start-up
 

@@ -4,7 +4,10 @@ import { V1Deployment, type V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomResource, Operator, Sync, SyncResponse, UpdateStrategy } from "tsoperator";
 
 @CustomResource({
-  apiVersion: "example.com/v1", kind: "MicroService", plural: "microservices", namespaced: true,
+  apiVersion: "example.com/v1",
+  kind: "MicroService",
+  plural: "microservices",
+  namespaced: true,
   schema: {
     spec: {
       type: "object",

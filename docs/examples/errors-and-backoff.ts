@@ -2,14 +2,27 @@
 import "reflect-metadata";
 import { V1ConfigMap } from "@kubernetes/client-node";
 import {
-  K8sType, Operator, OperatorConfig, Sync, SyncResponse, defineOperator, failable, withErrorHandler, type SyncRequest,
+  K8sType,
+  Operator,
+  OperatorConfig,
+  Sync,
+  SyncResponse,
+  defineOperator,
+  failable,
+  withErrorHandler,
+  type SyncRequest,
 } from "tsoperator";
 
 const Report = K8sType.of("example.com/v1", "Report", { plural: "reports", namespaced: true });
 
 // 1. Throw: the error is logged, counted, recorded as an Event; the parent is retried with
 //    exponential backoff (here: 1 s, x2, +-20 %, at most 5 min). Its children are left as they are.
-@Operator({ name: "report", parent: Report, children: [{ type: V1ConfigMap }], backoff: { initialDelayMs: 1_000, multiplier: 2, jitter: 0.2, maxDelayMs: 300_000 } })
+@Operator({
+  name: "report",
+  parent: Report,
+  children: [{ type: V1ConfigMap }],
+  backoff: { initialDelayMs: 1_000, multiplier: 2, jitter: 0.2, maxDelayMs: 300_000 },
+})
 export class ReportOperator {
   @Sync()
   async sync(req: SyncRequest): Promise<SyncResponse> {

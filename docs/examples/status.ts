@@ -4,7 +4,10 @@ import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { CustomResource, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
 @CustomResource({
-  apiVersion: "example.com/v1", kind: "Volume", plural: "volumes", namespaced: true,
+  apiVersion: "example.com/v1",
+  kind: "Volume",
+  plural: "volumes",
+  namespaced: true,
   schema: {
     spec: { type: "object", required: ["size"], properties: { size: { type: "integer", minimum: 1 } } },
     // observedGeneration is added by `tsoperator manifests`; declare only your own fields.

@@ -31,7 +31,12 @@ export class AppOperator {
     });
     // The response is the COMPLETE desired set: when expose turns false, the Service is deleted.
     if (spec.expose) {
-      response.withChild({ apiVersion: "v1", kind: "Service", metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
+      response.withChild({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name },
+        spec: { selector: { app: name }, ports: [{ port: 80 }] },
+      });
     }
     // Look again later even without events (e.g. to poll something outside the cluster).
     if (ready < spec.replicas) response.withResyncAfter(30_000);

@@ -13,7 +13,15 @@ export const websiteCrd = {
     group: "example.com",
     scope: "Namespaced",
     names: { kind: "Website", plural: "websites", singular: "website" },
-    versions: [{ name: "v1", served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      },
+    ],
   },
 };
 

@@ -1,15 +1,6 @@
 import "reflect-metadata";
 import { V1Pod, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
-import {
-  CustomResource,
-  FinalizeResponse,
-  Finalize,
-  Operator,
-  Sync,
-  SyncResponse,
-  UpdateStrategy,
-  type SyncRequest,
-} from "tsoperator";
+import { CustomResource, FinalizeResponse, Finalize, Operator, Sync, SyncResponse, UpdateStrategy, type SyncRequest } from "tsoperator";
 
 /** The spec a user writes: the text to echo and the port to serve it on. */
 export interface EchoServerSpec {
@@ -29,7 +20,10 @@ export interface EchoServerStatus {
  * the CRD (samples/echo-server/crd.yaml is that output; a unit test keeps the two equal).
  */
 @CustomResource({
-  apiVersion: "samples.tsoperator.dev/v1", kind: "EchoServer", plural: "echoservers", namespaced: true,
+  apiVersion: "samples.tsoperator.dev/v1",
+  kind: "EchoServer",
+  plural: "echoservers",
+  namespaced: true,
   schema: {
     spec: {
       type: "object",

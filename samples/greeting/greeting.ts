@@ -5,7 +5,8 @@ import { CustomResource, Operator, Sync, SyncResponse, type SyncRequest } from "
 
 /** A greeting to publish as a ConfigMap (its CRD, samples/greeting/crd.yaml, is `tsoperator manifests` output). */
 @CustomResource({
-  apiVersion: "samples.tsoperator.dev/v1", kind: "Greeting",
+  apiVersion: "samples.tsoperator.dev/v1",
+  kind: "Greeting",
   schema: {
     spec: {
       type: "object",

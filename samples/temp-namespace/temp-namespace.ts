@@ -53,7 +53,10 @@ export class TempNamespace {
 }
 
 /** The parent's type, with plural and scope (what the handler's own API call needs). */
-export const TEMP_NAMESPACE: K8sType = K8sType.of("samples.tsoperator.dev/v1", "TempNamespace", { plural: "tempnamespaces", namespaced: false });
+export const TEMP_NAMESPACE: K8sType = K8sType.of("samples.tsoperator.dev/v1", "TempNamespace", {
+  plural: "tempnamespaces",
+  namespaced: false,
+});
 
 /** What validation hands to the child step. */
 interface Plan {
@@ -122,7 +125,12 @@ export function tempNamespaceOperator(kubeConfig?: KubeConfig, now: () => number
   let api: CustomObjectsApi | undefined;
   const deleteParent = async (name: string) => {
     api ??= (kubeConfig ?? defaultKubeConfig()).makeApiClient(CustomObjectsApi);
-    await api.deleteClusterCustomObject({ group: TEMP_NAMESPACE.group, version: TEMP_NAMESPACE.version, plural: TEMP_NAMESPACE.plural!, name });
+    await api.deleteClusterCustomObject({
+      group: TEMP_NAMESPACE.group,
+      version: TEMP_NAMESPACE.version,
+      plural: TEMP_NAMESPACE.plural!,
+      name,
+    });
   };
   const inner = failable(new TempNamespaceHandler(deleteParent, now));
   const handler: Handler<KubeObject> = {

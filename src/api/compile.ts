@@ -73,7 +73,8 @@ function methodProblems(label: string, methods: readonly MarkedMethod[], require
   if (methods.length > 1) problems.push(`has ${methods.length} ${label} methods (${names.join(", ")}): keep exactly one`);
   for (const m of methods) {
     if (m.isStatic) problems.push(`${label} is on static method ${String(m.key)}: handlers must be instance methods`);
-    else if (typeof (proto as Record<string | symbol, unknown>)[m.key] !== "function") problems.push(`${label} is on ${String(m.key)}, which is not a method`);
+    else if (typeof (proto as Record<string | symbol, unknown>)[m.key] !== "function")
+      problems.push(`${label} is on ${String(m.key)}, which is not a method`);
   }
   return problems;
 }
@@ -181,7 +182,9 @@ export function defineOperator<P = KubeObject>(config: OperatorConfig, handler: 
 /** The validated config (finalizer enabled exactly when the handler can finalize) and the normalized handler. */
 function checkedDefinition<P>(config: OperatorConfig, handler: HandlerLike<P>): { config: OperatorConfig; handler: Handler<P> } {
   if (!(config instanceof OperatorConfig)) {
-    throw new OperatorDefinitionError("operator", ["config must be an OperatorConfig: new OperatorConfig(name, parentType).withChild(...)"]);
+    throw new OperatorDefinitionError("operator", [
+      "config must be an OperatorConfig: new OperatorConfig(name, parentType).withChild(...)",
+    ]);
   }
   const normalized = normalizeHandler(handler, config.name);
   const hasFinalize = typeof normalized.finalize === "function";

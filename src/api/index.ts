@@ -11,12 +11,23 @@ export { UpdateStrategy, ChildConfig } from "../core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig, type PolicyRule } from "./operator-config.js";
 export { Operator, Sync, Finalize, isOperatorClass, type OperatorOptions, type ChildOptions } from "./decorators.js";
 export {
-  compileOperator, defineOperator, isOperatorDefinition, isOperatorInput,
-  type CompiledOperator, type HandlerFactory, type OperatorDefinition, type OperatorInput,
+  compileOperator,
+  defineOperator,
+  isOperatorDefinition,
+  isOperatorInput,
+  type CompiledOperator,
+  type HandlerFactory,
+  type OperatorDefinition,
+  type OperatorInput,
 } from "./compile.js";
 export {
-  normalizeHandler, withErrorHandler,
-  type Handler, type HandlerLike, type SyncFunction, type ErrorFunction, type MaybePromise,
+  normalizeHandler,
+  withErrorHandler,
+  type Handler,
+  type HandlerLike,
+  type SyncFunction,
+  type ErrorFunction,
+  type MaybePromise,
 } from "./handler.js";
 export { failable, type FailableHandler, type FailableOptions, type HandlerOutcome } from "./failable.js";
 export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "../core/backoff.js";
@@ -25,6 +36,10 @@ export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./syn
 export { ChildrenView, TypedView } from "./children-view.js";
 export { validateDesiredChildren, type ChildValidationContext, type AllowedChildType } from "./validate-children.js";
 export {
-  OperatorDefinitionError, InvalidChildError, InvalidResponseError, HandlerTimeoutError, UnknownTypeError,
+  OperatorDefinitionError,
+  InvalidChildError,
+  InvalidResponseError,
+  HandlerTimeoutError,
+  UnknownTypeError,
   type ChildProblem,
 } from "../core/errors.js";

@@ -39,8 +39,11 @@ function policyRuleProblem(rule: PolicyRule, index: number): string | undefined 
   const strings = (v: unknown, allowEmptyString: boolean) =>
     Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && (allowEmptyString || s.length > 0));
   const ok =
-    rule !== null && typeof rule === "object" &&
-    strings(rule.apiGroups, true) && strings(rule.resources, false) && strings(rule.verbs, false) &&
+    rule !== null &&
+    typeof rule === "object" &&
+    strings(rule.apiGroups, true) &&
+    strings(rule.resources, false) &&
+    strings(rule.verbs, false) &&
     (rule.resourceNames === undefined || strings(rule.resourceNames, false));
   return ok
     ? undefined
@@ -137,7 +140,12 @@ export class OperatorConfig {
   /** Adds a child type (default strategy: Apply). */
   withChild(type: TypeRef, config: ChildConfig = ChildConfig.apply()): OperatorConfig {
     const resolved = resolveTypeRef(type);
-    const child: ChildTypeConfig = Object.freeze({ type: resolved.type, ...(resolved.cls ? { cls: resolved.cls } : {}), updateStrategy: config.updateStrategy, ...(config.adopt ? { adopt: true as const } : {}) });
+    const child: ChildTypeConfig = Object.freeze({
+      type: resolved.type,
+      ...(resolved.cls ? { cls: resolved.cls } : {}),
+      updateStrategy: config.updateStrategy,
+      ...(config.adopt ? { adopt: true as const } : {}),
+    });
     return this.copy({ children: Object.freeze([...this.children, child]) });
   }
 
@@ -171,7 +179,10 @@ export class OperatorConfig {
    * `tsoperator.dev/<name>`. `compileOperator`/`defineOperator` enable it when a finalize handler exists.
    */
   withFinalizer(enabled = true, finalizerName?: string): OperatorConfig {
-    return this.copy({ finalizeEnabled: enabled, ...(finalizerName !== undefined ? { customFinalizerName: finalizerName } : {}) } as Partial<Settings>);
+    return this.copy({
+      finalizeEnabled: enabled,
+      ...(finalizerName !== undefined ? { customFinalizerName: finalizerName } : {}),
+    } as Partial<Settings>);
   }
 
   /**
@@ -200,7 +211,9 @@ export class OperatorConfig {
   problems(): string[] {
     const p: string[] = [];
     if (typeof this.name !== "string" || !DNS1123_LABEL.test(this.name) || this.name.length > 63) {
-      p.push(`invalid name ${JSON.stringify(this.name)}: an operator name must be a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), e.g. "echo-server"`);
+      p.push(
+        `invalid name ${JSON.stringify(this.name)}: an operator name must be a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), e.g. "echo-server"`,
+      );
     } else {
       const problem = finalizerNameProblem(this.finalizerName);
       if (problem) p.push(problem);
@@ -209,17 +222,24 @@ export class OperatorConfig {
     for (const child of this.children) {
       if (seen.has(child.type.key)) p.push(`child type ${child.type} is listed twice: list each child type once, with one update strategy`);
       seen.add(child.type.key);
-      if (child.type.equals(this.parent)) p.push(`${child.type} is both the parent and a child type: an operator's children must be of other types`);
+      if (child.type.equals(this.parent))
+        p.push(`${child.type} is both the parent and a child type: an operator's children must be of other types`);
       if (this.parent.namespaced === true && child.type.namespaced === false) {
-        p.push(`child type ${child.type} is cluster-scoped but the parent ${this.parent} is namespaced: Kubernetes does not let a namespaced object own a cluster-scoped one; make the parent cluster-scoped or drop this child type`);
+        p.push(
+          `child type ${child.type} is cluster-scoped but the parent ${this.parent} is namespaced: Kubernetes does not let a namespaced object own a cluster-scoped one; make the parent cluster-scoped or drop this child type`,
+        );
       }
     }
     if (this.namespace !== undefined) {
-      if (!DNS1123_LABEL.test(this.namespace) || this.namespace.length > 63) p.push(`invalid namespace ${JSON.stringify(this.namespace)}: a namespace is a DNS-1123 label, e.g. "default"`);
-      else if (this.parent.namespaced === false) p.push(`withinNamespace("${this.namespace}") was set but the parent ${this.parent} is cluster-scoped: remove the namespace option`);
+      if (!DNS1123_LABEL.test(this.namespace) || this.namespace.length > 63)
+        p.push(`invalid namespace ${JSON.stringify(this.namespace)}: a namespace is a DNS-1123 label, e.g. "default"`);
+      else if (this.parent.namespaced === false)
+        p.push(`withinNamespace("${this.namespace}") was set but the parent ${this.parent} is cluster-scoped: remove the namespace option`);
     }
-    if (!(Number.isFinite(this.handlerTimeoutMs) && this.handlerTimeoutMs > 0)) p.push(`handlerTimeoutMs must be a positive number of milliseconds (got ${this.handlerTimeoutMs})`);
-    if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1)) p.push(`concurrency must be a whole number >= 1 (got ${this.concurrency})`);
+    if (!(Number.isFinite(this.handlerTimeoutMs) && this.handlerTimeoutMs > 0))
+      p.push(`handlerTimeoutMs must be a positive number of milliseconds (got ${this.handlerTimeoutMs})`);
+    if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1))
+      p.push(`concurrency must be a whole number >= 1 (got ${this.concurrency})`);
     if (this.resyncPeriodMs !== undefined && !(Number.isFinite(this.resyncPeriodMs) && this.resyncPeriodMs > 0)) {
       p.push(`resyncPeriodMs must be a positive number of milliseconds, or left out for no periodic resync (got ${this.resyncPeriodMs})`);
     }

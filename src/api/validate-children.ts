@@ -61,7 +61,9 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
       });
 
     if (child === null || typeof child !== "object" || Array.isArray(child)) {
-      report(`is ${child === null ? "null" : Array.isArray(child) ? "an array" : typeof child}, not an object: return Kubernetes objects (class instances or { apiVersion, kind, metadata, ... })`);
+      report(
+        `is ${child === null ? "null" : Array.isArray(child) ? "an array" : typeof child}, not an object: return Kubernetes objects (class instances or { apiVersion, kind, metadata, ... })`,
+      );
       return;
     }
     let wire: KubeObject;
@@ -77,11 +79,17 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
     const { apiVersion, kind } = wire;
     const hasType = typeof apiVersion === "string" && apiVersion !== "" && typeof kind === "string" && kind !== "";
     if (!hasType) {
-      report(`has no ${typeof apiVersion !== "string" || !apiVersion ? "apiVersion" : "kind"}: every child needs apiVersion and kind, e.g. apiVersion: "v1", kind: "Pod"`, wire);
+      report(
+        `has no ${typeof apiVersion !== "string" || !apiVersion ? "apiVersion" : "kind"}: every child needs apiVersion and kind, e.g. apiVersion: "v1", kind: "Pod"`,
+        wire,
+      );
     }
     const type = hasType ? allowed.get(K8sType.keyOf(apiVersion, kind)) : undefined;
     if (hasType && !type) {
-      report(`${apiVersion} ${kind} is not a child type of this operator (child types: ${allowedList}): add it to the operator's children`, wire);
+      report(
+        `${apiVersion} ${kind} is not a child type of this operator (child types: ${allowedList}): add it to the operator's children`,
+        wire,
+      );
     }
     if (wire.metadata !== undefined && !isPlainObject(wire.metadata)) {
       report(`metadata must be an object`, wire);
@@ -104,14 +112,20 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
       const ns = metadata.namespace || undefined;
       if (!childNamespaced) {
         if (parentNamespaced) {
-          report(`${apiVersion} ${kind} is cluster-scoped and cannot be owned by a namespaced parent: make the parent cluster-scoped or drop this child`, wire);
+          report(
+            `${apiVersion} ${kind} is cluster-scoped and cannot be owned by a namespaced parent: make the parent cluster-scoped or drop this child`,
+            wire,
+          );
         } else if (ns !== undefined) {
           report(`${apiVersion} ${kind} is cluster-scoped but has metadata.namespace "${ns}": remove the namespace`, wire);
         }
       } else if (parentNamespaced) {
         if (ns === undefined) metadata.namespace = ctx.parentNamespace;
         else if (ns !== ctx.parentNamespace) {
-          report(`is in namespace "${ns}" but the parent is in "${ctx.parentNamespace}": children of a namespaced parent must live in its namespace (leave metadata.namespace out to default it)`, wire);
+          report(
+            `is in namespace "${ns}" but the parent is in "${ctx.parentNamespace}": children of a namespaced parent must live in its namespace (leave metadata.namespace out to default it)`,
+            wire,
+          );
         }
       } else if (ns === undefined) {
         report(`${apiVersion} ${kind} is namespaced and the parent is cluster-scoped: set metadata.namespace`, wire);
@@ -121,7 +135,8 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
     if (hasType && typeof metadata.name === "string" && metadata.name !== "") {
       const key = `${apiVersion}/${kind}/${metadata.namespace ?? ""}/${metadata.name}`;
       const first = seen.get(key);
-      if (first !== undefined) report(`duplicates child #${first} (same apiVersion, kind, namespace and name): return each child once`, wire);
+      if (first !== undefined)
+        report(`duplicates child #${first} (same apiVersion, kind, namespace and name): return each child once`, wire);
       else seen.set(key, index);
     }
     result.push(wire);

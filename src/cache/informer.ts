@@ -150,7 +150,10 @@ export class Informer {
   constructor(private readonly options: InformerOptions) {
     this.cache = new ObjectStore(options.indexLabels ?? []);
     this.resource = options.type.group ? `${options.type.plural}.${options.type.group}` : options.type.plural;
-    this.log = (options.logger ?? noopLogger).child({ informer: this.resource, ...(options.namespace ? { namespace: options.namespace } : {}) });
+    this.log = (options.logger ?? noopLogger).child({
+      informer: this.resource,
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+    });
     const timeout = options.watchTimeoutSeconds;
     this.loopOptions = {
       ...DEFAULT_WATCH_LOOP_OPTIONS,
@@ -158,7 +161,11 @@ export class Informer {
       inactivityTimeoutMs: options.inactivityTimeoutMs ?? DEFAULT_WATCH_LOOP_OPTIONS.inactivityTimeoutMs,
       probeAfterMs: options.probeAfterMs ?? DEFAULT_WATCH_LOOP_OPTIONS.probeAfterMs,
       watchTimeoutSeconds:
-        timeout === undefined ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds : typeof timeout === "number" ? { min: timeout, max: timeout } : timeout,
+        timeout === undefined
+          ? DEFAULT_WATCH_LOOP_OPTIONS.watchTimeoutSeconds
+          : typeof timeout === "number"
+            ? { min: timeout, max: timeout }
+            : timeout,
       backoff: resolveBackoff(options.backoff, DEFAULT_WATCH_BACKOFF),
     };
   }
@@ -277,11 +284,17 @@ export class Informer {
     const metrics = this.options.metrics;
     if (!metrics) return;
     const reason =
-      input.type === "watchClosed" ? "closed"
-      : input.type === "inactivityTimeout" ? "inactivity"
-      : input.type === "watchAbandoned" ? "stale"
-      : input.type === "watchError" ? (input.error.gone ? "gone" : "error")
-      : undefined;
+      input.type === "watchClosed"
+        ? "closed"
+        : input.type === "inactivityTimeout"
+          ? "inactivity"
+          : input.type === "watchAbandoned"
+            ? "stale"
+            : input.type === "watchError"
+              ? input.error.gone
+                ? "gone"
+                : "error"
+              : undefined;
     if (reason) metrics.watchRestart(this.resource, reason);
   }
 
@@ -329,7 +342,8 @@ export class Informer {
     if (!health) return sleepUnlessAborted(ms, signal);
     const s = this.state;
     const relistAfterGone = this.lastFailureGone && s?.kind === "Backoff" && s.then.kind === "Listing" && s.then.resourceVersion === "";
-    const wait = relistAfterGone && health.kind === "healthy" ? Math.min(ms, Math.round(HEALTHY_RELIST_MAX_MS * (0.5 + Math.random() / 2))) : ms;
+    const wait =
+      relistAfterGone && health.kind === "healthy" ? Math.min(ms, Math.round(HEALTHY_RELIST_MAX_MS * (0.5 + Math.random() / 2))) : ms;
     return health.waitForRetry(wait, signal);
   }
 
@@ -532,7 +546,10 @@ export class Informer {
 
   /** List items lack apiVersion/kind; a cache compared against desired objects needs them. */
   private withTypeMeta(obj: KubeObject): KubeObject {
-    const typed = obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
+    const typed =
+      obj.apiVersion && obj.kind
+        ? obj
+        : { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
     return this.options.transform ? this.options.transform(typed) : typed;
   }
 }

@@ -91,7 +91,10 @@ export class ObjectStore implements CacheReader {
    * @param indexLabels label keys to index for {@link byLabel}, e.g. `tsoperator.dev/parent-uid`
    * @param now the clock tombstones age on; monotonic (`performance.now()`) by default
    */
-  constructor(indexLabels: readonly string[] = [], private readonly now: MonotonicClock = () => performance.now()) {
+  constructor(
+    indexLabels: readonly string[] = [],
+    private readonly now: MonotonicClock = () => performance.now(),
+  ) {
     for (const label of indexLabels) this.indexes.set(label, new Map());
   }
 

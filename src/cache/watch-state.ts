@@ -145,10 +145,7 @@ export type WatchInput =
  * newest resourceVersion among them), `failed` (an error, a 410, or no answer before its deadline).
  * Bookmarks do not count as events: they advance the version without a change to miss.
  */
-export type ProbeOutcome =
-  | { kind: "quiet" }
-  | { kind: "events"; newestResourceVersion: string }
-  | { kind: "failed"; error: WatchFailure };
+export type ProbeOutcome = { kind: "quiet" } | { kind: "events"; newestResourceVersion: string } | { kind: "failed"; error: WatchFailure };
 
 /** A watch that ends sooner than this (ms) without any event or bookmark counts as a failure (client-go: 1 s). */
 export const VERY_SHORT_WATCH_MS = 1_000;
@@ -297,7 +294,10 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
     }
     case "watchClosed": {
       if (input.events === 0 && input.durationMs < VERY_SHORT_WATCH_MS) {
-        const error: WatchFailure = { gone: false, message: `very short watch: closed after ${Math.round(input.durationMs)} ms without any event` };
+        const error: WatchFailure = {
+          gone: false,
+          message: `very short watch: closed after ${Math.round(input.durationMs)} ms without any event`,
+        };
         const failure = fail(state, { kind: "Watching", resourceVersion: state.resourceVersion }, error, context, "watch");
         return { state: failure.state, actions: [{ type: "reportFailure", error }, ...failure.actions] };
       }
@@ -344,7 +344,13 @@ function stepWatching(state: WatchingState, input: WatchInput, context: StepCont
       return stepProbeResult(state, input.outcome);
     case "watchAbandoned": {
       const { probing: _ended, ...rest } = state;
-      return { state: rest, actions: [{ type: "log", level: "info", message: `re-opening the stale watch from ${state.resourceVersion}` }, watchAction(rest, context)] };
+      return {
+        state: rest,
+        actions: [
+          { type: "log", level: "info", message: `re-opening the stale watch from ${state.resourceVersion}` },
+          watchAction(rest, context),
+        ],
+      };
     }
     case "watchError":
       if (input.error.gone) {
@@ -439,7 +445,11 @@ function fail(
   return {
     state: next,
     actions: [
-      { type: "log", level: "warn", message: `${what} failed${status}: ${error.message}; retry #${health.backoff.attempt} in ${delayMs} ms` },
+      {
+        type: "log",
+        level: "warn",
+        message: `${what} failed${status}: ${error.message}; retry #${health.backoff.attempt} in ${delayMs} ms`,
+      },
       { type: "sleep", ms: delayMs },
     ],
   };
@@ -457,7 +467,6 @@ function failed(health: LoopHealth, context: StepContext): LoopHealth {
 function healthy(health: LoopHealth): LoopHealth {
   return health.consecutiveErrors === 0 && !health.stale ? health : { backoff: health.backoff, consecutiveErrors: 0 };
 }
-
 
 function listAction(state: ListingState, context: StepContext): WatchAction {
   if (state.unpaged) return { type: "list", resourceVersion: state.resourceVersion };
@@ -490,8 +499,7 @@ export function classifyFailure(error: unknown): WatchFailure {
   if (error && typeof error === "object") {
     const e = error as { statusCode?: unknown; code?: unknown; message?: unknown; retryAfterSeconds?: unknown; reason?: unknown };
     const statusCode = typeof e.statusCode === "number" ? e.statusCode : typeof e.code === "number" ? e.code : undefined;
-    const message =
-      typeof e.message === "string" && e.message !== "" ? e.message : typeof e.reason === "string" ? e.reason : String(error);
+    const message = typeof e.message === "string" && e.message !== "" ? e.message : typeof e.reason === "string" ? e.reason : String(error);
     const failure: WatchFailure = { gone: statusCode === 410, message };
     if (statusCode !== undefined) failure.statusCode = statusCode;
     if (typeof e.retryAfterSeconds === "number") failure.retryAfterMs = e.retryAfterSeconds * 1000;

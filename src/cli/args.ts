@@ -17,7 +17,8 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O) 
 export function intOption(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
   return n;
 }
 
@@ -34,7 +35,9 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function namespaceOption(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (!DNS1123_LABEL.test(value) || value.length > 63) {
-    throw new UsageError(`${flag} "${value}" is not a valid namespace: use lower-case letters, digits and "-" (at most 63), e.g. "tsoperator-system"`);
+    throw new UsageError(
+      `${flag} "${value}" is not a valid namespace: use lower-case letters, digits and "-" (at most 63), e.g. "tsoperator-system"`,
+    );
   }
   return value;
 }
@@ -43,7 +46,9 @@ export function namespaceOption(value: string | undefined, flag: string): string
 export function nameOption(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
   if (!DNS1123_LABEL.test(value) || value.length > 63) {
-    throw new UsageError(`${flag} "${value}" is not a valid name: use lower-case letters, digits and "-" (at most 63), e.g. "echo-operator"`);
+    throw new UsageError(
+      `${flag} "${value}" is not a valid name: use lower-case letters, digits and "-" (at most 63), e.g. "echo-operator"`,
+    );
   }
   return value;
 }

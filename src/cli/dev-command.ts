@@ -44,7 +44,12 @@ export const devCommand: CliCommand = {
     const own = split < 0 ? args : args.slice(0, split);
     const runArgs = split < 0 ? [] : args.slice(split + 1);
     const { values, positionals } = parseCommandArgs(own, { crd: { type: "string", multiple: true }, "no-watch": { type: "boolean" } });
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing <module>: the compiled module that exports operators" : `expected one <module>, got ${positionals.join(" ")}`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0
+          ? "missing <module>: the compiled module that exports operators"
+          : `expected one <module>, got ${positionals.join(" ")}`,
+      );
     // Load once here for the one-line errors (exit 2) before anything starts; the operators
     // themselves run in a child, which is what makes a restart pick up new code.
     const loaded = await loadOperators(positionals[0]);
@@ -156,7 +161,11 @@ function generatedCrds(modulePath: string, env: NodeJS.ProcessEnv): Promise<Kube
     child.on("error", reject);
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(err.trim() || `tsoperator manifests exited with ${code}`));
-      resolve(parseAllDocuments(out).map((d) => d.toJS() as KubeObject).filter((o) => o && typeof o === "object"));
+      resolve(
+        parseAllDocuments(out)
+          .map((d) => d.toJS() as KubeObject)
+          .filter((o) => o && typeof o === "object"),
+      );
     });
   });
 }

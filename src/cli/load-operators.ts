@@ -34,9 +34,13 @@ function describe(name: string, value: unknown): string {
 function asInput(name: string, value: unknown, modulePath: string): OperatorInput {
   if (isOperatorInput(value)) return value;
   if (typeof value === "function") {
-    throw new UsageError(`${describe(name, value)} in ${modulePath} is not decorated with @Operator: add @Operator({ name, parent, children }) and a @Sync() method`);
+    throw new UsageError(
+      `${describe(name, value)} in ${modulePath} is not decorated with @Operator: add @Operator({ name, parent, children }) and a @Sync() method`,
+    );
   }
-  throw new UsageError(`${describe(name, value)} in ${modulePath} is not an operator: expected a class decorated with @Operator or what defineOperator(config, handler) returns`);
+  throw new UsageError(
+    `${describe(name, value)} in ${modulePath} is not an operator: expected a class decorated with @Operator or what defineOperator(config, handler) returns`,
+  );
 }
 
 function fromList(name: string, value: unknown, modulePath: string): OperatorInput[] {
@@ -48,7 +52,8 @@ function fromList(name: string, value: unknown, modulePath: string): OperatorInp
 export function operatorsOfModule(exports: Record<string, unknown>, modulePath: string, selected?: readonly string[]): OperatorInput[] {
   if (selected && selected.length > 0) {
     return selected.flatMap((name) => {
-      if (!(name in exports)) throw new UsageError(`${modulePath} has no export named "${name}" (exports: ${Object.keys(exports).join(", ") || "none"})`);
+      if (!(name in exports))
+        throw new UsageError(`${modulePath} has no export named "${name}" (exports: ${Object.keys(exports).join(", ") || "none"})`);
       return fromList(name, exports[name], modulePath);
     });
   }
@@ -79,23 +84,36 @@ const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
 
 /** Imports `spec` (`path` or `path#Export,Export`) and returns its operators, compiled. */
 export async function loadOperators(spec: string | undefined): Promise<LoadedOperators> {
-  if (!spec) throw new UsageError("missing <module>: the path of a compiled JavaScript module that exports operators, e.g. dist/operators.js");
+  if (!spec)
+    throw new UsageError("missing <module>: the path of a compiled JavaScript module that exports operators, e.g. dist/operators.js");
   const hash = spec.lastIndexOf("#");
   const file = hash > 0 ? spec.slice(0, hash) : spec;
-  const selected = hash > 0 ? spec.slice(hash + 1).split(",").filter(Boolean) : undefined;
+  const selected =
+    hash > 0
+      ? spec
+          .slice(hash + 1)
+          .split(",")
+          .filter(Boolean)
+      : undefined;
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UsageError(`module not found: ${path}${TYPESCRIPT_SOURCE.test(file) ? " (pass the compiled .js file, not the .ts source)" : ""}`);
+    throw new UsageError(
+      `module not found: ${path}${TYPESCRIPT_SOURCE.test(file) ? " (pass the compiled .js file, not the .ts source)" : ""}`,
+    );
   }
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new UsageError(`could not load ${path}: ${oneLine(error instanceof Error ? error.message : String(error))}: ${loadHint(file, error)}`);
+    throw new UsageError(
+      `could not load ${path}: ${oneLine(error instanceof Error ? error.message : String(error))}: ${loadHint(file, error)}`,
+    );
   }
   const inputs = operatorsOfModule(exports, path, selected);
   if (inputs.length === 0) {
-    throw new UsageError(`${path} exports no operators: export classes decorated with @Operator, defineOperator(config, handler) results, or an "operators" array`);
+    throw new UsageError(
+      `${path} exports no operators: export classes decorated with @Operator, defineOperator(config, handler) results, or an "operators" array`,
+    );
   }
   const compiled = inputs.map((input) => {
     try {
@@ -106,7 +124,8 @@ export async function loadOperators(spec: string | undefined): Promise<LoadedOpe
   });
   const names = new Set<string>();
   for (const c of compiled) {
-    if (names.has(c.config.name)) throw new UsageError(`two operators are named "${c.config.name}" in ${path}: operator names must be unique`);
+    if (names.has(c.config.name))
+      throw new UsageError(`two operators are named "${c.config.name}" in ${path}: operator names must be unique`);
     names.add(c.config.name);
   }
   return { path, inputs, compiled };

@@ -58,13 +58,17 @@ export const manifestsCommand: CliCommand = {
     const watchNamespace = namespaceOption(values.namespace, "--namespace");
     const replicas = intOption(values.replicas, "--replicas", 0, 100);
     const healthPort = intOption(values["health-port"], "--health-port", 1, 65535);
-    if (values.image !== undefined && !/^\S+$/.test(values.image)) throw new UsageError(`--image "${values.image}" is not an image reference, e.g. "registry.example.com/echo:1.0"`);
+    if (values.image !== undefined && !/^\S+$/.test(values.image))
+      throw new UsageError(`--image "${values.image}" is not an image reference, e.g. "registry.example.com/echo:1.0"`);
     if (values.out !== undefined && existsSync(values.out) && !statSync(values.out).isDirectory()) {
-      throw new UsageError(`--out ${values.out} is not a directory: pass a directory to write the YAML files into (it is created when missing)`);
+      throw new UsageError(
+        `--out ${values.out} is not a directory: pass a directory to write the YAML files into (it is created when missing)`,
+      );
     }
     const loaded = await loadOperators(spec);
     const modulePath = values["module-path"] ?? relative(process.cwd(), loaded.path).split(sep).join("/");
-    if (modulePath.startsWith("..")) throw new UsageError(`the module is outside the current directory: pass --module-path (its path inside the image)`);
+    if (modulePath.startsWith(".."))
+      throw new UsageError(`the module is outside the current directory: pass --module-path (its path inside the image)`);
     const options: ManifestOptions = {
       ...(appName ? { name: appName } : {}),
       ...(installNamespace ? { installNamespace } : {}),

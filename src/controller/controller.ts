@@ -67,7 +67,11 @@ export class Controller {
   /** Parent keys whose latest sync failed (cleared by a successful sync or the parent's deletion). */
   private readonly failing = new Set<string>();
 
-  constructor(readonly spec: ControllerSpec, handler: SnapshotHandler, private readonly deps: ControllerDeps) {
+  constructor(
+    readonly spec: ControllerSpec,
+    handler: SnapshotHandler,
+    private readonly deps: ControllerDeps,
+  ) {
     this.log = deps.logger.child({ operator: spec.name });
     this.parentInformer = deps.informers.informerFor(spec.parent, {
       ...(spec.namespace ? { namespace: spec.namespace } : {}),
@@ -110,13 +114,16 @@ export class Controller {
       concurrency: spec.concurrency,
       backoff: spec.backoff,
       process: (key, signal) => this.process(key, signal),
-      onError: (key, _error, failures, retryInMs) =>
-        this.log.debug("sync will be retried", { parent: key, failures, retryInMs }),
+      onError: (key, _error, failures, retryInMs) => this.log.debug("sync will be retried", { parent: key, failures, retryInMs }),
       logger: this.log,
       ...(deps.metrics ? { onMetrics: deps.metrics.queueHooks(spec.name) } : {}),
     });
     this.parentInformer.on((event) => this.onParentEvent(event));
-    const childEvents = childEventMapper({ parent: spec.parent, operator: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) });
+    const childEvents = childEventMapper({
+      parent: spec.parent,
+      operator: spec.name,
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+    });
     for (const informer of this.childInformers) this.watch(informer, childEvents);
   }
 

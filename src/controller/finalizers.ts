@@ -34,7 +34,12 @@ export async function removeFinalizer(
   finalizer: string,
 ): Promise<KubeObject | undefined> {
   if (!hasFinalizer(obj, finalizer)) return undefined;
-  return patchFinalizers(client, resource, obj, (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
+  return patchFinalizers(
+    client,
+    resource,
+    obj,
+    (obj.metadata?.finalizers ?? []).filter((f) => f !== finalizer),
+  );
 }
 
 function patchFinalizers(client: WriteClient, resource: ResourceType, obj: KubeObject, finalizers: string[]): Promise<KubeObject> {

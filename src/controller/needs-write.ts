@@ -34,7 +34,8 @@ export function ownedFields(existing: KubeObject, fieldManager: string, subresou
   let merged: FieldsNode | undefined;
   for (const entry of existing.metadata?.managedFields ?? []) {
     if (!isOurs(entry, fieldManager, subresource)) continue;
-    const fields = typeof entry.fieldsV1 === "string" ? (parseJson(entry.fieldsV1) as FieldsNode | undefined) : (entry.fieldsV1 as FieldsNode);
+    const fields =
+      typeof entry.fieldsV1 === "string" ? (parseJson(entry.fieldsV1) as FieldsNode | undefined) : (entry.fieldsV1 as FieldsNode);
     if (fields) merged = mergeFields(merged ?? {}, fields);
   }
   return merged;
@@ -133,7 +134,9 @@ function itemMatchesEntry(key: string, item: unknown): boolean {
   if (keyFields === null || typeof keyFields !== "object") return false;
   const obj = item as Record<string, unknown>;
   // A key field the desired item leaves out was defaulted by the server (a port's protocol: TCP).
-  return Object.entries(keyFields as Record<string, unknown>).every(([k, v]) => obj[k] === undefined || obj[k] === v || numericEqual(obj[k], v));
+  return Object.entries(keyFields as Record<string, unknown>).every(
+    ([k, v]) => obj[k] === undefined || obj[k] === v || numericEqual(obj[k], v),
+  );
 }
 
 function isEmptyObject(obj: Record<string, unknown>): boolean {
@@ -143,8 +146,10 @@ function isEmptyObject(obj: Record<string, unknown>): boolean {
 
 /** `port: 80` sent as a string-typed int (IntOrString) comes back as a number, and vice versa. */
 function numericEqual(a: unknown, b: unknown): boolean {
-  return (typeof a === "number" && typeof b === "string" && String(a) === b) ||
-    (typeof a === "string" && typeof b === "number" && a === String(b));
+  return (
+    (typeof a === "number" && typeof b === "string" && String(a) === b) ||
+    (typeof a === "string" && typeof b === "number" && a === String(b))
+  );
 }
 
 /**

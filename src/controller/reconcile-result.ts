@@ -24,7 +24,6 @@ export type ReconcileResult =
    */
   | { kind: "skipped"; reason: "busy" | "stopped" };
 
-
 /** What the controller does with a `ReconcileResult`. */
 export interface ReconcileDecision {
   /** What the work queue does with the key. */

@@ -144,7 +144,14 @@ export class Reconciler {
     }
   }
 
-  private async sync(key: string, parent: KubeObject, client: WriteClient, written: WriteLog, log: Logger, signal: AbortSignal): Promise<ReconcileResult> {
+  private async sync(
+    key: string,
+    parent: KubeObject,
+    client: WriteClient,
+    written: WriteLog,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult> {
     const { spec } = this.deps;
     parent = await this.reconcileFinalizer(parent, client, written, log);
 
@@ -237,7 +244,13 @@ export class Reconciler {
   }
 
   /** Plans and performs the child writes; reports conflicts and failures (log, Event, metric). */
-  private async writeChildren(parent: KubeObject, desired: KubeObject[], client: WriteClient, written: WriteLog, log: Logger): Promise<void> {
+  private async writeChildren(
+    parent: KubeObject,
+    desired: KubeObject[],
+    client: WriteClient,
+    written: WriteLog,
+    log: Logger,
+  ): Promise<void> {
     const { spec } = this.deps;
     const owner = this.ownerOf(parent)!;
     const { apiVersion, kind } = spec.parent;
@@ -299,7 +312,9 @@ export class Reconciler {
     if (step.kind === "finalize" && this.deps.handler.finalize) {
       const children = this.childrenOf(parent);
       try {
-        outcome = await this.callHandler("finalize", key, signal, (s) => this.deps.handler.finalize!({ parent, children, finalizing: true }, s));
+        outcome = await this.callHandler("finalize", key, signal, (s) =>
+          this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
+        );
       } catch (error) {
         if (!signal.aborted) this.reportHandlerError(parent, "finalize", error, log);
         throw error;
@@ -318,7 +333,13 @@ export class Reconciler {
   /** Calls the handler under the timeout; a call abandoned at its timeout blocks the next one for the key. */
   private callHandler<T>(operation: "sync" | "finalize", key: string, signal: AbortSignal, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
     return runWithTimeout(
-      { operation, parentKey: key, timeoutMs: this.deps.spec.handlerTimeoutMs, outer: signal, onAbandoned: (settled) => this.abandoned.track(key, settled) },
+      {
+        operation,
+        parentKey: key,
+        timeoutMs: this.deps.spec.handlerTimeoutMs,
+        outer: signal,
+        onAbandoned: (settled) => this.abandoned.track(key, settled),
+      },
       fn,
     );
   }
@@ -414,5 +435,7 @@ function isInvalidChild(error: unknown): boolean {
 /** True when a child pass failed only because writing was no longer allowed. */
 function stoppedWrites(error: unknown): boolean {
   if (error instanceof WritesStoppedError) return true;
-  return error instanceof ChildWriteError && error.failures.length > 0 && error.failures.every((f) => f.error instanceof WritesStoppedError);
+  return (
+    error instanceof ChildWriteError && error.failures.length > 0 && error.failures.every((f) => f.error instanceof WritesStoppedError)
+  );
 }

@@ -34,10 +34,12 @@ export async function runWithTimeout<T>(options: HandlerCallOptions, fn: (signal
     timer = setTimeout(() => {
       const error = new HandlerTimeoutError(operation, timeoutMs, parentKey);
       controller.abort(error);
-      options.onAbandoned?.(call.then(
-        () => undefined,
-        () => undefined,
-      ));
+      options.onAbandoned?.(
+        call.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
       reject(error);
     }, timeoutMs);
   });

@@ -80,7 +80,8 @@ export function guardedWriteClient(client: WriteClient, guard: WriteGuard): Writ
     replace: (type, obj, opts) => send(() => client.replace(type, obj, { ...opts, signal })),
     apply: (type, obj, opts) => send(() => client.apply(type, obj, { ...opts, signal })),
     applyStatus: (type, obj, opts) => send(() => client.applyStatus(type, obj, { ...opts, signal })),
-    patch: (type, namespace, name, patch, contentType, opts) => send(() => client.patch(type, namespace, name, patch, contentType, { ...opts, signal })),
+    patch: (type, namespace, name, patch, contentType, opts) =>
+      send(() => client.patch(type, namespace, name, patch, contentType, { ...opts, signal })),
     delete: (type, namespace, name, opts) => send(() => client.delete(type, namespace, name, { ...opts, signal })),
   };
 }

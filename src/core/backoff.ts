@@ -63,9 +63,11 @@ export function backoffProblems(cfg: BackoffConfig): string[] {
   const nonNegative = (v: number) => Number.isFinite(v) && v >= 0;
   if (!nonNegative(cfg.initialDelayMs)) problems.push(`backoff.initialDelayMs must be a number of ms >= 0 (got ${cfg.initialDelayMs})`);
   if (!nonNegative(cfg.maxDelayMs)) problems.push(`backoff.maxDelayMs must be a number of ms >= 0 (got ${cfg.maxDelayMs})`);
-  else if (cfg.maxDelayMs < cfg.initialDelayMs) problems.push(`backoff.maxDelayMs (${cfg.maxDelayMs}) must not be below initialDelayMs (${cfg.initialDelayMs})`);
+  else if (cfg.maxDelayMs < cfg.initialDelayMs)
+    problems.push(`backoff.maxDelayMs (${cfg.maxDelayMs}) must not be below initialDelayMs (${cfg.initialDelayMs})`);
   if (!(Number.isFinite(cfg.multiplier) && cfg.multiplier >= 1)) problems.push(`backoff.multiplier must be >= 1 (got ${cfg.multiplier})`);
-  if (!(Number.isFinite(cfg.jitter) && cfg.jitter >= 0 && cfg.jitter <= 1)) problems.push(`backoff.jitter must be between 0 and 1 (got ${cfg.jitter})`);
+  if (!(Number.isFinite(cfg.jitter) && cfg.jitter >= 0 && cfg.jitter <= 1))
+    problems.push(`backoff.jitter must be between 0 and 1 (got ${cfg.jitter})`);
   return problems;
 }
 
@@ -108,11 +110,7 @@ export const NO_FAILURES: FailureHistory = Object.freeze({ attempt: 0 });
  * retries after the initial delay, not after the cap, while a loop that keeps failing (for
  * example a watch that opens and dies at once) keeps growing its delay even between successes.
  */
-export function recordFailure(
-  history: FailureHistory,
-  now: number,
-  resetAfterMs: number = DEFAULT_BACKOFF_RESET_AFTER_MS,
-): FailureHistory {
+export function recordFailure(history: FailureHistory, now: number, resetAfterMs: number = DEFAULT_BACKOFF_RESET_AFTER_MS): FailureHistory {
   const stale = history.lastFailureAt !== undefined && now - history.lastFailureAt >= resetAfterMs;
   return { attempt: (stale ? 0 : history.attempt) + 1, lastFailureAt: now };
 }

@@ -119,7 +119,9 @@ export function isTerminalError(error: unknown): boolean {
  */
 export class WritesStoppedError extends Error {
   constructor(reason: "shutdown" | "not leading") {
-    super(reason === "shutdown" ? "not written: the operator is shutting down" : "not written: this replica no longer holds the leader lease");
+    super(
+      reason === "shutdown" ? "not written: the operator is shutting down" : "not written: this replica no longer holds the leader lease",
+    );
     this.name = "WritesStoppedError";
   }
 }

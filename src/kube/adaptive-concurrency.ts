@@ -47,7 +47,10 @@ export class AimdLimit {
   private holdMs: number;
   private holdUntil = Number.NEGATIVE_INFINITY;
 
-  constructor(options: AdaptiveConcurrencyOptions & { max: number }, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    options: AdaptiveConcurrencyOptions & { max: number },
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.min = Math.max(1, Math.floor(options.min ?? 1));
     this.max = Math.max(this.min, Math.floor(options.max));
     this.factor = options.decreaseFactor ?? 0.5;
@@ -91,7 +94,10 @@ export class ConcurrencyGate {
   private inFlight = 0;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(readonly aimd: AimdLimit, private readonly onLimitChange?: (limit: number) => void) {}
+  constructor(
+    readonly aimd: AimdLimit,
+    private readonly onLimitChange?: (limit: number) => void,
+  ) {}
 
   /** Requests in flight now. */
   get active(): number {

@@ -113,7 +113,12 @@ export class KubeClient {
   }
 
   /** Reads one object; undefined when the object does not exist (a type the server does not serve throws). */
-  async get(type: ResourceType, namespace: string | undefined, name: string, opts: { signal?: AbortSignal } = {}): Promise<KubeObject | undefined> {
+  async get(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<KubeObject | undefined> {
     try {
       return (await this.send("GET", resourcePath(type, namespace, name), undefined, opts.signal)) as KubeObject;
     } catch (err) {
@@ -166,7 +171,10 @@ export class KubeClient {
     for (;;) {
       let page: ListResult;
       try {
-        page = await this.list(type, token === undefined ? base : { ...base, continue: token, resourceVersion: undefined, resourceVersionMatch: undefined });
+        page = await this.list(
+          type,
+          token === undefined ? base : { ...base, continue: token, resourceVersion: undefined, resourceVersionMatch: undefined },
+        );
       } catch (err) {
         if (isGone(err) && token !== undefined && restarts < 3) {
           restarts++;
@@ -216,7 +224,14 @@ export class KubeClient {
   }
 
   /** A JSON merge patch (`merge`) or JSON patch (`json`, an array of operations). */
-  async patch(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, contentType: "merge" | "json", opts: PatchOptions = {}): Promise<KubeObject> {
+  async patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    contentType: "merge" | "json",
+    opts: PatchOptions = {},
+  ): Promise<KubeObject> {
     const path = resourcePath(type, namespace, name, opts.subresource) + queryString({ fieldManager: opts.fieldManager });
     return (await this.transport.requestJson({
       method: "PATCH",

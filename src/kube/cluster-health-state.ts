@@ -97,7 +97,9 @@ export function stepClusterHealth(
       if (failures >= options.downAfterFailures) {
         // A probe is already pending when degraded; going down does not add a second one.
         const next: ClusterHealthState = { ...state, kind: "down", failures, since: now };
-        return state.kind === "degraded" ? { state: next, wake: false } : { state: next, wake: false, probeAfterMs: probeDelay(options, 0) };
+        return state.kind === "degraded"
+          ? { state: next, wake: false }
+          : { state: next, wake: false, probeAfterMs: probeDelay(options, 0) };
       }
       if (state.kind === "degraded") return { state: { ...state, failures }, wake: false };
       return {

@@ -95,7 +95,13 @@ function hasHeader(headers: Record<string, string | string[]>, name: string): bo
 
 function fingerprint(tls: TlsOptions): string {
   const text = (value: unknown): string =>
-    value === undefined ? "" : Array.isArray(value) ? value.map(text).join("|") : Buffer.isBuffer(value) ? value.toString("base64") : String(value);
+    value === undefined
+      ? ""
+      : Array.isArray(value)
+        ? value.map(text).join("|")
+        : Buffer.isBuffer(value)
+          ? value.toString("base64")
+          : String(value);
   return [text(tls.ca), text(tls.cert), text(tls.key), text(tls.rejectUnauthorized), text(tls.servername)].join("#");
 }
 
@@ -109,7 +115,10 @@ export class CredentialCache {
   private pending?: Promise<AuthSnapshot>;
   private readonly dynamic: boolean;
 
-  constructor(private readonly kc: KubeConfig, private readonly ttlMs = 10_000) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly ttlMs = 10_000,
+  ) {
     this.dynamic = hasDynamicCredentials(kc);
   }
 
@@ -152,7 +161,12 @@ export function forgetProviderCaches(kc: KubeConfig): void {
   const userName = kc.getCurrentUser()?.name;
   const internals = kc as unknown as { authenticators?: unknown[]; custom_authenticators?: unknown[] };
   for (const authenticator of [...(internals.authenticators ?? []), ...(internals.custom_authenticators ?? [])]) {
-    const candidate = authenticator as { tokenCache?: Record<string, unknown>; token?: unknown; lastRead?: unknown; constructor?: { name?: string } };
+    const candidate = authenticator as {
+      tokenCache?: Record<string, unknown>;
+      token?: unknown;
+      lastRead?: unknown;
+      constructor?: { name?: string };
+    };
     if (candidate.tokenCache && userName !== undefined && userName in candidate.tokenCache) {
       candidate.tokenCache[userName] = null;
     }

@@ -23,7 +23,11 @@ interface CachedGroupVersion {
 
 /** Error thrown when the cluster does not serve a kind. */
 export class KindNotServedError extends Error {
-  constructor(readonly apiVersion: string, readonly kind: string, detail: string) {
+  constructor(
+    readonly apiVersion: string,
+    readonly kind: string,
+    detail: string,
+  ) {
     super(
       `kind ${kind} of apiVersion ${apiVersion} is not served by the cluster (${detail}); ` +
         `if it is a custom resource, install its CustomResourceDefinition first`,
@@ -37,7 +41,10 @@ export class Discovery {
   private readonly cache = new Map<string, Promise<CachedGroupVersion | undefined>>();
 
   /** `minRefreshMs`: a miss refreshes a group-version only when its cache is older than this. */
-  constructor(private readonly client: KubeClient, private readonly minRefreshMs = 1_000) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly minRefreshMs = 1_000,
+  ) {}
 
   /** Puts a known type into the cache (e.g. from a type registry) so it needs no request. */
   add(type: ResourceType): void {
@@ -103,7 +110,14 @@ export class Discovery {
     for (const resource of list.resources ?? []) {
       if (resource.name.includes("/")) continue; // subresources: pods/status, deployments/scale
       if (!kinds.has(resource.kind)) {
-        kinds.set(resource.kind, { group, version, apiVersion, kind: resource.kind, plural: resource.name, namespaced: resource.namespaced });
+        kinds.set(resource.kind, {
+          group,
+          version,
+          apiVersion,
+          kind: resource.kind,
+          plural: resource.name,
+          namespaced: resource.namespaced,
+        });
       }
     }
     return { kinds, fetchedAt: performance.now() };

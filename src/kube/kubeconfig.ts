@@ -73,7 +73,12 @@ export function isClientNodeFallback(kc: KubeConfig): boolean {
     cluster?.name === "cluster" &&
     cluster.server === "http://localhost:8080" &&
     user?.name === "user" &&
-    !user.token && !user.exec && !user.authProvider && !user.certData && !user.certFile && !user.username
+    !user.token &&
+    !user.exec &&
+    !user.authProvider &&
+    !user.certData &&
+    !user.certFile &&
+    !user.username
   );
 }
 
@@ -120,8 +125,11 @@ function applyUserFields(kc: KubeConfig, file: string): void {
     if (typeof uid === "string" && uid !== "") next = { ...next, impersonateUid: uid };
     const extra = fields["as-user-extra"];
     if (extra !== undefined && extra !== null) {
-      if (typeof extra !== "object" || Array.isArray(extra)) throw new Error(`${file}: users[${user.name}].as-user-extra must be a map of lists`);
-      const entries = Object.entries(extra).map(([key, values]) => [key, stringList(values, `users[${user.name}].as-user-extra.${key}`)] as const);
+      if (typeof extra !== "object" || Array.isArray(extra))
+        throw new Error(`${file}: users[${user.name}].as-user-extra must be a map of lists`);
+      const entries = Object.entries(extra).map(
+        ([key, values]) => [key, stringList(values, `users[${user.name}].as-user-extra.${key}`)] as const,
+      );
       next = { ...next, impersonateExtra: Object.fromEntries(entries) };
     }
     return next;

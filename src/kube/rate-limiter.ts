@@ -19,7 +19,10 @@ export class TokenBucket {
   private readonly qps: number;
   private readonly burst: number;
 
-  constructor(options: RateLimitOptions, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    options: RateLimitOptions,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!(options.qps > 0)) throw new Error(`rate limit qps must be > 0, got ${options.qps}`);
     this.qps = options.qps;
     this.burst = Math.max(1, Math.floor(options.burst));

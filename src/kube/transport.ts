@@ -119,7 +119,10 @@ export class Transport {
   /** What every loop using this transport learns about the cluster, shared. */
   readonly health: ClusterHealth;
 
-  constructor(private readonly kc: KubeConfig, private readonly options: KubeClientOptions = {}) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: KubeClientOptions = {},
+  ) {
     const url = serverUrlOf(kc);
     this.origin = url.origin;
     this.host = url.host;

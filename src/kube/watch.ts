@@ -42,7 +42,13 @@ export function watchPath(type: ResourceType, opts: Omit<WatchOptions, "signal">
 /** Turns one parsed line into an event; rejects lines that are not events. */
 export function toWatchEvent(value: unknown): WatchEvent {
   const event = value as { type?: unknown; object?: unknown };
-  if (!event || typeof event !== "object" || !eventTypes.has(event.type as WatchEventType) || typeof event.object !== "object" || event.object === null) {
+  if (
+    !event ||
+    typeof event !== "object" ||
+    !eventTypes.has(event.type as WatchEventType) ||
+    typeof event.object !== "object" ||
+    event.object === null
+  ) {
     throw new Error(`watch stream sent something that is not an event: ${JSON.stringify(value)?.slice(0, 200)}`);
   }
   return { type: event.type as WatchEventType, object: event.object as KubeObject };

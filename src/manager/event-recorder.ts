@@ -26,7 +26,14 @@ import { EventCorrelator, truncateMessage, type AggregatedEvent, type EventCorre
 import { noopLogger, type Logger } from "../observability/logger.js";
 
 /** The resource of core/v1 Events. */
-export const EVENT_RESOURCE: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Event", plural: "events", namespaced: true };
+export const EVENT_RESOURCE: ResourceType = {
+  group: "",
+  version: "v1",
+  apiVersion: "v1",
+  kind: "Event",
+  plural: "events",
+  namespaced: true,
+};
 
 /** `type` of an Event. */
 export type EventType = "Normal" | "Warning";
@@ -134,7 +141,14 @@ export class EventRecorder {
     }
   }
 
-  private buildEvent(entry: AggregatedEvent, object: KubeObject, type: EventType, reason: string, message: string, count: number): KubeObject {
+  private buildEvent(
+    entry: AggregatedEvent,
+    object: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    count: number,
+  ): KubeObject {
     const meta = object.metadata ?? {};
     const involvedObject: Record<string, string> = {};
     if (object.apiVersion) involvedObject.apiVersion = object.apiVersion;

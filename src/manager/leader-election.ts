@@ -124,8 +124,10 @@ export class LeaderElector {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    if (!(this.leaseDurationMs > this.renewDeadlineMs)) throw new Error("leader election: leaseDurationMs must be greater than renewDeadlineMs");
-    if (!(this.renewDeadlineMs > this.retryPeriodMs * (1 + JITTER))) throw new Error(`leader election: renewDeadlineMs must be greater than ${1 + JITTER} x retryPeriodMs`);
+    if (!(this.leaseDurationMs > this.renewDeadlineMs))
+      throw new Error("leader election: leaseDurationMs must be greater than renewDeadlineMs");
+    if (!(this.renewDeadlineMs > this.retryPeriodMs * (1 + JITTER)))
+      throw new Error(`leader election: renewDeadlineMs must be greater than ${1 + JITTER} x retryPeriodMs`);
     if (!(this.retryPeriodMs > 0)) throw new Error("leader election: retryPeriodMs must be positive");
     this.logger = (options.logger ?? noopLogger).child({ lease: `${options.namespace}/${options.name}`, identity: this.identity });
   }
@@ -180,10 +182,13 @@ export class LeaderElector {
       if (this.options.releaseOnCancel !== false) await this.release();
     } else {
       const holder = this.observedHolder !== this.identity ? this.observedHolder : undefined;
-      this.logger.error(holder ? "lost leadership: the lease is held by another candidate" : "lost leadership: no renewal within the renew deadline", {
-        renewDeadlineMs: this.renewDeadlineMs,
-        ...(holder ? { holder } : {}),
-      });
+      this.logger.error(
+        holder ? "lost leadership: the lease is held by another candidate" : "lost leadership: no renewal within the renew deadline",
+        {
+          renewDeadlineMs: this.renewDeadlineMs,
+          ...(holder ? { holder } : {}),
+        },
+      );
     }
     try {
       this.options.onStoppedLeading?.();
@@ -267,7 +272,13 @@ export class LeaderElector {
       const spec = (lease?.spec ?? {}) as LeaseSpec;
       if (!lease || spec.holderIdentity !== this.identity) return;
       const now = microTime(new Date());
-      const released: LeaseSpec = { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: spec.leaseTransitions ?? 0 };
+      const released: LeaseSpec = {
+        holderIdentity: "",
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: spec.leaseTransitions ?? 0,
+      };
       await client.replace(LEASE_RESOURCE, { ...lease, spec: released }, { signal });
       this.logger.info("released the lease");
     } catch (err) {

@@ -89,14 +89,25 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
   const leaderElection = options.leaderElection ?? true;
 
   const rbac: KubeObject[] = [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: installNamespace, labels: { "app.kubernetes.io/managed-by": "tsoperator" } } },
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name, namespace: installNamespace, labels: { "app.kubernetes.io/managed-by": "tsoperator" } },
+    },
   ];
   for (const config of configs) {
     const namespace = config.namespace ?? options.watchNamespace;
-    rbac.push(...roleWithBinding({ name: `tsoperator-${config.name}`, ...(namespace ? { namespace } : {}), serviceAccount }, operatorRules(config)));
+    rbac.push(
+      ...roleWithBinding({ name: `tsoperator-${config.name}`, ...(namespace ? { namespace } : {}), serviceAccount }, operatorRules(config)),
+    );
   }
   if (leaderElection) {
-    rbac.push(...roleWithBinding({ name: `${name}-leader-election`, namespace: installNamespace, serviceAccount }, leaderElectionRules(defaultLeaseName(configs))));
+    rbac.push(
+      ...roleWithBinding(
+        { name: `${name}-leader-election`, namespace: installNamespace, serviceAccount },
+        leaderElectionRules(defaultLeaseName(configs)),
+      ),
+    );
   }
 
   const result: GeneratedManifests = { crds: crdsOf(configs), rbac };

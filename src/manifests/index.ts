@@ -2,7 +2,13 @@
  * Manifest generation for `tsoperator manifests`: CRDs, least-privilege RBAC, the Deployment.
  * Pure functions over operator configs; the CLI does the file I/O.
  */
-export { CustomResource, customResourceOf, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "../api/custom-resource.js";
+export {
+  CustomResource,
+  customResourceOf,
+  type CustomResourceOptions,
+  type OpenApiSchema,
+  type PrinterColumn,
+} from "../api/custom-resource.js";
 export { crdFor, crdNameOf, openApiSchemaOf } from "./crd.js";
 export { operatorRules, leaderElectionRules, roleWithBinding, CHILD_WRITE_VERBS, type PolicyRule, type RoleBindingTarget } from "./rbac.js";
 export { deploymentFor, type DeploymentOptions } from "./deployment.js";

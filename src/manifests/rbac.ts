@@ -112,7 +112,9 @@ export interface RoleBindingTarget {
 /** A Role (namespace given) or ClusterRole holding `rules`, and the binding to the service account. */
 export function roleWithBinding(target: RoleBindingTarget, rules: readonly PolicyRule[]): [KubeObject, KubeObject] {
   const cluster = target.namespace === undefined;
-  const metadata = cluster ? { name: target.name, labels: MANAGED_BY } : { name: target.name, namespace: target.namespace, labels: MANAGED_BY };
+  const metadata = cluster
+    ? { name: target.name, labels: MANAGED_BY }
+    : { name: target.name, namespace: target.namespace, labels: MANAGED_BY };
   const role: KubeObject = {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: cluster ? "ClusterRole" : "Role",

@@ -25,5 +25,7 @@ export function isNamespaced(type: K8sType): boolean {
 
 /** true for kinds Kubernetes serves itself (no CRD to generate). */
 export function isBuiltin(type: K8sType): boolean {
-  return builtinFor(type.apiVersion, type.kind) !== undefined || type.group === "" || type.group.endsWith(".k8s.io") || !type.group.includes(".");
+  return (
+    builtinFor(type.apiVersion, type.kind) !== undefined || type.group === "" || type.group.endsWith(".k8s.io") || !type.group.includes(".")
+  );
 }

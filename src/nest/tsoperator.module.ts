@@ -14,7 +14,11 @@ function operatorProviders(operators: readonly OperatorInput[]): Provider[] {
   return operators.filter((o): o is new (...args: any[]) => unknown => typeof o === "function") as Provider[];
 }
 
-function dynamicModule(operators: readonly OperatorInput[], optionsProvider: Provider, deps: { imports?: any[]; providers?: any[] }): DynamicModule {
+function dynamicModule(
+  operators: readonly OperatorInput[],
+  optionsProvider: Provider,
+  deps: { imports?: any[]; providers?: any[] },
+): DynamicModule {
   return {
     module: TsoperatorModule,
     global: true,
@@ -49,7 +53,11 @@ export class TsoperatorModule {
   /** Static options. */
   static forRoot(options: TsoperatorModuleOptions): DynamicModule {
     const { operators, imports, providers, ...runOptions } = options;
-    return dynamicModule(operators, { provide: TSOPERATOR_RUN_OPTIONS, useValue: runOptions }, { ...(imports ? { imports } : {}), ...(providers ? { providers } : {}) });
+    return dynamicModule(
+      operators,
+      { provide: TSOPERATOR_RUN_OPTIONS, useValue: runOptions },
+      { ...(imports ? { imports } : {}), ...(providers ? { providers } : {}) },
+    );
   }
 
   /**

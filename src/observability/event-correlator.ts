@@ -86,7 +86,14 @@ export class EventCorrelator {
       touch(this.events, key, existing, this.maxEntries);
       return existing;
     }
-    const fresh: AggregatedEvent = { namespace, count: 1, written: 0, firstTimestamp: timestamp, lastTimestamp: timestamp, lastSeenMs: nowMs };
+    const fresh: AggregatedEvent = {
+      namespace,
+      count: 1,
+      written: 0,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      lastSeenMs: nowMs,
+    };
     touch(this.events, key, fresh, this.maxEntries);
     return fresh;
   }

@@ -27,7 +27,8 @@ export function serializeError(error: Error, depth = 0): Record<string, unknown>
   }
   if (error.stack) out.stack = error.stack;
   if (error.cause !== undefined && depth < MAX_DEPTH) {
-    out.cause = error.cause instanceof Error ? serializeError(error.cause, depth + 1) : normalizeValue(error.cause, depth + 1, new WeakSet());
+    out.cause =
+      error.cause instanceof Error ? serializeError(error.cause, depth + 1) : normalizeValue(error.cause, depth + 1, new WeakSet());
   }
   return out;
 }

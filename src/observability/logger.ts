@@ -76,8 +76,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const render = winston.format((info) => {
     const record = (info as unknown as Record<symbol, LogRecord>)[RECORD];
-    (info as unknown as Record<symbol, string>)[MESSAGE] =
-      format === "json" ? formatJsonLine(record) : formatPrettyLine(record, colors);
+    (info as unknown as Record<symbol, string>)[MESSAGE] = format === "json" ? formatJsonLine(record) : formatPrettyLine(record, colors);
     return info;
   });
   const backend = winston.createLogger({

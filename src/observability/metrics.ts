@@ -44,8 +44,8 @@ export interface MetricsOptions {
 
 /** controller-runtime's buckets for `controller_runtime_reconcile_time_seconds`. */
 const RECONCILE_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0,
-  2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5,
+  4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
 /** client-go's buckets for `rest_client_request_duration_seconds`. */
 const REST_BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0];
@@ -79,19 +79,69 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     const reg = this.registry;
-    this.reconcileTotal = counter(reg, "controller_runtime_reconcile_total", "Total number of reconciliations per controller", ["controller", "result"]);
-    this.reconcileErrors = counter(reg, "controller_runtime_reconcile_errors_total", "Total number of reconciliation errors per controller", ["controller"]);
-    this.terminalErrors = counter(reg, "controller_runtime_terminal_reconcile_errors_total", "Total number of terminal reconciliation errors per controller", ["controller"]);
-    this.reconcileTime = histogram(reg, "controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per controller", ["controller"], RECONCILE_BUCKETS);
-    this.maxConcurrent = gauge(reg, "controller_runtime_max_concurrent_reconciles", "Maximum number of concurrent reconciles per controller", ["controller"]);
-    this.activeWorkersGauge = gauge(reg, "controller_runtime_active_workers", "Number of currently used workers per controller", ["controller"]);
-    this.restRequests = counter(reg, "rest_client_requests_total", "Number of HTTP requests, partitioned by status code, method, and host.", ["code", "method", "host"]);
-    this.restDuration = histogram(reg, "rest_client_request_duration_seconds", "Request latency in seconds. Broken down by verb, and host.", ["verb", "host"], REST_BUCKETS);
-    this.childWrites = counter(reg, "tsoperator_child_writes_total", "Writes of child objects per controller, kind and verb", ["controller", "kind", "verb"]);
+    this.reconcileTotal = counter(reg, "controller_runtime_reconcile_total", "Total number of reconciliations per controller", [
+      "controller",
+      "result",
+    ]);
+    this.reconcileErrors = counter(
+      reg,
+      "controller_runtime_reconcile_errors_total",
+      "Total number of reconciliation errors per controller",
+      ["controller"],
+    );
+    this.terminalErrors = counter(
+      reg,
+      "controller_runtime_terminal_reconcile_errors_total",
+      "Total number of terminal reconciliation errors per controller",
+      ["controller"],
+    );
+    this.reconcileTime = histogram(
+      reg,
+      "controller_runtime_reconcile_time_seconds",
+      "Length of time per reconciliation per controller",
+      ["controller"],
+      RECONCILE_BUCKETS,
+    );
+    this.maxConcurrent = gauge(
+      reg,
+      "controller_runtime_max_concurrent_reconciles",
+      "Maximum number of concurrent reconciles per controller",
+      ["controller"],
+    );
+    this.activeWorkersGauge = gauge(reg, "controller_runtime_active_workers", "Number of currently used workers per controller", [
+      "controller",
+    ]);
+    this.restRequests = counter(
+      reg,
+      "rest_client_requests_total",
+      "Number of HTTP requests, partitioned by status code, method, and host.",
+      ["code", "method", "host"],
+    );
+    this.restDuration = histogram(
+      reg,
+      "rest_client_request_duration_seconds",
+      "Request latency in seconds. Broken down by verb, and host.",
+      ["verb", "host"],
+      REST_BUCKETS,
+    );
+    this.childWrites = counter(reg, "tsoperator_child_writes_total", "Writes of child objects per controller, kind and verb", [
+      "controller",
+      "kind",
+      "verb",
+    ]);
     this.statusWrites = counter(reg, "tsoperator_status_writes_total", "Writes of parent status per controller", ["controller"]);
-    this.handlerErrors = counter(reg, "tsoperator_handler_errors_total", "Failed sync/finalize handler calls per controller and reason", ["controller", "reason"]);
-    this.writeErrors = counter(reg, "tsoperator_write_errors_total", "Failed writes per controller and write (child, status, finalizer)", ["controller", "write"]);
-    this.watchRestarts = counter(reg, "tsoperator_watch_restarts_total", "Restarts of a watch per resource and reason", ["resource", "reason"]);
+    this.handlerErrors = counter(reg, "tsoperator_handler_errors_total", "Failed sync/finalize handler calls per controller and reason", [
+      "controller",
+      "reason",
+    ]);
+    this.writeErrors = counter(reg, "tsoperator_write_errors_total", "Failed writes per controller and write (child, status, finalizer)", [
+      "controller",
+      "write",
+    ]);
+    this.watchRestarts = counter(reg, "tsoperator_watch_restarts_total", "Restarts of a watch per resource and reason", [
+      "resource",
+      "reason",
+    ]);
     this.concurrencyLimitGauge = gauge(
       reg,
       "tsoperator_client_concurrency_limit",
@@ -99,10 +149,12 @@ export class Metrics {
       ["host"],
     );
     this.informerObjectsGauge = gauge(reg, "tsoperator_informer_objects", "Objects held in an informer's cache per resource", ["resource"]);
-    this.watchProbes = counter(reg, "tsoperator_watch_probes_total", "Watch probes of silent watches per resource and result (quiet, missed, failed)", [
-      "resource",
-      "result",
-    ]);
+    this.watchProbes = counter(
+      reg,
+      "tsoperator_watch_probes_total",
+      "Watch probes of silent watches per resource and result (quiet, missed, failed)",
+      ["resource", "result"],
+    );
     const readers = this.stalenessReaders;
     reuseOrCreate(
       reg,
@@ -118,7 +170,12 @@ export class Metrics {
           },
         }),
     );
-    this.leaderStatus = gauge(reg, "leader_election_master_status", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.", ["name"]);
+    this.leaderStatus = gauge(
+      reg,
+      "leader_election_master_status",
+      "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.",
+      ["name"],
+    );
     this.workQueues = new WorkQueueMetricsRecorder(reg);
     if (options.defaultMetrics !== false && !reg.getSingleMetric("process_cpu_seconds_total")) {
       collectDefaultMetrics({ register: reg });

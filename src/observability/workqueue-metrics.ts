@@ -41,40 +41,84 @@ export class WorkQueueMetricsRecorder {
   constructor(registry: Registry) {
     const registers = [registry];
     const labelNames = ["name"] as const;
-    this.depthGauge = reuseOrCreate(registry, "workqueue_depth", () => new Gauge({ name: "workqueue_depth", help: "Current depth of workqueue", labelNames, registers }));
-    this.adds = reuseOrCreate(registry, "workqueue_adds_total", () => new Counter({ name: "workqueue_adds_total", help: "Total number of adds handled by workqueue", labelNames, registers }));
-    this.queueDuration = reuseOrCreate(registry, "workqueue_queue_duration_seconds", () => new Histogram({ name: "workqueue_queue_duration_seconds", help: "How long in seconds an item stays in workqueue before being requested", labelNames, buckets: DURATION_BUCKETS, registers }));
-    this.workDuration = reuseOrCreate(registry, "workqueue_work_duration_seconds", () => new Histogram({ name: "workqueue_work_duration_seconds", help: "How long in seconds processing an item from workqueue takes.", labelNames, buckets: DURATION_BUCKETS, registers }));
-    this.retries = reuseOrCreate(registry, "workqueue_retries_total", () => new Counter({ name: "workqueue_retries_total", help: "Total number of retries handled by workqueue", labelNames, registers }));
+    this.depthGauge = reuseOrCreate(
+      registry,
+      "workqueue_depth",
+      () => new Gauge({ name: "workqueue_depth", help: "Current depth of workqueue", labelNames, registers }),
+    );
+    this.adds = reuseOrCreate(
+      registry,
+      "workqueue_adds_total",
+      () => new Counter({ name: "workqueue_adds_total", help: "Total number of adds handled by workqueue", labelNames, registers }),
+    );
+    this.queueDuration = reuseOrCreate(
+      registry,
+      "workqueue_queue_duration_seconds",
+      () =>
+        new Histogram({
+          name: "workqueue_queue_duration_seconds",
+          help: "How long in seconds an item stays in workqueue before being requested",
+          labelNames,
+          buckets: DURATION_BUCKETS,
+          registers,
+        }),
+    );
+    this.workDuration = reuseOrCreate(
+      registry,
+      "workqueue_work_duration_seconds",
+      () =>
+        new Histogram({
+          name: "workqueue_work_duration_seconds",
+          help: "How long in seconds processing an item from workqueue takes.",
+          labelNames,
+          buckets: DURATION_BUCKETS,
+          registers,
+        }),
+    );
+    this.retries = reuseOrCreate(
+      registry,
+      "workqueue_retries_total",
+      () => new Counter({ name: "workqueue_retries_total", help: "Total number of retries handled by workqueue", labelNames, registers }),
+    );
     const inFlight = this.inFlight;
-    reuseOrCreate(registry, "workqueue_unfinished_work_seconds", () => new Gauge({
-      name: "workqueue_unfinished_work_seconds",
-      help: "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
-      labelNames,
-      registers,
-      collect() {
-        const now = performance.now();
-        for (const [name, items] of inFlight) {
-          let total = 0;
-          for (const started of items.values()) total += now - started;
-          this.set({ name }, total / 1000);
-        }
-      },
-    }));
-    reuseOrCreate(registry, "workqueue_longest_running_processor_seconds", () => new Gauge({
-      name: "workqueue_longest_running_processor_seconds",
-      help: "How many seconds has the longest running processor for workqueue been running.",
-      labelNames,
-      registers,
-      collect() {
-        const now = performance.now();
-        for (const [name, items] of inFlight) {
-          let oldest = now;
-          for (const started of items.values()) oldest = Math.min(oldest, started);
-          this.set({ name }, (now - oldest) / 1000);
-        }
-      },
-    }));
+    reuseOrCreate(
+      registry,
+      "workqueue_unfinished_work_seconds",
+      () =>
+        new Gauge({
+          name: "workqueue_unfinished_work_seconds",
+          help: "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
+          labelNames,
+          registers,
+          collect() {
+            const now = performance.now();
+            for (const [name, items] of inFlight) {
+              let total = 0;
+              for (const started of items.values()) total += now - started;
+              this.set({ name }, total / 1000);
+            }
+          },
+        }),
+    );
+    reuseOrCreate(
+      registry,
+      "workqueue_longest_running_processor_seconds",
+      () =>
+        new Gauge({
+          name: "workqueue_longest_running_processor_seconds",
+          help: "How many seconds has the longest running processor for workqueue been running.",
+          labelNames,
+          registers,
+          collect() {
+            const now = performance.now();
+            for (const [name, items] of inFlight) {
+              let oldest = now;
+              for (const started of items.values()) oldest = Math.min(oldest, started);
+              this.set({ name }, (now - oldest) / 1000);
+            }
+          },
+        }),
+    );
   }
 
   /** The callbacks of the queue `name`; its series appear (at 0) from this call on. */

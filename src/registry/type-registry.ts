@@ -132,9 +132,8 @@ export class TypeRegistry {
       if (!entry) throw unknownClass(cls);
       return this.instantiate(wire, cls, entry.codec) as T;
     }
-    const registered = wire && typeof wire.apiVersion === "string" && typeof wire.kind === "string"
-      ? this.lookup(wire.apiVersion, wire.kind)
-      : undefined;
+    const registered =
+      wire && typeof wire.apiVersion === "string" && typeof wire.kind === "string" ? this.lookup(wire.apiVersion, wire.kind) : undefined;
     if (!registered) {
       throw new UnknownTypeError(
         `no class is registered for ${String(wire?.apiVersion)} ${String(wire?.kind)}: declare it as a child or parent type, ` +
@@ -153,7 +152,9 @@ export class TypeRegistry {
    */
   toWire(objOrInstance: unknown): KubeObject {
     if (objOrInstance === null || typeof objOrInstance !== "object" || Array.isArray(objOrInstance)) {
-      throw new TypeError(`toWire expects a Kubernetes object, got ${objOrInstance === null ? "null" : Array.isArray(objOrInstance) ? "an array" : typeof objOrInstance}`);
+      throw new TypeError(
+        `toWire expects a Kubernetes object, got ${objOrInstance === null ? "null" : Array.isArray(objOrInstance) ? "an array" : typeof objOrInstance}`,
+      );
     }
     return this.convertToWire(objOrInstance) as KubeObject;
   }
@@ -203,9 +204,18 @@ export class TypeRegistry {
       wire = toWireValue(serializeModel(formatDatesIn(value), value.constructor.name)) as Record<string, unknown>;
     } else {
       const { metadata, ...rest } = value as Record<string, unknown>;
-      wire = toWireValue(instanceToPlain(Object.assign(Object.create(Object.getPrototypeOf(value)), rest)), this.convertToWire) as Record<string, unknown>;
+      wire = toWireValue(instanceToPlain(Object.assign(Object.create(Object.getPrototypeOf(value)), rest)), this.convertToWire) as Record<
+        string,
+        unknown
+      >;
       if (metadata !== undefined) {
-        wire = { ...wire, metadata: metadata instanceof V1ObjectMeta ? toWireValue(serializeModel(formatDatesIn(metadata), "V1ObjectMeta")) : this.convertToWire(metadata as object) };
+        wire = {
+          ...wire,
+          metadata:
+            metadata instanceof V1ObjectMeta
+              ? toWireValue(serializeModel(formatDatesIn(metadata), "V1ObjectMeta"))
+              : this.convertToWire(metadata as object),
+        };
       }
     }
     // apiVersion/kind first, as the API writes them, and set even when the instance lacks them.

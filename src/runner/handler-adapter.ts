@@ -22,7 +22,12 @@ export interface AdapterTypes {
  * runtime's `SnapshotHandler` (wire objects in, validated wire objects out). This is the one
  * place where user-facing classes meet the runtime.
  */
-export function adaptHandler(handler: Handler<unknown>, config: OperatorConfig, registry: TypeRegistry, types: AdapterTypes): SnapshotHandler {
+export function adaptHandler(
+  handler: Handler<unknown>,
+  config: OperatorConfig,
+  registry: TypeRegistry,
+  types: AdapterTypes,
+): SnapshotHandler {
   const requestFor = (snapshot: Snapshot, signal: AbortSignal) =>
     createSyncRequest<unknown>({
       parent: snapshot.parent,
@@ -77,4 +82,3 @@ function statusToWire(registry: TypeRegistry, status: unknown): Record<string, u
   }
   return wire as Record<string, unknown>;
 }
-

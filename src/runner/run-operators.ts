@@ -207,8 +207,10 @@ function inClusterNamespace(): string | undefined {
 function leaderElectionOf(options: LeaderElectionOptions, compiled: CompiledOperator<unknown>[], logger: Logger) {
   const namespace = options.namespace ?? inClusterNamespace();
   if (!namespace) {
-    logger.warn('leader election: no Lease namespace given and POD_NAMESPACE is not set; using "default" ' +
-      "(a generated Role does not cover it: set POD_NAMESPACE or leaderElection.namespace / --lease-namespace)");
+    logger.warn(
+      'leader election: no Lease namespace given and POD_NAMESPACE is not set; using "default" ' +
+        "(a generated Role does not cover it: set POD_NAMESPACE or leaderElection.namespace / --lease-namespace)",
+    );
   }
   return {
     namespace: namespace ?? "default",

@@ -37,7 +37,12 @@ class Link {
   /** Bytes (or, as null, the end of the stream) that arrived while stalled, per destination. */
   private readonly held: Array<[to: Socket, chunk: Buffer | null]> = [];
 
-  constructor(readonly client: Socket, readonly upstream: Socket, stalled: boolean, onClose: () => void) {
+  constructor(
+    readonly client: Socket,
+    readonly upstream: Socket,
+    stalled: boolean,
+    onClose: () => void,
+  ) {
     this.stalled = stalled;
     this.forward(client, upstream);
     this.forward(upstream, client);

@@ -38,12 +38,17 @@ export async function applyManifests(
 }
 
 async function waitForCrd(client: KubeClient, discovery: Discovery, crd: KubeObject): Promise<void> {
-  const spec = crd.spec as { group: string; names: { kind: string; plural: string }; scope: string; versions: { name: string; served: boolean }[] };
+  const spec = crd.spec as {
+    group: string;
+    names: { kind: string; plural: string };
+    scope: string;
+    versions: { name: string; served: boolean }[];
+  };
   const type = await discovery.resolve("apiextensions.k8s.io/v1", "CustomResourceDefinition");
   const deadline = Date.now() + 30_000;
   for (;;) {
     const current = await client.get(type, undefined, crd.metadata?.name ?? "");
-    const conditions = ((current?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+    const conditions = (current?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
     if (conditions.some((c) => c.type === "Established" && c.status === "True")) break;
     if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata?.name} did not become Established within 30 s`);
     await sleep(50);

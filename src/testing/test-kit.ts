@@ -157,7 +157,12 @@ export class TestKit {
   async list(apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string } = {}): Promise<KubeObject[]> {
     const type = await this.resource(apiVersion, kind);
     const ns = this.ns(type, opts.namespace);
-    return (await this.client.list(type, { ...(ns ? { namespace: ns } : {}), ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}) })).items;
+    return (
+      await this.client.list(type, {
+        ...(ns ? { namespace: ns } : {}),
+        ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+      })
+    ).items;
   }
 
   /** Deletes an object; a missing one is fine. */
@@ -237,7 +242,14 @@ export class TestKit {
   }
 
   /** Waits until the object exists and contains `subset` (same rules as the runtime's no-op check). */
-  eventuallyMatches(apiVersion: string, kind: string, name: string, subset: object, namespace?: string, options?: EventuallyOptions): Promise<KubeObject> {
+  eventuallyMatches(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    subset: object,
+    namespace?: string,
+    options?: EventuallyOptions,
+  ): Promise<KubeObject> {
     return this.eventually(async () => {
       const obj = await this.get(apiVersion, kind, name, namespace);
       if (!obj) throw new Error(`${kind} ${name} does not exist`);
@@ -301,7 +313,9 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   try {
     return await Promise.race([
       promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("operators were still busy at the deadline")), Math.max(ms, 0)))),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error("operators were still busy at the deadline")), Math.max(ms, 0))),
+      ),
     ]);
   } finally {
     clearTimeout(timer);

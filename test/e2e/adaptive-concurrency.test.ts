@@ -16,12 +16,21 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const flowGroup = { group: "flowcontrol.apiserver.k8s.io", version: "v1", apiVersion: "flowcontrol.apiserver.k8s.io/v1", namespaced: false };
+const flowGroup = {
+  group: "flowcontrol.apiserver.k8s.io",
+  version: "v1",
+  apiVersion: "flowcontrol.apiserver.k8s.io/v1",
+  namespaced: false,
+};
 const flowSchemas: ResourceType = { ...flowGroup, kind: "FlowSchema", plural: "flowschemas" };
 const priorityLevels: ResourceType = { ...flowGroup, kind: "PriorityLevelConfiguration", plural: "prioritylevelconfigurations" };
 const clusterRoleBindings: ResourceType = {
-  group: "rbac.authorization.k8s.io", version: "v1", apiVersion: "rbac.authorization.k8s.io/v1",
-  kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false,
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "ClusterRoleBinding",
+  plural: "clusterrolebindings",
+  namespaced: false,
 };
 
 const USER = "apf-test";
@@ -159,8 +168,13 @@ test("under APF with one seat and Reject, the adaptive limit shrinks, every pare
 
   const fixed = await converge("apf-fixed", false);
   const adaptive = await converge("apf-adaptive", true);
-  console.log(`[measure] ${PARENTS} parents x ${WORKERS} workers, 1 seat Reject: fixed ${JSON.stringify(fixed)}; adaptive ${JSON.stringify(adaptive)}`);
-  assert.ok(adaptive.lowestLimit !== undefined && adaptive.lowestLimit < WORKERS, `the adaptive limit shrank (lowest ${adaptive.lowestLimit})`);
+  console.log(
+    `[measure] ${PARENTS} parents x ${WORKERS} workers, 1 seat Reject: fixed ${JSON.stringify(fixed)}; adaptive ${JSON.stringify(adaptive)}`,
+  );
+  assert.ok(
+    adaptive.lowestLimit !== undefined && adaptive.lowestLimit < WORKERS,
+    `the adaptive limit shrank (lowest ${adaptive.lowestLimit})`,
+  );
   assert.ok(
     adaptive.throttledAfterWarmUp < fixed.throttledAfterWarmUp,
     `429s after warm-up: adaptive ${adaptive.throttledAfterWarmUp}, fixed ${fixed.throttledAfterWarmUp}`,

@@ -118,7 +118,11 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
   });
 
   it("manifests --crds-only on each sample's compiled module is its committed crd.yaml", () => {
-    for (const [dir, module] of [["echo-server", echoModule], ["greeting", greetingModule], ["temp-namespace", tempNamespaceModule]]) {
+    for (const [dir, module] of [
+      ["echo-server", echoModule],
+      ["greeting", greetingModule],
+      ["temp-namespace", tempNamespaceModule],
+    ]) {
       const { code, stdout, stderr } = cli(["manifests", module!, "--crds-only"]);
       assert.equal(code, 0, `${dir}: ${stderr}`);
       const generated = parseAllDocuments(stdout).map((d) => d.toJS());
@@ -126,7 +130,10 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
       assert.deepEqual(generated, committed, dir);
       const version = generated[0].spec.versions[0];
       assert.ok(version.schema.openAPIV3Schema.properties.spec.properties, `${dir}: a spec schema`);
-      assert.ok(version.additionalPrinterColumns.some((c: { name: string }) => c.name !== "Age"), `${dir}: its printer columns`);
+      assert.ok(
+        version.additionalPrinterColumns.some((c: { name: string }) => c.name !== "Age"),
+        `${dir}: its printer columns`,
+      );
     }
   });
 
@@ -135,7 +142,8 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
     const { code, stderr } = cli(["manifests", echoModule, "--out", out, "--image", "example.com/echo:1"]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(readdirSync(out).sort(), ["00-namespace.yaml", "01-crds.yaml", "02-rbac.yaml", "03-deployment.yaml"]);
-    const kinds = (file: string) => parseAllDocuments(readFileSync(join(out, file), "utf8")).map((d) => (d.toJS() as { kind: string }).kind);
+    const kinds = (file: string) =>
+      parseAllDocuments(readFileSync(join(out, file), "utf8")).map((d) => (d.toJS() as { kind: string }).kind);
     assert.deepEqual(kinds("01-crds.yaml"), ["CustomResourceDefinition"]);
     assert.deepEqual(kinds("02-rbac.yaml"), ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
     const deployment = parseAllDocuments(readFileSync(join(out, "03-deployment.yaml"), "utf8"))[0]!.toJS();
@@ -190,7 +198,10 @@ describe("tsoperator command", { timeout: 240_000 }, () => {
     const moduleDir = mkdtempSync(join(root, "dist/test/e2e/dev-module-"));
     const modulePath = join(moduleDir, "greeting.js");
     cpSync(greetingModule, modulePath);
-    const child = spawn(process.execPath, [main, "dev", modulePath, "--", "--log-level", "warn"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [main, "dev", modulePath, "--", "--log-level", "warn"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += d));
     let client: KubeClient | undefined;

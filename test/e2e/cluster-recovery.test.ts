@@ -55,7 +55,8 @@ test("after an API server SIGKILL of 5 s, informers re-list/re-watch within seco
     const deadline = Date.now() + 15_000;
     while (!seen.has("after") && Date.now() < deadline) await sleep(20);
     assert.ok(seen.has("after"), `the informer did not see a ConfigMap created after /readyz OK within 15 s`);
-    while (informers.some((i) => i.health().state !== "Watching" || i.health().consecutiveErrors > 0) && Date.now() < deadline) await sleep(20);
+    while (informers.some((i) => i.health().state !== "Watching" || i.health().consecutiveErrors > 0) && Date.now() < deadline)
+      await sleep(20);
     const recoveredAt = Date.now();
     const eventMs = seen.get("after")! - readyAt;
     const allWatchingMs = recoveredAt - readyAt;

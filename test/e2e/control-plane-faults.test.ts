@@ -91,8 +91,14 @@ describe("LocalControlPlane faults (real etcd + kube-apiserver)", { timeout: 120
         ["delete", "audit-a", "default", 200],
       ],
     );
-    assert.ok(byAlice.every((w) => w.time.getTime() >= since - 1000 && w.time.getTime() <= Date.now()), "times are this test's");
-    assert.deepEqual(writes.filter((w) => w.user === "admin").map((w) => [w.verb, w.name]), [["create", "audit-b"]]);
+    assert.ok(
+      byAlice.every((w) => w.time.getTime() >= since - 1000 && w.time.getTime() <= Date.now()),
+      "times are this test's",
+    );
+    assert.deepEqual(
+      writes.filter((w) => w.user === "admin").map((w) => [w.verb, w.name]),
+      [["create", "audit-b"]],
+    );
   });
 
   it("etcd compaction and an API server restart make an old resourceVersion answer 410 Gone", async () => {

@@ -108,7 +108,10 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
         names: { plural: "widgets", singular: "widget", kind: "Widget" },
         versions: [
           {
-            name: "v1", served: true, storage: true, subresources: { status: {} },
+            name: "v1",
+            served: true,
+            storage: true,
+            subresources: { status: {} },
             schema: {
               openAPIV3Schema: {
                 type: "object",
@@ -132,7 +135,12 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     const path = "/apis/example.com/v1/namespaces/default/widgets";
     // Resources of a just-established CRD still answer 404 for ~2 s.
     const widget = await eventually("the widget to be created", async () => {
-      const res = await api.call("POST", path, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" }, spec: { size: 3 } });
+      const res = await api.call("POST", path, {
+        apiVersion: "example.com/v1",
+        kind: "Widget",
+        metadata: { name: "w1" },
+        spec: { size: 3 },
+      });
       if (res.status === 404) return undefined;
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body;
@@ -166,8 +174,9 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.equal(cm.status, 201);
     assert.equal((await api.call("DELETE", "/api/v1/namespaces/doomed")).status, 200);
     const started = performance.now();
-    await eventually("namespace doomed to be gone", async () =>
-      (await api.call("GET", "/api/v1/namespaces/doomed")).status === 404 ? true : undefined,
+    await eventually(
+      "namespace doomed to be gone",
+      async () => ((await api.call("GET", "/api/v1/namespaces/doomed")).status === 404 ? true : undefined),
       30_000,
     );
     console.log(`# namespace termination: ${Math.round(performance.now() - started)} ms`);
@@ -182,7 +191,10 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
       assert.equal((await secondApi.call("GET", "/version")).body.gitVersion, "v1.37.2");
       assert.equal((await api.call("GET", "/readyz")).status, 200, "the first one still serves");
       // Each has its own etcd: the first one's CRD is unknown to the second.
-      assert.equal((await secondApi.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")).status, 404);
+      assert.equal(
+        (await secondApi.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")).status,
+        404,
+      );
     } finally {
       await secondApi.close();
     }
@@ -270,7 +282,9 @@ describe("control plane binary resolution", () => {
       LocalControlPlane.start({ binaries: { env: { KUBEBUILDER_ASSETS: assets, TSOPERATOR_CACHE_DIR: join(scratch, "empty-cache") } } }),
       /kube-controller-manager is required/,
     );
-    const withCache = await ensureControlPlaneBinaries({ env: { KUBEBUILDER_ASSETS: assets, TSOPERATOR_CACHE_DIR: join(built.dir, "..", "..") } });
+    const withCache = await ensureControlPlaneBinaries({
+      env: { KUBEBUILDER_ASSETS: assets, TSOPERATOR_CACHE_DIR: join(built.dir, "..", "..") },
+    });
     assert.equal(withCache.kubeControllerManager, built.kubeControllerManager);
   });
 

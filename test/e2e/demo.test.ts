@@ -9,7 +9,10 @@ const run = promisify(execFile);
 const demo = fileURLToPath(new URL("../../samples/demo.js", import.meta.url));
 
 test("the demo reconciles an EchoServer on a fresh local control plane and exits 0 with --once", async () => {
-  const { stdout } = await run(process.execPath, [demo, "--once"], { timeout: 120_000, env: { ...process.env, TSOPERATOR_LOG_LEVEL: "warn" } });
+  const { stdout } = await run(process.execPath, [demo, "--once"], {
+    timeout: 120_000,
+    env: { ...process.env, TSOPERATOR_LOG_LEVEL: "warn" },
+  });
   assert.match(stdout, /✔ reconciled in [\d.]+ s/);
   assert.match(stdout, /Pod {6}demo\/hello {2}image=hashicorp\/http-echo/);
   assert.match(stdout, /Service {2}demo\/hello {2}ports=\["80->8080"\]/);

@@ -105,7 +105,11 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
     const recorder = new EventRecorder({ client, component: "echo-server" });
     recorder.warning(cm, "Long", "é".repeat(2000));
     // An object in a namespace that does not exist: the create fails; recording must not throw.
-    recorder.warning({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "no-such-ns", uid: "u-1" } }, "Lost", "nowhere");
+    recorder.warning(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "no-such-ns", uid: "u-1" } },
+      "Lost",
+      "nowhere",
+    );
     await recorder.flush();
     const [event] = (await eventsOf(cm)) as any[];
     assert.ok(Buffer.byteLength(event.message, "utf8") <= 1024);

@@ -36,14 +36,17 @@ test("API server SIGKILLed mid-reconcile, back after 2 s: every parent converges
   assert.ok(restart.readyAt > restart.stoppedAt);
   await Promise.all(names.slice(6).map((n) => kit.createParent(greeting(n))));
 
-  await kit.eventually(async () => {
-    for (const n of names) {
-      const parent = await kit.get(API, "Greeting", n);
-      assert.equal((parent?.status as { text?: string } | undefined)?.text, `Hello, ${n}!`, `${n} has its status`);
-    }
-    // Today (before issue 11's recovery work) a 410 relist after the restart can wait out ~17 s of
-    // backoff built up during the outage: the bound is generous, the test asserts behaviour, not speed.
-  }, { timeout: 90_000, interval: 250 });
+  await kit.eventually(
+    async () => {
+      for (const n of names) {
+        const parent = await kit.get(API, "Greeting", n);
+        assert.equal((parent?.status as { text?: string } | undefined)?.text, `Hello, ${n}!`, `${n} has its status`);
+      }
+      // Today (before issue 11's recovery work) a 410 relist after the restart can wait out ~17 s of
+      // backoff built up during the outage: the bound is generous, the test asserts behaviour, not speed.
+    },
+    { timeout: 90_000, interval: 250 },
+  );
 
   const parents = new Map((await kit.list(API, "Greeting")).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
   const maps = (await kit.list("v1", "ConfigMap")).filter((m) => m.metadata?.name?.endsWith("-greeting"));

@@ -27,12 +27,18 @@ after(async () => {
 const greeting = (name: string, person: string) => ({ apiVersion: API, kind: "Greeting", metadata: { name }, spec: { name: person } });
 
 async function converged(names: string[]): Promise<void> {
-  await kit.eventually(async () => {
-    const maps = await kit.list("v1", "ConfigMap");
-    for (const name of names) {
-      assert.ok(maps.some((m) => m.metadata?.name === `${name}-greeting`), `${name}-greeting exists`);
-    }
-  }, { timeout: 60_000, interval: 200 });
+  await kit.eventually(
+    async () => {
+      const maps = await kit.list("v1", "ConfigMap");
+      for (const name of names) {
+        assert.ok(
+          maps.some((m) => m.metadata?.name === `${name}-greeting`),
+          `${name}-greeting exists`,
+        );
+      }
+    },
+    { timeout: 60_000, interval: 200 },
+  );
 }
 
 test("an API server that freezes for 4 s mid-reconcile: every parent converges afterwards, the process lives on", async () => {
@@ -69,7 +75,8 @@ test("a restarted operator picks up where the old one stopped and rewrites nothi
     await second.idle();
     const text = await second.metrics.render();
     const reconciles = sum(text, /^controller_runtime_reconcile_total\{[^}]*controller="greeting"[^}]*\} (\d+)/gm);
-    const writes = sum(text, /^tsoperator_child_writes_total\{[^}]*\} (\d+)/gm) + sum(text, /^tsoperator_status_writes_total\{[^}]*\} (\d+)/gm);
+    const writes =
+      sum(text, /^tsoperator_child_writes_total\{[^}]*\} (\d+)/gm) + sum(text, /^tsoperator_status_writes_total\{[^}]*\} (\d+)/gm);
     assert.ok(reconciles >= names.length, `the new runtime synced every parent (${reconciles} reconciles)`);
     assert.equal(writes, 0, "no child or status was written: all were already in line");
   } finally {

@@ -47,10 +47,16 @@ before(async () => {
     .split("\n")
     .map((l) => l.replace(/#.*$/, "").trim())
     .filter((l) => l.startsWith("npm "));
-  assert.ok(lines.some((l) => l.startsWith("npm install -D typescript")), "the guide installs TypeScript");
+  assert.ok(
+    lines.some((l) => l.startsWith("npm install -D typescript")),
+    "the guide installs TypeScript",
+  );
   for (const line of lines) {
     for (const command of line.split("&&").map((c) => c.trim())) {
-      const args = command.split(/\s+/).slice(1).map((a) => (a === "tsoperator" ? tarball : a));
+      const args = command
+        .split(/\s+/)
+        .slice(1)
+        .map((a) => (a === "tsoperator" ? tarball : a));
       if (args[0] === "install") args.push("--no-audit", "--no-fund", "--loglevel=error");
       await run("npm", args, { cwd: app, timeout: 300_000 });
     }
@@ -65,7 +71,9 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test("the guide's project compiles with today's TypeScript and its operator runs on a real control plane", { timeout: 240_000 }, async () => {
+test("the guide's project compiles with today's TypeScript and its operator runs on a real control plane", {
+  timeout: 240_000,
+}, async () => {
   const tscVersion = JSON.parse(await readFile(join(app, "node_modules/typescript/package.json"), "utf8")) as { version: string };
   const tsc = join(app, "node_modules/typescript/bin/tsc");
   await run(process.execPath, [tsc, "-p", app], { cwd: app }).catch((e: { stdout?: string }) => {
@@ -76,8 +84,13 @@ test("the guide's project compiles with today's TypeScript and its operator runs
   const cli = join(app, "node_modules/tsoperator/dist/src/cli/main.js");
   assert.match(guide, /npx tsoperator manifests dist\/operator\.js --crds-only/);
   const manifests = await run(process.execPath, [cli, "manifests", "dist/operator.js", "--crds-only"], { cwd: app });
-  const crds = parseAllDocuments(manifests.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
-  assert.deepEqual(crds.map((c) => c.kind), ["CustomResourceDefinition"]);
+  const crds = parseAllDocuments(manifests.stdout)
+    .map((d) => d.toJS() as KubeObject)
+    .filter(Boolean);
+  assert.deepEqual(
+    crds.map((c) => c.kind),
+    ["CustomResourceDefinition"],
+  );
   const client = KubeClient.fromKubeConfig(cp.kubeConfig);
   const discovery = new Discovery(client);
   await applyManifests(client, discovery, crds);
@@ -97,7 +110,12 @@ test("the guide's project compiles with today's TypeScript and its operator runs
   try {
     const websites = await discovery.resolve("example.com/v1", "Website");
     const configMaps = await discovery.resolve("v1", "ConfigMap");
-    await client.create(websites, { apiVersion: "example.com/v1", kind: "Website", metadata: { name: "home", namespace: "default" }, spec: { title: "Hello" } });
+    await client.create(websites, {
+      apiVersion: "example.com/v1",
+      kind: "Website",
+      metadata: { name: "home", namespace: "default" },
+      spec: { title: "Hello" },
+    });
     await eventually(async () => {
       assert.equal(child.exitCode, null, `the operator exited:\n${out}`);
       const page = await client.get(configMaps, "default", "home-page");

@@ -77,7 +77,10 @@ test("the kubeconfig's as-groups are sent: 'nobody' in group system:masters may 
   const withGroup = KubeClient.fromKubeConfig(loadKubeConfig({ path: kubeconfig(["as: nobody", "as-groups: ['system:masters']"]) }));
   const withoutGroup = KubeClient.fromKubeConfig(loadKubeConfig({ path: kubeconfig(["as: nobody"]) }));
   try {
-    const refused = await withoutGroup.list(configMaps, { namespace: "default" }).then(() => undefined, (e: unknown) => e as ApiError);
+    const refused = await withoutGroup.list(configMaps, { namespace: "default" }).then(
+      () => undefined,
+      (e: unknown) => e as ApiError,
+    );
     assert.ok(refused && isForbidden(refused), "nobody alone may not list");
     const listed = await withGroup.list(configMaps, { namespace: "default" });
     assert.ok(Array.isArray(listed.items), "nobody in system:masters may list");
@@ -100,7 +103,10 @@ test("a handler's own client-node call refused by RBAC reads like the runtime's 
   const raw = await kc
     .makeApiClient(CoreV1Api)
     .deleteNamespace({ name: "default" })
-    .then(() => undefined, (e: unknown) => e);
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   assert.match(String((raw as Error)?.message), /HTTP-Code: 403/, "client-node's own text");
   const error = toApiError(raw);
   assert.ok(error instanceof ApiError && isForbidden(error), String(error));

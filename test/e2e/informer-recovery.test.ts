@@ -20,8 +20,22 @@ import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const serviceAccounts: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true };
-const roles: ResourceType = { group: "rbac.authorization.k8s.io", version: "v1", apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles", namespaced: true };
+const serviceAccounts: ResourceType = {
+  group: "",
+  version: "v1",
+  apiVersion: "v1",
+  kind: "ServiceAccount",
+  plural: "serviceaccounts",
+  namespaced: true,
+};
+const roles: ResourceType = {
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "Role",
+  plural: "roles",
+  namespaced: true,
+};
 const roleBindings: ResourceType = { ...roles, kind: "RoleBinding", plural: "rolebindings" };
 
 /** The readiness rule of runOperators and the Nest status: synced and fewer than 3 errors in a row. */
@@ -93,7 +107,12 @@ async function startWatchClosingProxy(cp: LocalControlPlane): Promise<{ url: str
   };
 }
 
-const cm = (namespace: string, name: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: {} });
+const cm = (namespace: string, name: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace },
+  data: {},
+});
 
 describe("Informer recovery on a real control plane", { timeout: 120_000 }, () => {
   let cp: LocalControlPlane;
@@ -160,7 +179,10 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
     const done = informer.start(controller.signal);
     try {
       await until("three 403s", () => errors.length >= 3, 10_000);
-      assert.ok(errors.every((code) => code === 403), `errors: ${errors}`);
+      assert.ok(
+        errors.every((code) => code === 403),
+        `errors: ${errors}`,
+      );
       assert.equal(ready(informer), false, "not ready while RBAC forbids the list");
 
       await client.create(roles, {

@@ -113,7 +113,12 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
   return Date.now() - started;
 }
 
-const cm = (namespace: string, name: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: {} });
+const cm = (namespace: string, name: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace },
+  data: {},
+});
 
 describe("a silently stalled watch", { timeout: 150_000 }, () => {
   let cp: LocalControlPlane;
@@ -159,7 +164,11 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       const stalled = proxy.stallOpen();
       assert.ok(stalled >= 1, "the open watch goes through the proxy");
       await client.create(configMaps, cm(ns, "during-stall"));
-      const took = await until("the informer to see the object created during the stall", () => informer.store.get(ns, "during-stall") !== undefined, 30_000);
+      const took = await until(
+        "the informer to see the object created during the stall",
+        () => informer.store.get(ns, "during-stall") !== undefined,
+        30_000,
+      );
       console.log(`object created during a stalled watch seen after ${took} ms; health ${JSON.stringify(informer.health())}`);
     } finally {
       controller.abort();

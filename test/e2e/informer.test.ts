@@ -18,8 +18,22 @@ import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const serviceAccounts: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true };
-const roles: ResourceType = { group: "rbac.authorization.k8s.io", version: "v1", apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", plural: "roles", namespaced: true };
+const serviceAccounts: ResourceType = {
+  group: "",
+  version: "v1",
+  apiVersion: "v1",
+  kind: "ServiceAccount",
+  plural: "serviceaccounts",
+  namespaced: true,
+};
+const roles: ResourceType = {
+  group: "rbac.authorization.k8s.io",
+  version: "v1",
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "Role",
+  plural: "roles",
+  namespaced: true,
+};
 const roleBindings: ResourceType = { ...roles, kind: "RoleBinding", plural: "rolebindings" };
 
 /** Counts list calls and can cut watch streams and hold new ones back (a simulated outage). */
@@ -38,7 +52,11 @@ class GatedClient implements ListWatchClient {
 
   async *watch(type: ResourceType, opts: Parameters<ListWatchClient["watch"]>[1]): AsyncGenerator<WatchEvent> {
     while (this.outage) await this.outage.promise;
-    this.watches.push({ resourceVersion: opts.resourceVersion, timeoutSeconds: opts.timeoutSeconds, allowWatchBookmarks: opts.allowWatchBookmarks });
+    this.watches.push({
+      resourceVersion: opts.resourceVersion,
+      timeoutSeconds: opts.timeoutSeconds,
+      allowWatchBookmarks: opts.allowWatchBookmarks,
+    });
     const cut = new AbortController();
     this.streams.add(cut);
     const signal = AbortSignal.any([opts.signal, cut.signal]);
@@ -137,7 +155,10 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       await client.delete(configMaps, ns, "x");
       await until("events of x", () => r.names().filter((n) => n === "x").length === 3);
       const ofX = r.events.filter((e) => e.object.metadata?.name === "x");
-      assert.deepEqual(ofX.map((e) => e.type), ["ADDED", "MODIFIED", "DELETED"]);
+      assert.deepEqual(
+        ofX.map((e) => e.type),
+        ["ADDED", "MODIFIED", "DELETED"],
+      );
       assert.equal(ofX[1]!.oldObject?.data && (ofX[1]!.oldObject.data as Record<string, string>).v, "1");
       assert.equal(informer.store.get(ns, "x"), undefined);
       assert.equal(gated.watches[0]?.allowWatchBookmarks, true);
@@ -164,8 +185,14 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       await until("match-2", () => informer.store.size === 2);
       await client.patch(configMaps, ns, "match-1", { metadata: { labels: { app: "other" } } }, "merge");
       await until("match-1 leaves", () => informer.store.size === 1);
-      assert.deepEqual(r.events.map((e) => `${e.type}:${e.object.metadata?.name}`), ["ADDED:match-1", "ADDED:match-2", "DELETED:match-1"]);
-      assert.deepEqual(informer.store.byLabel("app", "match").map((o) => o.metadata?.name), ["match-2"]);
+      assert.deepEqual(
+        r.events.map((e) => `${e.type}:${e.object.metadata?.name}`),
+        ["ADDED:match-1", "ADDED:match-2", "DELETED:match-1"],
+      );
+      assert.deepEqual(
+        informer.store.byLabel("app", "match").map((o) => o.metadata?.name),
+        ["match-2"],
+      );
     } finally {
       await r.stop();
     }
@@ -197,7 +224,12 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.equal(gated.lists.length, 1, "no relist");
       assert.ok(gated.watches.length >= 3, `the server closed the watch ${gated.watches.length - 1} times`);
       assert.ok(restarts.filter((x) => x === "closed").length >= 2);
-      for (let i = 1; i < gated.watches.length; i++) assert.notEqual(gated.watches[i]!.resourceVersion, gated.watches[0]!.resourceVersion, "each re-watch starts from the latest version");
+      for (let i = 1; i < gated.watches.length; i++)
+        assert.notEqual(
+          gated.watches[i]!.resourceVersion,
+          gated.watches[0]!.resourceVersion,
+          "each re-watch starts from the latest version",
+        );
       assert.equal(informer.health().consecutiveErrors, 0);
     } finally {
       await r.stop();
@@ -238,11 +270,19 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     kc.loadFromString(renderKubeconfig(cp.server, cp.caCert, tokenRequest.status.token, "reader"));
     const readerClient = KubeClient.fromKubeConfig(kc);
     const errors: number[] = [];
-    const informer = new Informer({ client: readerClient, type: configMaps, namespace: ns, onError: (_e, f) => errors.push(f.statusCode ?? 0) });
+    const informer = new Informer({
+      client: readerClient,
+      type: configMaps,
+      namespace: ns,
+      onError: (_e, f) => errors.push(f.statusCode ?? 0),
+    });
     const r = run(informer);
     try {
       await until("two 403s", () => errors.length >= 2, 10_000);
-      assert.ok(errors.every((code) => code === 403), `errors: ${errors}`);
+      assert.ok(
+        errors.every((code) => code === 403),
+        `errors: ${errors}`,
+      );
       const health = informer.health();
       assert.equal(health.synced, false);
       assert.ok(health.consecutiveErrors >= 2);
@@ -284,7 +324,10 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
   let client: KubeClient;
 
   before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false, extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"] });
+    cp = await LocalControlPlane.start({
+      controllerManager: false,
+      extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"],
+    });
     client = KubeClient.fromKubeConfig(cp.kubeConfig);
   });
   after(async () => {
@@ -328,9 +371,17 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
 
       await until("the relist", () => gated.lists.length > initialLists, 30_000);
       await until("the store converges", () => informer.store.size === 3 && !!informer.store.get(ns, "new"));
-      assert.deepEqual(gated.lists[initialLists], { resourceVersion: "", continue: undefined, limit: 2 }, "relist from etcd, not the cache");
+      assert.deepEqual(
+        gated.lists[initialLists],
+        { resourceVersion: "", continue: undefined, limit: 2 },
+        "relist from etcd, not the cache",
+      );
       assert.ok(restarts.includes("gone"), `restarts: ${restarts}`);
-      assert.deepEqual(r.events.map((e) => `${e.type}:${e.object.metadata?.name}`).sort(), ["ADDED:new", "DELETED:remove", "MODIFIED:change"]);
+      assert.deepEqual(r.events.map((e) => `${e.type}:${e.object.metadata?.name}`).sort(), [
+        "ADDED:new",
+        "DELETED:remove",
+        "MODIFIED:change",
+      ]);
       const modified = r.events.find((e) => e.type === "MODIFIED")!;
       assert.equal((modified.object.data as Record<string, string>).v, "2");
       assert.equal((modified.oldObject!.data as Record<string, string>).v, "1");

@@ -37,7 +37,14 @@ const crds: ResourceType = {
   plural: "customresourcedefinitions",
   namespaced: false,
 };
-const widgets: ResourceType = { group: "kube-client.test.tsoperator.dev", version: "v1", apiVersion: "kube-client.test.tsoperator.dev/v1", kind: "Widget", plural: "widgets", namespaced: true };
+const widgets: ResourceType = {
+  group: "kube-client.test.tsoperator.dev",
+  version: "v1",
+  apiVersion: "kube-client.test.tsoperator.dev/v1",
+  kind: "Widget",
+  plural: "widgets",
+  namespaced: true,
+};
 
 const widgetCrd: KubeObject = {
   apiVersion: crds.apiVersion,
@@ -130,7 +137,10 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
 
   it("creates, gets and lists in pages with apiVersion/kind restored", async () => {
     for (let i = 0; i < 30; i++) {
-      await client.create(configMaps, { metadata: { name: `page-${String(i).padStart(2, "0")}`, namespace: NS, labels: { set: "paged" } }, data: { i: String(i), text: "grüße 日本" } });
+      await client.create(configMaps, {
+        metadata: { name: `page-${String(i).padStart(2, "0")}`, namespace: NS, labels: { set: "paged" } },
+        data: { i: String(i), text: "grüße 日本" },
+      });
     }
     const one = await client.get(configMaps, NS, "page-07");
     assert.equal((one!.data as Record<string, string>).text, "grüße 日本");
@@ -139,12 +149,20 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     const pages: KubeObject[][] = [];
     let token: string | undefined;
     do {
-      const page = await client.list(configMaps, { namespace: NS, labelSelector: "set=paged", limit: 7, ...(token ? { continue: token } : {}) });
+      const page = await client.list(configMaps, {
+        namespace: NS,
+        labelSelector: "set=paged",
+        limit: 7,
+        ...(token ? { continue: token } : {}),
+      });
       assert.ok(page.resourceVersion);
       pages.push(page.items);
       token = page.continue;
     } while (token);
-    assert.deepEqual(pages.map((p) => p.length), [7, 7, 7, 7, 2]);
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [7, 7, 7, 7, 2],
+    );
     const all = pages.flat();
     assert.equal(new Set(all.map((o) => o.metadata?.name)).size, 30);
     for (const item of all) {
@@ -157,7 +175,9 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     assert.ok(Number(everything.resourceVersion) > 0);
     assert.ok(everything.items.every((o) => o.kind === "ConfigMap" && o.apiVersion === "v1"));
 
-    const metric = events.find((e) => e.method === "GET" && e.resource === "/api/v1/namespaces/{namespace}/configmaps/{name}" && e.code === 404);
+    const metric = events.find(
+      (e) => e.method === "GET" && e.resource === "/api/v1/namespaces/{namespace}/configmaps/{name}" && e.code === 404,
+    );
     assert.ok(metric, "the metrics hook saw the 404 with a templated path");
     assert.equal(metric.host, new URL(cp.server).host);
   });
@@ -173,7 +193,10 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     assert.notEqual(changed.metadata?.resourceVersion, first.metadata?.resourceVersion);
 
     const stale = { ...first, data: { a: "stale" } };
-    await assert.rejects(client.replace(configMaps, stale), (err) => isConflict(err) && /PUT \/api\/v1\/namespaces\/kube-client-e2e\/configmaps\/applied/.test((err as Error).message));
+    await assert.rejects(
+      client.replace(configMaps, stale),
+      (err) => isConflict(err) && /PUT \/api\/v1\/namespaces\/kube-client-e2e\/configmaps\/applied/.test((err as Error).message),
+    );
     const replaced = await client.replace(configMaps, { ...changed, data: { a: "3" } });
     assert.deepEqual(replaced.data, { a: "3" });
 
@@ -196,19 +219,33 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     await client.apply(crds, widgetCrd, { fieldManager: "kube-client-e2e" });
     await eventually("CRD Established", async () => {
       const crd = await client.get(crds, undefined, widgetCrd.metadata!.name!);
-      const conditions = ((crd?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? []);
+      const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? [];
       assert.ok(conditions.some((c) => c.type === "Established" && c.status === "True"));
     });
     const discovery = new Discovery(client);
     // The resource answers 404 for ~2 s after Established: retry.
     const created = await eventually("widget served", () =>
-      client.apply(widgets, { apiVersion: widgets.apiVersion, kind: widgets.kind, metadata: { name: "w1", namespace: NS }, spec: { size: 3, free: { form: true } } }, { fieldManager: "kube-client-e2e" }),
+      client.apply(
+        widgets,
+        {
+          apiVersion: widgets.apiVersion,
+          kind: widgets.kind,
+          metadata: { name: "w1", namespace: NS },
+          spec: { size: 3, free: { form: true } },
+        },
+        { fieldManager: "kube-client-e2e" },
+      ),
     );
     assert.deepEqual(created.spec, { size: 3, free: { form: true } }, "x-kubernetes-preserve-unknown-fields kept the spec");
 
     const withStatus = await client.applyStatus(
       widgets,
-      { apiVersion: widgets.apiVersion, kind: widgets.kind, metadata: { name: "w1", namespace: NS }, status: { phase: "Ready", observedGeneration: 1 } },
+      {
+        apiVersion: widgets.apiVersion,
+        kind: widgets.kind,
+        metadata: { name: "w1", namespace: NS },
+        status: { phase: "Ready", observedGeneration: 1 },
+      },
       { fieldManager: "kube-client-e2e", force: true },
     );
     assert.deepEqual(withStatus.status, { phase: "Ready", observedGeneration: 1 });
@@ -223,9 +260,22 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     const discovery = new Discovery(client);
     assert.deepEqual(await discovery.resolve("v1", "ConfigMap"), configMaps);
     assert.deepEqual(await discovery.resolve("v1", "Namespace"), namespaces);
-    assert.deepEqual(await discovery.resolve("apps/v1", "Deployment"), { group: "apps", version: "v1", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments", namespaced: true });
-    await assert.rejects(discovery.resolve("v1", "Gizmo"), (err) => err instanceof KindNotServedError && /Gizmo.*not served.*CustomResourceDefinition/s.test(err.message));
-    await assert.rejects(discovery.resolve("nowhere.example.com/v1", "Thing"), (err) => err instanceof KindNotServedError && /group-version nowhere.example.com\/v1 is not served/.test(err.message));
+    assert.deepEqual(await discovery.resolve("apps/v1", "Deployment"), {
+      group: "apps",
+      version: "v1",
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      plural: "deployments",
+      namespaced: true,
+    });
+    await assert.rejects(
+      discovery.resolve("v1", "Gizmo"),
+      (err) => err instanceof KindNotServedError && /Gizmo.*not served.*CustomResourceDefinition/s.test(err.message),
+    );
+    await assert.rejects(
+      discovery.resolve("nowhere.example.com/v1", "Thing"),
+      (err) => err instanceof KindNotServedError && /group-version nowhere.example.com\/v1 is not served/.test(err.message),
+    );
   });
 
   it("watches ADDED, MODIFIED, DELETED and BOOKMARK until the server closes the stream", async () => {
@@ -233,7 +283,14 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     const controller = new AbortController();
     const seen: WatchEvent[] = [];
     const watching = (async () => {
-      for await (const event of client.watch(configMaps, { namespace: NS, labelSelector: "set=watched", resourceVersion: start.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 4, signal: controller.signal })) {
+      for await (const event of client.watch(configMaps, {
+        namespace: NS,
+        labelSelector: "set=watched",
+        resourceVersion: start.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: 4,
+        signal: controller.signal,
+      })) {
         seen.push(event);
       }
     })();
@@ -245,7 +302,10 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     await watching; // the server ends the stream after timeoutSeconds
     assert.ok(Date.now() - began < 15_000);
     const types = seen.map((e) => e.type);
-    assert.deepEqual(types.filter((t) => t !== "BOOKMARK"), ["ADDED", "MODIFIED", "DELETED"]);
+    assert.deepEqual(
+      types.filter((t) => t !== "BOOKMARK"),
+      ["ADDED", "MODIFIED", "DELETED"],
+    );
     assert.ok(types.includes("BOOKMARK"), `a bookmark arrived before the timeout (got ${types.join(",")})`);
     const bookmark = seen.find((e) => e.type === "BOOKMARK");
     assert.ok(Number(bookmark?.object.metadata?.resourceVersion) > Number(start.resourceVersion));
@@ -304,7 +364,10 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     try {
       for (let i = 0; i < 500; i++) await bounded.get(configMaps, NS, `page-${String(i % 30).padStart(2, "0")}`);
       const afterSequential = bounded.stats();
-      assert.ok(afterSequential.connectionsOpened <= 2, `sequential requests reuse their connection (opened ${afterSequential.connectionsOpened})`);
+      assert.ok(
+        afterSequential.connectionsOpened <= 2,
+        `sequential requests reuse their connection (opened ${afterSequential.connectionsOpened})`,
+      );
 
       let next = 0;
       let peakSockets = 0;
@@ -364,7 +427,11 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
   /** Writes, then waits past two compaction rounds so everything before the write is compacted. */
   async function compactPastNow(): Promise<void> {
     await sleep(1500);
-    await client.apply(configMaps, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: String(Date.now()) } }, { fieldManager: "e2e" });
+    await client.apply(
+      configMaps,
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: String(Date.now()) } },
+      { fieldManager: "e2e" },
+    );
     await sleep(2500);
   }
 
@@ -372,7 +439,12 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
     const { resourceVersion } = await client.list(configMaps, { namespace: "default" });
     await compactPastNow();
     const seen: WatchEvent[] = [];
-    for await (const event of client.watch(configMaps, { namespace: "default", resourceVersion, timeoutSeconds: 5, signal: new AbortController().signal })) {
+    for await (const event of client.watch(configMaps, {
+      namespace: "default",
+      resourceVersion,
+      timeoutSeconds: 5,
+      signal: new AbortController().signal,
+    })) {
       seen.push(event);
     }
     assert.equal(seen.length, 1, `one event, then the server ends the stream (got ${seen.map((e) => e.type).join(",")})`);
@@ -388,7 +460,10 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
     const first = await client.list(configMaps, { namespace: "default", limit: 2 });
     assert.ok(first.continue);
     await compactPastNow();
-    await assert.rejects(client.list(configMaps, { namespace: "default", limit: 2, continue: first.continue }), (err) => isGone(err) && /continue parameter is too old/.test((err as Error).message));
+    await assert.rejects(
+      client.list(configMaps, { namespace: "default", limit: 2, continue: first.continue }),
+      (err) => isGone(err) && /continue parameter is too old/.test((err as Error).message),
+    );
 
     // Pause listAll after its first page long enough for its continue token to expire.
     const pages: string[] = [];
@@ -413,7 +488,14 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
   });
 
   it("honours Retry-After on 429 and retries a bounded number of times", async () => {
-    const crb: ResourceType = { group: "rbac.authorization.k8s.io", version: "v1", apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false };
+    const crb: ResourceType = {
+      group: "rbac.authorization.k8s.io",
+      version: "v1",
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      plural: "clusterrolebindings",
+      namespaced: false,
+    };
     await client.create(crb, {
       metadata: { name: "throttled-admin" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
@@ -434,7 +516,9 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
     };
 
     const withoutRetries = await burst(0);
-    const rejected = withoutRetries.results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as ApiError);
+    const rejected = withoutRetries.results
+      .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+      .map((r) => r.reason as ApiError);
     assert.ok(rejected.length > 0, "one request at a time: the burst met 429s");
     for (const err of rejected) {
       assert.ok(isTooManyRequests(err));
@@ -443,7 +527,10 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
 
     // One request at a time on a shared 2-core machine: give the herd enough rounds to drain.
     const withRetries = await burst(10);
-    assert.ok(withRetries.results.every((r) => r.status === "fulfilled"), "every request went through after waiting");
+    assert.ok(
+      withRetries.results.every((r) => r.status === "fulfilled"),
+      "every request went through after waiting",
+    );
     assert.ok(withRetries.stats.retries > 0 && withRetries.codes.filter((c) => c === 429).length === withRetries.stats.retries);
   });
 });

@@ -22,7 +22,14 @@ import type { KubeObject, ResourceType } from "../../src/core/kube-object.js";
 import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
 
 const secrets: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true };
-const serviceAccounts: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true };
+const serviceAccounts: ResourceType = {
+  group: "",
+  version: "v1",
+  apiVersion: "v1",
+  kind: "ServiceAccount",
+  plural: "serviceaccounts",
+  namespaced: true,
+};
 
 let cp: LocalControlPlane;
 let admin: KubeClient;
@@ -40,7 +47,11 @@ after(async () => {
 
 /** A token of ServiceAccount `rotator` that is valid while Secret `name` exists. */
 async function boundToken(name: string): Promise<string> {
-  const secret = (await admin.create(secrets, { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "default" } })) as KubeObject;
+  const secret = (await admin.create(secrets, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace: "default" },
+  })) as KubeObject;
   const answer = (await admin.request("POST", "/api/v1/namespaces/default/serviceaccounts/rotator/token", {
     body: {
       apiVersion: "authentication.k8s.io/v1",
@@ -83,7 +94,10 @@ test("a rotated token file keeps the client working; a 401 makes it read the fil
     await admin.delete(secrets, "default", "first");
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const status = await whoAmI(staticClient).then(() => 200, (e: unknown) => (e instanceof ApiError ? e.statusCode : -1));
+      const status = await whoAmI(staticClient).then(
+        () => 200,
+        (e: unknown) => (e instanceof ApiError ? e.statusCode : -1),
+      );
       if (status === 401) break;
       if (Date.now() > deadline) throw new Error(`the revoked token still answers ${status}`);
       await sleep(200);

@@ -167,7 +167,16 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
 
   it("rejects timings where the lease could expire before the leader notices", () => {
     assert.throws(
-      () => new LeaderElector({ client, namespace, name: "x", leaseDurationMs: 2_000, renewDeadlineMs: 2_000, retryPeriodMs: 500, onStartedLeading() {} }),
+      () =>
+        new LeaderElector({
+          client,
+          namespace,
+          name: "x",
+          leaseDurationMs: 2_000,
+          renewDeadlineMs: 2_000,
+          retryPeriodMs: 500,
+          onStartedLeading() {},
+        }),
       /leaseDurationMs must be greater than renewDeadlineMs/,
     );
     const e = new LeaderElector({ client, namespace, name: "x", onStartedLeading() {} });

@@ -29,7 +29,12 @@ const blocking: OperatorDefinition = {
       // CPU-bound: no timer (the lease renewal included) runs meanwhile.
     }
     handlerReturned = true;
-    return SyncResponse.of({ written: true }).withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${req.raw.metadata!.name}-cm` }, data: { a: "b" } });
+    return SyncResponse.of({ written: true }).withChild({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `${req.raw.metadata!.name}-cm` },
+      data: { a: "b" },
+    });
   },
 };
 
@@ -54,7 +59,13 @@ test("a handler that blocks the event loop past the lease: its writes do not go 
     kubeConfig: cp.kubeConfig,
     handleSignals: false,
     logger: logs.logger,
-    leaderElection: { namespace: "default", name: "blocking-leader", leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.5 },
+    leaderElection: {
+      namespace: "default",
+      name: "blocking-leader",
+      leaseDurationSeconds: 2,
+      renewDeadlineSeconds: 1.5,
+      retryPeriodSeconds: 0.5,
+    },
   });
   const discovery = new Discovery(admin);
   const parents = await discovery.resolve(E2E_API_VERSION, "Blocking");

@@ -165,7 +165,10 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     assert.match(echo.failed!, /caches not synced after 3 s .*services.*forbidden/i);
     assert.equal(runtime.state().controllers.find((c) => c.name === "greeting")?.failed, undefined);
     assert.match(runtime.inspect("echo-server").failure() ?? "", /caches not synced/);
-    assert.ok(lines.some((l) => /"level":"error"/.test(l) && /caches not synced/.test(l)), "an error is logged");
+    assert.ok(
+      lines.some((l) => /"level":"error"/.test(l) && /caches not synced/.test(l)),
+      "an error is logged",
+    );
     const ready = await readyz(runtime);
     assert.equal(ready.status, 503);
     const red = ready.body.checks.filter((c) => c.name.startsWith("controller:") && !c.ok).map((c) => c.name);
@@ -177,10 +180,9 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
 
   it("a standby that cannot use its Lease is not ready and logs why; with a usable Lease it leads", async () => {
     const lines: string[] = [];
-    const stuck = await start(
-      { namespace: NS, logger: logTo(lines), leaderElection: { namespace: "default", ...FAST_LEASE } },
-      [GreetingOperator],
-    );
+    const stuck = await start({ namespace: NS, logger: logTo(lines), leaderElection: { namespace: "default", ...FAST_LEASE } }, [
+      GreetingOperator,
+    ]);
     const leaseError = /cannot read or write Lease default\/greeting-leader.*forbidden/i;
     await eventually("an error log about the Lease", () => lines.some((l) => /"level":"error"/.test(l) && leaseError.test(l)));
     const ready = await readyz(stuck);
@@ -198,10 +200,9 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
         ran.push("stop");
       },
     };
-    const fine = await start(
-      { namespace: NS, logger: logTo([]), runnables: [job], leaderElection: { namespace: SA_NS, ...FAST_LEASE } },
-      [GreetingOperator],
-    );
+    const fine = await start({ namespace: NS, logger: logTo([]), runnables: [job], leaderElection: { namespace: SA_NS, ...FAST_LEASE } }, [
+      GreetingOperator,
+    ]);
     await eventually("leading", () => fine.state().leading);
     await eventually("the user's runnable started under the lease", () => ran.includes("start"));
     assert.equal((await readyz(fine)).status, 200);

@@ -36,12 +36,18 @@ describe("NestJS sample app on a local control plane", { timeout: 120_000 }, () 
   });
 
   it("boots, reconciles with an injected service, and shuts down leaving nothing running", async () => {
-    const child = spawn(process.execPath, [app], { cwd: root, env: { ...process.env, KUBECONFIG: cp.kubeconfigPath }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [app], {
+      cwd: root,
+      env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
     const until = async (what: string, check: () => Promise<unknown> | unknown, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!(await check())) {
@@ -61,14 +67,19 @@ describe("NestJS sample app on a local control plane", { timeout: 120_000 }, () 
         return text;
       });
       assert.equal(text, "Bonjour, Ada!");
-      await until("the status", async () => ((await client.get(greetings, "default", "ada"))?.status as { text?: string } | undefined)?.text === "Bonjour, Ada!");
+      await until(
+        "the status",
+        async () => ((await client.get(greetings, "default", "ada"))?.status as { text?: string } | undefined)?.text === "Bonjour, Ada!",
+      );
     } finally {
       child.kill("SIGTERM");
     }
     const started = Date.now();
     const { code, signal } = await Promise.race([
       exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 20 s after SIGTERM:\n${stdout}\n${stderr}`)), 20_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running 20 s after SIGTERM:\n${stdout}\n${stderr}`)), 20_000),
+      ),
     ]).finally(() => child.kill("SIGKILL"));
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
     assert.ok(Date.now() - started < 20_000);

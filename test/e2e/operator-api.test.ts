@@ -46,7 +46,13 @@ class Typed {
 }
 
 /** What the typed operator saw inside its handler, per sync. */
-const seen: { parentIsTyped: boolean; description: string; cmIsModel: boolean | undefined; cmValue: string | undefined; secrets: number }[] = [];
+const seen: {
+  parentIsTyped: boolean;
+  description: string;
+  cmIsModel: boolean | undefined;
+  cmValue: string | undefined;
+  secrets: number;
+}[] = [];
 
 @injectable()
 class Suffix {
@@ -78,7 +84,9 @@ class TypedOperator {
 
 /** roperator's pair: sync fails while spec.fail is set; the error function answers the status. */
 const withErrorFn: OperatorDefinition = {
-  config: new OperatorConfig("err-fn", testType("ErrFn")).withChild(V1ConfigMap).withBackoff({ initialDelayMs: 100, multiplier: 2, jitter: 0, maxDelayMs: 1_000 }),
+  config: new OperatorConfig("err-fn", testType("ErrFn"))
+    .withChild(V1ConfigMap)
+    .withBackoff({ initialDelayMs: 100, multiplier: 2, jitter: 0, maxDelayMs: 1_000 }),
   handler: [
     (req: SyncRequest<KubeObject>) => {
       const spec = req.raw.spec as { fail?: boolean; value?: string };
@@ -165,8 +173,13 @@ describe("DI, typed views, error functions and cluster-scoped parents", { timeou
     await kit.createParent(parentOf("ErrFn", "ef", { value: "good" }));
     const cm = await kit.eventuallyMatches("v1", "ConfigMap", "ef-cm", { data: { value: "good" } });
     await kit.patch(E2E_API_VERSION, "ErrFn", "ef", { spec: { fail: true, value: "never" } });
-    await kit.eventuallyMatches(E2E_API_VERSION, "ErrFn", "ef", { status: { ok: false, error: "upstream unavailable", observedGeneration: 2 } });
-    await kit.eventually(() => assert.ok(kit.errorCount("ef", { operator: "err-fn" }) >= 3, `errorCount ${kit.errorCount("ef", { operator: "err-fn" })}`), { timeout: 10_000 });
+    await kit.eventuallyMatches(E2E_API_VERSION, "ErrFn", "ef", {
+      status: { ok: false, error: "upstream unavailable", observedGeneration: 2 },
+    });
+    await kit.eventually(
+      () => assert.ok(kit.errorCount("ef", { operator: "err-fn" }) >= 3, `errorCount ${kit.errorCount("ef", { operator: "err-fn" })}`),
+      { timeout: 10_000 },
+    );
     const after = await kit.get("v1", "ConfigMap", "ef-cm");
     assert.equal(after?.metadata?.uid, cm.metadata?.uid, "the child was deleted after a failed sync");
     assert.equal(after?.metadata?.deletionTimestamp, undefined);
@@ -178,7 +191,12 @@ describe("DI, typed views, error functions and cluster-scoped parents", { timeou
   });
 
   it("a cluster-scoped parent owns a namespaced child, and its deletion cascades", async () => {
-    const parent = await kit.createParent({ apiVersion: E2E_API_VERSION, kind: "ClusterOwner", metadata: { name: `co-${kit.namespace}` }, spec: { namespace: kit.namespace } });
+    const parent = await kit.createParent({
+      apiVersion: E2E_API_VERSION,
+      kind: "ClusterOwner",
+      metadata: { name: `co-${kit.namespace}` },
+      spec: { namespace: kit.namespace },
+    });
     const cm = await kit.eventuallyMatches("v1", "ConfigMap", `owned-by-co-${kit.namespace}`, { data: { owner: `co-${kit.namespace}` } });
     assert.equal(cm.metadata?.namespace, kit.namespace);
     assert.equal(cm.metadata?.ownerReferences?.[0]?.uid, parent.metadata?.uid);

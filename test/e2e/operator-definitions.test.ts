@@ -56,7 +56,11 @@ describe("a defineOperator result runs wherever a decorated class does", { timeo
   });
 
   it("runOperators", async () => {
-    const runtime = await runOperators([definedOperator("DefRun")], { kubeConfig: cp.kubeConfig, handleSignals: false, logger: logs.logger });
+    const runtime = await runOperators([definedOperator("DefRun")], {
+      kubeConfig: cp.kubeConfig,
+      handleSignals: false,
+      logger: logs.logger,
+    });
     try {
       await converges("DefRun", "run");
     } finally {
@@ -65,7 +69,9 @@ describe("a defineOperator result runs wherever a decorated class does", { timeo
   });
 
   it("the Nest module", async () => {
-    @Module({ imports: [TsoperatorModule.forRoot({ operators: [definedOperator("DefNest")], kubeConfig: cp.kubeConfig, logger: logs.logger })] })
+    @Module({
+      imports: [TsoperatorModule.forRoot({ operators: [definedOperator("DefNest")], kubeConfig: cp.kubeConfig, logger: logs.logger })],
+    })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     try {

@@ -22,15 +22,23 @@ function respond(name: string, mode: string, message: string): Promise<SyncRespo
     case "ok":
       return SyncResponse.of({ mode }).withChild(cm);
     case "noName":
-      return SyncResponse.of({ mode }).withChild(cm).withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: {}, data: { a: "b" } });
+      return SyncResponse.of({ mode })
+        .withChild(cm)
+        .withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: {}, data: { a: "b" } });
     case "otherNamespace":
       return SyncResponse.of({ mode }).withChild({ ...cm, metadata: { name: `${name}-cm`, namespace: "default" } });
     case "unregistered":
-      return SyncResponse.of({ mode }).withChild(cm).withChild({ apiVersion: "v1", kind: "Secret", metadata: { name: `${name}-secret` } });
+      return SyncResponse.of({ mode })
+        .withChild(cm)
+        .withChild({ apiVersion: "v1", kind: "Secret", metadata: { name: `${name}-secret` } });
     case "noApiVersionKind":
-      return SyncResponse.of({ mode }).withChild(cm).withChild({ metadata: { name: `${name}-x` }, data: {} });
+      return SyncResponse.of({ mode })
+        .withChild(cm)
+        .withChild({ metadata: { name: `${name}-x` }, data: {} });
     case "notAnObject":
-      return SyncResponse.of({ mode }).withChild(cm).withChild("a string" as unknown as object);
+      return SyncResponse.of({ mode })
+        .withChild(cm)
+        .withChild("a string" as unknown as object);
     case "throw":
       throw new Error(`boom in ${name}`);
     case "reject":
@@ -102,7 +110,10 @@ describe("invalid handler output and failing handlers", { timeout: 120_000 }, ()
         return found;
       });
       assert.match(String(event.message), c.message);
-      assert.ok(logs.find({ operator: "picky", parent: `${kit.namespace}/${name}`, reason: c.reason }).length > 0, "no log line with the parent key");
+      assert.ok(
+        logs.find({ operator: "picky", parent: `${kit.namespace}/${name}`, reason: c.reason }).length > 0,
+        "no log line with the parent key",
+      );
 
       // Another parent of the same operator still reconciles.
       steadyTicks++;

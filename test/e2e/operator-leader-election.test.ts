@@ -28,7 +28,14 @@ const replica = (identity: string) =>
     namespace: "replicas",
     handleSignals: false,
     logger: createLogger({ level: "warn" }),
-    leaderElection: { namespace: "default", name: "greeting-leader", identity, leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 },
+    leaderElection: {
+      namespace: "default",
+      name: "greeting-leader",
+      identity,
+      leaseDurationSeconds: 3,
+      renewDeadlineSeconds: 2,
+      retryPeriodSeconds: 0.5,
+    },
   });
 
 function reconciles(runtime: OperatorRuntime): Promise<number> {

@@ -34,9 +34,17 @@ test("liveness names its checks (event loop, runnables); the staleness gauge is 
   const live = await get("/healthz?verbose");
   assert.equal(live.status, 200, live.text);
   const report = JSON.parse(live.text) as { checks: Array<{ name: string; ok: boolean }> };
-  assert.deepEqual(report.checks.map((c) => [c.name, c.ok]), [["event-loop", true], ["runnables", true]]);
+  assert.deepEqual(
+    report.checks.map((c) => [c.name, c.ok]),
+    [
+      ["event-loop", true],
+      ["runnables", true],
+    ],
+  );
   const { text } = await get("/metrics");
-  const staleness = Number(text.match(/^tsoperator_informer_staleness_seconds\{resource="greetings\.samples\.tsoperator\.dev"\} (\S+)/m)?.[1]);
+  const staleness = Number(
+    text.match(/^tsoperator_informer_staleness_seconds\{resource="greetings\.samples\.tsoperator\.dev"\} (\S+)/m)?.[1],
+  );
   assert.ok(staleness >= 0 && staleness < 30, `staleness ${staleness}\n${text}`);
 });
 

@@ -13,7 +13,16 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap } from "@kubernetes/client-node";
-import { ChildConfig, OPERATOR_LABEL, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
+import {
+  ChildConfig,
+  OPERATOR_LABEL,
+  OperatorConfig,
+  SyncResponse,
+  TRACKING_LABEL,
+  type KubeObject,
+  type OperatorDefinition,
+  type SyncRequest,
+} from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
@@ -94,7 +103,12 @@ describe("child ownership", { timeout: 120_000 }, () => {
   for (const [strategy, kind] of STRATEGIES) {
     it(`${strategy}: a same-named object the operator does not own is a conflict, left untouched`, async () => {
       const name = `taken-${strategy.toLowerCase()}`;
-      const theirs = await kit.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { owner: "someone" } }, data: { owner: "someone" } });
+      const theirs = await kit.create({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, labels: { owner: "someone" } },
+        data: { owner: "someone" },
+      });
       const parent = `p-${strategy.toLowerCase()}`;
       await kit.createParent(parentOf(kind, parent, { names: [name] }));
       const event = await conflictEvent(parent);
@@ -134,7 +148,11 @@ describe("child ownership", { timeout: 120_000 }, () => {
     const uid = parent.metadata!.uid!;
     const other = `other-${kit.namespace}`;
     await kit.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: other } });
-    const here = await kit.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "planted-here", labels: { [TRACKING_LABEL]: uid } } });
+    const here = await kit.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "planted-here", labels: { [TRACKING_LABEL]: uid } },
+    });
     const there = await kit.create({
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -146,10 +164,17 @@ describe("child ownership", { timeout: 120_000 }, () => {
     await sleep(300);
     await kit.reconcile({ allowFailures: true });
     const view = kit.syncRequest("labelled", { operator: "own-apply" })!;
-    assert.deepEqual(view.children.raw().map((c) => c.metadata?.name), ["labelled-mine"]);
+    assert.deepEqual(
+      view.children.raw().map((c) => c.metadata?.name),
+      ["labelled-mine"],
+    );
     assert.equal(view.children.ofType(V1ConfigMap).get("planted-there"), undefined);
     assert.equal((await kit.get("v1", "ConfigMap", "planted-here"))?.metadata?.uid, here.metadata?.uid, "planted-here was pruned");
-    assert.equal((await kit.get("v1", "ConfigMap", "planted-there", other))?.metadata?.uid, there.metadata?.uid, "planted-there was pruned");
+    assert.equal(
+      (await kit.get("v1", "ConfigMap", "planted-there", other))?.metadata?.uid,
+      there.metadata?.uid,
+      "planted-there was pruned",
+    );
   });
 
   it("two operators on the same parent type keep each other's children", async () => {
@@ -162,7 +187,11 @@ describe("child ownership", { timeout: 120_000 }, () => {
     await kit.reconcile({ allowFailures: true });
     assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.uid, a.metadata?.uid, "tw-a was pruned (by twin-b)");
     assert.equal((await kit.get("v1", "ConfigMap", "tw-b"))?.metadata?.uid, b.metadata?.uid, "tw-b was pruned (by twin-a)");
-    const names = (operator: string) => kit.syncRequest("tw", { operator })!.children.raw().map((c) => c.metadata?.name);
+    const names = (operator: string) =>
+      kit
+        .syncRequest("tw", { operator })!
+        .children.raw()
+        .map((c) => c.metadata?.name);
     assert.deepEqual(names("twin-a"), ["tw-a"]);
     assert.deepEqual(names("twin-b"), ["tw-b"]);
     assert.equal(a.metadata?.ownerReferences?.[0]?.uid, parent.metadata?.uid);
@@ -171,7 +200,9 @@ describe("child ownership", { timeout: 120_000 }, () => {
     // it): twin-a keeps it and labels it again, twin-b leaves it alone.
     await kit.patch("v1", "ConfigMap", "tw-a", { metadata: { labels: { [OPERATOR_LABEL]: null } } });
     await kit.patch(E2E_API_VERSION, "Twin", "tw", { spec: { touched: 2 } });
-    await kit.eventually(async () => assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.labels?.[OPERATOR_LABEL], "twin-a"));
+    await kit.eventually(async () =>
+      assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.labels?.[OPERATOR_LABEL], "twin-a"),
+    );
     await kit.reconcile({ allowFailures: true });
     assert.equal((await kit.get("v1", "ConfigMap", "tw-a"))?.metadata?.uid, a.metadata?.uid, "the older child was pruned");
   });

@@ -112,7 +112,9 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     await kit.createParent(parentOf("Basic", "bad-1", { message: "x" }));
     await kit.createParent(parentOf("Basic", "good-1", { message: "fine" }));
     await kit.eventuallyMatches("v1", "ConfigMap", "good-1-cm", { data: { message: "fine" } });
-    await kit.eventually(() => assert.ok(kit.errorCount("bad-1", { operator: "basic" }) >= 4, `errors: ${kit.errorCount("bad-1")}`), { timeout: 10_000 });
+    await kit.eventually(() => assert.ok(kit.errorCount("bad-1", { operator: "basic" }) >= 4, `errors: ${kit.errorCount("bad-1")}`), {
+      timeout: 10_000,
+    });
     // Backoff 200 ms x2 without jitter: the gaps grow (200, 400, 800 ...), each at least the delay.
     const gaps = syncs.gaps("bad-1").slice(0, 3);
     assert.equal(gaps.length, 3);
@@ -125,7 +127,10 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     });
     assert.match(String(events[0]!.message), /boom for bad-1/);
     // The log line names the operator and the parent (namespace/name).
-    assert.ok(logs.find({ operator: "basic", parent: `${kit.namespace}/bad-1`, reason: "SyncFailed" }).length > 0, "no log line with the parent key");
+    assert.ok(
+      logs.find({ operator: "basic", parent: `${kit.namespace}/bad-1`, reason: "SyncFailed" }).length > 0,
+      "no log line with the parent key",
+    );
     assert.equal(await kit.get("v1", "ConfigMap", "bad-1-cm"), undefined);
     // The good parent still reacts to changes while the bad one keeps failing.
     await kit.patch(E2E_API_VERSION, "Basic", "good-1", { spec: { message: "still fine" } });
@@ -148,7 +153,10 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     await kit.eventuallyDeleted(E2E_API_VERSION, "Fin", "fin-1", undefined, { timeout: 10_000 });
     assert.equal(finalizes.count("fin-1"), 3);
     for (const gap of finalizes.gaps("fin-1")) {
-      assert.ok(gap >= FINALIZE_RETRY_MS - 20 && gap < FINALIZE_RETRY_MS * 1.6, `finalize gap ${Math.round(gap)} ms, retryAfter ${FINALIZE_RETRY_MS}`);
+      assert.ok(
+        gap >= FINALIZE_RETRY_MS - 20 && gap < FINALIZE_RETRY_MS * 1.6,
+        `finalize gap ${Math.round(gap)} ms, retryAfter ${FINALIZE_RETRY_MS}`,
+      );
     }
     await sleep(FINALIZE_RETRY_MS + 200);
     assert.equal(finalizes.count("fin-1"), 3, "finalize ran again after done");

@@ -7,7 +7,15 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
-import { ChildConfig, OperatorConfig, SyncResponse, TRACKING_LABEL, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
+import {
+  ChildConfig,
+  OperatorConfig,
+  SyncResponse,
+  TRACKING_LABEL,
+  type KubeObject,
+  type OperatorDefinition,
+  type SyncRequest,
+} from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
@@ -26,7 +34,10 @@ function singleChild(req: SyncRequest<KubeObject>): SyncResponse {
   });
 }
 
-const applyOp: OperatorDefinition = { config: new OperatorConfig("s-apply", testType("SApply")).withChild(V1ConfigMap), handler: singleChild };
+const applyOp: OperatorDefinition = {
+  config: new OperatorConfig("s-apply", testType("SApply")).withChild(V1ConfigMap),
+  handler: singleChild,
+};
 const replaceOp: OperatorDefinition = {
   config: new OperatorConfig("s-replace", testType("SReplace")).withChild(V1ConfigMap, ChildConfig.replace()),
   handler: singleChild,
@@ -44,7 +55,9 @@ const podRecreateOp: OperatorDefinition = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: `${req.raw.metadata!.name}-pod` },
-      spec: { containers: [{ name: "main", image: "busybox:1.36", args: ["echo", String((req.raw.spec as { message?: string }).message)] }] },
+      spec: {
+        containers: [{ name: "main", image: "busybox:1.36", args: ["echo", String((req.raw.spec as { message?: string }).message)] }],
+      },
     }),
 };
 
@@ -54,8 +67,10 @@ const pruneOp: OperatorDefinition = {
   handler: (req: SyncRequest<KubeObject>) => {
     const spec = specOf(req);
     const response = SyncResponse.of();
-    for (const name of spec.configMaps ?? []) response.withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { kind: "cm" } });
-    for (const name of spec.secrets ?? []) response.withChild({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: undefined, data: { kind: "c2VjcmV0" } });
+    for (const name of spec.configMaps ?? [])
+      response.withChild({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { kind: "cm" } });
+    for (const name of spec.secrets ?? [])
+      response.withChild({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: undefined, data: { kind: "c2VjcmV0" } });
     return response;
   },
 };
@@ -166,11 +181,14 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
       await Promise.all(names.map((n) => kit.patch(E2E_API_VERSION, "PodRec", n, { spec: { message: `m${round}` } })));
       await Promise.all(
         names.map((n) =>
-          kit.eventually(async () => {
-            const pod = await kit.get("v1", "Pod", `${n}-pod`);
-            const args = (pod?.spec as { containers: { args: string[] }[] } | undefined)?.containers[0]?.args;
-            assert.deepEqual(args, ["echo", `m${round}`], `${n}-pod in round ${round}`);
-          }, { timeout: 10_000 }),
+          kit.eventually(
+            async () => {
+              const pod = await kit.get("v1", "Pod", `${n}-pod`);
+              const args = (pod?.spec as { containers: { args: string[] }[] } | undefined)?.containers[0]?.args;
+              assert.deepEqual(args, ["echo", `m${round}`], `${n}-pod in round ${round}`);
+            },
+            { timeout: 10_000 },
+          ),
         ),
       );
     }

@@ -39,7 +39,13 @@ const quiet: OperatorDefinition = {
         metadata: { name, annotations: { "e2e/owner": "quiet" } },
         spec: { selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
       })
-      .withChild({ apiVersion: "v1", kind: "Secret", metadata: { name }, type: "Opaque", data: { token: Buffer.from(name).toString("base64") } });
+      .withChild({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name },
+        type: "Opaque",
+        data: { token: Buffer.from(name).toString("base64") },
+      });
     return spec.resyncAfterMs ? response.withResyncAfter(spec.resyncAfterMs) : response;
   },
 };
@@ -83,8 +89,12 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
 
   before(async () => {
     cp = await LocalControlPlane.start();
-    kit = await TestKit.start({ controlPlane: cp, manifests: [testCrd("Quiet"), testCrd("Stat"), ...ECHO_KINDS.map(([, kind]) => testCrd(kind))],
-      operators: [quiet, stat, ...ECHO_KINDS.map(([strategy, kind, child]) => echoBack(strategy, kind, child))], logger: logs.logger });
+    kit = await TestKit.start({
+      controlPlane: cp,
+      manifests: [testCrd("Quiet"), testCrd("Stat"), ...ECHO_KINDS.map(([, kind]) => testCrd(kind))],
+      operators: [quiet, stat, ...ECHO_KINDS.map(([strategy, kind, child]) => echoBack(strategy, kind, child))],
+      logger: logs.logger,
+    });
   });
 
   after(async () => {
@@ -104,7 +114,10 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
     const converged = writesTo(await apiserverRequests(cp), resources);
     // The counter does see our writes (so a zero below means something).
     const initialWrites = increase(atStart, converged);
-    assert.ok((initialWrites["POST configmaps"] ?? 0) + (initialWrites["APPLY configmaps"] ?? 0) + (initialWrites["PATCH configmaps"] ?? 0) >= 1, JSON.stringify(initialWrites));
+    assert.ok(
+      (initialWrites["POST configmaps"] ?? 0) + (initialWrites["APPLY configmaps"] ?? 0) + (initialWrites["PATCH configmaps"] ?? 0) >= 1,
+      JSON.stringify(initialWrites),
+    );
     assert.ok((initialWrites["APPLY quiets/status"] ?? initialWrites["PATCH quiets/status"] ?? 0) >= 1, JSON.stringify(initialWrites));
 
     const callsBefore = syncs.count("calm");
@@ -122,7 +135,9 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
 
   it("status goes through /status with observedGeneration, follows spec changes, and is not rewritten when unchanged", async () => {
     await kit.createParent(parentOf("Stat", "st", { message: "one" }));
-    const first = await kit.eventuallyMatches(E2E_API_VERSION, "Stat", "st", { status: { message: "one", ready: true, observedGeneration: 1 } });
+    const first = await kit.eventuallyMatches(E2E_API_VERSION, "Stat", "st", {
+      status: { message: "one", ready: true, observedGeneration: 1 },
+    });
     const statusEntry = first.metadata?.managedFields?.find((f) => f.manager === "stat");
     assert.equal(statusEntry?.subresource, "status", "the status was not written through the status subresource");
 
@@ -146,7 +161,9 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
       await kit.createParent(parentOf(kind, name, { message: "one" }));
       await kit.eventuallyMatches("v1", "ConfigMap", `${name}-echo`, { data: { message: "one" } }, undefined, { timeout: 10_000 });
       await kit.patch(E2E_API_VERSION, kind, name, { spec: { message: "two" } });
-      const changed = await kit.eventuallyMatches("v1", "ConfigMap", `${name}-echo`, { data: { message: "two" } }, undefined, { timeout: 10_000 });
+      const changed = await kit.eventuallyMatches("v1", "ConfigMap", `${name}-echo`, { data: { message: "two" } }, undefined, {
+        timeout: 10_000,
+      });
       await sleep(800);
       const converged = writesTo(await apiserverRequests(cp), ["configmaps"]);
       const callsBefore = syncs.count(name);

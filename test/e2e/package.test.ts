@@ -81,13 +81,22 @@ before(async () => {
   const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
   const app = join(dir, "app");
   await mkdir(join(app, "src"), { recursive: true });
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module", dependencies: { tsoperator: `file:${tarball}` } }));
+  await writeFile(
+    join(app, "package.json"),
+    JSON.stringify({ name: "app", private: true, type: "module", dependencies: { tsoperator: `file:${tarball}` } }),
+  );
   await writeFile(
     join(app, "tsconfig.json"),
     JSON.stringify({
       compilerOptions: {
-        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir: "dist",
-        experimentalDecorators: true, emitDecoratorMetadata: true, skipLibCheck: true,
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        outDir: "dist",
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        skipLibCheck: true,
       },
       include: ["src"],
     }),
@@ -103,7 +112,9 @@ after(async () => {
 });
 
 test("the tarball holds the public entry points, the Go modules, and no tests", async () => {
-  const pkg = JSON.parse(await readFile(join(dir, "app/node_modules/tsoperator/package.json"), "utf8")) as { exports: Record<string, unknown> };
+  const pkg = JSON.parse(await readFile(join(dir, "app/node_modules/tsoperator/package.json"), "utf8")) as {
+    exports: Record<string, unknown>;
+  };
   assert.deepEqual(Object.keys(pkg.exports).sort(), [".", "./nest", "./package.json", "./testing"]);
   const { stdout } = await run("tar", ["-tzf", join(dir, (await run("ls", [dir])).stdout.split("\n").find((f) => f.endsWith(".tgz"))!)]);
   assert.match(stdout, /package\/controlplane\/kube\/go\.mod/);
@@ -119,7 +130,11 @@ test("a fresh project compiles an operator against the package and runs it on a 
     run(process.execPath, ["--input-type=module", "-e", "await import('tsoperator/dist/src/controller/reconciler.js')"], { cwd: app }),
     /ERR_PACKAGE_PATH_NOT_EXPORTED/,
   );
-  await run(process.execPath, ["--input-type=module", "-e", "const t = await import('tsoperator/testing'); if (!t.LocalControlPlane || !t.TestKit) process.exit(1)"], { cwd: app });
+  await run(
+    process.execPath,
+    ["--input-type=module", "-e", "const t = await import('tsoperator/testing'); if (!t.LocalControlPlane || !t.TestKit) process.exit(1)"],
+    { cwd: app },
+  );
 
   const client = KubeClient.fromKubeConfig(cp.kubeConfig);
   const discovery = new Discovery(client);
@@ -138,7 +153,12 @@ test("a fresh project compiles an operator against the package and runs it on a 
   const configMaps = await discovery.resolve("v1", "ConfigMap");
   try {
     await eventually(() => assert.match(out, /RUNNING/));
-    await client.create(greetings, { apiVersion: "example.com/v1", kind: "Greeting", metadata: { name: "ada", namespace: "consumer" }, spec: { name: "Ada" } });
+    await client.create(greetings, {
+      apiVersion: "example.com/v1",
+      kind: "Greeting",
+      metadata: { name: "ada", namespace: "consumer" },
+      spec: { name: "Ada" },
+    });
     await eventually(async () => {
       const cm = await client.get(configMaps, "consumer", "ada-greeting");
       assert.deepEqual(cm?.data, { text: "Hello, Ada!" });

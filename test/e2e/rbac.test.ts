@@ -14,7 +14,15 @@ import { Writable } from "node:stream";
 import { KubeConfig, V1ConfigMap, V1Secret, V1ServiceAccount, type V1ObjectMeta } from "@kubernetes/client-node";
 import { Agent, request } from "undici";
 import {
-  Finalize, FinalizeResponse, KubernetesType, Operator, Sync, SyncResponse, UpdateStrategy, compileOperator, type SyncRequest,
+  Finalize,
+  FinalizeResponse,
+  KubernetesType,
+  Operator,
+  Sync,
+  SyncResponse,
+  UpdateStrategy,
+  compileOperator,
+  type SyncRequest,
 } from "../../src/api/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
@@ -86,10 +94,13 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
   const logLines: string[] = [];
   const operators = [EchoServerOperator, BundleOperator];
   // The temp-namespace handler's own client is given the ServiceAccount's kubeconfig once it exists.
-  const manifests = generateManifests([...operators, tempNamespaceOperator()].map((o) => compileOperator(o)), {
-    installNamespace: INSTALL_NS,
-    deployment: { image: "example.com/operators:1", modulePath: "dist/operators.js" },
-  });
+  const manifests = generateManifests(
+    [...operators, tempNamespaceOperator()].map((o) => compileOperator(o)),
+    {
+      installNamespace: INSTALL_NS,
+      deployment: { image: "example.com/operators:1", modulePath: "dist/operators.js" },
+    },
+  );
   const saName = manifests.rbac[0]!.metadata!.name!;
 
   const resource = (obj: KubeObject) => discovery.resolve(obj.apiVersion!, obj.kind!);
@@ -99,7 +110,13 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     for (;;) {
       const value = await check();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; operator log:\n${logLines.slice(-5).map((l) => l.slice(0, 400)).join("\n")}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; operator log:\n${logLines
+            .slice(-5)
+            .map((l) => l.slice(0, 400))
+            .join("\n")}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -143,7 +160,12 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       await admin.apply(await resource(obj), obj, { fieldManager: "rbac-e2e", force: true, dryRun: true });
     }
     // Everything but the Deployment: its image does not exist, the operators run in this process.
-    await applyManifests(admin, discovery, allObjects(manifests).filter((o) => o.kind !== "Deployment"), "rbac-e2e");
+    await applyManifests(
+      admin,
+      discovery,
+      allObjects(manifests).filter((o) => o.kind !== "Deployment"),
+      "rbac-e2e",
+    );
     await applyManifests(admin, discovery, [{ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }], "rbac-e2e");
   });
 
@@ -162,7 +184,9 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     // The token is the ServiceAccount's, not an admin's: a write outside the rules is refused.
     saClient = KubeClient.fromKubeConfig(kubeConfig);
     // (Not a Namespace: the temp-namespace operator may create those.)
-    await assert.rejects(saClient.create(await discovery.resolve("v1", "PersistentVolume"), { metadata: { name: "not-allowed" } }), (e) => isForbidden(e));
+    await assert.rejects(saClient.create(await discovery.resolve("v1", "PersistentVolume"), { metadata: { name: "not-allowed" } }), (e) =>
+      isForbidden(e),
+    );
     const forbiddenBefore = await forbiddenRequests();
     assert.ok(forbiddenBefore >= 1, "the refused request above shows in authorization_attempts_total");
 
@@ -196,10 +220,15 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     // bundle: ConfigMap (Replace), Secret (OnDelete), ServiceAccount (Apply, pruned when dropped).
     const bundleType = await discovery.resolve("rbac.tsoperator.dev/v1", "Bundle");
     await admin.create(bundleType, { metadata: { name: "b", namespace: NS }, spec: { text: "one", withAccount: true } });
-    await eventually("bundle children", async () => (await get("v1", "ConfigMap", "b")) && (await get("v1", "Secret", "b")) && (await get("v1", "ServiceAccount", "b")));
+    await eventually(
+      "bundle children",
+      async () => (await get("v1", "ConfigMap", "b")) && (await get("v1", "Secret", "b")) && (await get("v1", "ServiceAccount", "b")),
+    );
     await admin.patch(bundleType, NS, "b", { spec: { text: "two", withAccount: false } }, "merge");
-    await eventually("ConfigMap replaced, ServiceAccount pruned", async () =>
-      ((await get("v1", "ConfigMap", "b"))?.data as any)?.text === "two" && !(await get("v1", "ServiceAccount", "b")));
+    await eventually(
+      "ConfigMap replaced, ServiceAccount pruned",
+      async () => ((await get("v1", "ConfigMap", "b"))?.data as any)?.text === "two" && !(await get("v1", "ServiceAccount", "b")),
+    );
     await eventually("bundle status", async () => ((await admin.get(bundleType, NS, "b"))?.status as any)?.text === "two");
 
     // A failing parent: the Event is created, then aggregated with a patch.
@@ -217,7 +246,11 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     await eventually("the TempNamespace deleted by its own handler", async () => !(await admin.get(tempType, undefined, "rbac-temp")));
 
     // Delete with finalizers.
-    for (const [type, name] of [[echoType, "hello"], [bundleType, "b"], [bundleType, "broken"]] as const) {
+    for (const [type, name] of [
+      [echoType, "hello"],
+      [bundleType, "b"],
+      [bundleType, "broken"],
+    ] as const) {
       await admin.delete(type, NS, name);
       await eventually(`${name} deleted`, async () => !(await admin.get(type, NS, name)));
     }
@@ -225,13 +258,24 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     const forbiddenLogs = logLines.filter((l) => /forbidden|\b403\b/i.test(l));
     assert.deepEqual(forbiddenLogs, []);
     const { items: events } = await admin.list(eventType, { namespace: NS });
-    assert.deepEqual(events.filter((e) => /forbidden/i.test(String(e.message))).map((e) => e.message), []);
+    assert.deepEqual(
+      events.filter((e) => /forbidden/i.test(String(e.message))).map((e) => e.message),
+      [],
+    );
     assert.equal(await forbiddenRequests(), forbiddenBefore, "no request of the operators was refused");
     const errorCounts = runtime.operatorNames.map((name) => {
       const op = runtime!.inspect(name);
       return [name, op.errorCount(NS, "hello") + op.errorCount(NS, "b")];
     });
-    assert.deepEqual(errorCounts, [["echo-server", 0], ["bundle", 0], ["temp-namespace", 0]], "only the parent asked to fail ever failed");
+    assert.deepEqual(
+      errorCounts,
+      [
+        ["echo-server", 0],
+        ["bundle", 0],
+        ["temp-namespace", 0],
+      ],
+      "only the parent asked to fail ever failed",
+    );
     assert.equal(runtime.inspect("temp-namespace").errorCount(undefined, "rbac-temp"), 0, "the self-delete was allowed at the first try");
   });
 });

@@ -8,7 +8,14 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap } from "@kubernetes/client-node";
-import { OperatorConfig, SyncResponse, TerminalError, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
+import {
+  OperatorConfig,
+  SyncResponse,
+  TerminalError,
+  type KubeObject,
+  type OperatorDefinition,
+  type SyncRequest,
+} from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import { E2E_API_VERSION, parentOf, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
@@ -108,7 +115,10 @@ describe("the reconcile contract", { timeout: 120_000 }, () => {
       assert.deepEqual(p?.metadata?.finalizers ?? [], [], "the former finalizer is still there");
     });
     await kit.eventually(() =>
-      assert.ok(logs.find({ operator: "contract", level: "info", msg: "removed finalizer tsoperator.dev/contract" }).length > 0, "no info line"),
+      assert.ok(
+        logs.find({ operator: "contract", level: "info", msg: "removed finalizer tsoperator.dev/contract" }).length > 0,
+        "no info line",
+      ),
     );
     // Deleted while carrying it (e.g. deleted while the operator was down): it goes too.
     await kit.createParent({ ...parentOf("Contract", "fin-deleted"), metadata: { name: "fin-deleted", finalizers: [finalizer] } });

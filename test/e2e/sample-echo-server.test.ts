@@ -30,7 +30,12 @@ describe("sample: echo-server", { timeout: 120_000 }, () => {
   });
 
   it("creates the Pod and the Service, reports the Pod's phase, and adds its finalizer", async () => {
-    const parent = await kit.createParent({ apiVersion: API, kind: "EchoServer", metadata: { name: "hello" }, spec: { message: "hi there" } });
+    const parent = await kit.createParent({
+      apiVersion: API,
+      kind: "EchoServer",
+      metadata: { name: "hello" },
+      spec: { message: "hi there" },
+    });
     const pod = await kit.eventuallyExists("v1", "Pod", "hello");
     const spec = pod.spec as { containers: { image: string; args: string[]; ports: { containerPort: number }[] }[] };
     assert.deepEqual(spec.containers[0]!.args, ["-text=hi there", "-listen=:8080"]); // port defaulted by the CRD schema
@@ -39,7 +44,10 @@ describe("sample: echo-server", { timeout: 120_000 }, () => {
     assert.equal(pod.metadata?.labels?.[TRACKING_LABEL], parent.metadata?.uid);
     const service = await kit.eventuallyExists("v1", "Service", "hello");
     assert.deepEqual((service.spec as { selector: unknown }).selector, { app: "hello" });
-    assert.deepEqual((service.spec as { ports: { port: number; targetPort: number }[] }).ports.map((p) => [p.port, p.targetPort]), [[80, 8080]]);
+    assert.deepEqual(
+      (service.spec as { ports: { port: number; targetPort: number }[] }).ports.map((p) => [p.port, p.targetPort]),
+      [[80, 8080]],
+    );
     for (const child of [pod, service]) assert.equal(child.metadata?.ownerReferences?.[0]?.uid, parent.metadata?.uid);
 
     const echo = await kit.eventuallyMatches(API, "EchoServer", "hello", {

@@ -21,7 +21,10 @@ function sources(dir: string): string[] {
 /** Module specifiers a file imports or re-exports (type-only imports included: they couple too). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/g), ...text.matchAll(/(?:^|\n)\s*import\s+"([^"]+)"/g)].map((m) => m[1]!);
+  return [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/g),
+    ...text.matchAll(/(?:^|\n)\s*import\s+"([^"]+)"/g),
+  ].map((m) => m[1]!);
 }
 
 const files = sources(src).map((path) => ({ path, rel: relative(src, path), imports: importsOf(path) }));
@@ -55,8 +58,16 @@ function folderOf(file: { rel: string }, specifier: string): string | undefined 
 test("every folder of src/ is on exactly one floor", () => {
   const listed = FLOORS.flat();
   const folders = readdirSync(src).filter((e) => statSync(join(src, e)).isDirectory());
-  assert.deepEqual(folders.filter((f) => !listed.includes(f)), [], "add the new folder to FLOORS");
-  assert.deepEqual(listed.filter((f) => !folders.includes(f)), [], "remove the folder from FLOORS");
+  assert.deepEqual(
+    folders.filter((f) => !listed.includes(f)),
+    [],
+    "add the new folder to FLOORS",
+  );
+  assert.deepEqual(
+    listed.filter((f) => !folders.includes(f)),
+    [],
+    "remove the folder from FLOORS",
+  );
   assert.equal(new Set(listed).size, listed.length);
 });
 
@@ -84,7 +95,7 @@ test("the runtime (cache/, controller/, manager/) never imports api/: it reads t
   assert.deepEqual(offenders, []);
 });
 
-test("only src/nest imports NestJS, so `import \"tsoperator\"` works without it", () => {
+test('only src/nest imports NestJS, so `import "tsoperator"` works without it', () => {
   const offenders = files.filter((f) => !f.rel.startsWith("nest/") && f.imports.some((i) => i.startsWith("@nestjs/"))).map((f) => f.rel);
   assert.deepEqual(offenders, []);
 });

@@ -32,7 +32,8 @@ test("every name exported by tsoperator, tsoperator/testing and tsoperator/nest 
       const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
       const declarations = symbol.getDeclarations() ?? [];
       if (declarations.some((d) => d.getSourceFile().fileName.includes("node_modules"))) continue;
-      const documented = declarations.some((d) => ts.getJSDocCommentsAndTags(d).length > 0) || symbol.getDocumentationComment(checker).length > 0;
+      const documented =
+        declarations.some((d) => ts.getJSDocCommentsAndTags(d).length > 0) || symbol.getDocumentationComment(checker).length > 0;
       if (!documented) undocumented.push(`${entry.slice(root.length)}: ${exported.getName()}`);
     }
   }

@@ -16,7 +16,9 @@ async function bootstrap(): Promise<void> {
   const shutdown = async (signal: string) => {
     console.log(`nest-app: ${signal}, draining`);
     await app.close();
-    console.log(`nest-app: stopped; running=${status.state().running} instances: operator=${GreetingOperator.instances} service=${GreetingService.instances}`);
+    console.log(
+      `nest-app: stopped; running=${status.state().running} instances: operator=${GreetingOperator.instances} service=${GreetingService.instances}`,
+    );
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));

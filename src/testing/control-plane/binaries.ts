@@ -132,8 +132,7 @@ async function buildIntoCache(cacheDir: string, env: NodeJS.ProcessEnv, log: Pro
   const lock = await acquireDirLock(`${cacheDir}.lock`, {
     onWait: (owner, waitedMs) =>
       log(
-        `tsoperator: waiting for process ${owner?.pid ?? "?"} to finish building the control plane ` +
-          `(${Math.round(waitedMs / 1000)} s)`,
+        `tsoperator: waiting for process ${owner?.pid ?? "?"} to finish building the control plane ` + `(${Math.round(waitedMs / 1000)} s)`,
       ),
     reportEveryMs: 15_000,
   });

@@ -49,8 +49,14 @@ export async function buildControlPlaneWithGo(target: GoBuildTarget): Promise<vo
   await runGoPhase(
     `building kube-apiserver + kube-controller-manager ${KUBERNETES_VERSION} — a cold build takes ~5 minutes`,
     [
-      "build", "-trimpath", "-ldflags", ldflags, "-o", target.outDir + "/",
-      "k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager",
+      "build",
+      "-trimpath",
+      "-ldflags",
+      ldflags,
+      "-o",
+      target.outDir + "/",
+      "k8s.io/kubernetes/cmd/kube-apiserver",
+      "k8s.io/kubernetes/cmd/kube-controller-manager",
     ],
     join(target.goModulesDir, "kube"),
     env,

@@ -218,7 +218,9 @@ export class LocalControlPlane {
         command: binaries.kubeApiServer,
         certDir,
         args: apiServerArgs({
-          etcdClientPort, securePort, certDir,
+          etcdClientPort,
+          securePort,
+          certDir,
           tokenFile: creds.tokenFile,
           serviceAccountKeyFile: creds.serviceAccountKeyFile,
           serviceClusterIpRange: options.serviceClusterIpRange ?? "10.0.0.0/16",
@@ -239,15 +241,25 @@ export class LocalControlPlane {
       const kubeconfigText = renderKubeconfig(server, caCert, creds.adminToken);
       await writeFile(kubeconfigPath, kubeconfigText, { mode: 0o600 });
       if (wantKcm) launch("kube-controller-manager", binaries.kubeControllerManager!, controllerManagerArgs(kubeconfigPath));
-      await probe.until("the default namespace", async () =>
-        (await get("/api/v1/namespaces/default")) === 200 ? true : undefined,
-      );
+      await probe.until("the default namespace", async () => ((await get("/api/v1/namespaces/default")) === 200 ? true : undefined));
       phase("default-namespace");
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromString(kubeconfigText);
       return new LocalControlPlane(
-        server, creds.adminToken, caCert, kubeconfigPath, kubeConfig, tempDir, logDir, binaries, processes, watchdog,
-        apiServerLaunch, `http://127.0.0.1:${etcdClientPort}`, creds.userTokens, auditLogPath,
+        server,
+        creds.adminToken,
+        caCert,
+        kubeconfigPath,
+        kubeConfig,
+        tempDir,
+        logDir,
+        binaries,
+        processes,
+        watchdog,
+        apiServerLaunch,
+        `http://127.0.0.1:${etcdClientPort}`,
+        creds.userTokens,
+        auditLogPath,
       );
     } catch (err) {
       await stopAll(processes);
@@ -450,7 +462,10 @@ async function stopAll(processes: ManagedProcess[]): Promise<void> {
 
 /** Polls a condition during start-up, failing fast when a process exits or time runs out. */
 class StartupProbe {
-  constructor(private readonly processes: ManagedProcess[], private readonly deadline: number) {}
+  constructor(
+    private readonly processes: ManagedProcess[],
+    private readonly deadline: number,
+  ) {}
 
   async until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
     for (;;) {

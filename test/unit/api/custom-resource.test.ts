@@ -33,17 +33,34 @@ describe("@CustomResource", () => {
     assert.equal(kubernetesTypeOf(Widget)?.plural, "widgets");
     const registry = new TypeRegistry();
     assert.equal(registry.register(Widget).cls, Widget);
-    const widget = registry.toInstance<Widget>({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { size: 3 } });
+    const widget = registry.toInstance<Widget>({
+      apiVersion: "example.com/v1",
+      kind: "Widget",
+      metadata: { name: "w" },
+      spec: { size: 3 },
+    });
     assert.ok(widget instanceof Widget);
     assert.equal(compileOperator(WidgetOperator).config.parent.kind, "Widget");
   });
 
   it("and its CRD: schema and printer columns", () => {
     const [crd] = crdsOf([compileOperator(WidgetOperator).config]);
-    const spec = crd!.spec as { names: { plural: string }; versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: unknown } } }; additionalPrinterColumns: Array<{ name: string }> }> };
+    const spec = crd!.spec as {
+      names: { plural: string };
+      versions: Array<{
+        schema: { openAPIV3Schema: { properties: { spec: unknown } } };
+        additionalPrinterColumns: Array<{ name: string }>;
+      }>;
+    };
     assert.equal(crd!.metadata!.name, "widgets.example.com");
-    assert.deepEqual(spec.versions[0]!.schema.openAPIV3Schema.properties.spec, { type: "object", properties: { size: { type: "integer" } } });
-    assert.deepEqual(spec.versions[0]!.additionalPrinterColumns.map((c) => c.name), ["Size", "Age"]);
+    assert.deepEqual(spec.versions[0]!.schema.openAPIV3Schema.properties.spec, {
+      type: "object",
+      properties: { size: { type: "integer" } },
+    });
+    assert.deepEqual(
+      spec.versions[0]!.additionalPrinterColumns.map((c) => c.name),
+      ["Size", "Age"],
+    );
   });
 
   it("still accepts the two-decorator form, and refuses two different identities", () => {

@@ -1,15 +1,29 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DEFAULT_BACKOFF, FinalizeResponse, SyncResponse, backoffConfig, createSyncRequest, failable, fixedBackoff, nextDelay,
-  normalizeHandler, withErrorHandler, type FailableHandler, type SyncRequest,
+  DEFAULT_BACKOFF,
+  FinalizeResponse,
+  SyncResponse,
+  backoffConfig,
+  createSyncRequest,
+  failable,
+  fixedBackoff,
+  nextDelay,
+  normalizeHandler,
+  withErrorHandler,
+  type FailableHandler,
+  type SyncRequest,
 } from "../../../src/api/index.js";
 import { TypeRegistry } from "../../../src/registry/index.js";
 import type { KubeObject } from "../../../src/core/kube-object.js";
 
 const registry = new TypeRegistry();
 function req(uid = "uid-1"): SyncRequest<KubeObject> {
-  return createSyncRequest({ parent: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p", namespace: "ns", uid } }, children: [], registry });
+  return createSyncRequest({
+    parent: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p", namespace: "ns", uid } },
+    children: [],
+    registry,
+  });
 }
 
 describe("nextDelay", () => {
@@ -30,8 +44,14 @@ describe("nextDelay", () => {
         assert.ok(Number.isFinite(d));
       }
     }
-    assert.equal(nextDelay(1000, DEFAULT_BACKOFF, () => 0.999999), 600_000);
-    assert.equal(nextDelay(1000, DEFAULT_BACKOFF, () => 0), 300_000);
+    assert.equal(
+      nextDelay(1000, DEFAULT_BACKOFF, () => 0.999999),
+      600_000,
+    );
+    assert.equal(
+      nextDelay(1000, DEFAULT_BACKOFF, () => 0),
+      300_000,
+    );
   });
 
   it("uses Math.random by default and honours custom configs", () => {
@@ -52,13 +72,22 @@ describe("normalizeHandler and withErrorHandler", () => {
     assert.equal(fn.finalize, undefined);
     const obj = {
       prefix: "x",
-      sync() { return SyncResponse.of(this.prefix); },
-      finalize() { return FinalizeResponse.retryAfter(5, this.prefix); },
+      sync() {
+        return SyncResponse.of(this.prefix);
+      },
+      finalize() {
+        return FinalizeResponse.retryAfter(5, this.prefix);
+      },
     };
     const h = normalizeHandler(obj);
     assert.equal((await h.sync(req())).status, "x");
     assert.equal((await h.finalize!(req())).status, "x");
-    const pair = normalizeHandler([() => { throw new Error("no"); }, () => ({ status: { failed: true } })] as const);
+    const pair = normalizeHandler([
+      () => {
+        throw new Error("no");
+      },
+      () => ({ status: { failed: true } }),
+    ] as const);
     const r = await pair.sync(req());
     assert.deepEqual(r.status, { failed: true });
     assert.ok(r.failure);
@@ -68,8 +97,13 @@ describe("normalizeHandler and withErrorHandler", () => {
     const boom = new Error("database down");
     let seen: unknown;
     const h = withErrorHandler(
-      async () => { throw boom; },
-      (_req, error) => { seen = error; return { status: { error: (error as Error).message }, resyncAfter: 10_000 }; },
+      async () => {
+        throw boom;
+      },
+      (_req, error) => {
+        seen = error;
+        return { status: { error: (error as Error).message }, resyncAfter: 10_000 };
+      },
     );
     const r = await h.sync(req());
     assert.equal(seen, boom);
@@ -81,18 +115,30 @@ describe("normalizeHandler and withErrorHandler", () => {
 
   it("a successful sync passes through untouched", async () => {
     const ok = SyncResponse.of({ ok: 1 }).withChild({ apiVersion: "v1", kind: "Pod", metadata: { name: "a" } });
-    const h = withErrorHandler(() => ok, () => { throw new Error("not called"); });
+    const h = withErrorHandler(
+      () => ok,
+      () => {
+        throw new Error("not called");
+      },
+    );
     assert.equal(await h.sync(req()), ok);
   });
 
   it("a sync that returns garbage is a failure handed to the error function", async () => {
-    const h = withErrorHandler(() => undefined as unknown as SyncResponse, (_r, e) => ({ status: { error: (e as Error).name } }));
+    const h = withErrorHandler(
+      () => undefined as unknown as SyncResponse,
+      (_r, e) => ({ status: { error: (e as Error).name } }),
+    );
     assert.deepEqual((await h.sync(req())).status, { error: "InvalidResponseError" });
   });
 });
 
 type Validated = { size: number };
-function failableFixture(state: { invalid?: boolean; syncError?: boolean; finalizeError?: boolean }): FailableHandler<KubeObject, Validated> {
+function failableFixture(state: {
+  invalid?: boolean;
+  syncError?: boolean;
+  finalizeError?: boolean;
+}): FailableHandler<KubeObject, Validated> {
   return {
     validate: () => (state.invalid ? new Error("size must be positive") : { size: 2 }),
     syncChildren: (_req, v) => {
@@ -100,7 +146,11 @@ function failableFixture(state: { invalid?: boolean; syncError?: boolean; finali
       return Array.from({ length: v.size }, (_, i) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `c${i}` } }));
     },
     finalize: () => (state.finalizeError ? Promise.reject(new Error("still in use")) : undefined),
-    determineStatus: (_req, outcome) => ({ kind: outcome.kind, ok: outcome.ok, error: outcome.ok ? undefined : String((outcome as { error: Error }).error.message) }),
+    determineStatus: (_req, outcome) => ({
+      kind: outcome.kind,
+      ok: outcome.ok,
+      error: outcome.ok ? undefined : String((outcome as { error: Error }).error.message),
+    }),
   };
 }
 

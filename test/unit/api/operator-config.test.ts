@@ -4,9 +4,27 @@ import assert from "node:assert/strict";
 import { container } from "tsyringe";
 import { V1ConfigMap, V1Namespace, V1ObjectMeta, V1Pod, V1Service, V1StorageClass } from "@kubernetes/client-node";
 import {
-  ChildConfig, DEFAULT_BACKOFF, Finalize, FinalizeResponse, K8sType, KubernetesType, Operator, OperatorConfig,
-  OperatorDefinitionError, Sync, SyncResponse, UnknownTypeError, UpdateStrategy, compileOperator, createSyncRequest,
-  defineOperator, isOperatorClass, isOperatorInput, kubernetesTypeOf, resolveTypeRef, type SyncRequest,
+  ChildConfig,
+  DEFAULT_BACKOFF,
+  Finalize,
+  FinalizeResponse,
+  K8sType,
+  KubernetesType,
+  Operator,
+  OperatorConfig,
+  OperatorDefinitionError,
+  Sync,
+  SyncResponse,
+  UnknownTypeError,
+  UpdateStrategy,
+  compileOperator,
+  createSyncRequest,
+  defineOperator,
+  isOperatorClass,
+  isOperatorInput,
+  kubernetesTypeOf,
+  resolveTypeRef,
+  type SyncRequest,
 } from "../../../src/api/index.js";
 import { K8sTypes, TypeRegistry } from "../../../src/registry/index.js";
 import { tsyringeResolver } from "../../../src/di/resolver.js";
@@ -77,10 +95,17 @@ describe("K8sType and type references", () => {
     assert.equal(kubernetesTypeOf(EchoServer)?.kind, "EchoServer");
     assert.equal(resolveTypeRef({ apiVersion: "x.io/v1", kind: "Y" }).type.key, "x.io/v1/Y");
     class Plain {}
-    assert.throws(() => resolveTypeRef(Plain), (e: unknown) => e instanceof UnknownTypeError && /@KubernetesType/.test(e.message));
+    assert.throws(
+      () => resolveTypeRef(Plain),
+      (e: unknown) => e instanceof UnknownTypeError && /@KubernetesType/.test(e.message),
+    );
     // a client-node model outside the built-in table: says how to register it
     assert.doesNotThrow(() => resolveTypeRef(V1StorageClass));
-    class V9Odd { static getAttributeTypeMap() { return []; } }
+    class V9Odd {
+      static getAttributeTypeMap() {
+        return [];
+      }
+    }
     assert.throws(() => resolveTypeRef(V9Odd), /registry\.register/);
   });
 
@@ -107,8 +132,15 @@ describe("OperatorConfig builder", () => {
 
   it("is immutable: with* returns a new config", () => {
     const a = new OperatorConfig("op", EchoServer);
-    const b = a.withChild(V1Pod, ChildConfig.recreate()).withinNamespace("ns").withHandlerTimeout(10).withConcurrency(2)
-      .withResyncPeriod(1000).withBackoff({ initialDelayMs: 100 }).withFinalizer(true, "example.com/cleanup").withFieldManager("mgr");
+    const b = a
+      .withChild(V1Pod, ChildConfig.recreate())
+      .withinNamespace("ns")
+      .withHandlerTimeout(10)
+      .withConcurrency(2)
+      .withResyncPeriod(1000)
+      .withBackoff({ initialDelayMs: 100 })
+      .withFinalizer(true, "example.com/cleanup")
+      .withFieldManager("mgr");
     assert.equal(a.children.length, 0);
     assert.equal(a.namespace, undefined);
     assert.deepEqual(b.children, [{ type: K8sTypes.Pod, cls: V1Pod, updateStrategy: UpdateStrategy.Recreate }]);
@@ -157,13 +189,33 @@ describe("OperatorConfig builder", () => {
 
   const invalid: [string, () => OperatorConfig, RegExp][] = [
     ["a name that is not a DNS-1123 label", () => new OperatorConfig("Echo_Server", EchoServer), /must be a DNS-1123 label/],
-    ["a child type listed twice", () => new OperatorConfig("op", EchoServer).withChild(V1Pod).withChild(K8sTypes.Pod, ChildConfig.replace()), /v1 Pod is listed twice/],
-    ["a cluster-scoped child of a namespaced parent", () => new OperatorConfig("op", EchoServer).withChild(V1Namespace), /cluster-scoped but the parent .* is namespaced/],
+    [
+      "a child type listed twice",
+      () => new OperatorConfig("op", EchoServer).withChild(V1Pod).withChild(K8sTypes.Pod, ChildConfig.replace()),
+      /v1 Pod is listed twice/,
+    ],
+    [
+      "a cluster-scoped child of a namespaced parent",
+      () => new OperatorConfig("op", EchoServer).withChild(V1Namespace),
+      /cluster-scoped but the parent .* is namespaced/,
+    ],
     ["the parent type as a child", () => new OperatorConfig("op", EchoServer).withChild(EchoServer), /both the parent and a child/],
-    ["a finalizer name without a domain", () => new OperatorConfig("op", EchoServer).withFinalizer(true, "cleanup"), /must be domain-qualified/],
-    ["a finalizer prefix without a dot", () => new OperatorConfig("op", EchoServer).withFinalizer(true, "local/cleanup"), /must be domain-qualified/],
+    [
+      "a finalizer name without a domain",
+      () => new OperatorConfig("op", EchoServer).withFinalizer(true, "cleanup"),
+      /must be domain-qualified/,
+    ],
+    [
+      "a finalizer prefix without a dot",
+      () => new OperatorConfig("op", EchoServer).withFinalizer(true, "local/cleanup"),
+      /must be domain-qualified/,
+    ],
     ["an invalid namespace", () => new OperatorConfig("op", EchoServer).withinNamespace("Bad NS"), /invalid namespace/],
-    ["a namespace for a cluster-scoped parent", () => new OperatorConfig("op", TempNamespace).withinNamespace("ns"), /parent .* is cluster-scoped: remove the namespace/],
+    [
+      "a namespace for a cluster-scoped parent",
+      () => new OperatorConfig("op", TempNamespace).withinNamespace("ns"),
+      /parent .* is cluster-scoped: remove the namespace/,
+    ],
     ["a zero handler timeout", () => new OperatorConfig("op", EchoServer).withHandlerTimeout(0), /handlerTimeoutMs must be a positive/],
     ["a fractional concurrency", () => new OperatorConfig("op", EchoServer).withConcurrency(1.5), /concurrency must be a whole number/],
     ["a negative resync period", () => new OperatorConfig("op", EchoServer).withResyncPeriod(-1), /resyncPeriodMs must be a positive/],
@@ -172,17 +224,25 @@ describe("OperatorConfig builder", () => {
   ];
   for (const [what, make, message] of invalid) {
     it(`validate() rejects ${what}`, () => {
-      assert.throws(() => make().validate(), (e: unknown) => e instanceof OperatorDefinitionError && message.test(e.message));
+      assert.throws(
+        () => make().validate(),
+        (e: unknown) => e instanceof OperatorDefinitionError && message.test(e.message),
+      );
     });
   }
 
   it("validate() lists every problem at once", () => {
     const c = new OperatorConfig("BAD", EchoServer).withChild(V1Pod).withChild(V1Pod).withConcurrency(0);
-    assert.throws(() => c.validate(), (e: unknown) => e instanceof OperatorDefinitionError && e.problems.length === 3 && /has 3 problems/.test(e.message));
+    assert.throws(
+      () => c.validate(),
+      (e: unknown) => e instanceof OperatorDefinitionError && e.problems.length === 3 && /has 3 problems/.test(e.message),
+    );
   });
 
   it("a cluster-scoped parent may own namespaced and cluster-scoped children", () => {
-    assert.doesNotThrow(() => new OperatorConfig("temp-ns", TempNamespace).withChild(V1Namespace, ChildConfig.onDelete()).withChild(V1ConfigMap).validate());
+    assert.doesNotThrow(() =>
+      new OperatorConfig("temp-ns", TempNamespace).withChild(V1Namespace, ChildConfig.onDelete()).withChild(V1ConfigMap).validate(),
+    );
   });
 
   it("an unknown class is rejected as soon as it is named", () => {
@@ -229,9 +289,17 @@ describe("@Operator / @Sync / @Finalize", () => {
 
   it("decorators record nothing global: two classes, two configs", () => {
     @Operator({ name: "a", parent: EchoServer })
-    class A { @Sync() s() { return SyncResponse.of(); } }
+    class A {
+      @Sync() s() {
+        return SyncResponse.of();
+      }
+    }
     @Operator({ name: "b", parent: TempNamespace, children: [{ type: V1Namespace, update: UpdateStrategy.OnDelete }] })
-    class B { @Sync() s() { return SyncResponse.of(); } }
+    class B {
+      @Sync() s() {
+        return SyncResponse.of();
+      }
+    }
     assert.equal(compileOperator(A).config.name, "a");
     assert.equal(compileOperator(A).config.finalizeEnabled, false);
     assert.equal(compileOperator(B).config.children[0]!.updateStrategy, UpdateStrategy.OnDelete);
@@ -245,39 +313,71 @@ describe("@Operator / @Sync / @Finalize", () => {
   });
 
   it("a class without @Operator gets a fix", () => {
-    class Bare { @Sync() s() { return SyncResponse.of(); } }
-    assert.throws(() => compileOperator(Bare), (e: unknown) => e instanceof OperatorDefinitionError && /add @Operator\(\{ name, parent, children \}\)/.test(e.message));
+    class Bare {
+      @Sync() s() {
+        return SyncResponse.of();
+      }
+    }
+    assert.throws(
+      () => compileOperator(Bare),
+      (e: unknown) => e instanceof OperatorDefinitionError && /add @Operator\(\{ name, parent, children \}\)/.test(e.message),
+    );
   });
 
   it("a class without @Sync gets a fix", () => {
     @Operator({ name: "no-sync", parent: EchoServer })
-    class NoSync { run() { return SyncResponse.of(); } }
-    assert.throws(() => compileOperator(NoSync), (e: unknown) => e instanceof OperatorDefinitionError && /has no @Sync\(\) method/.test(e.message));
+    class NoSync {
+      run() {
+        return SyncResponse.of();
+      }
+    }
+    assert.throws(
+      () => compileOperator(NoSync),
+      (e: unknown) => e instanceof OperatorDefinitionError && /has no @Sync\(\) method/.test(e.message),
+    );
   });
 
   it("two @Sync methods, a static one, bad options and types are all reported together", () => {
     class Unknown {}
-    @Operator({ name: "Bad Name", parent: EchoServer, children: [{ type: Unknown }, { type: V1Pod }, { type: V1Pod }], finalizerName: "x.io/f" })
+    @Operator({
+      name: "Bad Name",
+      parent: EchoServer,
+      children: [{ type: Unknown }, { type: V1Pod }, { type: V1Pod }],
+      finalizerName: "x.io/f",
+    })
     class Messy {
-      @Sync() a() { return SyncResponse.of(); }
-      @Sync() b() { return SyncResponse.of(); }
-      @Finalize() static f() { return FinalizeResponse.done(); }
+      @Sync() a() {
+        return SyncResponse.of();
+      }
+      @Sync() b() {
+        return SyncResponse.of();
+      }
+      @Finalize() static f() {
+        return FinalizeResponse.done();
+      }
     }
-    assert.throws(() => compileOperator(Messy), (e: unknown) => {
-      assert.ok(e instanceof OperatorDefinitionError);
-      const text = e.problems.join("\n");
-      assert.match(text, /has 2 @Sync\(\) methods \(a, b\): keep exactly one/);
-      assert.match(text, /static method f/);
-      assert.match(text, /children\[0\]: class Unknown is not a Kubernetes type/);
-      assert.match(text, /DNS-1123 label/);
-      assert.match(text, /listed twice/);
-      return true;
-    });
+    assert.throws(
+      () => compileOperator(Messy),
+      (e: unknown) => {
+        assert.ok(e instanceof OperatorDefinitionError);
+        const text = e.problems.join("\n");
+        assert.match(text, /has 2 @Sync\(\) methods \(a, b\): keep exactly one/);
+        assert.match(text, /static method f/);
+        assert.match(text, /children\[0\]: class Unknown is not a Kubernetes type/);
+        assert.match(text, /DNS-1123 label/);
+        assert.match(text, /listed twice/);
+        return true;
+      },
+    );
   });
 
   it("finalizerName without @Finalize is reported", () => {
     @Operator({ name: "nf", parent: EchoServer, finalizerName: "example.com/x" })
-    class NoFinalize { @Sync() s() { return SyncResponse.of(); } }
+    class NoFinalize {
+      @Sync() s() {
+        return SyncResponse.of();
+      }
+    }
     assert.throws(() => compileOperator(NoFinalize), /no method has @Finalize/);
   });
 });
@@ -310,7 +410,10 @@ describe("defineOperator (no decorators)", () => {
 
     const literal = compileOperator({ config: base, handler: () => SyncResponse.of() });
     assert.equal(literal.config.finalizeEnabled, false);
-    assert.throws(() => compileOperator({ config: base } as never), /is not an operator: pass a class decorated with @Operator, or defineOperator/);
+    assert.throws(
+      () => compileOperator({ config: base } as never),
+      /is not an operator: pass a class decorated with @Operator, or defineOperator/,
+    );
     assert.throws(() => compileOperator({ config: base, handler: {} } as never), /sync\(req\) method/);
   });
 

@@ -7,7 +7,10 @@ describe("SyncResponse", () => {
   it("builds status, children and resync", () => {
     const pod = new V1Pod();
     const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "s" } };
-    const r = SyncResponse.of({ ready: true }).withChild(pod).withChildren(svc, { apiVersion: "v1", kind: "ConfigMap" }).withResyncAfter(1500);
+    const r = SyncResponse.of({ ready: true })
+      .withChild(pod)
+      .withChildren(svc, { apiVersion: "v1", kind: "ConfigMap" })
+      .withResyncAfter(1500);
     assert.deepEqual(r.status, { ready: true });
     assert.equal(r.children.length, 3);
     assert.equal(r.children[0], pod);

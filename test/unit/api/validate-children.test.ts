@@ -6,7 +6,10 @@ import { InvalidChildError, KubernetesType, validateDesiredChildren, type ChildV
 import { K8sTypes, TypeRegistry } from "../../../src/registry/index.js";
 
 @KubernetesType({ apiVersion: "example.com/v1", kind: "Widget", namespaced: true })
-class Widget { metadata!: V1ObjectMeta; spec?: object; }
+class Widget {
+  metadata!: V1ObjectMeta;
+  spec?: object;
+}
 
 const registry = new TypeRegistry();
 const namespacedParent: ChildValidationContext = {
@@ -20,8 +23,17 @@ const clusterParent: ChildValidationContext = {
   parentNamespaced: false,
   childTypes: [K8sTypes.Namespace, K8sTypes.ConfigMap],
 };
-const cm = (name: string, namespace?: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...(namespace ? { namespace } : {}) } });
-const podW = (name: string, namespace?: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec: { containers: [] } });
+const cm = (name: string, namespace?: string) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, ...(namespace ? { namespace } : {}) },
+});
+const podW = (name: string, namespace?: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
+  spec: { containers: [] },
+});
 
 function problemsOf(children: unknown[], ctx: ChildValidationContext) {
   try {
@@ -41,18 +53,24 @@ describe("validateDesiredChildren: valid output", () => {
     w.metadata = { name: "w" } as V1ObjectMeta;
     const plain = podW("plain");
     const out = validateDesiredChildren([plain, pod, w, podW("explicit", "team-a")], namespacedParent);
-    assert.deepEqual(out.map((o) => [o.apiVersion, o.kind, o.metadata?.namespace, o.metadata?.name]), [
-      ["v1", "Pod", "team-a", "plain"],
-      ["v1", "Pod", "team-a", "from-class"],
-      ["example.com/v1", "Widget", "team-a", "w"],
-      ["v1", "Pod", "team-a", "explicit"],
-    ]);
+    assert.deepEqual(
+      out.map((o) => [o.apiVersion, o.kind, o.metadata?.namespace, o.metadata?.name]),
+      [
+        ["v1", "Pod", "team-a", "plain"],
+        ["v1", "Pod", "team-a", "from-class"],
+        ["example.com/v1", "Widget", "team-a", "w"],
+        ["v1", "Pod", "team-a", "explicit"],
+      ],
+    );
     assert.equal((plain.metadata as { namespace?: string }).namespace, undefined, "input not mutated");
     assert.notEqual(out[0], plain);
   });
 
   it("a cluster-scoped parent owns cluster-scoped children and namespaced ones with a namespace", () => {
-    const out = validateDesiredChildren([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "tmp" } }, cm("c", "tmp")], clusterParent);
+    const out = validateDesiredChildren(
+      [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "tmp" } }, cm("c", "tmp")],
+      clusterParent,
+    );
     assert.equal(out.length, 2);
     assert.equal(out[0]!.metadata?.namespace, undefined);
   });
@@ -76,20 +94,67 @@ describe("validateDesiredChildren: every invalid case", () => {
     ["not an object (array)", [[podW("a")]], namespacedParent, /is an array/],
     ["no apiVersion", [{ kind: "Pod", metadata: { name: "a" } }], namespacedParent, /has no apiVersion/],
     ["no kind", [{ apiVersion: "v1", metadata: { name: "a" } }], namespacedParent, /has no kind/],
-    ["a kind that is not a child type", [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" } }], namespacedParent,
-      /apps\/v1 Deployment is not a child type of this operator \(child types: v1 Pod, v1 Service, example.com\/v1 Widget\)/],
-    ["an unregistered class", [new (class Mystery { metadata = { name: "m" }; })()], namespacedParent, /cannot be converted to wire JSON: class Mystery is not a registered Kubernetes type/],
+    [
+      "a kind that is not a child type",
+      [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d" } }],
+      namespacedParent,
+      /apps\/v1 Deployment is not a child type of this operator \(child types: v1 Pod, v1 Service, example.com\/v1 Widget\)/,
+    ],
+    [
+      "an unregistered class",
+      [
+        new (class Mystery {
+          metadata = { name: "m" };
+        })(),
+      ],
+      namespacedParent,
+      /cannot be converted to wire JSON: class Mystery is not a registered Kubernetes type/,
+    ],
     ["no name", [{ apiVersion: "v1", kind: "Pod", metadata: {} }], namespacedParent, /has no metadata.name/],
     ["no metadata at all", [{ apiVersion: "v1", kind: "Pod" }], namespacedParent, /has no metadata.name/],
-    ["generateName only", [{ apiVersion: "v1", kind: "Pod", metadata: { generateName: "p-" } }], namespacedParent, /has generateName but no metadata.name/],
+    [
+      "generateName only",
+      [{ apiVersion: "v1", kind: "Pod", metadata: { generateName: "p-" } }],
+      namespacedParent,
+      /has generateName but no metadata.name/,
+    ],
     ["metadata not an object", [{ apiVersion: "v1", kind: "Pod", metadata: "x" }], namespacedParent, /metadata must be an object/],
-    ["another namespace than the parent's", [podW("a", "team-b")], namespacedParent, /is in namespace "team-b" but the parent is in "team-a"/],
-    ["a namespaced child of a cluster-scoped parent without namespace", [cm("c")], clusterParent, /v1 ConfigMap is namespaced and the parent is cluster-scoped: set metadata.namespace/],
-    ["a cluster-scoped child with a namespace", [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n", namespace: "x" } }], clusterParent, /cluster-scoped but has metadata.namespace "x": remove the namespace/],
-    ["a cluster-scoped child of a namespaced parent", [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }],
-      { ...namespacedParent, childTypes: [K8sTypes.Namespace] }, /cannot be owned by a namespaced parent/],
-    ["a duplicate (apiVersion, kind, namespace, name)", [podW("a"), podW("a", "team-a")], namespacedParent, /#1 v1 Pod "team-a\/a": duplicates child #0/],
-    ["a non-string namespace", [{ apiVersion: "v1", kind: "Pod", metadata: { name: "a", namespace: 7 } }], namespacedParent, /metadata.namespace must be a string/],
+    [
+      "another namespace than the parent's",
+      [podW("a", "team-b")],
+      namespacedParent,
+      /is in namespace "team-b" but the parent is in "team-a"/,
+    ],
+    [
+      "a namespaced child of a cluster-scoped parent without namespace",
+      [cm("c")],
+      clusterParent,
+      /v1 ConfigMap is namespaced and the parent is cluster-scoped: set metadata.namespace/,
+    ],
+    [
+      "a cluster-scoped child with a namespace",
+      [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n", namespace: "x" } }],
+      clusterParent,
+      /cluster-scoped but has metadata.namespace "x": remove the namespace/,
+    ],
+    [
+      "a cluster-scoped child of a namespaced parent",
+      [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }],
+      { ...namespacedParent, childTypes: [K8sTypes.Namespace] },
+      /cannot be owned by a namespaced parent/,
+    ],
+    [
+      "a duplicate (apiVersion, kind, namespace, name)",
+      [podW("a"), podW("a", "team-a")],
+      namespacedParent,
+      /#1 v1 Pod "team-a\/a": duplicates child #0/,
+    ],
+    [
+      "a non-string namespace",
+      [{ apiVersion: "v1", kind: "Pod", metadata: { name: "a", namespace: 7 } }],
+      namespacedParent,
+      /metadata.namespace must be a string/,
+    ],
   ];
   for (const [what, children, ctx, message] of cases) {
     it(`rejects ${what}`, () => {
@@ -100,18 +165,33 @@ describe("validateDesiredChildren: every invalid case", () => {
   }
 
   it("same name in another kind or namespace is not a duplicate", () => {
-    const out = validateDesiredChildren([cm("x", "a"), cm("x", "b"), { apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }], clusterParent);
+    const out = validateDesiredChildren(
+      [cm("x", "a"), cm("x", "b"), { apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }],
+      clusterParent,
+    );
     assert.equal(out.length, 3);
   });
 
   it("lists every problem with index, type and name", () => {
-    const e = problemsOf([podW("ok"), "junk", { apiVersion: "v1", kind: "Pod", metadata: {} }, podW("ok"), { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" } }], namespacedParent);
-    assert.deepEqual(e.problems.map((p) => [p.index, p.kind, p.name]), [
-      [1, undefined, undefined],
-      [2, "Pod", undefined],
-      [3, "Pod", "ok"],
-      [4, "Job", "j"],
-    ]);
+    const e = problemsOf(
+      [
+        podW("ok"),
+        "junk",
+        { apiVersion: "v1", kind: "Pod", metadata: {} },
+        podW("ok"),
+        { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" } },
+      ],
+      namespacedParent,
+    );
+    assert.deepEqual(
+      e.problems.map((p) => [p.index, p.kind, p.name]),
+      [
+        [1, undefined, undefined],
+        [2, "Pod", undefined],
+        [3, "Pod", "ok"],
+        [4, "Job", "j"],
+      ],
+    );
     assert.match(e.message, /4 problems with its children/);
     assert.equal(e.name, "InvalidChildError");
   });

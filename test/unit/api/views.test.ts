@@ -12,16 +12,26 @@ class Widget {
   spec!: { size: number };
 }
 
-const pod = (name: string, namespace = "ns", phase = "Running"): KubeObject =>
-  ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace, creationTimestamp: "2024-01-01T00:00:00Z" }, status: { phase } });
+const pod = (name: string, namespace = "ns", phase = "Running"): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace, creationTimestamp: "2024-01-01T00:00:00Z" },
+  status: { phase },
+});
 const children: KubeObject[] = [
-  pod("a"), pod("b", "ns", "Pending"),
+  pod("a"),
+  pod("b", "ns", "Pending"),
   { apiVersion: "v1", kind: "Service", metadata: { name: "svc", namespace: "ns" }, spec: { ports: [{ port: 80 }] } },
   { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "ns" }, spec: { size: 3, extra: "kept" } },
   { apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g" }, spec: {} },
   pod("a", "other"),
 ];
-const parent: KubeObject = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "p", namespace: "ns", uid: "u" }, spec: { size: 1 } };
+const parent: KubeObject = {
+  apiVersion: "example.com/v1",
+  kind: "Widget",
+  metadata: { name: "p", namespace: "ns", uid: "u" },
+  spec: { size: 1 },
+};
 
 function request(registry = new TypeRegistry()) {
   return createSyncRequest<Widget>({ parent, children, registry, parentClass: Widget });
@@ -128,11 +138,16 @@ describe("TypedView", () => {
     let conversions = 0;
     const registry = new TypeRegistry();
     const original = registry.toInstance.bind(registry);
-    registry.toInstance = ((wire: KubeObject, cls?: never) => { conversions++; return original(wire, cls); }) as typeof registry.toInstance;
+    registry.toInstance = ((wire: KubeObject, cls?: never) => {
+      conversions++;
+      return original(wire, cls);
+    }) as typeof registry.toInstance;
     const req = request(registry);
     const pods = req.children.ofType(V1Pod);
     assert.equal(conversions, 0);
-    pods.count(); pods.exists("a"); pods.raw();
+    pods.count();
+    pods.exists("a");
+    pods.raw();
     assert.equal(conversions, 0);
     pods.get("b");
     assert.equal(conversions, 1);

@@ -32,7 +32,10 @@ describe("Informer write path", () => {
     assert.equal(cached?.apiVersion, "v1");
     assert.equal(cached?.kind, "ConfigMap");
     assert.equal(cached?.metadata?.annotations?.transformed, "yes");
-    assert.deepEqual(informer.store.byLabel("app", "x").map((o) => o.metadata?.name), ["a"]);
+    assert.deepEqual(
+      informer.store.byLabel("app", "x").map((o) => o.metadata?.name),
+      ["a"],
+    );
     assert.equal(informer.store.size, 1);
     assert.equal(informer.recordWrite({ ...answer, metadata: { ...answer.metadata, resourceVersion: "4" } }), false, "older answer");
     assert.deepEqual(heard, []);

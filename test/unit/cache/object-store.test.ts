@@ -5,12 +5,22 @@ import { ObjectStore, keyOf, objectKey } from "../../../src/cache/object-store.j
 
 const PARENT = "tsoperator.dev/parent-uid";
 
-function cm(name: string, rv: string, opts: { ns?: string | null; labels?: Record<string, string>; uid?: string; data?: string } = {}): KubeObject {
+function cm(
+  name: string,
+  rv: string,
+  opts: { ns?: string | null; labels?: Record<string, string>; uid?: string; data?: string } = {},
+): KubeObject {
   const ns = opts.ns === null ? undefined : (opts.ns ?? "default");
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: { name, ...(ns ? { namespace: ns } : {}), resourceVersion: rv, uid: opts.uid ?? `uid-${name}`, ...(opts.labels ? { labels: opts.labels } : {}) },
+    metadata: {
+      name,
+      ...(ns ? { namespace: ns } : {}),
+      resourceVersion: rv,
+      uid: opts.uid ?? `uid-${name}`,
+      ...(opts.labels ? { labels: opts.labels } : {}),
+    },
     data: { v: opts.data ?? rv },
   };
 }
@@ -36,18 +46,39 @@ describe("ObjectStore", () => {
     store.apply({ type: "ADDED", object: cm("a", "1", { labels: { [PARENT]: "p1" } }) });
     store.apply({ type: "ADDED", object: cm("b", "2", { labels: { [PARENT]: "p1" } }) });
     store.apply({ type: "ADDED", object: cm("c", "3", { labels: { [PARENT]: "p2" } }) });
-    assert.deepEqual(store.byLabel(PARENT, "p1").map((o) => o.metadata?.name).sort(), ["a", "b"]);
+    assert.deepEqual(
+      store
+        .byLabel(PARENT, "p1")
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ["a", "b"],
+    );
     store.apply({ type: "MODIFIED", object: cm("b", "4", { labels: { [PARENT]: "p2" } }) });
-    assert.deepEqual(store.byLabel(PARENT, "p1").map((o) => o.metadata?.name), ["a"]);
-    assert.deepEqual(store.byLabel(PARENT, "p2").map((o) => o.metadata?.name).sort(), ["b", "c"]);
+    assert.deepEqual(
+      store.byLabel(PARENT, "p1").map((o) => o.metadata?.name),
+      ["a"],
+    );
+    assert.deepEqual(
+      store
+        .byLabel(PARENT, "p2")
+        .map((o) => o.metadata?.name)
+        .sort(),
+      ["b", "c"],
+    );
     store.apply({ type: "DELETED", object: cm("a", "5", { labels: { [PARENT]: "p1" } }) });
     assert.deepEqual(store.byLabel(PARENT, "p1"), []);
     store.apply({ type: "MODIFIED", object: cm("c", "6") }); // label removed
-    assert.deepEqual(store.byLabel(PARENT, "p2").map((o) => o.metadata?.name), ["b"]);
+    assert.deepEqual(
+      store.byLabel(PARENT, "p2").map((o) => o.metadata?.name),
+      ["b"],
+    );
     assert.throws(() => store.byLabel("other", "x"), /not indexed/);
     store.apply({ type: "ADDED", object: cm("d", "7", { labels: { other: "x" } }) });
     store.addIndex("other");
-    assert.deepEqual(store.byLabel("other", "x").map((o) => o.metadata?.name), ["d"]);
+    assert.deepEqual(
+      store.byLabel("other", "x").map((o) => o.metadata?.name),
+      ["d"],
+    );
   });
 
   it("apply ignores events older than the stored object and reports the rest with oldObject", () => {
@@ -170,7 +201,10 @@ describe("ObjectStore: a write answer never hides a watch event (issue 9 item 1)
     assert.equal(added?.oldObject, undefined);
     const other = new ObjectStore();
     other.upsertFromWrite(cm("b", "5"));
-    assert.deepEqual(other.replace([cm("b", "5")], "6").map((e) => e.type), ["ADDED"]);
+    assert.deepEqual(
+      other.replace([cm("b", "5")], "6").map((e) => e.type),
+      ["ADDED"],
+    );
   });
 
   it("a delete recorded from a write leaves listeners' view alone until the watch reports it", () => {
@@ -185,7 +219,10 @@ describe("ObjectStore: a write answer never hides a watch event (issue 9 item 1)
     const other = new ObjectStore();
     other.replace([cm("b", "5")], "5");
     other.removeFromWrite("default", "b", "5");
-    assert.deepEqual(other.replace([], "7").map((e) => e.type), ["DELETED"]);
+    assert.deepEqual(
+      other.replace([], "7").map((e) => e.type),
+      ["DELETED"],
+    );
   });
 
   it("a DELETED event of an object our write re-created meanwhile keeps the re-created one for readers", () => {

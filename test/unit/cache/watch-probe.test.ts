@@ -36,13 +36,18 @@ describe("watch probe", () => {
 
   it("sends one short watch from the last resourceVersion, with bookmarks, a 1 s server timeout and a 5 s deadline", () => {
     const r = step(watching("42"), { type: "probeDue" }, ctx());
-    assert.deepEqual(r.actions, [{ type: "probe", resourceVersion: "42", timeoutSeconds: 1, allowWatchBookmarks: true, deadlineMs: 5_000 }]);
+    assert.deepEqual(r.actions, [
+      { type: "probe", resourceVersion: "42", timeoutSeconds: 1, allowWatchBookmarks: true, deadlineMs: 5_000 },
+    ]);
     assert.equal(r.state.kind === "Watching" && r.state.probing, true);
     assert.deepEqual(step(r.state, { type: "probeDue" }, ctx()).actions, [], "at most one probe at a time");
   });
 
   it("a quiet probe ends staleness and the error streak (a successful request), not the backoff count", () => {
-    const failing = watching("42", { probing: true, health: { backoff: { attempt: 3, lastFailureAt: 0 }, consecutiveErrors: 3, stale: true } });
+    const failing = watching("42", {
+      probing: true,
+      health: { backoff: { attempt: 3, lastFailureAt: 0 }, consecutiveErrors: 3, stale: true },
+    });
     const r = step(failing, { type: "probeResult", outcome: { kind: "quiet" } }, ctx());
     assert.deepEqual(r.state.health, { backoff: { attempt: 3, lastFailureAt: 0 }, consecutiveErrors: 0 });
   });
@@ -62,7 +67,10 @@ describe("watch probe", () => {
 
   it("a probe that saw a change the watch did not deliver: stale, abandon the watch", () => {
     const r = step(probing("42"), { type: "probeResult", outcome: { kind: "events", newestResourceVersion: "57" } }, ctx());
-    assert.deepEqual(r.actions.map((a) => a.type), ["log", "abandonWatch"]);
+    assert.deepEqual(
+      r.actions.map((a) => a.type),
+      ["log", "abandonWatch"],
+    );
     assert.equal(r.state.health.stale, true);
   });
 
@@ -76,20 +84,33 @@ describe("watch probe", () => {
 
   it("versions that cannot be ordered count as a miss (re-opening is cheap, missing a change is not)", () => {
     const r = step(probing("42"), { type: "probeResult", outcome: { kind: "events", newestResourceVersion: "abc" } }, ctx());
-    assert.deepEqual(r.actions.map((a) => a.type), ["log", "abandonWatch"]);
+    assert.deepEqual(
+      r.actions.map((a) => a.type),
+      ["log", "abandonWatch"],
+    );
   });
 
   it("a failed probe (error, 410, no answer): the path is broken, stale, abandon the watch", () => {
-    for (const error of [{ gone: false, message: "no answer within 5000 ms" }, { gone: true, message: "too old", statusCode: 410 }]) {
+    for (const error of [
+      { gone: false, message: "no answer within 5000 ms" },
+      { gone: true, message: "too old", statusCode: 410 },
+    ]) {
       const r = step(probing("42"), { type: "probeResult", outcome: { kind: "failed", error } }, ctx());
-      assert.deepEqual(r.actions.map((a) => a.type), ["log", "abandonWatch"]);
+      assert.deepEqual(
+        r.actions.map((a) => a.type),
+        ["log", "abandonWatch"],
+      );
       assert.equal(r.state.health.stale, true);
       assert.equal(r.state.health.consecutiveErrors, 0, "a probe is no failed request of the loop: no backoff");
     }
   });
 
   it("an abandoned watch is re-opened at once from its resourceVersion, still stale until a sign of life", () => {
-    const stale = step(probing("42"), { type: "probeResult", outcome: { kind: "failed", error: { gone: false, message: "x" } } }, ctx()).state;
+    const stale = step(
+      probing("42"),
+      { type: "probeResult", outcome: { kind: "failed", error: { gone: false, message: "x" } } },
+      ctx(),
+    ).state;
     const r = step(stale, { type: "watchAbandoned" }, ctx());
     const watch = r.actions.at(-1);
     assert.equal(watch?.type, "watch");
@@ -108,15 +129,25 @@ describe("watch probe", () => {
     const failed = step(stale, { type: "watchError", error: { gone: false, message: "reset" } }, ctx()).state;
     assert.equal(failed.kind, "Backoff");
     assert.equal(failed.health.stale, true);
-    const relisted = step({ kind: "Listing", resourceVersion: "", health: failed.health }, { type: "listDone", resourceVersion: "60" }, ctx());
+    const relisted = step(
+      { kind: "Listing", resourceVersion: "", health: failed.health },
+      { type: "listDone", resourceVersion: "60" },
+      ctx(),
+    );
     assert.equal(relisted.state.health.stale, undefined);
   });
 
   it("a probe of a watch that was replaced meanwhile does not block the next one", () => {
     const closed = step(probing("42"), { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx()).state;
-    assert.deepEqual(step(closed, { type: "probeDue" }, ctx()).actions.map((a) => a.type), ["probe"]);
+    assert.deepEqual(
+      step(closed, { type: "probeDue" }, ctx()).actions.map((a) => a.type),
+      ["probe"],
+    );
     const inactive = step(probing("42"), { type: "inactivityTimeout" }, ctx()).state;
-    assert.deepEqual(step(inactive, { type: "probeDue" }, ctx()).actions.map((a) => a.type), ["probe"]);
+    assert.deepEqual(
+      step(inactive, { type: "probeDue" }, ctx()).actions.map((a) => a.type),
+      ["probe"],
+    );
   });
 
   it("probe inputs outside Watching change nothing", () => {

@@ -59,7 +59,9 @@ describe("watch state machine", () => {
 
   it("picks timeoutSeconds within 5-10 minutes", () => {
     const pick = (r: number) => {
-      const a = step(watching("1"), { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx(0, r)).actions.find((x) => x.type === "watch");
+      const a = step(watching("1"), { type: "watchClosed", durationMs: 300_000, events: 3 }, ctx(0, r)).actions.find(
+        (x) => x.type === "watch",
+      );
       return a?.type === "watch" ? a.timeoutSeconds : -1;
     };
     assert.equal(pick(0), 300);
@@ -150,7 +152,11 @@ describe("watch state machine", () => {
   });
 
   it("honours Retry-After when longer than the backoff", () => {
-    const r = step(watching("1"), { type: "watchError", error: { gone: false, message: "slow down", statusCode: 429, retryAfterMs: 5000 } }, ctx());
+    const r = step(
+      watching("1"),
+      { type: "watchError", error: { gone: false, message: "slow down", statusCode: 429, retryAfterMs: 5000 } },
+      ctx(),
+    );
     assert.equal(r.state.kind === "Backoff" && r.state.delayMs, 5000);
   });
 

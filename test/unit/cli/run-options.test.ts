@@ -8,11 +8,27 @@ import { UsageError } from "../../../src/cli/command.js";
 describe("tsoperator run flags", () => {
   it("lease flags set the Lease namespace, name and durations; --cold-standby turns warm caches off", () => {
     const { options } = runOptionsFrom([
-      "m.js", "--leader-elect", "--lease-namespace", "ops", "--lease-name", "my-lock",
-      "--lease-duration", "30", "--renew-deadline", "20", "--retry-period", "4", "--cold-standby",
+      "m.js",
+      "--leader-elect",
+      "--lease-namespace",
+      "ops",
+      "--lease-name",
+      "my-lock",
+      "--lease-duration",
+      "30",
+      "--renew-deadline",
+      "20",
+      "--retry-period",
+      "4",
+      "--cold-standby",
     ]);
     assert.deepEqual(options.leaderElection, {
-      namespace: "ops", name: "my-lock", leaseDurationSeconds: 30, renewDeadlineSeconds: 20, retryPeriodSeconds: 4, warmCaches: false,
+      namespace: "ops",
+      name: "my-lock",
+      leaseDurationSeconds: 30,
+      renewDeadlineSeconds: 20,
+      retryPeriodSeconds: 4,
+      warmCaches: false,
     });
   });
 

@@ -7,7 +7,13 @@ import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { planChildren, planFound, type ChildAction, type ChildPlanInput, type ChildPolicy } from "../../../src/controller/child-plan.js";
-import { DESIRED_HASH_ANNOTATION, desiredHash, hashMatches, withDesiredHash, withoutServerFields } from "../../../src/controller/desired-child.js";
+import {
+  DESIRED_HASH_ANNOTATION,
+  desiredHash,
+  hashMatches,
+  withDesiredHash,
+  withoutServerFields,
+} from "../../../src/controller/desired-child.js";
 import { OPERATOR_LABEL, TRACKING_LABEL, ownershipOf, withOwnership, type ChildOwner } from "../../../src/controller/ownership.js";
 import { typeKey } from "../../../src/controller/child-identity.js";
 import { UpdateStrategy } from "../../../src/core/update-strategy.js";
@@ -30,7 +36,13 @@ function written(desired: KubeObject, strategy: UpdateStrategy, uid = "c1"): Kub
   if (strategy === UpdateStrategy.Replace || strategy === UpdateStrategy.Recreate) obj = withDesiredHash(obj);
   const managedFields =
     strategy === UpdateStrategy.Apply
-      ? [{ manager: "op", operation: "Apply", fieldsV1: { "f:data": Object.fromEntries(Object.keys((desired.data as object) ?? {}).map((k) => [`f:${k}`, {}])) } }]
+      ? [
+          {
+            manager: "op",
+            operation: "Apply",
+            fieldsV1: { "f:data": Object.fromEntries(Object.keys((desired.data as object) ?? {}).map((k) => [`f:${k}`, {}])) },
+          },
+        ]
       : [{ manager: "op", operation: "Update", fieldsV1: { "f:data": {} } }];
   return { ...obj, metadata: { ...obj.metadata, uid, resourceVersion: "5", creationTimestamp: "2026-01-01T00:00:00Z", managedFields } };
 }
@@ -124,7 +136,9 @@ describe("planChildren: per strategy", () => {
   });
 
   test("a child of an unknown type is a conflict (never written)", () => {
-    const action = only(plan(UpdateStrategy.Apply, { desired: [{ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ns" } }] }));
+    const action = only(
+      plan(UpdateStrategy.Apply, { desired: [{ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ns" } }] }),
+    );
     assert.equal(action.type, "conflict");
   });
 
@@ -192,7 +206,10 @@ describe("planChildren: server-set fields are stripped (a handler returning the 
 });
 
 describe("ownership: conflicts and adoption", () => {
-  const foreign = (meta: Partial<KubeObject["metadata"]>): KubeObject => ({ ...cm("a", { theirs: "1" }), metadata: { name: "a", namespace: "ns", uid: "x1", resourceVersion: "9", ...meta } });
+  const foreign = (meta: Partial<KubeObject["metadata"]>): KubeObject => ({
+    ...cm("a", { theirs: "1" }),
+    metadata: { name: "a", namespace: "ns", uid: "x1", resourceVersion: "9", ...meta },
+  });
   const desired = withOwnership(cm("a"), parent, "op");
   const policy = (adopt: boolean): ChildPolicy => ({ strategy: UpdateStrategy.Apply, adopt });
 
@@ -202,21 +219,30 @@ describe("ownership: conflicts and adoption", () => {
   });
 
   test("an object controlled by another parent is a conflict even with adoption on (no take-over)", () => {
-    const other = foreign({ ownerReferences: [{ ...parent, uid: "p2", name: "other", controller: true }], labels: { [TRACKING_LABEL]: "p2" } });
+    const other = foreign({
+      ownerReferences: [{ ...parent, uid: "p2", name: "other", controller: true }],
+      labels: { [TRACKING_LABEL]: "p2" },
+    });
     const action = planFound(desired, other, policy(true), owner);
     assert.equal(action.type, "conflict");
     assert.match(action.reason, /controlled by Db other \(uid p2\)/);
   });
 
   test("an object of this parent written by another operator is a conflict", () => {
-    const twin = foreign({ ownerReferences: [{ ...parent, controller: true }], labels: { [TRACKING_LABEL]: "p1", [OPERATOR_LABEL]: "other-op" } });
+    const twin = foreign({
+      ownerReferences: [{ ...parent, controller: true }],
+      labels: { [TRACKING_LABEL]: "p1", [OPERATOR_LABEL]: "other-op" },
+    });
     assert.equal(planFound(desired, twin, policy(true), owner).type, "conflict");
   });
 
   test("our own child, not yet in the cache, is skipped; when being deleted, waited for", () => {
     const ours = written(cm("a"), UpdateStrategy.Apply);
     assert.equal(planFound(desired, ours, policy(false), owner).type, "skip");
-    assert.equal(planFound(desired, { ...ours, metadata: { ...ours.metadata, deletionTimestamp: "t" } }, policy(false), owner).type, "wait");
+    assert.equal(
+      planFound(desired, { ...ours, metadata: { ...ours.metadata, deletionTimestamp: "t" } }, policy(false), owner).type,
+      "wait",
+    );
     // Ours, but someone removed the tracking label (so the caches never see it): labelled again.
     const unlabelled = structuredClone(ours);
     delete unlabelled.metadata!.labels![TRACKING_LABEL];
@@ -224,7 +250,10 @@ describe("ownership: conflicts and adoption", () => {
   });
 
   test("an occupant in the caches (another parent's child) is a conflict without any request", () => {
-    const other = foreign({ ownerReferences: [{ ...parent, uid: "p2", name: "other", controller: true }], labels: { [TRACKING_LABEL]: "p2" } });
+    const other = foreign({
+      ownerReferences: [{ ...parent, uid: "p2", name: "other", controller: true }],
+      labels: { [TRACKING_LABEL]: "p2" },
+    });
     const action = only(plan(UpdateStrategy.Apply, { desired: [cm("a")], occupant: () => other }));
     assert.equal(action.type, "conflict");
   });
@@ -237,7 +266,13 @@ describe("ownership: conflicts and adoption", () => {
     // Another namespace: not a child, whatever it says.
     assert.equal(ownershipOf({ ...base, metadata: { ...base.metadata, namespace: "elsewhere" } }, owner), "elsewhere");
     // A cluster-scoped parent has children in any namespace.
-    assert.equal(ownershipOf({ ...base, metadata: { ...base.metadata, namespace: "elsewhere" } }, { parentUid: "p1", operator: "op", fieldManager: "op" }), "ours");
+    assert.equal(
+      ownershipOf(
+        { ...base, metadata: { ...base.metadata, namespace: "elsewhere" } },
+        { parentUid: "p1", operator: "op", fieldManager: "op" },
+      ),
+      "ours",
+    );
     // Another operator on the same parent.
     assert.equal(ownershipOf(base, { ...owner, operator: "twin", fieldManager: "twin" }), "other-operator");
     // Written before the operator label: ours when our field manager wrote it.

@@ -25,17 +25,32 @@ const existing: KubeObject = {
 };
 
 test("a desired object contained in the cached one needs no write", () => {
-  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  const desired = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", namespace: "ns", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "v" },
+  };
   assert.equal(needsWrite(desired, existing, "op"), false);
 });
 
 test("a changed value needs a write", () => {
-  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "changed" } };
+  const desired = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "changed" },
+  };
   assert.equal(needsWrite(desired, existing, "op"), true);
 });
 
 test("a label our manager owns but no longer desires needs a write", () => {
-  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  const desired = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "v" },
+  };
   assert.equal(isSubset(desired, existing), true);
   assert.equal(ownedFieldRemoved(desired, existing, "op"), true);
   assert.equal(needsWrite(desired, existing, "op"), true);
@@ -66,7 +81,13 @@ test("an int-or-string port compares by value", () => {
 });
 
 test("status in a desired child is ignored", () => {
-  const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" }, status: { x: 1 } };
+  const desired = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "v" },
+    status: { x: 1 },
+  };
   assert.equal(needsWrite(desired, existing, "op"), false);
 });
 
@@ -79,15 +100,27 @@ const pod = (volumes: object[], managed: object): KubeObject => ({
 const ownsVolumeA = { "f:spec": { "f:volumes": { 'k:{"name":"a"}': { ".": {}, "f:name": {}, "f:emptyDir": {} } } } };
 
 test("items that admission added to an associative list we own item by item are not a difference", () => {
-  const existing = pod([{ name: "a", emptyDir: {} }, { name: "kube-api-access", projected: {} }], ownsVolumeA);
+  const existing = pod(
+    [
+      { name: "a", emptyDir: {} },
+      { name: "kube-api-access", projected: {} },
+    ],
+    ownsVolumeA,
+  );
   const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a", emptyDir: {} }] } };
   assert.equal(needsWrite(desired, existing, "op"), false);
 });
 
 test("an item we own but no longer desire in an associative list needs a write", () => {
-  const existing = pod([{ name: "a", emptyDir: {} }, { name: "b", emptyDir: {} }], {
-    "f:spec": { "f:volumes": { 'k:{"name":"a"}': { "f:name": {} }, 'k:{"name":"b"}': { "f:name": {} } } },
-  });
+  const existing = pod(
+    [
+      { name: "a", emptyDir: {} },
+      { name: "b", emptyDir: {} },
+    ],
+    {
+      "f:spec": { "f:volumes": { 'k:{"name":"a"}': { "f:name": {} }, 'k:{"name":"b"}': { "f:name": {} } } },
+    },
+  );
   const desired = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "a", emptyDir: {} }] } };
   assert.equal(needsWrite(desired, existing, "op"), true);
 });
@@ -113,11 +146,24 @@ test("list item keys that include server-defaulted fields still name the desired
     kind: "Service",
     metadata: {
       name: "s",
-      managedFields: [{ manager: "op", operation: "Apply", fieldsV1: { "f:spec": { "f:ports": { 'k:{"port":80,"protocol":"TCP"}': { ".": {}, "f:name": {}, "f:port": {}, "f:targetPort": {} } } } } }],
+      managedFields: [
+        {
+          manager: "op",
+          operation: "Apply",
+          fieldsV1: {
+            "f:spec": { "f:ports": { 'k:{"port":80,"protocol":"TCP"}': { ".": {}, "f:name": {}, "f:port": {}, "f:targetPort": {} } } },
+          },
+        },
+      ],
     },
     spec: { ports: [{ name: "http", port: 80, protocol: "TCP", targetPort: 8080 }], clusterIP: "10.0.0.7" },
   };
-  const desired = { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ name: "http", port: 80, targetPort: 8080 }] } };
+  const desired = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "s" },
+    spec: { ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+  };
   assert.equal(needsWrite(desired, existing, "op"), false);
   const changed = { ...desired, spec: { ports: [{ name: "http", port: 81, targetPort: 8080 }] } };
   assert.equal(needsWrite(changed, existing, "op"), true);
@@ -125,7 +171,10 @@ test("list item keys that include server-defaulted fields still name the desired
 
 test("Update entries (create/replace) list server defaults too, so they are never read as removals", () => {
   const existing: KubeObject = {
-    metadata: { name: "p", managedFields: [{ manager: "op", operation: "Update", fieldsV1: { "f:spec": { "f:dnsPolicy": {}, "f:restartPolicy": {} } } }] },
+    metadata: {
+      name: "p",
+      managedFields: [{ manager: "op", operation: "Update", fieldsV1: { "f:spec": { "f:dnsPolicy": {}, "f:restartPolicy": {} } } }],
+    },
     spec: { dnsPolicy: "ClusterFirst", restartPolicy: "Always", containers: [{ name: "c" }] },
   };
   assert.equal(needsWrite({ metadata: { name: "p" }, spec: { containers: [{ name: "c" }] } }, existing, "op"), false);
@@ -133,9 +182,22 @@ test("Update entries (create/replace) list server defaults too, so they are neve
 
 test("fieldsV1 kept as a JSON string (as the caches store it) reads the same as the tree", () => {
   const tree = { "f:data": { "f:k": {} }, "f:metadata": { "f:labels": { "f:app": {}, "f:tsoperator.dev/parent-uid": {} } } };
-  const cached: KubeObject = { ...existing, metadata: { ...existing.metadata, managedFields: [{ manager: "op", operation: "Apply", fieldsV1: JSON.stringify(tree) }] } };
-  const dropped = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  const cached: KubeObject = {
+    ...existing,
+    metadata: { ...existing.metadata, managedFields: [{ manager: "op", operation: "Apply", fieldsV1: JSON.stringify(tree) }] },
+  };
+  const dropped = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "v" },
+  };
   assert.equal(needsWrite(dropped, cached, "op"), true);
-  const same = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } }, data: { k: "v" } };
+  const same = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", labels: { app: "x", "tsoperator.dev/parent-uid": "p1" } },
+    data: { k: "v" },
+  };
   assert.equal(needsWrite(same, cached, "op"), false);
 });

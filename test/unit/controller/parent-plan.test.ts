@@ -4,7 +4,11 @@ import type { KubeObject } from "../../../src/core/kube-object.js";
 import { planDeletion, planLiveFinalizer, planOutcomeWrites } from "../../../src/controller/parent-plan.js";
 
 const OURS = "tsoperator.dev/web";
-const parent = (finalizers: string[] = []): KubeObject => ({ apiVersion: "example.com/v1", kind: "Web", metadata: { name: "p", finalizers } });
+const parent = (finalizers: string[] = []): KubeObject => ({
+  apiVersion: "example.com/v1",
+  kind: "Web",
+  metadata: { name: "p", finalizers },
+});
 
 describe("planLiveFinalizer", () => {
   it("adds our finalizer when the operator finalizes and the parent lacks it", () => {

@@ -8,7 +8,12 @@ describe("the reconcile contract (result → queue action, metric, counts; no se
   const boom = new Error("boom");
 
   it("done: success, the failure history is forgotten, nothing scheduled", () => {
-    assert.deepEqual(reconcileDecisionOf({ kind: "done" }), { queue: { type: "success" }, metric: "success", failure: false, terminal: false });
+    assert.deepEqual(reconcileDecisionOf({ kind: "done" }), {
+      queue: { type: "success" },
+      metric: "success",
+      failure: false,
+      terminal: false,
+    });
   });
 
   it("requeue after: success, another run after the delay", () => {
@@ -21,17 +26,36 @@ describe("the reconcile contract (result → queue action, metric, counts; no se
   });
 
   it("failed: a counted failure retried with backoff, or after the time an error handler chose", () => {
-    assert.deepEqual(reconcileDecisionOf({ kind: "failed", error: boom }), { queue: { type: "retry", error: boom }, metric: "error", failure: true, terminal: false });
-    assert.deepEqual(reconcileDecisionOf({ kind: "failed", error: boom, retryAfterMs: 60_000 }).queue, { type: "retry", error: boom, afterMs: 60_000 });
+    assert.deepEqual(reconcileDecisionOf({ kind: "failed", error: boom }), {
+      queue: { type: "retry", error: boom },
+      metric: "error",
+      failure: true,
+      terminal: false,
+    });
+    assert.deepEqual(reconcileDecisionOf({ kind: "failed", error: boom, retryAfterMs: 60_000 }).queue, {
+      type: "retry",
+      error: boom,
+      afterMs: 60_000,
+    });
   });
 
   it("terminal: a counted, terminal failure that is dropped (not retried until an event)", () => {
     const error = new TerminalError("spec.image is required");
-    assert.deepEqual(reconcileDecisionOf({ kind: "terminal", error }), { queue: { type: "drop", error }, metric: "error", failure: true, terminal: true });
+    assert.deepEqual(reconcileDecisionOf({ kind: "terminal", error }), {
+      queue: { type: "drop", error },
+      metric: "error",
+      failure: true,
+      terminal: true,
+    });
   });
 
   it("skipped while an abandoned call runs: no failure, nothing scheduled (it re-adds the key when it returns)", () => {
-    assert.deepEqual(reconcileDecisionOf({ kind: "skipped", reason: "busy" }), { queue: { type: "wait" }, metric: "requeue", failure: false, terminal: false });
+    assert.deepEqual(reconcileDecisionOf({ kind: "skipped", reason: "busy" }), {
+      queue: { type: "wait" },
+      metric: "requeue",
+      failure: false,
+      terminal: false,
+    });
   });
 
   it("skipped because writes stopped: no failure is counted or reported", () => {

@@ -14,10 +14,26 @@ import type { WriteClient } from "../../../src/controller/write-client.js";
 import type { KubeObject, ResourceType } from "../../../src/core/kube-object.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const PARENTS: ResourceType = { group: "example.com", version: "v1", apiVersion: "example.com/v1", kind: "Thing", plural: "things", namespaced: true };
+const PARENTS: ResourceType = {
+  group: "example.com",
+  version: "v1",
+  apiVersion: "example.com/v1",
+  kind: "Thing",
+  plural: "things",
+  namespaced: true,
+};
 
 function spec(overrides: Partial<ControllerSpec> = {}): ControllerSpec {
-  return { name: "things", parent: PARENTS, children: [], fieldManager: "things", handlerTimeoutMs: 30, concurrency: 4, backoff: DEFAULT_BACKOFF, ...overrides };
+  return {
+    name: "things",
+    parent: PARENTS,
+    children: [],
+    fieldManager: "things",
+    handlerTimeoutMs: 30,
+    concurrency: 4,
+    backoff: DEFAULT_BACKOFF,
+    ...overrides,
+  };
 }
 
 /** A client that must not be used: these tests never write. */
@@ -28,7 +44,11 @@ const noWrites = new Proxy({} as WriteClient, {
 /** The parent cache: one parent, and write answers (none here) recorded into the store. */
 function parentStore(): ParentCache {
   const store = new ObjectStore();
-  const parent: KubeObject = { apiVersion: PARENTS.apiVersion, kind: PARENTS.kind, metadata: { namespace: "ns", name: "p", uid: "u1", resourceVersion: "1", generation: 1 } };
+  const parent: KubeObject = {
+    apiVersion: PARENTS.apiVersion,
+    kind: PARENTS.kind,
+    metadata: { namespace: "ns", name: "p", uid: "u1", resourceVersion: "1", generation: 1 },
+  };
   store.replace([parent], "1");
   return { store, recordWrite: (obj) => store.upsertFromWrite(obj) };
 }

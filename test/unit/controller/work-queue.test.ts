@@ -232,7 +232,10 @@ describe("WorkQueue", () => {
     queue.add("d");
     await done;
     assert.equal(finished, 2, "start() resolved only after both in-flight keys finished");
-    assert.deepEqual(seen.map((s) => s.aborted), [true, true]);
+    assert.deepEqual(
+      seen.map((s) => s.aborted),
+      [true, true],
+    );
     assert.equal(queue.isShutdown, true);
     assert.equal(queue.inFlight, 0);
   });

@@ -25,8 +25,15 @@ describe("nextDelay", () => {
 
   it("spreads the delay by ±jitter and never exceeds the cap", () => {
     const opts = { initialDelayMs: 1000, maxDelayMs: 1200, multiplier: 2, jitter: 0.5 };
-    assert.equal(nextDelay(1, opts, () => 0), 500);
-    assert.equal(nextDelay(1, opts, () => 0.999999), 1200, "capped after jitter");
+    assert.equal(
+      nextDelay(1, opts, () => 0),
+      500,
+    );
+    assert.equal(
+      nextDelay(1, opts, () => 0.999999),
+      1200,
+      "capped after jitter",
+    );
     for (let i = 0; i < 100; i++) {
       const d = nextDelay(1, opts);
       assert.ok(d >= 500 && d <= 1200, `${d}`);

@@ -15,7 +15,8 @@ const forbiddenStatus = {
   code: 403,
 };
 /** What client-node 2.0.1's typed APIs throw for a status they have no model for. */
-const rawForbidden = () => new ApiException(403, "Unknown API Status Code!", JSON.stringify(forbiddenStatus), { "content-type": "application/json" });
+const rawForbidden = () =>
+  new ApiException(403, "Unknown API Status Code!", JSON.stringify(forbiddenStatus), { "content-type": "application/json" });
 
 describe("client-node's ApiException as the runtime's ApiError", () => {
   it("keeps the code, reason and the server's message (not 'HTTP-Code: 403 Message: Unknown API Status Code!')", () => {
@@ -31,7 +32,9 @@ describe("client-node's ApiException as the runtime's ApiError", () => {
   });
 
   it("reads a parsed body too, a body that is no Status, and leaves other errors alone", () => {
-    const parsed = toApiError(new ApiException(404, "Unknown API Status Code!", { ...forbiddenStatus, code: 404, reason: "NotFound", message: "gone" }, {}));
+    const parsed = toApiError(
+      new ApiException(404, "Unknown API Status Code!", { ...forbiddenStatus, code: 404, reason: "NotFound", message: "gone" }, {}),
+    );
     assert.ok(isNotFound(parsed));
     const text = toApiError(new ApiException(502, "Bad Gateway", "<html>upstream</html>", {}));
     assert.ok(text instanceof ApiError && text.statusCode === 502 && /upstream/.test(text.message));
@@ -42,7 +45,11 @@ describe("client-node's ApiException as the runtime's ApiError", () => {
 
   it("failable and withErrorHandler hand the error handler a readable ApiError", async () => {
     const registry = new TypeRegistry();
-    const req = createSyncRequest({ parent: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p", namespace: "ns", uid: "u" } }, children: [], registry });
+    const req = createSyncRequest({
+      parent: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p", namespace: "ns", uid: "u" } },
+      children: [],
+      registry,
+    });
     let seen: unknown;
     const handler = failable({
       syncChildren: () => {

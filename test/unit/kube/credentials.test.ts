@@ -59,7 +59,10 @@ describe("credentials from a KubeConfig", () => {
        process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential",
          status: { token: readFileSync(${JSON.stringify(tokenFile)}, "utf8") } }));`,
     );
-    const kc = kubeConfig({}, { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" } });
+    const kc = kubeConfig(
+      {},
+      { exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" } },
+    );
     assert.equal(hasDynamicCredentials(kc), true);
     const cache = new CredentialCache(kc, 60_000);
     assert.equal((await cache.current()).headers.Authorization, "Bearer first");

@@ -31,7 +31,12 @@ describe("Status -> ApiError", () => {
 
   it("tells AlreadyExists from Conflict", () => {
     const exists = apiErrorFromResponse({ statusCode: 409, method: "POST", path: "/p", body: status(409, "AlreadyExists", "exists") });
-    const conflict = apiErrorFromResponse({ statusCode: 409, method: "PUT", path: "/p", body: status(409, "Conflict", "the object has been modified") });
+    const conflict = apiErrorFromResponse({
+      statusCode: 409,
+      method: "PUT",
+      path: "/p",
+      body: status(409, "Conflict", "the object has been modified"),
+    });
     assert.ok(isAlreadyExists(exists) && !isConflict(exists));
     assert.ok(isConflict(conflict) && !isAlreadyExists(conflict));
   });

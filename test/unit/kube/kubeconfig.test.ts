@@ -108,7 +108,9 @@ describe("loadKubeConfig: what client-node's loader drops", () => {
   });
 
   it("as-groups become one Impersonate-Group header per group, with as-uid", async () => {
-    const kc = loadKubeConfig({ path: kubeconfigFile(dir, ["token: t", "as: alice", "as-uid: u-1", "as-groups: [devs, 'system:masters']"]) });
+    const kc = loadKubeConfig({
+      path: kubeconfigFile(dir, ["token: t", "as: alice", "as-uid: u-1", "as-groups: [devs, 'system:masters']"]),
+    });
     const { headers } = await readAuthSnapshot(kc);
     assert.equal(headers["Impersonate-User"], "alice");
     assert.deepEqual(headers["Impersonate-Group"], ["devs", "system:masters"]);
@@ -116,7 +118,9 @@ describe("loadKubeConfig: what client-node's loader drops", () => {
   });
 
   it("as-user-extra becomes Impersonate-Extra-<key> headers, one per value", async () => {
-    const kc = loadKubeConfig({ path: kubeconfigFile(dir, ["token: t", "as: alice", "as-user-extra: { scopes: [view, edit], 'acme.com/team': [a] }"]) });
+    const kc = loadKubeConfig({
+      path: kubeconfigFile(dir, ["token: t", "as: alice", "as-user-extra: { scopes: [view, edit], 'acme.com/team': [a] }"]),
+    });
     const { headers } = await readAuthSnapshot(kc);
     assert.deepEqual(headers["Impersonate-Extra-scopes"], ["view", "edit"]);
     assert.deepEqual(headers["Impersonate-Extra-acme.com%2Fteam"], ["a"]);

@@ -46,7 +46,10 @@ describe("NDJSON line splitter", () => {
   });
 
   it("parses every line of a stream whatever the chunk sizes", async () => {
-    const events = Array.from({ length: 50 }, (_, i) => ({ type: "ADDED", object: { kind: "ConfigMap", metadata: { name: `cm-${i}-ü日本` } } }));
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      type: "ADDED",
+      object: { kind: "ConfigMap", metadata: { name: `cm-${i}-ü日本` } },
+    }));
     const bytes = encoder.encode(events.map((e) => JSON.stringify(e)).join("\n") + "\n");
     for (const sizes of [[1], [2, 3], [7, 1, 13], [4096]]) {
       assert.deepEqual(await collect(parseJsonLines(chunksOf(bytes, sizes))), events);
@@ -60,7 +63,10 @@ describe("NDJSON line splitter", () => {
 
 describe("watch events", () => {
   it("accepts the five event types and refuses anything else", () => {
-    assert.deepEqual(toWatchEvent({ type: "BOOKMARK", object: { metadata: { resourceVersion: "5" } } }), { type: "BOOKMARK", object: { metadata: { resourceVersion: "5" } } });
+    assert.deepEqual(toWatchEvent({ type: "BOOKMARK", object: { metadata: { resourceVersion: "5" } } }), {
+      type: "BOOKMARK",
+      object: { metadata: { resourceVersion: "5" } },
+    });
     const status = { kind: "Status", code: 410, reason: "Expired" };
     assert.equal(toWatchEvent({ type: "ERROR", object: status }).object, status);
     assert.throws(() => toWatchEvent({ type: "WHAT", object: {} }), /not an event/);

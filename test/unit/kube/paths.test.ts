@@ -1,11 +1,26 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { groupVersionPath, itemKindOfList, objectPath, pathTemplate, queryString, resourcePath, splitApiVersion } from "../../../src/kube/paths.js";
+import {
+  groupVersionPath,
+  itemKindOfList,
+  objectPath,
+  pathTemplate,
+  queryString,
+  resourcePath,
+  splitApiVersion,
+} from "../../../src/kube/paths.js";
 import { watchPath } from "../../../src/kube/watch.js";
 import type { ResourceType } from "../../../src/core/kube-object.js";
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const deployments: ResourceType = { group: "apps", version: "v1", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments", namespaced: true };
+const deployments: ResourceType = {
+  group: "apps",
+  version: "v1",
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  plural: "deployments",
+  namespaced: true,
+};
 const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 
 describe("URL building", () => {
@@ -31,7 +46,10 @@ describe("URL building", () => {
   });
 
   it("takes namespace and name from an object and insists on the namespace of namespaced kinds", () => {
-    assert.equal(objectPath(deployments, { metadata: { namespace: "n", name: "d" } }, "status"), "/apis/apps/v1/namespaces/n/deployments/d/status");
+    assert.equal(
+      objectPath(deployments, { metadata: { namespace: "n", name: "d" } }, "status"),
+      "/apis/apps/v1/namespaces/n/deployments/d/status",
+    );
     assert.throws(() => objectPath(configMaps, { metadata: { name: "x" } }), /needs metadata.namespace/);
     assert.throws(() => objectPath(configMaps, { metadata: { namespace: "n" } }), /needs metadata.name/);
   });
@@ -39,7 +57,10 @@ describe("URL building", () => {
   it("leaves undefined query values out and encodes the rest", () => {
     assert.equal(queryString({}), "");
     assert.equal(queryString({ a: undefined }), "");
-    assert.equal(queryString({ labelSelector: "app=web,tier in (a,b)", limit: 7, force: true }), "?labelSelector=app%3Dweb%2Ctier+in+%28a%2Cb%29&limit=7&force=true");
+    assert.equal(
+      queryString({ labelSelector: "app=web,tier in (a,b)", limit: 7, force: true }),
+      "?labelSelector=app%3Dweb%2Ctier+in+%28a%2Cb%29&limit=7&force=true",
+    );
   });
 
   it("builds watch paths with bookmarks, timeout and resourceVersion", () => {
@@ -59,7 +80,10 @@ describe("URL building", () => {
   it("turns paths into low-cardinality templates for metrics", () => {
     assert.equal(pathTemplate("/api/v1/namespaces/ns1/configmaps/a?x=1"), "/api/v1/namespaces/{namespace}/configmaps/{name}");
     assert.equal(pathTemplate("/api/v1/namespaces/ns1/configmaps"), "/api/v1/namespaces/{namespace}/configmaps");
-    assert.equal(pathTemplate("/apis/apps/v1/namespaces/n/deployments/web/status"), "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status");
+    assert.equal(
+      pathTemplate("/apis/apps/v1/namespaces/n/deployments/web/status"),
+      "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status",
+    );
     assert.equal(pathTemplate("/api/v1/namespaces/kube-system"), "/api/v1/namespaces/{name}");
     assert.equal(pathTemplate("/api/v1/namespaces"), "/api/v1/namespaces");
     assert.equal(pathTemplate("/apis/example.com/v1/widgets"), "/apis/example.com/v1/widgets");

@@ -28,7 +28,14 @@ class LosingElection implements Election {
   }
 }
 
-const health = (over: Partial<InformerHealth>): InformerHealth => ({ state: "Watching", synced: true, stale: false, consecutiveErrors: 0, objects: 1, ...over });
+const health = (over: Partial<InformerHealth>): InformerHealth => ({
+  state: "Watching",
+  synced: true,
+  stale: false,
+  consecutiveErrors: 0,
+  objects: 1,
+  ...over,
+});
 
 describe("readiness and liveness rules", () => {
   it("an informer is ready when listed, not stale and with fewer than 3 errors in a row", () => {
@@ -55,7 +62,12 @@ describe("readiness and liveness rules", () => {
     const manager = new Manager();
     let fail!: (err: Error) => void;
     manager.add({ name: "loop", needsLeaderElection: false, start: () => new Promise<void>((_resolve, reject) => (fail = reject)) });
-    manager.add({ name: "unready", needsLeaderElection: false, start: (s) => new Promise((r) => s.addEventListener("abort", () => r())), readiness: () => ({ ok: false }) });
+    manager.add({
+      name: "unready",
+      needsLeaderElection: false,
+      start: (s) => new Promise((r) => s.addEventListener("abort", () => r())),
+      readiness: () => ({ ok: false }),
+    });
     await manager.start();
     await tick();
     assert.equal(manager.liveness().ok, true, "an unready runnable is no reason to restart");

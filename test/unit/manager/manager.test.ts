@@ -69,7 +69,14 @@ describe("Manager", () => {
     manager.add(recorder(log, "health", "servers"));
     await manager.start();
     assert.deepEqual(log, [
-      "start health", "up health", "start informer", "up informer", "start events", "up events", "start controller", "up controller",
+      "start health",
+      "up health",
+      "start informer",
+      "up informer",
+      "start events",
+      "up events",
+      "start controller",
+      "up controller",
     ]);
     assert.equal(manager.leading, true);
     log.length = 0;
@@ -171,7 +178,10 @@ describe("Manager", () => {
     manager.add(recorder(log, "fine", "others"));
     await manager.start();
     await tick();
-    assert.deepEqual(manager.failures().map((f) => f.name), ["broken"]);
+    assert.deepEqual(
+      manager.failures().map((f) => f.name),
+      ["broken"],
+    );
     assert.deepEqual(manager.readinessOf("broken"), { ok: false, detail: "failed: cannot list secrets" });
     assert.deepEqual(manager.readinessOf("fine"), { ok: true });
     assert.ok(log.includes("up fine") && !log.includes("stop fine"));

@@ -4,16 +4,38 @@ import assert from "node:assert/strict";
 import { V1ConfigMap, V1Pod, V1Secret, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import {
-  Finalize, FinalizeResponse, K8sType, KubernetesType, Operator, OperatorConfig, Sync, SyncResponse, UpdateStrategy,
-  compileOperator, defineOperator, ChildConfig,
+  Finalize,
+  FinalizeResponse,
+  K8sType,
+  KubernetesType,
+  Operator,
+  OperatorConfig,
+  Sync,
+  SyncResponse,
+  UpdateStrategy,
+  compileOperator,
+  defineOperator,
+  ChildConfig,
 } from "../../../src/api/index.js";
 import {
-  CustomResource, allObjects, crdsOf, generateManifests, guessPlural, isBuiltin, leaderElectionRules, openApiSchemaOf,
-  operatorRules, toYaml, type PolicyRule,
+  CustomResource,
+  allObjects,
+  crdsOf,
+  generateManifests,
+  guessPlural,
+  isBuiltin,
+  leaderElectionRules,
+  openApiSchemaOf,
+  operatorRules,
+  toYaml,
+  type PolicyRule,
 } from "../../../src/manifests/index.js";
 
 @CustomResource({
-  schema: { spec: { type: "object", required: ["message"], properties: { message: { type: "string" } } }, status: { type: "object", properties: { ready: { type: "boolean" } } } },
+  schema: {
+    spec: { type: "object", required: ["message"], properties: { message: { type: "string" } } },
+    status: { type: "object", properties: { ready: { type: "boolean" } } },
+  },
   printerColumns: [{ name: "Ready", type: "boolean", jsonPath: ".status.ready" }],
   shortNames: ["echo"],
 })
@@ -60,7 +82,11 @@ describe("operatorRules", () => {
   const rules = operatorRules(compileOperator(EchoOperator).config);
 
   it("grants the parent reads, patch for finalizers, patch on status, update on finalizers", () => {
-    assert.deepEqual(rule(rules, "echoservers"), { apiGroups: ["example.com"], resources: ["echoservers"], verbs: ["get", "list", "watch", "patch"] });
+    assert.deepEqual(rule(rules, "echoservers"), {
+      apiGroups: ["example.com"],
+      resources: ["echoservers"],
+      verbs: ["get", "list", "watch", "patch"],
+    });
     assert.deepEqual(rule(rules, "echoservers/status")?.verbs, ["patch"]);
     assert.deepEqual(rule(rules, "echoservers/finalizers")?.verbs, ["update"]);
   });
@@ -98,7 +124,11 @@ describe("operatorRules", () => {
     }
     const fromDecorator = operatorRules(compileOperator(SelfDeleting).config);
     assert.deepEqual(fromDecorator.slice(-1), [deleteParents]);
-    assert.deepEqual(fromDecorator.slice(0, -1), operatorRules(compileOperator(PolicyOperator).config), "the runtime's own rules are unchanged");
+    assert.deepEqual(
+      fromDecorator.slice(0, -1),
+      operatorRules(compileOperator(PolicyOperator).config),
+      "the runtime's own rules are unchanged",
+    );
 
     const config = new OperatorConfig("by-config", Policy).withRbac([deleteParents]).withRbac([readNodes]);
     const fromConfig = operatorRules(defineOperator(config, () => SyncResponse.of()).config);
@@ -111,7 +141,10 @@ describe("operatorRules", () => {
 
   it("refuses an extra rule that is not one, naming the fix", () => {
     const bad = { apiGroups: ["example.com"], resources: [], verbs: ["delete"] } as PolicyRule;
-    assert.throws(() => new OperatorConfig("bad-rule", Policy).withRbac([bad]).validate(), /rbac\[0\] .* is not an RBAC rule: give non-empty apiGroups/);
+    assert.throws(
+      () => new OperatorConfig("bad-rule", Policy).withRbac([bad]).validate(),
+      /rbac\[0\] .* is not an RBAC rule: give non-empty apiGroups/,
+    );
     @Operator({ name: "bad-rule", parent: Policy, rbac: { verbs: ["get"] } as never })
     class BadRule {
       @Sync() sync() {
@@ -123,7 +156,9 @@ describe("operatorRules", () => {
 
   it("grants patch on a child type that adopts (the adoption is a merge patch), and only there", () => {
     const parent = K8sType.of("example.com/v1", "Db", { plural: "dbs", namespaced: true });
-    const config = new OperatorConfig("db", parent).withChild(V1Secret, ChildConfig.onDelete().adopting()).withChild(V1ConfigMap, ChildConfig.onDelete());
+    const config = new OperatorConfig("db", parent)
+      .withChild(V1Secret, ChildConfig.onDelete().adopting())
+      .withChild(V1ConfigMap, ChildConfig.onDelete());
     const verbs = (resource: string) => operatorRules(config).find((r) => r.resources.includes(resource))?.verbs;
     assert.deepEqual(verbs("secrets"), ["get", "list", "watch", "create", "patch", "delete"]);
     assert.deepEqual(verbs("configmaps"), ["get", "list", "watch", "create", "delete"]);
@@ -143,10 +178,19 @@ describe("CRDs", () => {
     const spec = crd!.spec as any;
     assert.equal(crd!.metadata?.name, "echoservers.example.com");
     assert.equal(spec.scope, "Namespaced");
-    assert.deepEqual(spec.names, { kind: "EchoServer", listKind: "EchoServerList", plural: "echoservers", singular: "echoserver", shortNames: ["echo"] });
+    assert.deepEqual(spec.names, {
+      kind: "EchoServer",
+      listKind: "EchoServerList",
+      plural: "echoservers",
+      singular: "echoserver",
+      shortNames: ["echo"],
+    });
     const version = spec.versions[0];
     assert.deepEqual(version.subresources, { status: {} });
-    assert.deepEqual(version.additionalPrinterColumns.map((c: any) => c.name), ["Ready", "Age"]);
+    assert.deepEqual(
+      version.additionalPrinterColumns.map((c: any) => c.name),
+      ["Ready", "Age"],
+    );
     const schema = version.schema.openAPIV3Schema;
     assert.deepEqual(schema.properties.spec.required, ["message"]);
     assert.deepEqual(Object.keys(schema.properties.status.properties), ["ready", "observedGeneration"]);
@@ -170,13 +214,22 @@ describe("CRDs", () => {
   });
 
   it("keep a user's own observedGeneration and extra top-level fields", () => {
-    const schema = openApiSchemaOf({ schema: { data: { type: "object" }, status: { type: "object", properties: { observedGeneration: { type: "integer" } } } } });
+    const schema = openApiSchemaOf({
+      schema: { data: { type: "object" }, status: { type: "object", properties: { observedGeneration: { type: "integer" } } } },
+    });
     assert.deepEqual(schema.properties?.data, { type: "object" });
     assert.deepEqual(schema.properties?.status?.properties?.observedGeneration, { type: "integer" });
   });
 
   it("pluralize kinds the way kubebuilder does", () => {
-    assert.deepEqual(["Policy", "Gateway", "Ingress", "Match", "Box", "Greeting"].map(guessPlural), ["policies", "gateways", "ingresses", "matches", "boxes", "greetings"]);
+    assert.deepEqual(["Policy", "Gateway", "Ingress", "Match", "Box", "Greeting"].map(guessPlural), [
+      "policies",
+      "gateways",
+      "ingresses",
+      "matches",
+      "boxes",
+      "greetings",
+    ]);
   });
 });
 
@@ -184,7 +237,9 @@ describe("generateManifests", () => {
   const definition = defineOperator(new OperatorConfig("cm", V1ConfigMap).withChild(V1Secret), () => SyncResponse.of({}));
 
   it("makes a ServiceAccount, a ClusterRole per operator, the lease Role and a Deployment", () => {
-    const m = generateManifests([compileOperator(EchoOperator), definition], { deployment: { image: "me/op:1", modulePath: "dist/ops.js" } });
+    const m = generateManifests([compileOperator(EchoOperator), definition], {
+      deployment: { image: "me/op:1", modulePath: "dist/ops.js" },
+    });
     const kinds = allObjects(m).map((o) => `${o.kind}/${o.metadata?.name}`);
     assert.deepEqual(kinds, [
       "Namespace/tsoperator-system",
@@ -207,9 +262,16 @@ describe("generateManifests", () => {
   });
 
   it("uses Roles in the watched namespace and no lease rules when leader election is off", () => {
-    const m = generateManifests([compileOperator(EchoOperator)], { watchNamespace: "demo", installNamespace: "ops", leaderElection: false });
+    const m = generateManifests([compileOperator(EchoOperator)], {
+      watchNamespace: "demo",
+      installNamespace: "ops",
+      leaderElection: false,
+    });
     const roles = m.rbac.filter((o) => o.kind === "Role" || o.kind === "ClusterRole");
-    assert.deepEqual(roles.map((r) => `${r.kind}/${r.metadata?.namespace}/${r.metadata?.name}`), ["Role/demo/tsoperator-echo"]);
+    assert.deepEqual(
+      roles.map((r) => `${r.kind}/${r.metadata?.namespace}/${r.metadata?.name}`),
+      ["Role/demo/tsoperator-echo"],
+    );
     const binding = m.rbac.find((o) => o.kind === "RoleBinding") as any;
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "echo-operator", namespace: "ops" }]);
     assert.equal(m.deployment, undefined);
@@ -219,6 +281,9 @@ describe("generateManifests", () => {
     const objects = allObjects(generateManifests([compileOperator(EchoOperator)], { deployment: { image: "i", modulePath: "m.js" } }));
     const text = toYaml(objects);
     assert.ok(!/[&*]a\d/.test(text));
-    assert.deepEqual(parseAllDocuments(text).map((d) => d.toJS()), JSON.parse(JSON.stringify(objects)));
+    assert.deepEqual(
+      parseAllDocuments(text).map((d) => d.toJS()),
+      JSON.parse(JSON.stringify(objects)),
+    );
   });
 });

@@ -5,7 +5,10 @@ import { EventCorrelator, truncateMessage } from "../../../src/observability/eve
 test("token bucket: burst per object, refilled one token per interval", () => {
   let now = 0;
   const c = new EventCorrelator({ burst: 3, refillIntervalMs: 1000, now: () => now });
-  assert.deepEqual([1, 2, 3, 4].map(() => c.allow("a")), [true, true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => c.allow("a")),
+    [true, true, true, false],
+  );
   assert.equal(c.allow("b"), true, "buckets are per object");
   now = 999;
   assert.equal(c.allow("a"), false);
@@ -13,7 +16,11 @@ test("token bucket: burst per object, refilled one token per interval", () => {
   assert.equal(c.allow("a"), true);
   assert.equal(c.allow("a"), false);
   now = 100_000;
-  assert.deepEqual([1, 2, 3, 4].map(() => c.allow("a")), [true, true, true, false], "refill stops at the burst");
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => c.allow("a")),
+    [true, true, true, false],
+    "refill stops at the burst",
+  );
 });
 
 test("identical events aggregate within the window, and start over after it", () => {

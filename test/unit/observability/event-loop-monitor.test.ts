@@ -1,7 +1,13 @@
 /** The event-loop liveness rule: red while blocked now or for `holdMs` after a block over the threshold. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_EVENT_LOOP_THRESHOLDS, EventLoopMonitor, eventLoopLiveness, recordTick, type EventLoopObservations } from "../../../src/observability/event-loop-monitor.js";
+import {
+  DEFAULT_EVENT_LOOP_THRESHOLDS,
+  EventLoopMonitor,
+  eventLoopLiveness,
+  recordTick,
+  type EventLoopObservations,
+} from "../../../src/observability/event-loop-monitor.js";
 
 const t = DEFAULT_EVENT_LOOP_THRESHOLDS;
 

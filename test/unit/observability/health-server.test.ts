@@ -86,5 +86,8 @@ test("healthz follows the liveness checks only (readiness red does not make it r
   assert.equal(await health.text(), "failed: event-loop\n");
   assert.equal((await fetch(`${base}/livez`)).status, 503);
   const verbose = await fetch(`${base}/healthz?verbose`);
-  assert.deepEqual(await verbose.json(), { status: "failed", checks: [{ name: "event-loop", ok: false, detail: "event loop was blocked for 12000 ms" }] });
+  assert.deepEqual(await verbose.json(), {
+    status: "failed",
+    checks: [{ name: "event-loop", ok: false, detail: "event loop was blocked for 12000 ms" }],
+  });
 });

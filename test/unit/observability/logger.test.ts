@@ -12,7 +12,14 @@ function capture(): { stream: Writable; lines: () => string[] } {
       cb();
     },
   });
-  return { stream, lines: () => chunks.join("").split("\n").filter((l) => l.length > 0) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter((l) => l.length > 0),
+  };
 }
 
 /** winston hands records to its transports through streams; let them drain. */
@@ -47,7 +54,10 @@ test("levels below the minimum are dropped", async () => {
   log.warn("w");
   log.error("e");
   await settle();
-  assert.deepEqual(out.lines().map((l) => JSON.parse(l).msg), ["w", "e"]);
+  assert.deepEqual(
+    out.lines().map((l) => JSON.parse(l).msg),
+    ["w", "e"],
+  );
 });
 
 test("errors are logged with message and stack, never {}", async () => {
@@ -119,7 +129,10 @@ test("TSOPERATOR_LOG_LEVEL and TSOPERATOR_LOG_FORMAT are the defaults", async ()
     await settle();
     assert.equal(JSON.parse(out.lines()[0]!).msg, "visible");
   } finally {
-    for (const [k, v] of [["TSOPERATOR_LOG_LEVEL", saved.level], ["TSOPERATOR_LOG_FORMAT", saved.format]] as const) {
+    for (const [k, v] of [
+      ["TSOPERATOR_LOG_LEVEL", saved.level],
+      ["TSOPERATOR_LOG_FORMAT", saved.format],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

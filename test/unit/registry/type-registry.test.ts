@@ -2,8 +2,15 @@ import "reflect-metadata";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  V1ConfigMap, V1Container, V1CustomResourceDefinition, V1Deployment, V1Lease, V1ObjectMeta, V1Pod,
-  V1Condition, V2HorizontalPodAutoscaler,
+  V1ConfigMap,
+  V1Container,
+  V1CustomResourceDefinition,
+  V1Deployment,
+  V1Lease,
+  V1ObjectMeta,
+  V1Pod,
+  V1Condition,
+  V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { KubernetesType } from "../../../src/api/kubernetes-type.js";
 import { K8sType } from "../../../src/core/k8s-type.js";
@@ -24,7 +31,9 @@ function metadata(namespaced: boolean): Record<string, unknown> {
     creationTimestamp: TIME,
     labels: { app: "sample", "tsoperator.dev/parent-uid": "abc" },
     annotations: { "example.com/note": "kept" },
-    ownerReferences: [{ apiVersion: "example.com/v1", kind: "EchoServer", name: "p", uid: "u1", controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [
+      { apiVersion: "example.com/v1", kind: "EchoServer", name: "p", uid: "u1", controller: true, blockOwnerDeletion: true },
+    ],
     finalizers: ["example.com/cleanup"],
   };
 }
@@ -33,30 +42,106 @@ function metadata(namespaced: boolean): Record<string, unknown> {
 const EXTRAS: Record<string, Record<string, unknown>> = {
   "v1/Pod": {
     spec: {
-      containers: [{ name: "echo", image: "hashicorp/http-echo:1.0", args: ["-text=hi"], ports: [{ containerPort: 5678, protocol: "TCP" }],
-        resources: { limits: { cpu: "100m", memory: "64Mi" } }, env: [{ name: "A", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }],
+      containers: [
+        {
+          name: "echo",
+          image: "hashicorp/http-echo:1.0",
+          args: ["-text=hi"],
+          ports: [{ containerPort: 5678, protocol: "TCP" }],
+          resources: { limits: { cpu: "100m", memory: "64Mi" } },
+          env: [{ name: "A", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+        },
+      ],
       restartPolicy: "Always",
     },
     status: { phase: "Running", startTime: TIME, conditions: [{ type: "Ready", status: "True", lastTransitionTime: TIME }] },
   },
-  "v1/Service": { spec: { selector: { app: "sample" }, ports: [{ name: "http", port: 80, targetPort: 5678 }, { name: "named", port: 81, targetPort: "http" }] } },
+  "v1/Service": {
+    spec: {
+      selector: { app: "sample" },
+      ports: [
+        { name: "http", port: 80, targetPort: 5678 },
+        { name: "named", port: 81, targetPort: "http" },
+      ],
+    },
+  },
   "v1/ConfigMap": { data: { "config.yaml": "a: 1\n" }, binaryData: { blob: "AAEC" } },
   "v1/Secret": { type: "Opaque", data: { password: "c2VjcmV0" }, immutable: true },
-  "v1/Event": { involvedObject: { kind: "Pod", name: "p", namespace: "team-a" }, reason: "Started", message: "m", type: "Normal",
-    count: 2, firstTimestamp: TIME, lastTimestamp: TIME, eventTime: "2024-05-01T10:00:00.123456Z", reportingComponent: "x", reportingInstance: "y" },
-  "apps/v1/Deployment": { spec: { replicas: 2, selector: { matchLabels: { app: "s" } }, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
-    template: { metadata: { labels: { app: "s" } }, spec: { containers: [{ name: "c", image: "i" }] } } } },
-  "batch/v1/CronJob": { spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: { spec: { containers: [{ name: "c", image: "i" }], restartPolicy: "Never" } } } } },
-    status: { lastScheduleTime: TIME } },
+  "v1/Event": {
+    involvedObject: { kind: "Pod", name: "p", namespace: "team-a" },
+    reason: "Started",
+    message: "m",
+    type: "Normal",
+    count: 2,
+    firstTimestamp: TIME,
+    lastTimestamp: TIME,
+    eventTime: "2024-05-01T10:00:00.123456Z",
+    reportingComponent: "x",
+    reportingInstance: "y",
+  },
+  "apps/v1/Deployment": {
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "s" } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+      template: { metadata: { labels: { app: "s" } }, spec: { containers: [{ name: "c", image: "i" }] } },
+    },
+  },
+  "batch/v1/CronJob": {
+    spec: {
+      schedule: "*/5 * * * *",
+      jobTemplate: { spec: { template: { spec: { containers: [{ name: "c", image: "i" }], restartPolicy: "Never" } } } },
+    },
+    status: { lastScheduleTime: TIME },
+  },
   "rbac.authorization.k8s.io/v1/Role": { rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }] },
-  "coordination.k8s.io/v1/Lease": { spec: { holderIdentity: "op-1", leaseDurationSeconds: 15, renewTime: "2024-05-01T10:00:00.123456Z", acquireTime: "2024-05-01T10:00:00.000000Z" } },
-  "autoscaling/v2/HorizontalPodAutoscaler": { spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" }, minReplicas: 1, maxReplicas: 5,
-    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }] } },
-  "apiextensions.k8s.io/v1/CustomResourceDefinition": { spec: { group: "example.com", scope: "Namespaced",
-    names: { plural: "echoservers", singular: "echoserver", kind: "EchoServer", listKind: "EchoServerList" },
-    versions: [{ name: "v1", served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: "object", properties: {
-      spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { port: { "x-kubernetes-int-or-string": true }, list: { type: "array", "x-kubernetes-list-type": "set", items: { type: "string" } } } },
-      status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, default: { ready: false } } } } } }] } },
+  "coordination.k8s.io/v1/Lease": {
+    spec: {
+      holderIdentity: "op-1",
+      leaseDurationSeconds: 15,
+      renewTime: "2024-05-01T10:00:00.123456Z",
+      acquireTime: "2024-05-01T10:00:00.000000Z",
+    },
+  },
+  "autoscaling/v2/HorizontalPodAutoscaler": {
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "d" },
+      minReplicas: 1,
+      maxReplicas: 5,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }],
+    },
+  },
+  "apiextensions.k8s.io/v1/CustomResourceDefinition": {
+    spec: {
+      group: "example.com",
+      scope: "Namespaced",
+      names: { plural: "echoservers", singular: "echoserver", kind: "EchoServer", listKind: "EchoServerList" },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: {
+                  type: "object",
+                  "x-kubernetes-preserve-unknown-fields": true,
+                  properties: {
+                    port: { "x-kubernetes-int-or-string": true },
+                    list: { type: "array", "x-kubernetes-list-type": "set", items: { type: "string" } },
+                  },
+                },
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, default: { ready: false } },
+              },
+            },
+          },
+        },
+      ],
+    },
+  },
 };
 
 function sample(apiVersion: string, kind: string, namespaced: boolean): KubeObject {
@@ -67,8 +152,20 @@ describe("TypeRegistry: built-in kinds", () => {
   const registry = new TypeRegistry();
 
   it("knows the required groups", () => {
-    for (const apiVersion of ["v1", "apps/v1", "batch/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "policy/v1", "coordination.k8s.io/v1", "autoscaling/v2"]) {
-      assert.ok(BUILTIN_TYPES.some((b) => b.type.apiVersion === apiVersion), apiVersion);
+    for (const apiVersion of [
+      "v1",
+      "apps/v1",
+      "batch/v1",
+      "networking.k8s.io/v1",
+      "rbac.authorization.k8s.io/v1",
+      "policy/v1",
+      "coordination.k8s.io/v1",
+      "autoscaling/v2",
+    ]) {
+      assert.ok(
+        BUILTIN_TYPES.some((b) => b.type.apiVersion === apiVersion),
+        apiVersion,
+      );
     }
     assert.equal(registry.lookup("v1", "Pod")?.cls, V1Pod);
     assert.equal(registry.lookup("autoscaling/v2", "HorizontalPodAutoscaler")?.cls, V2HorizontalPodAutoscaler);
@@ -112,7 +209,8 @@ describe("TypeRegistry: built-in kinds", () => {
     pod.spec = { containers: [c] };
     const wire = registry.toWire(pod);
     assert.deepEqual(wire, {
-      apiVersion: "v1", kind: "Pod",
+      apiVersion: "v1",
+      kind: "Pod",
       metadata: { name: "p", creationTimestamp: "2024-01-02T03:04:05.678Z" },
       spec: { containers: [{ name: "c", image: "i" }] },
     });
@@ -135,17 +233,31 @@ describe("TypeRegistry: built-in kinds", () => {
   });
 
   it("valueToWire converts statuses: nested models by wire names, Dates, no undefined", () => {
-    const cond = Object.assign(new V1Condition(), { type: "Ready", status: "True", lastTransitionTime: new Date(TIME), reason: "Ok", message: "fine", observedGeneration: undefined });
+    const cond = Object.assign(new V1Condition(), {
+      type: "Ready",
+      status: "True",
+      lastTransitionTime: new Date(TIME),
+      reason: "Ok",
+      message: "fine",
+      observedGeneration: undefined,
+    });
     assert.deepEqual(registry.valueToWire({ ready: true, since: new Date(TIME), gone: undefined, conditions: [cond] }), {
-      ready: true, since: TIME, conditions: [{ type: "Ready", status: "True", lastTransitionTime: TIME, reason: "Ok", message: "fine" }],
+      ready: true,
+      since: TIME,
+      conditions: [{ type: "Ready", status: "True", lastTransitionTime: TIME, reason: "Ok", message: "fine" }],
     });
     assert.equal(registry.valueToWire("x"), "x");
     assert.deepEqual(registry.valueToWire([1, undefined]), [1, null]);
   });
 
   it("rejects non-objects and instances of unknown classes with a fix", () => {
-    class Stranger { metadata = { name: "x" }; }
-    assert.throws(() => registry.toWire(new Stranger()), (e: unknown) => e instanceof UnknownTypeError && /@KubernetesType/.test(e.message));
+    class Stranger {
+      metadata = { name: "x" };
+    }
+    assert.throws(
+      () => registry.toWire(new Stranger()),
+      (e: unknown) => e instanceof UnknownTypeError && /@KubernetesType/.test(e.message),
+    );
     assert.throws(() => registry.toWire("nope"), TypeError);
     assert.throws(() => registry.toWire([]), TypeError);
     assert.throws(() => registry.toInstance({ apiVersion: "x.io/v1", kind: "Nope", metadata: { name: "n" } }), UnknownTypeError);
@@ -177,13 +289,16 @@ class EchoServer {
   metadata!: V1ObjectMeta;
   spec!: { port: number; image?: string };
   status?: { ready?: boolean };
-  get port(): number { return this.spec.port; }
+  get port(): number {
+    return this.spec.port;
+  }
 }
 
 describe("TypeRegistry: user classes (class-transformer)", () => {
   const registry = new TypeRegistry();
   const wire: KubeObject = {
-    apiVersion: "example.com/v1", kind: "EchoServer",
+    apiVersion: "example.com/v1",
+    kind: "EchoServer",
     metadata: { name: "e", namespace: "ns", creationTimestamp: TIME, labels: { a: "b" } },
     spec: { port: 8080, "x-kubernetes-preserve-unknown-fields": { anything: [1, 2, { deep: true }] }, "weird-key": "kept" },
     status: { ready: true, observedGeneration: 2 },

@@ -38,8 +38,16 @@ test("parseAuditWrites turns write events into records and skips reads, early st
   const writes = parseAuditWrites(text);
   assert.equal(writes.length, 2);
   assert.deepEqual(writes[0], {
-    verb: "patch", resource: "configmaps", subresource: undefined, apiGroup: "", namespace: "ns", name: "x", user: "operator", code: 200,
-    time: new Date("2026-12-01T12:00:00.123456Z"), requestURI: "/api/v1/namespaces/ns/configmaps/x",
+    verb: "patch",
+    resource: "configmaps",
+    subresource: undefined,
+    apiGroup: "",
+    namespace: "ns",
+    name: "x",
+    user: "operator",
+    code: 200,
+    time: new Date("2026-12-01T12:00:00.123456Z"),
+    requestURI: "/api/v1/namespaces/ns/configmaps/x",
   });
   const second = writes[1]!;
   assert.deepEqual(
