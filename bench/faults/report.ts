@@ -45,7 +45,7 @@ export function faultsTable(res: FaultsResults): string {
     `Measured ${res.date.slice(0, 16)} UTC, ${res.parents} parents, ${res.machine.cpus} CPUs (${res.machine.cpuModel}), ` +
     `Kubernetes ${res.versions.kubernetes}, Node ${res.versions.node}; ` +
     "raw figures in [bench/results/faults.json](../bench/results/faults.json). " +
-    "**Baseline: before the reliability work of issue 11.**";
+    "The baseline before the reliability work is kept below the table.";
   const lines = [
     header,
     "",

@@ -84,11 +84,11 @@ const result = (over: Partial<CaseResult>): CaseResult => ({
   ...over,
 });
 
-test("the doc table has one row per case, says it is a baseline, and a user-visible sentence from the figures", () => {
+test("the doc table has one row per case, points at the baseline, and a user-visible sentence from the figures", () => {
   const versions = { kubernetes: "v1.37.2", node: "v24" };
   const machine = { cpus: 2, cpuModel: "x" };
   const table = faultsTable({ date: "2026-12-01T12:00:00Z", parents: 10, machine, versions, cases: [result({})] });
-  assert.match(table, /Baseline: before the reliability work of issue 11/);
+  assert.match(table, /baseline before the reliability work is kept below/);
   assert.match(table, /\| apiserver-sigkill-5s \| f \| 12\.3 s after \/readyz OK \| 0 \| 0 \| 0 \| 55 \(50\) \| 2 \(2\) \|/);
   assert.match(whatAUserSees(result({})), /converge 12\.3 s after it is ready again/);
   assert.match(whatAUserSees(result({ recoveryMs: undefined, lostUpdates: 3 })), /Not converged after 180\.0 s: 3 parents/);

@@ -169,8 +169,9 @@ export class WorkQueue<K = string> {
   /**
    * Brings the retries of failing keys forward to now plus a random 0..`jitterMs` (the cluster
    * came back: a backoff built up during an outage, or the overall retry bucket drained by it,
-   * must not hold the recovery). Failure counts stay; keys that did not fail are untouched.
-   * Returns how many keys were woken.
+   * must not hold the recovery). Their failure counts start again from zero: those failures were
+   * the outage's, and a 409 from a cache still catching up must not back off as if it were the
+   * ninth failure in a row. Keys that did not fail are untouched. Returns how many were woken.
    */
   retryFailedSoon(jitterMs = 250, random: () => number = Math.random): number {
     if (this.stopped) return 0;
@@ -178,6 +179,7 @@ export class WorkQueue<K = string> {
     const now = this.now();
     for (const [key, due] of this.delayed) {
       if (!this.failureCounts.has(key)) continue;
+      this.failureCounts.delete(key);
       const soon = now + random() * jitterMs;
       if (due <= soon) continue;
       this.delayed.set(key, soon);

@@ -121,10 +121,9 @@ describe("WorkQueue", () => {
       },
     });
     queue.add("a");
-    await sleep(5);
-    assert.equal(queue.failures("a"), 1);
+    await until("the first failure", () => queue.failures("a") >= 1);
     // Wait for 5 + 10 + 20 ms of backoff and the final success.
-    for (let i = 0; i < 50 && calls <= failUntil; i++) await sleep(10);
+    await until("the final success", () => calls > failUntil);
     await queue.idle();
     assert.deepEqual(delays, [10_005, 20_010, 30_020]);
     assert.equal(calls, 4);
@@ -380,6 +379,7 @@ describe("WorkQueue", () => {
     await until("the first failure", () => queue.failures("failing") === 1);
     assert.equal(queue.delayedCount, 2);
     assert.equal(queue.retryFailedSoon(10), 1);
+    assert.equal(queue.failures("failing"), 0, "the outage's failures do not count against the parent");
     await until("the retry", () => runs.length === 2);
     assert.deepEqual(runs, ["failing", "failing"]);
     assert.equal(queue.delayedCount, 1, "the resync keeps its time");
