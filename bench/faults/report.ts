@@ -28,7 +28,8 @@ export function whatAUserSees(r: CaseResult): string {
   if (r.name === "watch-stalled") {
     return r.recoveryMs === undefined
       ? `${never} The operator looks healthy: its watches are open but silent.`
-      : `New parents sit untouched for ${s(r.recoveryMs)}: the operator's watches are open but deliver nothing, and nothing says so.`;
+      : `New parents wait ${s(r.recoveryMs)} to converge; /readyz turns red once the watch probe finds the stalled watches ` +
+          "(~25 s), and writes on stalled keep-alive connections wait out the request timeout.";
   }
   if (r.name === "operator-sigkill") {
     return r.recoveryMs === undefined
