@@ -49,7 +49,7 @@ import {
  * a backoff ends as soon as the cluster comes back instead of waiting out the delay built up
  * while it was down.
  */
-export type ListWatchClient = Pick<KubeClient, "list" | "watch"> & Partial<Pick<KubeClient, "clusterHealth">>;
+export type ListWatchClient = Pick<KubeClient, "list" | "watch"> & Partial<Pick<KubeClient, "clusterHealth" | "resetConnections">>;
 
 /** A change as listeners see it. */
 export type InformerEvent = StoreEvent;
@@ -405,6 +405,13 @@ export class Informer {
             if (connection.signal.aborted) return;
             onInline({ type: "probeResult", outcome });
             this.options.metrics?.watchProbe?.(this.resource, outcome.kind === "failed" ? "failed" : abandoned ? "missed" : "quiet");
+            // The open watch missed events while a new connection got them, or the probe got no
+            // answer at all: the path holds connections open that forward nothing (a stalled proxy
+            // or NAT), and the pooled connections that writes reuse are as dead as the watch.
+            const deadPath = abandoned || (outcome.kind === "failed" && outcome.error.message === noAnswerMessage(a.deadlineMs));
+            if (deadPath && this.options.client.resetConnections?.()) {
+              this.log.warn("a watch was found stalled: dropped the open connections to the API server");
+            }
             if (!this.state?.health.stale && !abandoned) this.freshAt = Date.now();
             armProbe();
           });
@@ -464,7 +471,7 @@ export class Informer {
     const stopProbe = (): void => probe.abort();
     watchSignal.addEventListener("abort", stopProbe, { once: true });
     const signal = probe.signal;
-    const noAnswer = (): ProbeOutcome => ({ kind: "failed", error: { gone: false, message: `no answer within ${action.deadlineMs} ms` } });
+    const noAnswer = (): ProbeOutcome => ({ kind: "failed", error: { gone: false, message: noAnswerMessage(action.deadlineMs) } });
     let newest: string | undefined;
     try {
       const stream = this.options.client.watch(this.options.type, {
@@ -568,4 +575,9 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/** The failure of a watch probe that got no answer by its deadline (a path that holds connections open but forwards nothing). */
+function noAnswerMessage(deadlineMs: number): string {
+  return `no answer within ${deadlineMs} ms`;
 }

@@ -107,6 +107,14 @@ export class KubeClient {
     return this.transport.concurrencyLimit;
   }
 
+  /**
+   * Drops every open connection to the cluster (at most once per 10 s); see
+   * `Transport.resetConnections`. The informers call it when a watch probe gets no answer.
+   */
+  resetConnections(): boolean {
+    return this.transport.resetConnections();
+  }
+
   /** Request and connection counters (connections opened, open now, requests sent, retries). */
   stats(): TransportStats {
     return this.transport.stats();

@@ -242,6 +242,23 @@ export class Transport {
     }
   }
 
+  /**
+   * Drops every open connection (both pools are destroyed; the next request opens new ones), at
+   * most once per `minIntervalMs`. For a path found broken while connections stay open (a proxy or
+   * NAT that stopped forwarding): requests on those connections would otherwise wait out the
+   * request timeout. Their requests fail now and are retried like any other failure.
+   */
+  resetConnections(minIntervalMs = 10_000): boolean {
+    const now = performance.now();
+    if (this.closed || !this.pools || now - this.lastReset < minIntervalMs) return false;
+    this.lastReset = now;
+    const pools = this.pools;
+    this.pools = undefined;
+    void Promise.allSettled([pools.requests.destroy(), pools.watches.destroy()]);
+    return true;
+  }
+  private lastReset = -Infinity;
+
   /** Closes both pools: idle connections at once, busy ones after their request (watches are aborted by their signals). */
   async close(): Promise<void> {
     this.closed = true;

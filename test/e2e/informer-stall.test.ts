@@ -134,11 +134,11 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
   });
 
   /** An informer on ConfigMaps of `ns` whose requests all go through `proxy`. */
-  function proxiedInformer(proxy: StallingProxy, ns: string): { informer: Informer; proxied: KubeClient } {
+  function proxiedInformer(proxy: StallingProxy, ns: string, requestTimeoutMs?: number): { informer: Informer; proxied: KubeClient } {
     const kc = new KubeConfig();
     // The apiserver's certificate names 127.0.0.1: TLS through the TCP proxy verifies as usual.
     kc.loadFromString(renderKubeconfig(`https://127.0.0.1:${proxy.port}`, cp.caCert, cp.adminToken));
-    const proxied = KubeClient.fromKubeConfig(kc);
+    const proxied = KubeClient.fromKubeConfig(kc, requestTimeoutMs !== undefined ? { requestTimeoutMs } : {});
     const informer = new Informer({
       client: proxied,
       type: configMaps,
@@ -154,11 +154,13 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
     const url = new URL(cp.server);
     const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port) });
     await proxy.start();
-    const { informer, proxied } = proxiedInformer(proxy, ns);
+    // A request timeout longer than the test: a write on a stalled pooled connection would hang.
+    const { informer, proxied } = proxiedInformer(proxy, ns, 300_000);
     const controller = new AbortController();
     const done = informer.start(controller.signal);
     try {
       await informer.waitForSync(AbortSignal.timeout(10_000));
+      await proxied.list(configMaps, { namespace: ns }); // leaves an idle keep-alive connection in the request pool
       await client.create(configMaps, cm(ns, "before-stall"));
       await until("the watch to deliver an event", () => informer.store.get(ns, "before-stall") !== undefined, 10_000);
       const stalled = proxy.stallOpen();
@@ -170,6 +172,16 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
         30_000,
       );
       console.log(`object created during a stalled watch seen after ${took} ms; health ${JSON.stringify(informer.health())}`);
+      // The stalled idle connection was dropped with the watch's: a write through the same client
+      // goes out on a new connection instead of waiting out the request timeout.
+      const wrote = proxied.create(configMaps, cm(ns, "after-stall"));
+      const giveUp = new AbortController();
+      const verdict = await Promise.race([
+        wrote.then(() => "written"),
+        sleep(20_000, "hung", { signal: giveUp.signal }).catch(() => "hung"),
+      ]);
+      giveUp.abort();
+      assert.equal(verdict, "written", "a write reused a stalled keep-alive connection");
     } finally {
       controller.abort();
       await done;
