@@ -408,7 +408,7 @@ export class Informer {
             // The open watch missed events while a new connection got them, or the probe got no
             // answer at all: the path holds connections open that forward nothing (a stalled proxy
             // or NAT), and the pooled connections that writes reuse are as dead as the watch.
-            const deadPath = abandoned || (outcome.kind === "failed" && outcome.error.message === noAnswerMessage(a.deadlineMs));
+            const deadPath = abandoned || (outcome.kind === "failed" && outcome.noAnswer === true);
             if (deadPath && this.options.client.resetConnections?.()) {
               this.log.warn("a watch was found stalled: dropped the open connections to the API server");
             }
@@ -471,7 +471,11 @@ export class Informer {
     const stopProbe = (): void => probe.abort();
     watchSignal.addEventListener("abort", stopProbe, { once: true });
     const signal = probe.signal;
-    const noAnswer = (): ProbeOutcome => ({ kind: "failed", error: { gone: false, message: noAnswerMessage(action.deadlineMs) } });
+    const noAnswer = (): ProbeOutcome => ({
+      kind: "failed",
+      error: { gone: false, message: `no answer within ${action.deadlineMs} ms` },
+      noAnswer: true,
+    });
     let newest: string | undefined;
     try {
       const stream = this.options.client.watch(this.options.type, {
@@ -575,9 +579,4 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-/** The failure of a watch probe that got no answer by its deadline (a path that holds connections open but forwards nothing). */
-function noAnswerMessage(deadlineMs: number): string {
-  return `no answer within ${deadlineMs} ms`;
 }

@@ -145,7 +145,11 @@ export type WatchInput =
  * newest resourceVersion among them), `failed` (an error, a 410, or no answer before its deadline).
  * Bookmarks do not count as events: they advance the version without a change to miss.
  */
-export type ProbeOutcome = { kind: "quiet" } | { kind: "events"; newestResourceVersion: string } | { kind: "failed"; error: WatchFailure };
+export type ProbeOutcome =
+  | { kind: "quiet" }
+  | { kind: "events"; newestResourceVersion: string }
+  /** `noAnswer`: nothing came back by the deadline (a path that holds connections open but forwards nothing). */
+  | { kind: "failed"; error: WatchFailure; noAnswer?: true };
 
 /** A watch that ends sooner than this (ms) without any event or bookmark counts as a failure (client-go: 1 s). */
 export const VERY_SHORT_WATCH_MS = 1_000;
