@@ -41,6 +41,10 @@ test("API server SIGKILLed mid-reconcile, back after 2 s: every parent converges
       for (const n of names) {
         const parent = await kit.get(API, "Greeting", n);
         assert.equal((parent?.status as { text?: string } | undefined)?.text, `Hello, ${n}!`, `${n} has its status`);
+        // Converged means the status claims this generation: a status may be written while a child
+        // write of the same sync failed (the API server going away), and then claims no generation.
+        const observed = (parent?.status as { observedGeneration?: number } | undefined)?.observedGeneration;
+        assert.equal(observed, parent?.metadata?.generation, `${n}'s status claims its generation`);
       }
       // Today (before issue 11's recovery work) a 410 relist after the restart can wait out ~17 s of
       // backoff built up during the outage: the bound is generous, the test asserts behaviour, not speed.
