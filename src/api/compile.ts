@@ -138,6 +138,8 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
   if (config) {
     config = config
       .withinNamespace(options.namespace)
+      .withinNamespaces(options.namespaces)
+      .withLabelSelector(options.labelSelector)
       .withResyncPeriod(options.resyncPeriodMs)
       .withFinalizer(hasFinalize, options.finalizerName);
     if (options.concurrency !== undefined) config = config.withConcurrency(options.concurrency);

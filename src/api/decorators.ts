@@ -29,6 +29,10 @@ export interface OperatorOptions {
   readonly children?: readonly ChildOptions[];
   /** Watch and manage only this namespace. */
   readonly namespace?: string;
+  /** Watch and manage only these namespaces (one list+watch each, never cluster-wide). */
+  readonly namespaces?: readonly string[];
+  /** Watch and manage only the parents this label selector matches, e.g. `"shard=a"`. */
+  readonly labelSelector?: string;
   /** Parents synced in parallel at most (default 8). */
   readonly concurrency?: number;
   /** A handler call is abandoned after this many ms (default 60000). */

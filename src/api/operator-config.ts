@@ -2,6 +2,7 @@
  * `OperatorConfig`: everything the runtime needs to know about one operator, as plain data.
  * Built with roperator's builder or compiled from `@Operator`; the runtime reads only this.
  */
+import { scopeProblems } from "./scope.js";
 import { DEFAULT_BACKOFF, backoffConfig, backoffProblems, type BackoffConfig } from "../core/backoff.js";
 import { OperatorDefinitionError } from "../core/errors.js";
 import type { Constructor, K8sType } from "../core/k8s-type.js";
@@ -103,6 +104,13 @@ export class OperatorConfig {
   readonly children: readonly ChildTypeConfig[] = [];
   /** Watch and manage only this namespace (all namespaces when undefined). */
   readonly namespace?: string;
+  /**
+   * Watch and manage only these namespaces: one list+watch per namespace, never cluster-wide
+   * (with `namespace`, the union of both). Namespaced parents only.
+   */
+  readonly namespaces?: readonly string[];
+  /** Watch and manage only the parents this label selector matches, e.g. `"shard=a,tier!=test"`. */
+  readonly labelSelector?: string;
   /** A sync/finalize call is abandoned after this many ms. */
   readonly handlerTimeoutMs: number = OPERATOR_DEFAULTS.handlerTimeoutMs;
   /** Parents synced in parallel at most. */
@@ -152,6 +160,16 @@ export class OperatorConfig {
   /** Restricts the operator to one namespace. */
   withinNamespace(namespace: string | undefined): OperatorConfig {
     return this.copy({ namespace });
+  }
+
+  /** Restricts the operator to these namespaces (undefined: lifts the restriction). */
+  withinNamespaces(namespaces: readonly string[] | undefined): OperatorConfig {
+    return this.copy({ namespaces: namespaces === undefined ? undefined : Object.freeze([...namespaces]) });
+  }
+
+  /** Restricts the operator to the parents `selector` matches (undefined: every parent). */
+  withLabelSelector(selector: string | undefined): OperatorConfig {
+    return this.copy({ labelSelector: selector });
   }
 
   /** Abandons a handler call after `ms` milliseconds (it is then retried with backoff). */
@@ -236,6 +254,7 @@ export class OperatorConfig {
       else if (this.parent.namespaced === false)
         p.push(`withinNamespace("${this.namespace}") was set but the parent ${this.parent} is cluster-scoped: remove the namespace option`);
     }
+    p.push(...scopeProblems(this.namespaces, this.labelSelector, this.parent.namespaced));
     if (!(Number.isFinite(this.handlerTimeoutMs) && this.handlerTimeoutMs > 0))
       p.push(`handlerTimeoutMs must be a positive number of milliseconds (got ${this.handlerTimeoutMs})`);
     if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1))

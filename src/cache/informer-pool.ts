@@ -7,6 +7,7 @@ import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { Informer, type ListWatchClient } from "./informer.js";
+import { InformerGroup } from "./informer-group.js";
 
 /** Which objects of a type an informer holds. */
 export interface InformerScope {
@@ -59,6 +60,18 @@ export class InformerPool {
     }
     for (const manager of scope.fieldManagers ?? []) this.keptManagers.get(informer)?.add(manager);
     return informer;
+  }
+
+  /**
+   * The informers of `type` over `namespaces` (one per namespace, each shared like `informerFor`'s),
+   * read as one cache; one informer for every namespace when `namespaces` is undefined or the type
+   * is cluster-scoped. A scoped operator never lists or watches a namespaced type cluster-wide.
+   */
+  groupFor(type: ResourceType, scope: Omit<InformerScope, "namespace"> & { namespaces?: readonly string[] }): InformerGroup {
+    const { namespaces, ...rest } = scope;
+    if (!type.namespaced || namespaces === undefined) return new InformerGroup([this.informerFor(type, rest)]);
+    if (namespaces.length === 0) throw new Error(`informers for ${type.plural}: an empty namespace list watches nothing`);
+    return new InformerGroup([...new Set(namespaces)].map((namespace) => this.informerFor(type, { ...rest, namespace })));
   }
 
   /**

@@ -521,7 +521,9 @@ export class Informer {
     this.freshAt = Date.now();
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
     this.options.metrics?.informerObjects(this.resource, this.store.size);
-    for (const event of events) this.dispatch(event);
+    // The first list's events are the backlog, not changes (a relist's are what the watch missed).
+    const initial = !this.synced;
+    for (const event of events) this.dispatch(initial ? { ...event, initialList: true } : event);
     if (!this.synced) {
       this.synced = true;
       const waiters = this.syncWaiters;

@@ -35,6 +35,11 @@ export interface StoreEvent {
   object: KubeObject;
   /** The object the store held before, when there was one. */
   oldObject?: KubeObject;
+  /**
+   * Set on the events of an informer's first list (everything that existed when it started): no
+   * one just changed these, so the work queue puts them behind live changes.
+   */
+  initialList?: true;
 }
 
 /** The store key of an object: `namespace/name`, or `name` for cluster-scoped objects. */

@@ -16,8 +16,13 @@ export interface ControllerSpec {
   parent: ResourceType;
   /** Child types: how each is written, and whether a same-named object no one controls is taken over. */
   children: { resource: ResourceType; strategy: UpdateStrategy; adopt: boolean }[];
-  /** Watch parents in this namespace only (all namespaces when undefined). */
-  namespace?: string;
+  /**
+   * Watch namespaced parents, and their namespaced children, in these namespaces only: one
+   * list+watch per namespace (all namespaces when undefined). Cluster-scoped types ignore it.
+   */
+  namespaces?: readonly string[];
+  /** Watch only the parents this label selector matches (all when undefined). */
+  labelSelector?: string;
   fieldManager: string;
   /** The finalizer to manage; set only when the operator has a finalize handler. */
   finalizer?: string;

@@ -13,12 +13,13 @@ import { typeKey } from "./child-identity.js";
 import type { ControllerSpec, SnapshotHandler } from "./controller-spec.js";
 import type { InformerPool } from "../cache/informer-pool.js";
 import type { Informer } from "../cache/informer.js";
+import type { InformerGroup } from "../cache/informer-group.js";
 import type { StoreEvent } from "../cache/object-store.js";
 import { childEventMapper, mapParentEvent, requestFromKey, requestKey, type EventMapper } from "./event-mapping.js";
 import { TRACKING_LABEL } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
 import { reconcileDecisionOf, resultOfError, type ReconcileResult } from "./reconcile-result.js";
-import { WorkQueue, type QueueAction } from "./work-queue.js";
+import { QueuePriority, WorkQueue, type QueueAction } from "./work-queue.js";
 
 /** What a controller needs from the process it runs in. */
 export interface ControllerDeps {
@@ -56,8 +57,8 @@ export interface ControllerState {
 export class Controller {
   readonly queue: WorkQueue<string>;
   private readonly reconciler: Reconciler;
-  private readonly parentInformer: Informer;
-  private readonly childInformers: Informer[] = [];
+  private readonly parentInformer: InformerGroup;
+  private readonly childInformers: InformerGroup[] = [];
   private readonly log: Logger;
   private synced = false;
   private lastSyncAt: Date | undefined;
@@ -73,16 +74,19 @@ export class Controller {
     private readonly deps: ControllerDeps,
   ) {
     this.log = deps.logger.child({ operator: spec.name });
-    this.parentInformer = deps.informers.informerFor(spec.parent, {
-      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+    // The scope: one list+watch per namespace when the operator has namespaces, the parents its
+    // label selector matches.
+    this.parentInformer = deps.informers.groupFor(spec.parent, {
+      ...(spec.parent.namespaced && spec.namespaces ? { namespaces: spec.namespaces } : {}),
+      ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}),
       fieldManagers: [spec.fieldManager],
     });
     const children = new Map<string, ChildSource>();
     for (const child of spec.children) {
       // A namespaced parent's children live in its namespace; a cluster-scoped parent's anywhere.
-      const namespace = spec.parent.namespaced && child.resource.namespaced ? spec.namespace : undefined;
-      const informer = deps.informers.informerFor(child.resource, {
-        ...(namespace ? { namespace } : {}),
+      const namespaces = spec.parent.namespaced && child.resource.namespaced ? spec.namespaces : undefined;
+      const informer = deps.informers.groupFor(child.resource, {
+        ...(namespaces ? { namespaces } : {}),
         labelSelector: TRACKING_LABEL,
         indexLabels: [TRACKING_LABEL],
         fieldManagers: [spec.fieldManager],
@@ -122,7 +126,7 @@ export class Controller {
     const childEvents = childEventMapper({
       parent: spec.parent,
       operator: spec.name,
-      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      ...(spec.namespaces ? { namespaces: spec.namespaces } : {}),
     });
     for (const informer of this.childInformers) this.watch(informer, childEvents);
   }
@@ -166,13 +170,13 @@ export class Controller {
     return this.reconciler.childrenOf(parent);
   }
 
-  /** The informers this controller reads: its parent's first, then one per child type. */
+  /** The informers this controller reads: its parent's first (one per namespace of its scope), then its child types'. */
   get informers(): readonly Informer[] {
-    return [this.parentInformer, ...this.childInformers];
+    return [this.parentInformer, ...this.childInformers].flatMap((group) => group.informers);
   }
 
-  /** The parent cache. */
-  get parents(): Informer {
+  /** The parent cache (over every namespace of the operator's scope). */
+  get parents(): InformerGroup {
     return this.parentInformer;
   }
 
@@ -238,14 +242,24 @@ export class Controller {
       this.errorCounts.delete(key);
       this.failing.delete(key);
     } else if (mapped.action === "enqueue") {
-      this.queue.add(key);
+      this.queue.add(key, priorityOf(event));
     }
   }
 
   /** Queues the requests `mapper` makes of every event of `informer`: how any event source plugs in. */
-  private watch(informer: Informer, mapper: EventMapper): void {
+  private watch(informer: InformerGroup, mapper: EventMapper): void {
     informer.on((event) => {
-      for (const request of mapper(event)) this.queue.add(requestKey(request));
+      const priority = priorityOf(event);
+      for (const request of mapper(event)) this.queue.add(requestKey(request), priority);
     });
   }
+}
+
+/**
+ * The queue priority of an event: the initial list's events (what existed when the informer
+ * started) go behind live changes, so a parent changed right after a restart does not wait for
+ * the whole backlog (controller-runtime's priority queue does the same).
+ */
+export function priorityOf(event: StoreEvent): number {
+  return event.initialList ? QueuePriority.low : QueuePriority.normal;
 }

@@ -10,7 +10,7 @@
  *   informer's `oldObject`), never with a write answer, so no spec change is mistaken for one;
  * - a parent's DELETED event asks to forget it (its retries and delayed resyncs);
  * - a child's events enqueue the parent its controller ownerReference names, for a namespaced
- *   parent only from the parent's namespace (and the operator's namespace when it has one), for a
+ *   parent only from the parent's namespace (and the operator's namespaces when it has them), for a
  *   cluster-scoped parent whatever the operator's namespace is.
  */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
@@ -73,8 +73,8 @@ export function mapParentEvent(event: StoreEvent): ParentEventAction {
 /** The operator a child event is mapped for: its parent type and the namespace it is limited to. */
 export interface ChildEventOwner {
   parent: ResourceType;
-  /** The operator's namespace (RunOptions.namespace or its own); it limits only namespaced parents. */
-  namespace?: string;
+  /** The operator's namespaces (its scope); they limit only namespaced parents. */
+  namespaces?: readonly string[];
   /** The operator's name: events of children another operator wrote (`OPERATOR_LABEL`) are ignored. */
   operator?: string;
 }
@@ -97,7 +97,7 @@ export function mapChildEvent(event: StoreEvent, owner: ChildEventOwner): Reconc
   if (!owner.parent.namespaced) return [{ name: ref.name }];
   // A namespaced owner can own only objects of its own namespace (the garbage collector agrees).
   const namespace = child.metadata?.namespace;
-  if (!namespace || (owner.namespace && namespace !== owner.namespace)) return [];
+  if (!namespace || (owner.namespaces && !owner.namespaces.includes(namespace))) return [];
   return [{ namespace, name: ref.name }];
 }
 

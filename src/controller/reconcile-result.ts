@@ -5,14 +5,17 @@
  */
 import { isTerminalError, WritesStoppedError } from "../core/errors.js";
 import type { ReconcileMetricResult } from "../observability/metrics.js";
-import type { QueueAction } from "./work-queue.js";
+import { QueuePriority, type QueueAction } from "./work-queue.js";
 
 /** How one reconcile pass ended. */
 export type ReconcileResult =
   /** In line with the desired state; nothing scheduled. */
   | { kind: "done" }
-  /** In line; sync again after `afterMs` (the handler's `resyncAfter`, or the resync period). */
-  | { kind: "requeue"; afterMs: number }
+  /**
+   * In line; sync again after `afterMs`: the handler's `resyncAfter`, or the resync period
+   * (`periodic`: queued at low priority, behind live changes).
+   */
+  | { kind: "requeue"; afterMs: number; periodic?: boolean }
   /** Failed; retried after `retryAfterMs` when given (an error handler chose it), else with backoff. */
   | { kind: "failed"; error: unknown; retryAfterMs?: number }
   /** Failed for good (`TerminalError`): not retried until an event for the parent arrives. */
@@ -49,7 +52,16 @@ export function reconcileDecisionOf(result: ReconcileResult): ReconcileDecision 
     case "done":
       return { queue: { type: "success" }, metric: "success", failure: false, terminal: false };
     case "requeue":
-      return { queue: { type: "success", requeueAfterMs: result.afterMs }, metric: "requeue_after", failure: false, terminal: false };
+      return {
+        queue: {
+          type: "success",
+          requeueAfterMs: result.afterMs,
+          ...(result.periodic ? { requeuePriority: QueuePriority.low } : {}),
+        },
+        metric: "requeue_after",
+        failure: false,
+        terminal: false,
+      };
     case "failed": {
       const queue: QueueAction =
         result.retryAfterMs === undefined

@@ -185,8 +185,8 @@ export class Reconciler {
       return resultOfError(plan.failure.error, plan.failure.retryAfterMs);
     }
     if (childError !== undefined) throw childError;
-    const requeueAfterMs = outcome.resyncAfterMs ?? spec.resyncPeriodMs;
-    return requeueAfterMs === undefined ? { kind: "done" } : { kind: "requeue", afterMs: requeueAfterMs };
+    if (outcome.resyncAfterMs !== undefined) return { kind: "requeue", afterMs: outcome.resyncAfterMs };
+    return spec.resyncPeriodMs === undefined ? { kind: "done" } : { kind: "requeue", afterMs: spec.resyncPeriodMs, periodic: true };
   }
 
   /** Adds our finalizer when the operator finalizes; removes a former one when it no longer does. */

@@ -5,7 +5,10 @@
  * - coalescing: a key waits in the queue at most once, however often it is added;
  * - per-key serialization: a key is never processed by two workers at once; adds that arrive
  *   while it is processed coalesce into exactly one more run after the current one;
- * - FIFO among ready keys; a key added again while it waits keeps its place;
+ * - priorities: ready keys run highest priority first, FIFO within one priority (`PriorityFifo`);
+ *   a key added again while it waits keeps its place, or moves up when added with a higher
+ *   priority (live changes before the backlog of an initial list or a periodic resync);
+ *   a retry, and a requeue without a priority of its own, keep the priority the key ran with;
  * - bounded concurrency: at most `concurrency` keys in flight;
  * - failures retry with per-key exponential backoff and jitter; success resets the count; on top,
  *   one token bucket over all keys bounds the overall retry rate (client-go's default controller
@@ -24,6 +27,9 @@
 import type { Logger } from "../observability/logger.js";
 import { DEFAULT_BACKOFF, nextDelay, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
 import { TokenBucket, type RateLimitOptions } from "../kube/rate-limiter.js";
+import { PriorityFifo, QueuePriority } from "./priority-fifo.js";
+
+export { QueuePriority } from "./priority-fifo.js";
 
 /**
  * What the queue does with a key after processing it:
@@ -35,7 +41,7 @@ import { TokenBucket, type RateLimitOptions } from "../kube/rate-limiter.js";
  * - `wait`: nothing is scheduled and the history stays; the caller adds the key again later.
  */
 export type QueueAction =
-  | { type: "success"; requeueAfterMs?: number }
+  | { type: "success"; requeueAfterMs?: number; requeuePriority?: number }
   | { type: "retry"; error: unknown; afterMs?: number }
   | { type: "drop"; error: unknown }
   | { type: "wait" };
@@ -91,15 +97,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A coalescing, per-key serial, rate-limited and delaying work queue. See the module comment. */
 export class WorkQueue<K = string> {
-  private readonly ready: K[] = [];
-  private readyHead = 0;
-  /** Keys that need processing: waiting in `ready`, or processed and to run once more. */
-  private readonly dirty = new Set<K>();
-  private readonly processing = new Set<K>();
+  private readonly ready = new PriorityFifo<K>();
+  /** Keys that need processing (waiting in `ready`, or processed and to run once more), with the highest priority asked. */
+  private readonly dirty = new Map<K, number>();
+  /** Keys being processed, with the priority they ran with. */
+  private readonly processing = new Map<K, number>();
   private readonly enqueuedAt = new Map<K, number>();
   private readonly failureCounts = new Map<K, number>();
   /** Earliest pending due time per delayed key; the heap may hold stale (later) entries. */
   private readonly delayed = new Map<K, number>();
+  /** The priority a delayed key is added with when due (the highest asked). */
+  private readonly delayedPriority = new Map<K, number>();
   private heap: Array<{ key: K; due: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Infinity;
@@ -122,7 +130,7 @@ export class WorkQueue<K = string> {
 
   /** Keys waiting for a worker. */
   get depth(): number {
-    return this.ready.length - this.readyHead;
+    return this.ready.size;
   }
   /** Keys being processed. */
   get inFlight(): number {
@@ -141,24 +149,34 @@ export class WorkQueue<K = string> {
     return this.stopped;
   }
 
-  /** Queues `key` now (coalesced; see the module comment). Ignored after shutdown. */
-  add(key: K): void {
-    if (this.stopped || this.dirty.has(key)) return;
-    this.dirty.add(key);
+  /**
+   * Queues `key` now with `priority` (default `QueuePriority.normal`); coalesced, a waiting key
+   * keeps its place or moves up to a higher priority (see the module comment). Ignored after shutdown.
+   */
+  add(key: K, priority: number = QueuePriority.normal): void {
+    if (this.stopped) return;
+    const asked = this.dirty.get(key);
+    if (asked !== undefined && asked >= priority) return;
+    this.dirty.set(key, priority);
     if (this.processing.has(key)) return; // re-queued when its current run ends
-    this.push(key);
+    this.push(key, priority);
     this.pump();
   }
 
-  /** Queues `key` after `ms`; an earlier pending time for the key wins. */
-  addAfter(key: K, ms: number): void {
+  /**
+   * Queues `key` after `ms` with `priority`; an earlier pending time for the key wins, and the
+   * higher of the priorities asked (controller-runtime: the min of the delays, the max of the priorities).
+   */
+  addAfter(key: K, ms: number, priority: number = QueuePriority.normal): void {
     if (this.stopped) return;
     if (!(ms > 0)) {
-      this.add(key);
+      this.add(key, priority);
       return;
     }
     const due = this.now() + ms;
     const pending = this.delayed.get(key);
+    const pendingPriority = this.delayedPriority.get(key);
+    if (pendingPriority === undefined || pendingPriority < priority) this.delayedPriority.set(key, priority);
     if (pending !== undefined && pending <= due) return;
     this.delayed.set(key, due);
     heapPush(this.heap, { key, due });
@@ -193,6 +211,7 @@ export class WorkQueue<K = string> {
   /** Drops `key`'s failure history and its pending delayed add (it stays queued if it was). */
   forget(key: K): void {
     this.failureCounts.delete(key);
+    this.delayedPriority.delete(key);
     if (this.delayed.delete(key) && this.delayed.size === 0) this.disarmTimer();
     this.notifyIdle();
   }
@@ -223,6 +242,7 @@ export class WorkQueue<K = string> {
     this.stopped = true;
     this.disarmTimer();
     this.delayed.clear();
+    this.delayedPriority.clear();
     this.heap = [];
     this.notifyIdle();
   }
@@ -243,30 +263,20 @@ export class WorkQueue<K = string> {
     return this.stopped || this.nextDue() > this.now();
   }
 
-  private push(key: K): void {
-    this.ready.push(key);
+  private push(key: K, priority: number): void {
+    if (!this.ready.push(key, priority)) return; // it waited already: moved up, same entry time
     this.enqueuedAt.set(key, performance.now());
     this.options.onMetrics?.add();
     this.options.onMetrics?.depth(this.depth);
   }
 
-  private pop(): K {
-    const key = this.ready[this.readyHead] as K;
-    this.readyHead += 1;
-    // Compact the array once the consumed prefix dominates: O(1) amortized dequeue.
-    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
-      this.ready.splice(0, this.readyHead);
-      this.readyHead = 0;
-    }
-    return key;
-  }
-
   private pump(): void {
     if (!this.running || this.stopped) return;
     while (this.processing.size < this.options.concurrency && this.depth > 0) {
-      const key = this.pop();
+      const key = this.ready.pop() as K;
+      const priority = this.dirty.get(key) ?? QueuePriority.normal;
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.processing.set(key, priority);
       const queuedMs = performance.now() - (this.enqueuedAt.get(key) ?? performance.now());
       this.enqueuedAt.delete(key);
       this.options.onMetrics?.depth(this.depth);
@@ -283,28 +293,31 @@ export class WorkQueue<K = string> {
       action = { type: "retry", error };
     }
     this.options.onMetrics?.done(String(key));
+    const priority = this.processing.get(key) ?? QueuePriority.normal;
     this.processing.delete(key);
-    this.apply(key, action);
-    if (this.dirty.has(key) && !this.stopped) this.push(key);
+    this.apply(key, action, priority);
+    const again = this.dirty.get(key);
+    if (again !== undefined && !this.stopped) this.push(key, again);
     this.pump();
     this.notifyIdle();
     if (this.processing.size === 0) this.notifyDrained();
   }
 
-  private apply(key: K, action: QueueAction): void {
+  private apply(key: K, action: QueueAction, priority: number): void {
     switch (action.type) {
       case "success": {
         this.failureCounts.delete(key);
         const after = action.requeueAfterMs;
-        if (after !== undefined && after >= 0) this.addAfter(key, after);
+        if (after !== undefined && after >= 0) this.addAfter(key, after, action.requeuePriority ?? priority);
         return;
       }
       case "retry":
-        this.onFailure(key, action.error, action.afterMs);
+        this.onFailure(key, action.error, action.afterMs, priority);
         return;
       case "drop":
         // Not retried, not even by a pending resync: the next event runs it again.
         this.failureCounts.delete(key);
+        this.delayedPriority.delete(key);
         if (this.delayed.delete(key) && this.delayed.size === 0) this.disarmTimer();
         return;
       case "wait":
@@ -312,7 +325,7 @@ export class WorkQueue<K = string> {
     }
   }
 
-  private onFailure(key: K, error: unknown, afterMs: number | undefined): void {
+  private onFailure(key: K, error: unknown, afterMs: number | undefined, priority: number): void {
     if (this.stopped) return; // shutting down: no retries
     const failures = (this.failureCounts.get(key) ?? 0) + 1;
     this.failureCounts.set(key, failures);
@@ -328,7 +341,7 @@ export class WorkQueue<K = string> {
     } catch (hookError) {
       this.options.logger?.error("work queue onError hook threw", { queue: this.options.name, err: hookError });
     }
-    this.addAfter(key, delay);
+    this.addAfter(key, delay, priority);
   }
 
   // ---- delayed adds: one min-heap, one timer -------------------------------------------------
@@ -384,7 +397,9 @@ export class WorkQueue<K = string> {
     for (let due = this.nextDue(); due <= now; due = this.nextDue()) {
       const { key } = heapPop(this.heap)!;
       this.delayed.delete(key);
-      this.add(key);
+      const priority = this.delayedPriority.get(key) ?? QueuePriority.normal;
+      this.delayedPriority.delete(key);
+      this.add(key, priority);
     }
     if (!this.stopped) this.armNow();
     this.notifyIdle();

@@ -9,6 +9,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
 import { compileOperator, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
+import { operatorScope, scopeProblems } from "../api/scope.js";
+import { OperatorDefinitionError } from "../core/errors.js";
 import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
@@ -78,12 +80,14 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   let election: LeaseElection | undefined;
   try {
     const compiled = operators.map((op) => compileOperator<unknown>(op));
+    const runScopeProblems = scopeProblems(options.namespaces, options.labelSelector);
+    if (runScopeProblems.length > 0) throw new OperatorDefinitionError("RunOptions", runScopeProblems);
     const discovery = new Discovery(client);
     const informers = new InformerPool(client, logger, metrics);
     const controllers: Controller[] = [];
     const recorders = new Map<string, EventRecorder>();
     for (const op of compiled) {
-      const config = options.namespace && !op.config.namespace ? op.config.withinNamespace(options.namespace) : op.config;
+      const config = op.config;
       registerClasses(config, registry);
       const spec = await controllerSpecOf(config, discovery, options);
       const handler = await op.handlerFactory(resolver);
@@ -109,6 +113,8 @@ export async function runOperators(operators: readonly OperatorInput[], options:
         operator: config.name,
         parent: `${spec.parent.apiVersion} ${spec.parent.kind}`,
         children: spec.children.map((c) => `${c.resource.kind}:${c.strategy}`).join(","),
+        namespaces: spec.namespaces?.join(",") ?? "*",
+        ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}),
       });
     }
 
@@ -192,7 +198,9 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
     concurrency: options.concurrency && config.concurrency === OPERATOR_DEFAULTS.concurrency ? options.concurrency : config.concurrency,
     backoff: config.backoff,
   };
-  if (config.namespace) spec.namespace = config.namespace;
+  const scope = operatorScope(config, options, parent.namespaced);
+  if (scope.namespaces) spec.namespaces = scope.namespaces;
+  if (scope.labelSelector) spec.labelSelector = scope.labelSelector;
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
   else spec.formerFinalizer = config.finalizerName;
   if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;

@@ -39,6 +39,16 @@ export interface RunOptions {
   kubeConfig?: KubeConfig;
   /** Watch only this namespace (operators may also set their own). */
   namespace?: string;
+  /**
+   * Watch only these namespaces (with `namespace`, the union): one list+watch per namespace and
+   * type, never cluster-wide. An operator's own namespaces win over these.
+   */
+  namespaces?: readonly string[];
+  /**
+   * Watch only the parents this label selector matches (e.g. `"shard=a"`), in every operator; an
+   * operator's own selector applies too (both must match).
+   */
+  labelSelector?: string;
   /** Where operator instances come from: a tsyringe container (default: the global one) ... */
   container?: DependencyContainer;
   /** ... or any resolver (NestJS supplies one). Wins over `container`. */

@@ -82,7 +82,7 @@ describe("mapChildEvent", () => {
   });
 
   it("limits namespaced parents to the operator's namespace", () => {
-    const owner = { parent: namespacedParent, namespace: "ns" };
+    const owner = { parent: namespacedParent, namespaces: ["ns"] };
     assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", "ns")), owner), [{ namespace: "ns", name: "w" }]);
     assert.deepEqual(mapChildEvent(event("MODIFIED", child(namespacedParent, "w", "elsewhere")), owner), []);
     const clusterScoped = child(namespacedParent, "w", undefined);
@@ -125,7 +125,7 @@ describe("onlyStatusChanged", () => {
 
 describe("childEventMapper", () => {
   it("is mapChildEvent bound to one operator", () => {
-    const mapper = childEventMapper({ parent: clusterParent, namespace: "scoped" });
+    const mapper = childEventMapper({ parent: clusterParent, namespaces: ["scoped"] });
     assert.deepEqual(mapper(event("DELETED", child(clusterParent, "scratch", undefined))), [{ name: "scratch" }]);
   });
 });
