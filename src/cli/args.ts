@@ -1,6 +1,7 @@
 /** Option parsing shared by the subcommands: node:util's parseArgs, with usage errors as `UsageError`. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./command.js";
+import { labelSelectorProblem } from "../api/scope.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -39,6 +40,24 @@ export function namespaceOption(value: string | undefined, flag: string): string
       `${flag} "${value}" is not a valid namespace: use lower-case letters, digits and "-" (at most 63), e.g. "tsoperator-system"`,
     );
   }
+  return value;
+}
+
+/**
+ * The namespaces of a repeatable flag (`--namespace a --namespace b` or `--namespace a,b`),
+ * deduplicated, each checked like {@link namespaceOption}; undefined when the flag is absent.
+ */
+export function namespacesOption(values: readonly string[] | undefined, flag: string): string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const names = values.flatMap((v) => v.split(",")).map((v) => v.trim());
+  return [...new Set(names.map((name) => namespaceOption(name, flag)!))];
+}
+
+/** A label selector (`shard=a,tier!=test`), or a usage error saying what is wrong with it. */
+export function labelSelectorOption(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = labelSelectorProblem(value);
+  if (problem) throw new UsageError(`${flag}: ${problem}`);
   return value;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { allObjects, generateManifests, toYaml, type ManifestOptions } from "../manifests/generate.js";
-import { intOption, nameOption, namespaceOption, onePositional, parseCommandArgs } from "./args.js";
+import { intOption, labelSelectorOption, nameOption, namespaceOption, namespacesOption, onePositional, parseCommandArgs } from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
@@ -10,7 +10,7 @@ const HELP = `Usage: tsoperator manifests <module> [options]
 Writes what deploying the module's operators takes, as YAML:
   - a CustomResourceDefinition per custom parent type (schema from @CustomResource, status
     subresource with observedGeneration, printer columns);
-  - a ServiceAccount and, per operator, a ClusterRole (a Role with --namespace) granting exactly
+  - a ServiceAccount and, per operator, a ClusterRole (a Role in each --namespace) granting exactly
     the verbs the runtime uses, with its binding; a Role for the leader-election Lease;
   - a Deployment running \`tsoperator run <module> --leader-elect\`.
 
@@ -23,7 +23,10 @@ Options:
   --name <name>              ServiceAccount/Deployment name (default: <operator>-operator)
   --install-namespace <ns>   namespace of the ServiceAccount, Deployment and Lease
                              (default: tsoperator-system)
-  --namespace <ns>           the operators watch only <ns>: Roles instead of ClusterRoles
+  --namespace <ns>           the operators watch only <ns>: a Role and RoleBinding there instead of a
+                             ClusterRole; repeat it (or list them: a,b) for several namespaces
+                             (a cluster-scoped parent still needs a ClusterRole)
+  --label-selector <sel>     the operators watch only the parents it matches (passed to the Deployment)
   --image <image>            the image holding your app and node_modules (default: <name>:latest)
   --module-path <path>       the module's path inside the image, relative to /app
                              (default: <module> relative to the current directory)
@@ -44,7 +47,8 @@ export const manifestsCommand: CliCommand = {
       "crds-only": { type: "boolean" },
       name: { type: "string" },
       "install-namespace": { type: "string" },
-      namespace: { type: "string" },
+      namespace: { type: "string", multiple: true },
+      "label-selector": { type: "string" },
       image: { type: "string" },
       "module-path": { type: "string" },
       replicas: { type: "string" },
@@ -55,7 +59,8 @@ export const manifestsCommand: CliCommand = {
     // Every flag is checked before the module is loaded: a typo costs no import.
     const appName = nameOption(values.name, "--name");
     const installNamespace = namespaceOption(values["install-namespace"], "--install-namespace");
-    const watchNamespace = namespaceOption(values.namespace, "--namespace");
+    const watchNamespaces = namespacesOption(values.namespace, "--namespace");
+    const labelSelector = labelSelectorOption(values["label-selector"], "--label-selector");
     const replicas = intOption(values.replicas, "--replicas", 0, 100);
     const healthPort = intOption(values["health-port"], "--health-port", 1, 65535);
     if (values.image !== undefined && !/^\S+$/.test(values.image))
@@ -72,7 +77,8 @@ export const manifestsCommand: CliCommand = {
     const options: ManifestOptions = {
       ...(appName ? { name: appName } : {}),
       ...(installNamespace ? { installNamespace } : {}),
-      ...(watchNamespace ? { watchNamespace } : {}),
+      ...(watchNamespaces?.length === 1 ? { watchNamespace: watchNamespaces[0] } : watchNamespaces ? { watchNamespaces } : {}),
+      ...(labelSelector ? { labelSelector } : {}),
       leaderElection: !values["no-leader-elect"],
     };
     const name = options.name ?? (loaded.compiled.length === 1 ? `${loaded.compiled[0]!.config.name}-operator` : "tsoperator");

@@ -1,6 +1,14 @@
 import { runOperators } from "../runner/run-operators.js";
 import type { RunOptions } from "../runner/run-options.js";
-import { choiceOption, intOption, namespaceOption, onePositional, parseCommandArgs } from "./args.js";
+import {
+  choiceOption,
+  intOption,
+  labelSelectorOption,
+  namespaceOption,
+  namespacesOption,
+  onePositional,
+  parseCommandArgs,
+} from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
@@ -13,7 +21,9 @@ service account.
 <module> is a compiled ES module (e.g. dist/operators.js); "path#A,B" picks exports A and B.
 
 Options:
-  --namespace <ns>        watch and manage only this namespace
+  --namespace <ns>        watch and manage only this namespace; repeat it (or list them: a,b) for
+                          several: one list+watch per namespace, never cluster-wide
+  --label-selector <sel>  watch and manage only the parents it matches, e.g. "shard=a"
   --concurrency <n>       parallel syncs per operator (unless the operator sets its own)
   --log-format <fmt>      json | pretty (default: pretty on a terminal, else json)
   --log-level <level>     debug | info | warn | error (default info)
@@ -39,7 +49,8 @@ Environment: KUBECONFIG, TSOPERATOR_LOG_LEVEL, TSOPERATOR_LOG_FORMAT, POD_NAMESP
 /** Parses `run`'s flags into `RunOptions` (shared with `dev`). */
 export function runOptionsFrom(args: string[]): { module: string | undefined; options: RunOptions } {
   const { values, positionals } = parseCommandArgs(args, {
-    namespace: { type: "string" },
+    namespace: { type: "string", multiple: true },
+    "label-selector": { type: "string" },
     concurrency: { type: "string" },
     "log-format": { type: "string" },
     "log-level": { type: "string" },
@@ -55,7 +66,8 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     "retry-period": { type: "string" },
     "cold-standby": { type: "boolean" },
   });
-  const namespace = namespaceOption(values.namespace, "--namespace");
+  const namespaces = namespacesOption(values.namespace, "--namespace");
+  const labelSelector = labelSelectorOption(values["label-selector"], "--label-selector");
   const concurrency = intOption(values.concurrency, "--concurrency", 1, 1000);
   const logFormat = choiceOption(values["log-format"], "--log-format", ["json", "pretty"] as const);
   const logLevel = choiceOption(values["log-level"], "--log-level", ["debug", "info", "warn", "error"] as const);
@@ -63,7 +75,9 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
   const cacheSyncTimeout = intOption(values["cache-sync-timeout"], "--cache-sync-timeout", 1, 86_400);
   const leaderElection = leaderElectionFrom(values);
   const options: RunOptions = {
-    ...(namespace ? { namespace } : {}),
+    // One namespace stays `namespace` (as before); several are `namespaces`.
+    ...(namespaces?.length === 1 ? { namespace: namespaces[0] } : namespaces ? { namespaces } : {}),
+    ...(labelSelector ? { labelSelector } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(logFormat ? { logFormat } : {}),
     ...(logLevel ? { logLevel } : {}),
@@ -82,7 +96,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
  * The Lease settings from the flags. A lease flag without `--leader-elect` is a usage error
  * rather than a silent no-op or an implied election: which replicas act must be said once, plainly.
  */
-function leaderElectionFrom(values: Record<string, string | boolean | undefined>): RunOptions["leaderElection"] {
+function leaderElectionFrom(values: Record<string, string | string[] | boolean | undefined>): RunOptions["leaderElection"] {
   const given = LEASE_FLAGS.filter((f) => values[f] !== undefined);
   if (!values["leader-elect"]) {
     if (given.length > 0) throw new UsageError(`--${given[0]} needs --leader-elect (leader election is off without it)`);

@@ -20,6 +20,10 @@ export interface DeploymentOptions {
   healthPort?: number;
   /** Pass `--namespace`: the operators watch only this namespace. */
   watchNamespace?: string;
+  /** Pass `--namespace` once per namespace: the operators watch only these. */
+  watchNamespaces?: readonly string[];
+  /** Pass `--label-selector`: the operators watch only the parents it matches. */
+  labelSelector?: string;
   /** Pass `--leader-elect` (default true: a rolling update briefly runs two pods). */
   leaderElection?: boolean;
 }
@@ -31,7 +35,9 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
   const labels = { "app.kubernetes.io/name": options.name, "app.kubernetes.io/managed-by": "tsoperator" };
   const args = ["run", options.modulePath, "--health-port", String(port), "--log-format", "json"];
   if (leaderElection) args.push("--leader-elect");
-  if (options.watchNamespace) args.push("--namespace", options.watchNamespace);
+  const namespaces = [...new Set([...(options.watchNamespace ? [options.watchNamespace] : []), ...(options.watchNamespaces ?? [])])];
+  for (const namespace of namespaces) args.push("--namespace", namespace);
+  if (options.labelSelector) args.push("--label-selector", options.labelSelector);
   const probe = (path: string, initialDelaySeconds: number) => ({
     httpGet: { path, port: "http-health" },
     initialDelaySeconds,

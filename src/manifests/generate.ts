@@ -11,6 +11,7 @@ import { customResourceOf, type CustomResourceOptions } from "../api/custom-reso
 import { deploymentFor } from "./deployment.js";
 import { leaderElectionRules, operatorRules, roleWithBinding } from "./rbac.js";
 import { isBuiltin } from "./type-names.js";
+import { operatorScope } from "../api/scope.js";
 
 /** Options of {@link generateManifests}; every one has a default. */
 export interface ManifestOptions {
@@ -20,6 +21,13 @@ export interface ManifestOptions {
   installNamespace?: string;
   /** Operators watch only this namespace: Roles there instead of ClusterRoles. */
   watchNamespace?: string;
+  /**
+   * Operators watch only these namespaces (with `watchNamespace`, the union): a Role and a
+   * RoleBinding in each instead of a ClusterRole. An operator's own namespaces win (as when it runs).
+   */
+  watchNamespaces?: readonly string[];
+  /** Operators watch only the parents this selector matches (passed to the Deployment; RBAC cannot narrow by label). */
+  labelSelector?: string;
   /** Grant the Lease rules and pass `--leader-elect` (default true). */
   leaderElection?: boolean;
   /** The Deployment is generated only when the module's path inside the image is known. */
@@ -95,11 +103,19 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
       metadata: { name, namespace: installNamespace, labels: { "app.kubernetes.io/managed-by": "tsoperator" } },
     },
   ];
+  const processScope = {
+    ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}),
+    ...(options.watchNamespaces ? { namespaces: options.watchNamespaces } : {}),
+  };
   for (const config of configs) {
-    const namespace = config.namespace ?? options.watchNamespace;
-    rbac.push(
-      ...roleWithBinding({ name: `tsoperator-${config.name}`, ...(namespace ? { namespace } : {}), serviceAccount }, operatorRules(config)),
-    );
+    // The scope the operator runs with (api/scope.ts): a namespaced parent scoped to namespaces
+    // gets a Role per namespace (its children are namespaced too: a namespaced owner cannot own a
+    // cluster-scoped object); a cluster-scoped parent, or no scope, needs a ClusterRole.
+    const { namespaces } = operatorScope(config, processScope, config.parent.namespaced !== false);
+    const target = { name: `tsoperator-${config.name}`, serviceAccount };
+    const rules = operatorRules(config);
+    if (namespaces) for (const namespace of namespaces) rbac.push(...roleWithBinding({ ...target, namespace }, rules));
+    else rbac.push(...roleWithBinding(target, rules));
   }
   if (leaderElection) {
     rbac.push(
@@ -122,6 +138,8 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
       serviceAccountName: name,
       leaderElection,
       ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+      ...(options.watchNamespaces ? { watchNamespaces: options.watchNamespaces } : {}),
+      ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
     });
   }
   return result;
