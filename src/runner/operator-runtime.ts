@@ -25,7 +25,8 @@ export interface RuntimeState {
   /** Leader election is off, or this process holds the lease. */
   leading: boolean;
   controllers: OperatorState[];
-  informers: Array<{ resource: string } & InformerHealth>;
+  /** Every informer: its resource, its scope (namespace, label selector) and its health. */
+  informers: Array<{ resource: string; namespace?: string; labelSelector?: string } & InformerHealth>;
 }
 
 /**
@@ -160,7 +161,7 @@ export class OperatorRuntime {
       }),
       informers: this.parts.informers
         .all()
-        .map((i) => ({ resource: i.type.group ? `${i.type.plural}.${i.type.group}` : i.type.plural, ...i.health() })),
+        .map((i) => ({ resource: i.type.group ? `${i.type.plural}.${i.type.group}` : i.type.plural, ...i.scope, ...i.health() })),
     };
   }
 
