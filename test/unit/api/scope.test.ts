@@ -7,6 +7,7 @@ import { labelSelectorProblem, namespacesOf, operatorScope, scopeProblems } from
 import { OperatorDefinitionError } from "../../../src/core/errors.js";
 import { generateManifests } from "../../../src/manifests/index.js";
 import { runOptionsFrom } from "../../../src/cli/run-command.js";
+import type { TsoperatorModuleOptions } from "../../../src/nest/options.js";
 
 const Widget = K8sType.of("example.com/v1", "Widget", { plural: "widgets", namespaced: true });
 const Tenant = K8sType.of("example.com/v1", "Tenant", { plural: "tenants", namespaced: false });
@@ -98,6 +99,13 @@ describe("scoped RBAC", () => {
     const args = (m.deployment as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!
       .args;
     assert.deepEqual(args.slice(-6), ["json", "--namespace", "a", "--namespace", "b", "--label-selector", "shard=a"].slice(-6));
+  });
+});
+
+describe("scope in the Nest module", () => {
+  it("forRoot takes namespaces and a label selector (the run options pass through)", () => {
+    const options: TsoperatorModuleOptions = { operators: [], namespaces: ["a", "b"], labelSelector: "shard=a" };
+    assert.deepEqual(operatorScope({}, options), { namespaces: ["a", "b"], labelSelector: "shard=a" });
   });
 });
 
