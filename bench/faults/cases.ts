@@ -3,10 +3,14 @@
  * plane, injects one fault while the operator is converging, and reports the recovery time (from
  * the end of the fault to every parent converged) and the counts of {@link CaseCounts}.
  */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FaultProxy } from "../../src/testing/index.js";
-import { CaseHarness, OPERATOR_USER, type CaseCounts, type SuiteContext } from "./harness.js";
-import { parentOfWrite } from "./tally.js";
+import { installApf, readLevelSeats, removeApf } from "./apf.js";
+import { CaseHarness, OPERATOR_USER, type CaseCounts, type HarnessOptions, type SuiteContext } from "./harness.js";
+import { PacedRawClient } from "./paced-raw.js";
+import { parentOfWrite, type WriteTally } from "./tally.js";
 
 /** One case's outcome. */
 export interface CaseResult extends CaseCounts {
@@ -157,6 +161,143 @@ export function operatorKill(): FaultCase {
   };
 }
 
+/** Writes answered 429 in a tally. */
+export function throttledWrites(t: WriteTally): number {
+  return Object.entries(t.refusedBy)
+    .filter(([key]) => key.endsWith(" 429"))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/** How the operator's concurrency limit moved, from its "limit <n> at <ms>" log lines. */
+export function limitTrace(log: string): { lowest?: number; last?: number; changes: number } {
+  const values = [...log.matchAll(/^limit (\d+) at \d+$/gm)].map((m) => Number(m[1]));
+  return {
+    ...(values.length > 0 ? { lowest: Math.min(...values), last: values[values.length - 1]! } : {}),
+    changes: Math.max(0, values.length - 1),
+  };
+}
+
+/** One run of the APF case's workload: every parent created and converged under the level's seats. */
+interface ApfRun {
+  ms?: number;
+  converged: number;
+  /** Requests of the level the apiserver rejected meanwhile (reads and watches included). */
+  rejected: number;
+  counts?: CaseCounts;
+  limit?: ReturnType<typeof limitTrace>;
+  spawnToReadyMs?: number;
+}
+
+/** Runs the workload in `namespace`: with the operator (options) or, when `pacedInFlight` is set, the paced raw client. */
+async function apfRun(
+  ctx: SuiteContext,
+  namespace: string,
+  capMs: number,
+  options: HarnessOptions & { pacedInFlight?: number },
+): Promise<ApfRun> {
+  const logPath = join(ctx.logDir, `${namespace}.log`);
+  if (existsSync(logPath)) rmSync(logPath);
+  const paced = options.pacedInFlight !== undefined;
+  const spawnedAt = Date.now();
+  const h = await CaseHarness.open(ctx, namespace, false, { ...options, operator: !paced });
+  const run: ApfRun = { converged: 0, rejected: 0 };
+  if (!paced) run.spawnToReadyMs = Date.now() - spawnedAt - 1000;
+  const before = await readLevelSeats(ctx.http);
+  try {
+    const client = paced
+      ? new PacedRawClient(
+          { server: ctx.cp.server, token: ctx.cp.tokenOf(OPERATOR_USER), ca: ctx.cp.caCert },
+          namespace,
+          options.pacedInFlight!,
+        )
+      : undefined;
+    const writing = client?.run();
+    const startedAt = Date.now();
+    await h.createParents(h.names, (p) =>
+      client?.push({ name: p.metadata.name, uid: p.metadata.uid, generation: p.metadata.generation, payload: p.spec.payload }),
+    );
+    client?.end();
+    const done = await h.waitAllConverged(capMs);
+    if (done) run.ms = done - startedAt;
+    await writing;
+  } finally {
+    run.converged = h.observer.convergedCount;
+    run.rejected = (await readLevelSeats(ctx.http)).rejected - before.rejected;
+    run.counts = await h.counts();
+    await h.close();
+    if (!paced && existsSync(logPath)) run.limit = limitTrace(readFileSync(logPath, "utf8"));
+  }
+  return run;
+}
+
+/**
+ * A 429 storm through API Priority and Fairness: the operator's user gets `seats` seats of a
+ * priority level that rejects the rest (apf.ts). The same parents converge three times, each in
+ * its own namespace: by the yardstick (a paced raw client with as many requests in flight as
+ * seats), by the operator with its adaptive limit (the case's figures), and by the operator with
+ * the adaptive limit off (a fixed limit: its pool's 32 connections, 16 syncs).
+ */
+export function apfStorm(seats: number): FaultCase {
+  const name = seats === 1 ? "apf-1-seat" : `apf-${seats}-seats`;
+  return {
+    name,
+    async run(ctx) {
+      const capMs = 240_000;
+      const result: CaseResult = base(
+        name,
+        ctx,
+        capMs,
+        `API priority and fairness gives the operator's user ${seats} seat${seats === 1 ? "" : "s"} (FlowSchema + ` +
+          `PriorityLevelConfiguration, Reject, no borrowing); ${ctx.parents} parents created`,
+        "after the first parent was created",
+      );
+      try {
+        const apf = await installApf(ctx.http, OPERATOR_USER, seats);
+        Object.assign(result.details, {
+          nominalSeats: apf.nominalSeats,
+          currentSeats: apf.currentSeats,
+          shares: apf.ours,
+          ballastShares: apf.ballast,
+          otherShares: apf.otherShares,
+          serverSeats: apf.serverSeats,
+        });
+        ctx.log(`    ${name}: level ${JSON.stringify(apf)}`);
+        const raw = await apfRun(ctx, `faults-${name}-paced`, capMs, { pacedInFlight: seats });
+        result.details.pacedMs = raw.ms ?? "none";
+        result.details.pacedRejected = raw.rejected;
+        result.details.pacedWrites = raw.counts?.writes.total ?? 0;
+        ctx.log(`    ${name}: paced raw client ${raw.ms} ms, ${raw.rejected} rejected`);
+
+        const adaptive = await apfRun(ctx, `faults-${name}`, capMs, {});
+        if (adaptive.ms !== undefined) result.recoveryMs = adaptive.ms;
+        Object.assign(result, adaptive.counts);
+        result.details.spawnToReadyMs = adaptive.spawnToReadyMs ?? 0;
+        result.details.rejected = adaptive.rejected;
+        result.details.throttledWrites = adaptive.counts ? throttledWrites(adaptive.counts.writes) : 0;
+        result.details.lowestLimit = adaptive.limit?.lowest ?? "-";
+        result.details.limitChanges = adaptive.limit?.changes ?? 0;
+        if (raw.ms !== undefined && adaptive.ms !== undefined) result.details.throughputVsPaced = Number((raw.ms / adaptive.ms).toFixed(2));
+        ctx.log(`    ${name}: adaptive ${adaptive.ms} ms, ${adaptive.rejected} rejected, limit ${JSON.stringify(adaptive.limit)}`);
+
+        const fixed = await apfRun(ctx, `faults-${name}-fixed`, capMs, { operatorEnv: { BENCH_ADAPTIVE_CONCURRENCY: "off" } });
+        result.details.fixedMs = fixed.ms ?? "none";
+        result.details.fixedConverged = fixed.converged;
+        result.details.fixedRejected = fixed.rejected;
+        result.details.fixedThrottledWrites = fixed.counts ? throttledWrites(fixed.counts.writes) : 0;
+        result.details.fixedWrites = fixed.counts?.writes.total ?? 0;
+        ctx.log(`    ${name}: fixed ${fixed.ms} ms, ${fixed.rejected} rejected`);
+        const after = await readLevelSeats(ctx.http);
+        result.details.seatsAtEnd = `${after.nominal}/${after.current}`;
+      } catch (err) {
+        result.error = (err as Error).message;
+      } finally {
+        await removeApf(ctx.http);
+      }
+      return result;
+    },
+  };
+}
+
 function base(name: string, ctx: SuiteContext, capMs: number, fault: string, recoveryFrom: string): CaseResult {
   return {
     name,
@@ -186,5 +327,13 @@ async function finish(h: CaseHarness, result: CaseResult): Promise<CaseResult> {
 
 /** Every case, by name, in the order `npm run faults` runs them. */
 export function allCases(): FaultCase[] {
-  return [apiServerKill(5_000), apiServerKill(30_000), apiServerKill(5_000, true), stalledWatch(), operatorKill()];
+  return [
+    apiServerKill(5_000),
+    apiServerKill(30_000),
+    apiServerKill(5_000, true),
+    stalledWatch(),
+    operatorKill(),
+    apfStorm(1),
+    apfStorm(3),
+  ];
 }

@@ -30,6 +30,14 @@ export interface SuiteContext {
   log: (line: string) => void;
 }
 
+/** Options of {@link CaseHarness.open}. */
+export interface HarnessOptions {
+  /** Start the operator (default true); false for a case that writes with its own client. */
+  operator?: boolean;
+  /** Added to the operator process's environment (e.g. BENCH_ADAPTIVE_CONCURRENCY=off). */
+  operatorEnv?: Record<string, string>;
+}
+
 /** Counts at the end of a case. */
 export interface CaseCounts extends ChildTally {
   /** Parents not converged to the harness's last spec when the case gave up waiting. */
@@ -53,20 +61,24 @@ export class CaseHarness {
     readonly namespace: string,
     readonly observer: ConvergenceObserver,
     private readonly viaProxy: boolean,
+    private readonly operatorEnv: Record<string, string>,
   ) {
     this.names = Array.from({ length: ctx.parents }, (_, i) => parentName(i));
     this.parentsPath = `/apis/${PARENT_API_VERSION}/namespaces/${namespace}/${PARENT_PLURAL}`;
     this.progress = setInterval(() => ctx.log(`    ${namespace}: ${observer.describe()} syncs=${this.operator?.syncCount ?? "-"}`), 5000);
   }
 
-  /** Creates the namespace, starts the watches and the operator, and waits until it is READY. */
-  static async open(ctx: SuiteContext, namespace: string, viaProxy = false): Promise<CaseHarness> {
+  /**
+   * Creates the namespace, starts the watches and (unless `operator: false`) the operator, and
+   * waits until it is READY. `operatorEnv` is added to the operator's environment.
+   */
+  static async open(ctx: SuiteContext, namespace: string, viaProxy = false, options: HarnessOptions = {}): Promise<CaseHarness> {
     const body = { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } };
     await retrying(() => ctx.http.send("POST", "/api/v1/namespaces", { body }));
     const observer = new ConvergenceObserver(ctx.http, namespace);
     await observer.start();
-    const h = new CaseHarness(ctx, namespace, observer, viaProxy);
-    await h.startOperator();
+    const h = new CaseHarness(ctx, namespace, observer, viaProxy, options.operatorEnv ?? {});
+    if (options.operator !== false) await h.startOperator();
     return h;
   }
 
@@ -80,19 +92,21 @@ export class CaseHarness {
     const spawnedAt = Date.now();
     const kubeconfig = this.viaProxy ? this.ctx.kubeconfigViaProxy : this.ctx.kubeconfigDirect;
     const logPath = join(this.ctx.logDir, `${this.namespace}.log`);
-    this.operator = PeerProcess.start("tsoperator", this.ctx.operator, kubeconfig, this.namespace, logPath);
+    const command = { ...this.ctx.operator, env: { ...this.ctx.operator.env, ...this.operatorEnv } };
+    this.operator = PeerProcess.start("tsoperator", command, kubeconfig, this.namespace, logPath);
     await this.operator.waitReady(60_000);
     // Right after READY the watches may take a moment to deliver (see bench/lib/phases.ts).
     await sleep(1000);
     return spawnedAt;
   }
 
-  /** Creates every parent (16 in flight), recording what each must converge to. */
-  async createParents(names = this.names): Promise<void> {
+  /** Creates every parent (16 in flight), recording what each must converge to; `onCreated` sees each created object. */
+  async createParents(names = this.names, onCreated?: (created: Record<string, any>) => void): Promise<void> {
     this.observer.beginPhase("converge", this.names.length);
     await forEachLimited(names, 16, async (name) => {
       const created = await retrying(() => this.ctx.http.send<any>("POST", this.parentsPath, { body: parentObject(this.namespace, name) }));
       this.observer.expect(name, { payload: payloadFor(name, 1), generation: created!.metadata.generation });
+      onCreated?.(created!);
     });
   }
 

@@ -81,8 +81,18 @@ async function main(): Promise<void> {
   log(`P=${opts.parents}, cases: ${cases.map((c) => c.name).join(", ")}`);
 
   log("starting the local control plane (audit log on) ...");
-  const cp = await LocalControlPlane.start({ audit: { mode: "blocking" }, users: [{ name: OPERATOR_USER }] });
+  // The operator's user is not in system:masters (as no deployed operator is): that group falls under
+  // the "exempt" FlowSchema, which API priority and fairness never limits (the apf cases). It gets
+  // cluster-admin through RBAC instead.
+  const cp = await LocalControlPlane.start({ audit: { mode: "blocking" }, users: [{ name: OPERATOR_USER, groups: [] }] });
   const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
+  await http.send("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+    body: {
+      metadata: { name: `faults-${OPERATOR_USER}` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: OPERATOR_USER }],
+    },
+  });
   const proxy = await FaultProxy.start(cp.server);
   const logDir = join(root, "bench", "results", "tmp");
   mkdirSync(logDir, { recursive: true });

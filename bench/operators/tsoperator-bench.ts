@@ -9,7 +9,17 @@
  */
 import "reflect-metadata";
 import { V1ConfigMap, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
-import { Finalize, FinalizeResponse, KubernetesType, Operator, runOperators, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import {
+  Finalize,
+  FinalizeResponse,
+  KubernetesType,
+  Metrics,
+  Operator,
+  runOperators,
+  Sync,
+  SyncResponse,
+  type SyncRequest,
+} from "tsoperator";
 import { FINALIZER, PARENT_API_VERSION, PARENT_KIND, PARENT_PLURAL, childrenOf } from "../lib/workload.js";
 
 /** The BenchParent custom resource (bench/crd.yaml). */
@@ -59,9 +69,34 @@ export class BenchOperator {
   }
 }
 
+/**
+ * Writes each change of the client's concurrency limit to stderr ("limit <n> at <ms>"), so the
+ * fault suite can tell how the limit moved under 429 (tsoperator_client_concurrency_limit).
+ */
+function logLimitChanges(metrics: Metrics): void {
+  const started = performance.now();
+  let last: number | undefined;
+  setInterval(async () => {
+    const gauge = metrics.registry.getSingleMetric("tsoperator_client_concurrency_limit");
+    const value = (await gauge?.get())?.values[0]?.value;
+    if (value === undefined || value === last) return;
+    last = value;
+    process.stderr.write(`limit ${value} at ${Math.round(performance.now() - started)}\n`);
+  }, 20).unref();
+}
+
 async function main(): Promise<void> {
   if (!namespace) throw new Error("--namespace (or BENCH_NAMESPACE) is required");
-  const runtime = await runOperators([BenchOperator], { namespace, concurrency });
+  const metrics = new Metrics();
+  logLimitChanges(metrics);
+  // BENCH_ADAPTIVE_CONCURRENCY=off: the fixed limit the fault suite compares with (the pool's connections only).
+  const adaptive = process.env.BENCH_ADAPTIVE_CONCURRENCY !== "off";
+  const runtime = await runOperators([BenchOperator], {
+    namespace,
+    concurrency,
+    metrics,
+    ...(adaptive ? {} : { client: { adaptiveConcurrency: false } }),
+  });
   // Stop when the harness goes away (its end of our stdin closes), as on SIGTERM.
   process.stdin.on("end", () => void runtime.stop()).resume();
   process.stdout.write("READY\n");

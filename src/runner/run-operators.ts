@@ -68,6 +68,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
   const metrics = options.metrics ?? new Metrics();
   const client = KubeClient.fromKubeConfig(kubeConfig, {
+    ...options.client,
     onRequest: metrics.restClientHook(),
     onConcurrencyLimit: metrics.concurrencyLimitHook(),
   });

@@ -7,6 +7,7 @@ import "reflect-metadata";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { DependencyContainer } from "tsyringe";
 import type { InstanceResolver } from "../di/resolver.js";
+import type { KubeClientOptions } from "../kube/transport.js";
 import type { Logger, LogFormat, LogLevel } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
@@ -55,6 +56,12 @@ export interface RunOptions {
   resolver?: InstanceResolver;
   /** The type registry (default: a new one with the built-in kinds). */
   registry?: TypeRegistry;
+  /**
+   * Settings of the process's Kubernetes client: request connections, retries, the adaptive
+   * concurrency limit under 429 (`adaptiveConcurrency: false` turns it off) and so on. The metrics
+   * hooks (`onRequest`, `onConcurrencyLimit`) are the runtime's own.
+   */
+  client?: Omit<KubeClientOptions, "onRequest" | "onConcurrencyLimit">;
   /** Parallel syncs per operator, unless the operator sets its own. */
   concurrency?: number;
   logger?: Logger;
