@@ -66,6 +66,56 @@ describe("AIMD limit", () => {
   });
 });
 
+describe("AIMD limit: back to what the seats carried", () => {
+  it("a 429 with 3 other requests in flight (3 seats, limit 4) halves the limit, and it climbs back to 3 at once, hold or not", () => {
+    let now = 0;
+    const aimd = new AimdLimit({ max: 32, initial: 4, holdMs: 1000 }, () => now);
+    aimd.onThrottled(3);
+    assert.equal(aimd.limit, 2);
+    now = 10; // within the hold
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 3, "3 requests were in flight and admitted: the seats carry 3");
+    for (let i = 0; i < 10; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 3, "no probing above them until the hold ends");
+    now = 1000;
+    for (let i = 0; i < 4; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 4, "then additive growth as before");
+  });
+
+  it("several 429s of one overshoot lower the limit to what was in flight at the last of them, not below", () => {
+    let now = 0;
+    const aimd = new AimdLimit({ max: 32, initial: 5, holdMs: 1000 }, () => now);
+    aimd.onThrottled(4); // 5 sent to 3 seats: two refused
+    aimd.onThrottled(3);
+    assert.equal(aimd.limit, 1);
+    now = 5;
+    aimd.onSuccess();
+    aimd.onSuccess();
+    assert.equal(aimd.limit, 3);
+  });
+
+  it("the start-up burst (32 at once to 3 seats) ends near the seats, not at 1 for the whole hold", () => {
+    let now = 0;
+    const aimd = new AimdLimit({ max: 32, holdMs: 1000 }, () => now);
+    // 29 refusals come back while fewer and fewer of the burst are still in flight; 3 stay admitted.
+    for (let others = 31; others >= 3; others--) aimd.onThrottled(others);
+    assert.equal(aimd.limit, 1);
+    now = 100;
+    for (let i = 0; i < 3; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 3);
+  });
+
+  it("one seat: a 429 with one other request in flight leaves nothing to climb back to (the hold applies as before)", () => {
+    let now = 0;
+    const aimd = new AimdLimit({ max: 32, initial: 2, holdMs: 1000 }, () => now);
+    aimd.onThrottled(1);
+    assert.equal(aimd.limit, 1);
+    now = 500;
+    for (let i = 0; i < 10; i++) aimd.onSuccess();
+    assert.equal(aimd.limit, 1);
+  });
+});
+
 describe("ConcurrencyGate", () => {
   it("admits at most limit requests, FIFO, and follows the limit as it shrinks and grows", async () => {
     const changes: number[] = [];
@@ -95,6 +145,19 @@ describe("ConcurrencyGate", () => {
     assert.deepEqual(order, [3, 4]);
     assert.deepEqual(changes, [1]);
     assert.equal(gate.active, 0);
+  });
+
+  it("tells the limit how many other requests were in flight when a 429 came back", async () => {
+    let now = 0;
+    const gate = new ConcurrencyGate(new AimdLimit({ max: 4, holdMs: 1000 }, () => now));
+    const releases = await Promise.all([gate.acquire(), gate.acquire(), gate.acquire(), gate.acquire()]);
+    releases[3]!(); // the refused one is back: 3 others still in flight
+    gate.record(true);
+    assert.equal(gate.aimd.limit, 2);
+    now = 1;
+    releases[0]!();
+    gate.record(false);
+    assert.equal(gate.aimd.limit, 3);
   });
 
   it("a waiting acquire rejects on abort and leaves the queue", async () => {
