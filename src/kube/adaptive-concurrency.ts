@@ -18,6 +18,14 @@
  * fairness); a 429 again soon after a hold ended doubles the next hold (up to `maxHoldMs`), so a
  * level with one seat is not probed with a second request, and refused, every second: the number of
  * probes over time grows as its logarithm, not linearly. A quiet spell as long as the hold resets it.
+ *
+ * Halving overshoots below what the seats carry (at limit 4 on 3 seats, one 429 leaves 2; two
+ * 429s of one overshoot leave 1), and the hold would keep it there: measured on 3 seats, the limit
+ * spent most of a run at 1 or 2. So a 429 also tells how many requests were in flight besides it,
+ * all admitted (a Reject level refuses at once, and only this client's user is in it): the seats
+ * carried at least that many. The lowest such count of a hold (the "carried" level) is climbed back
+ * to at once, +1 per success, hold or not; only growth above it waits for the hold and is additive.
+ * On one seat a 429 comes back with one other request in flight: nothing to climb back to.
  */
 
 /** Settings of the adaptive limit. */
@@ -46,6 +54,8 @@ export class AimdLimit {
   private readonly maxHoldMs: number;
   private holdMs: number;
   private holdUntil = Number.NEGATIVE_INFINITY;
+  /** Requests the seats carried at the last 429s (the lowest count of the hold); 0 when unknown. */
+  private carried = 0;
 
   constructor(
     options: AdaptiveConcurrencyOptions & { max: number },
@@ -66,22 +76,36 @@ export class AimdLimit {
     return Math.floor(this.value);
   }
 
-  /** A request succeeded: additive increase (+1 per `limit` successes). Returns whether the limit changed. */
+  /**
+   * A request succeeded: back up to the level the seats carried at the last 429s at once (+1 per
+   * success), above it additive increase (+1 per `limit` successes) once the hold is over. Returns
+   * whether the limit changed.
+   */
   onSuccess(): boolean {
-    if (this.now() < this.holdUntil) return false;
     const before = this.limit;
-    this.value = Math.min(this.max, this.value + 1 / Math.max(1, this.value));
+    if (this.value < this.carried) this.value = Math.min(this.carried, Math.floor(this.value) + 1);
+    else if (this.now() >= this.holdUntil) this.value = Math.min(this.max, this.value + 1 / Math.max(1, this.value));
     return this.limit !== before;
   }
 
-  /** The server answered 429: multiplicative decrease. Returns whether the limit changed. */
-  onThrottled(): boolean {
+  /**
+   * The server answered 429: multiplicative decrease. `othersInFlight`: the requests still in
+   * flight when it came back (admitted: the seats carried them); unknown when not given. Returns
+   * whether the limit changed.
+   */
+  onThrottled(othersInFlight?: number): boolean {
     const now = this.now();
+    const others = Math.min(this.max, Math.max(0, Math.floor(othersInFlight ?? 0)));
     if (now >= this.holdUntil) {
       // Refused again soon after the last hold ended: the level is full, wait longer before probing.
       const soon = now - this.holdUntil < this.holdMs;
       this.holdMs = soon ? Math.min(this.maxHoldMs, this.holdMs * 2) : this.baseHoldMs;
       this.holdUntil = now + this.holdMs;
+      this.carried = others;
+    } else {
+      // Within one hold the 429s of one overshoot (or of the start-up burst) come back while fewer
+      // and fewer others are still in flight: the lowest count is the one the seats surely carry.
+      this.carried = Math.min(this.carried, others);
     }
     const before = this.limit;
     this.value = Math.max(this.min, Math.floor(this.value * this.factor));
@@ -138,9 +162,10 @@ export class ConcurrencyGate {
     };
   }
 
-  /** Reports an outcome to the limit (and the metric when it changed). */
+  /** Reports an outcome to the limit (and the metric when it changed), after releasing the request's slot. */
   record(throttled: boolean): void {
-    const changed = throttled ? this.aimd.onThrottled() : this.aimd.onSuccess();
+    // Called once the request's slot is released: the requests in flight now are the others.
+    const changed = throttled ? this.aimd.onThrottled(this.inFlight) : this.aimd.onSuccess();
     if (changed) {
       this.onLimitChange?.(this.aimd.limit);
       if (!throttled) this.admit();
