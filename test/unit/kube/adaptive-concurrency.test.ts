@@ -160,6 +160,27 @@ describe("ConcurrencyGate", () => {
     assert.equal(gate.aimd.limit, 3);
   });
 
+  it("a 429 reported with its release counts the others in flight before its slot goes to a waiter", async () => {
+    let now = 0;
+    const gate = new ConcurrencyGate(new AimdLimit({ max: 2, holdMs: 1000 }, () => now));
+    const r1 = (await gate.acquire()) as (throttled?: boolean) => void;
+    const r2 = (await gate.acquire()) as (throttled?: boolean) => void;
+    let admitted = false;
+    const w3 = gate.acquire().then((release) => {
+      admitted = true;
+      return release;
+    });
+    r2(true); // refused with one other (r1) in flight: one seat, whatever waits behind it
+    assert.equal(gate.aimd.limit, 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(admitted, false, "the refused request's slot is not handed on under a limit of 1");
+    now = 10;
+    r1(false);
+    assert.equal(gate.aimd.limit, 1, "nothing above the one seat to climb back to during the hold");
+    (await w3)();
+    assert.equal(gate.active, 0);
+  });
+
   it("a waiting acquire rejects on abort and leaves the queue", async () => {
     const gate = new ConcurrencyGate(new AimdLimit({ max: 1 }));
     const release = await gate.acquire();
