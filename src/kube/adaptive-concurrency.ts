@@ -133,8 +133,12 @@ export class ConcurrencyGate {
     return this.waiters.length;
   }
 
-  /** Waits for a slot; returns the release function (call it exactly once). */
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Waits for a slot; returns the release function (call it exactly once). Pass the answer's
+   * outcome to it (`true`: 429, `false`: success; nothing: no news for the limit) so that it is
+   * recorded before the slot goes to a waiter: a 429 then counts only the others in flight.
+   */
+  async acquire(signal?: AbortSignal): Promise<(throttled?: boolean) => void> {
     if (this.inFlight >= this.aimd.limit || this.waiters.length > 0) {
       await new Promise<void>((resolve, reject) => {
         const grant = (): void => {
@@ -154,18 +158,22 @@ export class ConcurrencyGate {
       this.inFlight++;
     }
     let released = false;
-    return () => {
+    return (throttled?: boolean) => {
       if (released) return;
       released = true;
+      if (throttled !== undefined) this.report(throttled, this.inFlight - 1);
       this.inFlight--;
       this.admit();
     };
   }
 
-  /** Reports an outcome to the limit (and the metric when it changed), after releasing the request's slot. */
+  /** Reports an outcome to the limit (and the metric when it changed), for a request already released. */
   record(throttled: boolean): void {
-    // Called once the request's slot is released: the requests in flight now are the others.
-    const changed = throttled ? this.aimd.onThrottled(this.inFlight) : this.aimd.onSuccess();
+    this.report(throttled, this.inFlight);
+  }
+
+  private report(throttled: boolean, othersInFlight: number): void {
+    const changed = throttled ? this.aimd.onThrottled(othersInFlight) : this.aimd.onSuccess();
     if (changed) {
       this.onLimitChange?.(this.aimd.limit);
       if (!throttled) this.admit();

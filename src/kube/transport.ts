@@ -181,10 +181,10 @@ export class Transport {
         }
         throw err;
       }
-      release?.();
-      this.health.record(outcomeOfResponse(res.statusCode, false));
       const body = parseBody(text);
-      this.recordForLimit(res.statusCode, body);
+      // The outcome goes with the release: a 429 must count the others in flight, not a waiter admitted in its place.
+      release?.(this.limitOutcome(res.statusCode, body));
+      this.health.record(outcomeOfResponse(res.statusCode, false));
       if (res.statusCode >= 200 && res.statusCode < 300) return body;
       const error = apiErrorFromResponse({
         statusCode: res.statusCode,
@@ -315,20 +315,17 @@ export class Transport {
   }
 
   /**
-   * Tells the adaptive limit about an answer. 5xx say nothing about our share of the server. A 429
-   * shrinks it only when it is about load: not while the cluster is coming back (a restarted API
+   * What an answer tells the adaptive limit: `true` throttled, `false` success, undefined nothing.
+   * 5xx say nothing about our share of the server. A 429 shrinks it only when it is about load: not while the cluster is coming back (a restarted API
    * server answers 429 "storage is (re)initializing" for seconds; measured in the fault suite, it
    * collapsed the limit to 1 right when the backlog had to be worked off), nor for that message.
    */
-  private recordForLimit(statusCode: number, body: unknown): void {
-    if (!this.gate || statusCode >= 500) return;
-    if (statusCode !== 429) {
-      this.gate.record(false);
-      return;
-    }
+  private limitOutcome(statusCode: number, body: unknown): boolean | undefined {
+    if (!this.gate || statusCode >= 500) return undefined;
+    if (statusCode !== 429) return false;
     const message = asStatus(body)?.message ?? "";
-    if (this.health.kind !== "healthy" || /initializing/i.test(message)) return;
-    this.gate.record(true);
+    if (this.health.kind !== "healthy" || /initializing/i.test(message)) return undefined;
+    return true;
   }
 
   private safely(call: () => void): void {
