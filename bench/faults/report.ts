@@ -37,6 +37,16 @@ export function whatAUserSees(r: CaseResult): string {
       : `The new process is ready in ${s(Number(r.details.spawnToReadyMs))} and finishes the rest in ${s(r.recoveryMs)}; ` +
           `${r.details.writesOnParentsInLineAtKill} writes on parents that were already in line.`;
   }
+  if (r.name.startsWith("apf-")) {
+    if (r.recoveryMs === undefined) return never;
+    const d = r.details;
+    const fixed = d.fixedMs === "none" ? `not converged after ${s(r.capMs)} (${d.fixedConverged}/${r.parents})` : `${s(Number(d.fixedMs))}`;
+    return (
+      `Parents converge in ${s(r.recoveryMs)}; a paced raw client sending one request per seat takes ${s(Number(d.pacedMs))} ` +
+      `(tsoperator: ${d.throughputVsPaced} x its throughput). The level refused ${d.rejected} of the operator's requests ` +
+      `(${d.throttledWrites} writes); with a fixed limit instead of the adaptive one: ${fixed}, ${d.fixedRejected} refused.`
+    );
+  }
   return "";
 }
 

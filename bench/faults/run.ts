@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       results.push(r);
       log(
         `case ${c.name}: recovery ${r.recoveryMs ?? "none"} ms, lost ${r.lostUpdates}, duplicates ${r.duplicates}, orphans ${r.orphans}, ` +
-          `writes ${r.writes.total} (min ${r.minimumWrites}, refused ${r.writes.refused}) ${JSON.stringify(r.details)}` +
+          `writes ${r.writes.total} (min ${r.minimumWrites}, refused ${r.writes.refused} ${JSON.stringify(r.writes.refusedBy)}) ${JSON.stringify(r.details)}` +
           (r.error ? ` ERROR ${r.error}` : ""),
       );
     }
