@@ -186,6 +186,8 @@ interface ApfRun {
   counts?: CaseCounts;
   limit?: ReturnType<typeof limitTrace>;
   spawnToReadyMs?: number;
+  /** CPU time of the operator process (user + system) over its life, ms. */
+  operatorCpuMs?: number;
 }
 
 /** Runs the workload in `namespace`: with the operator (options) or, when `pacedInFlight` is set, the paced raw client. */
@@ -224,6 +226,7 @@ async function apfRun(
     run.converged = h.observer.convergedCount;
     run.rejected = (await readLevelSeats(ctx.http)).rejected - before.rejected;
     run.counts = await h.counts();
+    if (!paced) run.operatorCpuMs = Math.round((await h.operatorProcess.usage()).cpuMs);
     await h.close();
     if (!paced && existsSync(logPath)) run.limit = limitTrace(readFileSync(logPath, "utf8"));
   }
@@ -274,6 +277,7 @@ export function apfStorm(seats: number): FaultCase {
         result.details.spawnToReadyMs = adaptive.spawnToReadyMs ?? 0;
         result.details.rejected = adaptive.rejected;
         result.details.throttledWrites = adaptive.counts ? throttledWrites(adaptive.counts.writes) : 0;
+        result.details.operatorCpuMs = adaptive.operatorCpuMs ?? 0;
         result.details.lowestLimit = adaptive.limit?.lowest ?? "-";
         result.details.limitChanges = adaptive.limit?.changes ?? 0;
         if (raw.ms !== undefined && adaptive.ms !== undefined) result.details.throughputVsPaced = Number((raw.ms / adaptive.ms).toFixed(2));
