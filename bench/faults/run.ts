@@ -7,16 +7,15 @@
  * Writes bench/results/faults.json and the table in docs/reliability.md. Progress goes to stderr.
  */
 import "reflect-metadata";
-import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
 import { KubeHttp } from "../lib/kube-http.js";
 import { allPeers, repoRoot } from "../lib/peers.js";
-import { PARENT_API_VERSION, PARENT_PLURAL } from "../lib/workload.js";
 import { allCases, type CaseResult } from "./cases.js";
 import { OPERATOR_USER, type SuiteContext } from "./harness.js";
+import { installCrd } from "./install-crd.js";
 import { faultsTable, mergeCases, replaceFaultsTable } from "./report.js";
 
 interface Options {
@@ -41,22 +40,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 const log = (line: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
-/** Installs the CRD and waits until its resources answer (they 404 for ~2 s after Established). */
-async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> {
-  const crd = loadYaml<KubernetesObject>(readFileSync(join(repoRoot(), "bench", "crd.yaml"), "utf8"));
-  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(crd);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await http.send("GET", `/apis/${PARENT_API_VERSION}/namespaces/default/${PARENT_PLURAL}?limit=1`);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));

@@ -72,6 +72,17 @@ export class ConvergenceObserver {
     this.check(name);
   }
 
+  /** Stops expecting anything of a parent (the harness deleted it). */
+  forget(name: string): void {
+    this.expected.delete(name);
+    this.converged.delete(name);
+  }
+
+  /** True while a parent of that name exists (deleting or not). */
+  exists(name: string): boolean {
+    return this.parents.has(name);
+  }
+
   /** Number of parents that exist now. */
   get parentCount(): number {
     return this.parents.size;

@@ -39,6 +39,8 @@ function flag(name: string, fallback: string): string {
 
 const namespace = flag("namespace", process.env.BENCH_NAMESPACE ?? "");
 const concurrency = Number(flag("concurrency", "16"));
+// The soak reads the operator's /metrics (RSS, heap, work-queue depth) on this port; off by default.
+const healthPort = process.env.BENCH_HEALTH_PORT ? Number(process.env.BENCH_HEALTH_PORT) : undefined;
 let handled = 0;
 
 /** BenchParent -> ConfigMaps `<name>-a`, `<name>-b` and Service `<name>`; status childCount 3. */
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     concurrency,
     metrics,
     ...(adaptive ? {} : { client: { adaptiveConcurrency: false } }),
+    ...(healthPort !== undefined ? { healthPort, healthHost: "127.0.0.1" } : {}),
   });
   // Stop when the harness goes away (its end of our stdin closes), as on SIGTERM.
   process.stdin.on("end", () => void runtime.stop()).resume();
