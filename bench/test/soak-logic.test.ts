@@ -32,7 +32,7 @@ test("linearFit finds slope and intercept of a line, and 0 for no spread in x", 
     linearFit([
       [0, 10],
       [1, 12],
-      [2, 8],
+      [2, 12],
       [3, 10],
     ]).slope,
     0,
