@@ -20,6 +20,13 @@
  * {@link CacheReader}. Every object stored, whatever its way in, gets apiVersion/kind filled and
  * the `transform` applied. A write answer updates what readers see but never what listeners are
  * compared against, so it can save a write and can never hide a watch event (see `ObjectStore`).
+ *
+ * Current or behind: a watch that broke (connection lost, a 5xx) or answered 410 leaves a cache
+ * that may miss changes, and a resumed watch cannot be trusted to replay them (etcd may have been
+ * compacted meanwhile: the watch would answer 410 only after the syncs read the old objects). Such
+ * an informer is *behind* ({@link Informer.isCurrent} false) until its next list is in: its next
+ * attempt lists from etcd instead of resuming the watch. Controllers hold their syncs while an
+ * informer they read is behind ({@link Informer.onCurrentChange}).
  */
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
@@ -144,6 +151,9 @@ export class Informer {
   private lastError: string | undefined;
   /** The last failure was a 410 (a relist after it may skip the outage's backoff). */
   private lastFailureGone = false;
+  /** A failure left the cache possibly missing changes; cleared by the next list (see the module comment). */
+  private interrupted = false;
+  private readonly currentListeners = new Set<(current: boolean) => void>();
   private started = false;
   private readonly resource: string;
 
@@ -205,6 +215,23 @@ export class Informer {
   /** True once the first list has filled the store. */
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * True when the cache can be synced from: listed, and no failure since the last list or watch
+   * event left it possibly missing changes (see the module comment).
+   */
+  isCurrent(): boolean {
+    return this.synced && !this.interrupted;
+  }
+
+  /**
+   * Calls `listener` with the new {@link isCurrent} each time it changes (false when a watch
+   * breaks, true when the list after it is in); returns the unsubscribe function.
+   */
+  onCurrentChange(listener: (current: boolean) => void): () => void {
+    this.currentListeners.add(listener);
+    return () => this.currentListeners.delete(listener);
   }
 
   /** Resolves once the first list has filled the store; rejects if `signal` aborts first. */
@@ -316,14 +343,20 @@ export class Informer {
           this.applyEvent(action.event);
           break;
         case "reportFailure":
-          this.failed(new Error(action.error.message), action.error);
+          // A watch the server closed at once with nothing in it: the path misbehaves, nothing was missed.
+          this.failed(new Error(action.error.message), action.error, false);
           break;
         case "list":
           return this.listPage(action, signal);
         case "watch":
           return this.runWatch(action, signal);
         case "sleep":
-          return this.backoffWait(action.ms, signal).then((): WatchInput => ({ type: "backoffElapsed" }));
+          return this.backoffWait(action.ms, signal).then(
+            (): WatchInput => ({
+              type: "backoffElapsed",
+              ...(this.interrupted ? { relist: true } : {}),
+            }),
+          );
       }
     }
     // Every state but Stopped ends its actions with I/O; reaching here means nothing is left to do.
@@ -503,9 +536,14 @@ export class Informer {
     }
   }
 
-  private failed(err: unknown, failure: WatchFailure = classifyFailure(err)): WatchFailure {
+  private failed(err: unknown, failure: WatchFailure = classifyFailure(err), mayHaveMissed = true): WatchFailure {
     this.lastError = failure.message;
     this.lastFailureGone = failure.gone;
+    if (mayHaveMissed && interrupts(failure) && !this.interrupted) {
+      const was = this.isCurrent();
+      this.interrupted = true;
+      if (was) this.notifyCurrent(false);
+    }
     try {
       this.options.onError?.(err, failure);
     } catch (hookError) {
@@ -517,6 +555,8 @@ export class Informer {
   private commitList(resourceVersion: string): void {
     const items = this.listBuffer;
     this.listBuffer = [];
+    const wasCurrent = this.isCurrent();
+    this.interrupted = false;
     const events = this.cache.replace(items, resourceVersion);
     this.freshAt = Date.now();
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
@@ -529,6 +569,17 @@ export class Informer {
       const waiters = this.syncWaiters;
       this.syncWaiters = [];
       for (const resolve of waiters) resolve();
+    }
+    if (!wasCurrent) this.notifyCurrent(true);
+  }
+
+  private notifyCurrent(current: boolean): void {
+    for (const listener of [...this.currentListeners]) {
+      try {
+        listener(current);
+      } catch (err) {
+        this.log.error("informer current-change listener threw", { err });
+      }
     }
   }
 
@@ -565,6 +616,15 @@ export class Informer {
         : { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
     return this.options.transform ? this.options.transform(typed) : typed;
   }
+}
+
+/**
+ * Whether a failure may have cost the cache changes a resumed watch would not replay: a broken
+ * connection (no status), a server error (5xx) or 410. Not a 429 (the server is fine and the watch
+ * resumes where it was), nor another 4xx (RBAC, a missing type: nothing to wait for).
+ */
+function interrupts(failure: WatchFailure): boolean {
+  return failure.gone || failure.statusCode === undefined || failure.statusCode >= 500;
 }
 
 /** Longest wait of a relist after 410 on a healthy cluster (jittered down to half of it). */

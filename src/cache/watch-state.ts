@@ -137,7 +137,12 @@ export type WatchInput =
   | { type: "probeResult"; outcome: ProbeOutcome }
   /** The I/O layer closed the watch a `abandonWatch` action gave up on. */
   | { type: "watchAbandoned" }
-  | { type: "backoffElapsed" }
+  /**
+   * The backoff is over. `relist`: the informer's cache may have missed changes that resuming the
+   * watch cannot be trusted to replay (the connection broke or the server failed, e.g. an outage
+   * during which etcd may be compacted): list again instead of resuming the watch.
+   */
+  | { type: "backoffElapsed"; relist?: boolean }
   | { type: "stop" };
 
 /**
@@ -416,6 +421,22 @@ function stepBackoff(state: BackoffState, input: WatchInput, context: StepContex
   if (state.then.kind === "Listing") {
     const next: ListingState = { kind: "Listing", resourceVersion: state.then.resourceVersion, health: state.health };
     return { state: next, actions: [listAction(next, context)] };
+  }
+  if (input.relist) {
+    // A list from etcd (resourceVersion ""): the cache is known current once it is in, whatever
+    // happened to the server's history meanwhile; a resumed watch could still answer 410 after it.
+    const next: ListingState = { kind: "Listing", resourceVersion: "", health: state.health };
+    return {
+      state: next,
+      actions: [
+        {
+          type: "log",
+          level: "info",
+          message: `listing again after the interruption instead of resuming from ${state.then.resourceVersion}`,
+        },
+        listAction(next, context),
+      ],
+    };
   }
   const next: WatchingState = { kind: "Watching", resourceVersion: state.then.resourceVersion, health: state.health };
   return { state: next, actions: [watchAction(next, context)] };

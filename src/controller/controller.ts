@@ -147,16 +147,36 @@ export class Controller {
     this.synced = true;
     this.deps.metrics?.controllerStarted(this.spec.name, this.spec.concurrency);
     this.log.info("caches synced; starting workers", { concurrency: this.spec.concurrency, parents: this.parentInformer.store.size });
-    // The cluster came back after an outage: the syncs that failed meanwhile retry now (with a
-    // little jitter), not when the backoff and the retry bucket that the outage built up allow.
-    const unsubscribe = this.deps.client.clusterHealth.onRecovered(() => {
-      const woken = this.queue.retryFailedSoon();
-      if (woken > 0) this.log.info("the API server is back: retrying failed syncs now", { parents: woken });
-    });
+    // While a cache this controller reads is behind (its watch broke or answered 410, and it has
+    // not listed again), syncs would read old objects and their writes draw 409s: hold them. Once
+    // every cache is current again, the syncs that failed meanwhile retry at once (with a little
+    // jitter), not when the backoff and the retry bucket that the outage built up allow.
+    const holdWhileBehind = (): void => {
+      const behind = this.informers.filter((informer) => !informer.isCurrent());
+      if (behind.length > 0 && !this.queue.isPaused) {
+        this.queue.pause();
+        this.log.info("holding syncs until the caches have listed again", { informers: behind.map((i) => i.type.plural) });
+      } else if (behind.length === 0 && this.queue.isPaused) {
+        this.queue.resume();
+        const woken = this.queue.retryFailedSoon();
+        this.log.info("caches listed again: syncs resume", { retryingFailed: woken });
+      }
+    };
+    const unsubscribers = this.informers.map((informer) => informer.onCurrentChange(holdWhileBehind));
+    // The cluster came back (e.g. after failed writes while the watches held): the syncs that
+    // failed meanwhile retry now, unless a cache is behind (then they retry once it has listed).
+    unsubscribers.push(
+      this.deps.client.clusterHealth.onRecovered(() => {
+        if (this.queue.isPaused) return;
+        const woken = this.queue.retryFailedSoon();
+        if (woken > 0) this.log.info("the API server is back: retrying failed syncs now", { parents: woken });
+      }),
+    );
+    holdWhileBehind();
     try {
       await this.queue.start(signal);
     } finally {
-      unsubscribe();
+      for (const unsubscribe of unsubscribers) unsubscribe();
     }
   }
 

@@ -19,6 +19,9 @@
  * - delayed adds keep the earliest pending time per key and share ONE timer (a min-heap drives a
  *   single setTimeout), so tens of thousands of scheduled resyncs cost no more than one timer.
  *
+ * - pausable: `pause()` holds the workers (keys keep queueing and coalescing, delayed adds keep
+ *   coming due) until `resume()`; the controller pauses while a cache it reads is behind.
+ *
  * Delayed adds and immediate adds are independent, as in controller-runtime: `add(key)` of a key
  * with a pending `addAfter` runs it now and leaves the delayed add in place; when it comes due it
  * is an ordinary add (coalesced if the key is already waiting). A success does not cancel it
@@ -116,7 +119,8 @@ export class WorkQueue<K = string> {
   private stopped = false;
   private signal: AbortSignal = new AbortController().signal;
   private readonly backoff: BackoffConfig;
-  private readonly retryBucket: TokenBucket;
+  private retryBucket: TokenBucket;
+  private paused = false;
   private readonly now: () => number;
   private idleWaiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
@@ -144,6 +148,26 @@ export class WorkQueue<K = string> {
   failures(key: K): number {
     return this.failureCounts.get(key) ?? 0;
   }
+  /** Whether the workers are held by {@link pause}. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Holds the workers: no key starts until {@link resume} (those in flight finish). Adds still
+   * queue and coalesce, and delayed adds still come due into the queue. Idempotent.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Lets the workers take keys again after {@link pause}. Idempotent. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pump();
+  }
+
   /** Whether `shutdown` was called (or the start signal aborted). */
   get isShutdown(): boolean {
     return this.stopped;
@@ -189,10 +213,13 @@ export class WorkQueue<K = string> {
    * came back: a backoff built up during an outage, or the overall retry bucket drained by it,
    * must not hold the recovery). Their failure counts start again from zero: those failures were
    * the outage's, and a 409 from a cache still catching up must not back off as if it were the
-   * ninth failure in a row. Keys that did not fail are untouched. Returns how many were woken.
+   * ninth failure in a row. The overall retry bucket starts full again for the same reason: the
+   * tokens the outage's failures took must not pace the retries after it. Keys that did not fail
+   * are untouched. Returns how many were woken.
    */
   retryFailedSoon(jitterMs = 250, random: () => number = Math.random): number {
     if (this.stopped) return 0;
+    this.retryBucket = new TokenBucket(this.options.retryRateLimit ?? DEFAULT_RETRY_RATE_LIMIT, this.now);
     let woken = 0;
     const now = this.now();
     for (const [key, due] of this.delayed) {
@@ -271,7 +298,7 @@ export class WorkQueue<K = string> {
   }
 
   private pump(): void {
-    if (!this.running || this.stopped) return;
+    if (!this.running || this.stopped || this.paused) return;
     while (this.processing.size < this.options.concurrency && this.depth > 0) {
       const key = this.ready.pop() as K;
       const priority = this.dirty.get(key) ?? QueuePriority.normal;

@@ -134,6 +134,25 @@ describe("watch state machine", () => {
     assert.equal(after.actions[0]?.type === "watch" && after.actions[0].resourceVersion, "77");
   });
 
+  it("after an interruption (backoffElapsed with relist) lists from etcd instead of resuming the watch", () => {
+    const now = 5_000_000;
+    const network = { gone: false, message: "read ECONNRESET" };
+    const r = step(watching("77"), { type: "watchError", error: network }, ctx(now));
+    const after = step(r.state, { type: "backoffElapsed", relist: true }, ctx(now + 800));
+    assert.equal(after.state.kind, "Listing");
+    assert.equal(after.state.kind === "Listing" && after.state.resourceVersion, "");
+    assert.deepEqual(after.state.health, r.state.health, "the failure streak stays until the list succeeds");
+    assert.deepEqual(after.actions.at(-1), { type: "list", resourceVersion: "", limit: 500 });
+    // The list succeeds: the store is replaced and the watch resumes from the list's version.
+    const listed = step(after.state, { type: "listDone", resourceVersion: "90" }, ctx(now + 900));
+    assert.deepEqual(kinds(listed.actions), ["replaceStore", "watch"]);
+    assert.equal(listed.state.kind === "Watching" && listed.state.resourceVersion, "90");
+    // A backoff before a list is a list either way.
+    const listing = step(initialStep(ctx()).state, { type: "listError", error: network }, ctx(now));
+    const relisted = step(listing.state, { type: "backoffElapsed", relist: true }, ctx(now + 800));
+    assert.deepEqual(relisted.actions, [{ type: "list", resourceVersion: "0", limit: 500 }]);
+  });
+
   it("doubles the delay per consecutive failure up to 30 s and starts over after 2 quiet minutes", () => {
     let state: WatchState = initialStep(ctx()).state;
     const delays: number[] = [];

@@ -385,4 +385,48 @@ describe("WorkQueue", () => {
     assert.equal(queue.delayedCount, 1, "the resync keeps its time");
     await stop();
   });
+
+  it("retryFailedSoon fills the overall retry bucket again: the outage's failures do not pace the retries after it", async () => {
+    const delays: number[] = [];
+    let down = true;
+    const { queue, stop } = startQueue({
+      concurrency: 4,
+      retryRateLimit: { qps: 1, burst: 2 },
+      backoff: { initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 },
+      onError: (_key, _e, _failures, retryInMs) => void delays.push(retryInMs),
+      process: async () => {
+        if (down) throw new Error("API server down");
+        throw new Error("409 Conflict from a catching-up cache");
+      },
+    });
+    for (const key of ["a", "b", "c", "d"]) queue.add(key);
+    await until("four failures", () => delays.length >= 4);
+    assert.ok(delays.slice(0, 4).filter((d) => d > 500).length >= 2, `the drained bucket pushed retries out: ${delays}`);
+    down = false;
+    delays.length = 0;
+    queue.retryFailedSoon(1);
+    await until("the retries after the outage fail again", () => delays.length >= 2);
+    assert.deepEqual(delays.slice(0, 2), [1, 1], "the first retries after recovery are not held by the outage's tokens");
+    await stop();
+  });
+
+  it("pause holds the workers (adds still queue and coalesce) until resume", async () => {
+    const runs: string[] = [];
+    const { queue, stop } = startQueue({ concurrency: 2, process: async (key) => void runs.push(key) });
+    queue.pause();
+    assert.equal(queue.isPaused, true);
+    queue.add("a");
+    queue.add("a");
+    queue.add("b");
+    queue.addAfter("c", 5);
+    await sleep(30);
+    assert.deepEqual(runs, [], "nothing runs while paused");
+    assert.equal(queue.depth, 3, "a (once), b, and c once it came due");
+    queue.resume();
+    assert.equal(queue.isPaused, false);
+    await until("every key ran", () => runs.length === 3);
+    assert.deepEqual(runs.sort(), ["a", "b", "c"]);
+    queue.resume(); // idempotent
+    await stop();
+  });
 });
