@@ -58,10 +58,13 @@ export function apiServerKill(downMs: number, compact = false): FaultCase {
         "after /readyz OK",
       );
       try {
+        const createdAt = Date.now();
         await h.createParents();
         await h.waitConverged(midway(ctx.parents), 120_000);
         const killedAt = Date.now();
         result.details.convergedAtKill = h.observer.convergedCount;
+        // The pace this loaded machine converges at with no fault: the yardstick for the recovery.
+        result.details.parentsPerSecondBeforeKill = round1((h.observer.convergedCount * 1000) / (killedAt - createdAt));
         await ctx.cp.stopApiServer({ signal: "SIGKILL" });
         if (compact) result.details.compactedRevision = await ctx.cp.compactEtcd();
         await sleep(Math.max(0, downMs - (Date.now() - killedAt)));
@@ -77,6 +80,15 @@ export function apiServerKill(downMs: number, compact = false): FaultCase {
         if (done) {
           result.recoveryMs = done - readyAt;
           result.details.servingToConvergedMs = done - start.servingAt;
+          result.details.parentsPerSecondAfterReadyz = round1(
+            ((ctx.parents - Number(result.details.convergedAtReadyz)) * 1000) / (done - readyAt),
+          );
+          // The first write of the operator the restarted server accepted, from /readyz OK (negative: before it).
+          await sleep(500);
+          const accepted = (await ctx.cp.auditWrites(start.startedAt)).find(
+            (w) => w.user === OPERATOR_USER && w.namespace === h.namespace && (w.code ?? 0) < 400,
+          );
+          if (accepted) result.details.firstAcceptedWriteAfterReadyzMs = accepted.time.getTime() - readyAt;
         }
       } catch (err) {
         result.error = (err as Error).message;
@@ -301,6 +313,7 @@ export function apfStorm(seats: number): FaultCase {
     },
   };
 }
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 function base(name: string, ctx: SuiteContext, capMs: number, fault: string, recoveryFrom: string): CaseResult {
   return {

@@ -88,7 +88,8 @@ async function main(): Promise<void> {
     await installCrd(cp, http);
     // The garbage collector discovers the new kind only every 30 s: restart it so it owns children now.
     await cp.restartControllerManager();
-    const ctx: SuiteContext = { cp, http, operator, kubeconfigDirect, kubeconfigViaProxy, parents: opts.parents, logDir, log };
+    const withLog = { ...operator, env: { ...operator.env, BENCH_LOG_STDERR: "1" } };
+    const ctx: SuiteContext = { cp, http, operator: withLog, kubeconfigDirect, kubeconfigViaProxy, parents: opts.parents, logDir, log };
     for (const c of cases) {
       log(`case ${c.name} ...`);
       const r = await c.run(ctx, proxy);

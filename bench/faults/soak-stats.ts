@@ -66,6 +66,8 @@ export interface SoakStats {
     maxMiB: number;
     /** Peak over the whole soak, MiB. */
     peakMiB: number;
+    /** The same from `settledFromSeconds` (e.g. a minute after the API server restart) to the end. */
+    settled?: { fromSeconds: number; slopeMiBPerMin: number; trendGrowthMiB: number; minMiB: number; maxMiB: number; flat: boolean };
   };
   heap: { slopeMiBPerMin: number; meanMiB: number; maxMiB: number };
   queue: {
@@ -91,6 +93,8 @@ export interface SoakVerdictOptions {
   flatTolerance?: number;
   /** The depth the queue must stay under to be called bounded (e.g. the number of parents). */
   bound: number;
+  /** Also fit the RSS from this moment on (seconds), e.g. once the API server restart has settled. */
+  settledFromSeconds?: number;
 }
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -107,6 +111,24 @@ export function soakStats(samples: readonly SoakSample[], opts: SoakVerdictOptio
   const depths = samples.filter((s) => s.queueDepth !== null).map((s) => s.queueDepth!);
   const depthsAfter = after.filter((s) => s.queueDepth !== null).map((s) => s.queueDepth!);
   const trendGrowth = rssFit.slope * spanMin;
+  const flat = (growth: number, mean: number) => Math.abs(growth) <= Math.min(10, (opts.flatTolerance ?? 0.05) * mean);
+  let settled: SoakStats["rss"]["settled"];
+  if (opts.settledFromSeconds !== undefined) {
+    const late = samples.filter((s) => s.t >= opts.settledFromSeconds!);
+    if (late.length >= 2) {
+      const fit = linearFit(late.map((s) => [s.t / 60, s.rssMiB] as const));
+      const growth = fit.slope * ((late.at(-1)!.t - late[0]!.t) / 60);
+      const values = late.map((s) => s.rssMiB);
+      settled = {
+        fromSeconds: opts.settledFromSeconds,
+        slopeMiBPerMin: round(fit.slope, 3),
+        trendGrowthMiB: round(growth, 1),
+        minMiB: round(Math.min(...values), 1),
+        maxMiB: round(Math.max(...values), 1),
+        flat: flat(growth, values.reduce((a, b) => a + b, 0) / values.length),
+      };
+    }
+  }
   const max = depths.length ? Math.max(...depths) : 0;
   const last = depths.at(-1) ?? 0;
   return {
@@ -119,6 +141,7 @@ export function soakStats(samples: readonly SoakSample[], opts: SoakVerdictOptio
       minMiB: round(rssAfter.length ? Math.min(...rssAfter) : 0, 1),
       maxMiB: round(rssAfter.length ? Math.max(...rssAfter) : 0, 1),
       peakMiB: round(samples.length ? Math.max(...samples.map((s) => s.rssMiB)) : 0, 1),
+      ...(settled ? { settled } : {}),
     },
     heap: {
       slopeMiBPerMin: round(heapFit.slope, 3),
@@ -131,7 +154,7 @@ export function soakStats(samples: readonly SoakSample[], opts: SoakVerdictOptio
       mean: round(depthsAfter.length ? depthsAfter.reduce((a, b) => a + b, 0) / depthsAfter.length : 0, 1),
       last,
     },
-    rssFlat: after.length >= 2 && Math.abs(trendGrowth) <= Math.min(10, (opts.flatTolerance ?? 0.05) * meanRss),
+    rssFlat: after.length >= 2 && flat(trendGrowth, meanRss),
     queueBounded: max <= opts.bound && last <= Math.max(1, opts.bound / 100),
   };
 }
@@ -145,7 +168,13 @@ export function soakVerdict(stats: SoakStats): string {
     `slope ${r.slopeMiBPerMin >= 0 ? "+" : ""}${r.slopeMiBPerMin.toFixed(2)} MiB/min (least squares), ` +
     `${r.trendGrowthMiB >= 0 ? "+" : ""}${r.trendGrowthMiB.toFixed(1)} MiB over the rest of the run, ` +
     `between ${r.minMiB.toFixed(0)} and ${r.maxMiB.toFixed(0)} MiB (mean ${r.meanMiB.toFixed(0)}); ` +
-    `heap used ${stats.heap.slopeMiBPerMin >= 0 ? "+" : ""}${stats.heap.slopeMiBPerMin.toFixed(2)} MiB/min.`;
+    `heap used ${stats.heap.slopeMiBPerMin >= 0 ? "+" : ""}${stats.heap.slopeMiBPerMin.toFixed(2)} MiB/min.` +
+    (r.settled
+      ? ` From minute ${(r.settled.fromSeconds / 60).toFixed(1)} on: ${r.settled.flat ? "flat" : "NOT flat"}, slope ` +
+        `${r.settled.slopeMiBPerMin >= 0 ? "+" : ""}${r.settled.slopeMiBPerMin.toFixed(2)} MiB/min ` +
+        `(${r.settled.trendGrowthMiB >= 0 ? "+" : ""}${r.settled.trendGrowthMiB.toFixed(1)} MiB), ` +
+        `between ${r.settled.minMiB.toFixed(0)} and ${r.settled.maxMiB.toFixed(0)} MiB.`
+      : "");
   const queue =
     `Queue depth ${stats.queueBounded ? "bounded" : "NOT bounded"}: at most ${q.max}, ` +
     `95th percentile ${q.p95} after warm-up (mean ${q.mean.toFixed(1)}), ${q.last} at the end.`;

@@ -44,8 +44,8 @@ const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 /** Renders the plot. Samples with a null heap or depth leave a gap in that line. */
 export function soakSvg(samples: readonly SoakSample[], opts: SoakPlotOptions): string {
   const W = opts.width ?? 860;
-  const H = opts.height ?? 380;
-  const m = { left: 64, right: 64, top: 48, bottom: 48 };
+  const H = opts.height ?? 400;
+  const m = { left: 64, right: 64, top: 48, bottom: 72 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const tMax = niceScale(Math.max(60, ...samples.map((s) => s.t)) / 60, 10);
@@ -84,7 +84,7 @@ export function soakSvg(samples: readonly SoakSample[], opts: SoakPlotOptions): 
   }
   out.push(
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="${COLORS.axis}"/>`,
-    `<text x="${m.left + pw / 2}" y="${H - 8}" text-anchor="middle">minutes</text>`,
+    `<text x="${m.left + pw / 2}" y="${m.top + ph + 34}" text-anchor="middle">minutes</text>`,
     `<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">MiB</text>`,
     `<text transform="translate(${W - 12} ${m.top + ph / 2}) rotate(90)" text-anchor="middle" fill="${COLORS.queue}">queue depth</text>`,
   );
@@ -101,10 +101,11 @@ export function soakSvg(samples: readonly SoakSample[], opts: SoakPlotOptions): 
     ["heap used (MiB)", COLORS.heap],
     ["work-queue depth", COLORS.queue],
   ];
+  // Below the plot, where no line can cross it.
   legend.forEach(([label, color], i) => {
-    const lx = m.left + 10 + i * 150;
-    out.push(`<line x1="${lx}" x2="${lx + 20}" y1="${m.top + 30}" y2="${m.top + 30}" stroke="${color}" stroke-width="2"/>`);
-    out.push(`<text x="${lx + 25}" y="${m.top + 34}">${escapeXml(label)}</text>`);
+    const lx = m.left + i * 160;
+    out.push(`<line x1="${lx}" x2="${lx + 20}" y1="${H - 14}" y2="${H - 14}" stroke="${color}" stroke-width="2"/>`);
+    out.push(`<text x="${lx + 25}" y="${H - 10}">${escapeXml(label)}</text>`);
   });
   out.push("</svg>");
   return out.join("\n") + "\n";

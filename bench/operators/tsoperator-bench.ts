@@ -10,6 +10,7 @@
 import "reflect-metadata";
 import { V1ConfigMap, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
 import {
+  createLogger,
   Finalize,
   FinalizeResponse,
   KubernetesType,
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
     metrics,
     ...(adaptive ? {} : { client: { adaptiveConcurrency: false } }),
     ...(healthPort !== undefined ? { healthPort, healthHost: "127.0.0.1" } : {}),
+    // The fault suite and the soak keep the operator's log (stdout carries the peer protocol).
+    ...(process.env.BENCH_LOG_STDERR === "1" ? { logger: createLogger({ stream: process.stderr, format: "json" }) } : {}),
   });
   // Stop when the harness goes away (its end of our stdin closes), as on SIGTERM.
   process.stdin.on("end", () => void runtime.stop()).resume();

@@ -76,6 +76,18 @@ test("soakStats flags a leak (RSS growing after warm-up) and a queue that does n
   assert.equal(soakStats([sample(0, 100, 900), sample(10, 100, 0)], { warmupSeconds: 0, bound: 500 }).queueBounded, false);
 });
 
+test("soakStats also fits the RSS from a settled moment on (a step at a restart, flat after it)", () => {
+  const samples: SoakSample[] = [];
+  for (let t = 0; t <= 1200; t += 10) samples.push(sample(t, t < 600 ? 160 + t / 60 : 176 + (t % 20 === 0 ? 0.5 : -0.5)));
+  const stats = soakStats(samples, { warmupSeconds: 300, bound: 500, settledFromSeconds: 660 });
+  assert.equal(stats.rssFlat, false, "the whole post-warm-up window has the rise and the step");
+  assert.equal(stats.rss.settled?.flat, true);
+  assert.ok(Math.abs(stats.rss.settled!.slopeMiBPerMin) < 0.01);
+  assert.equal(stats.rss.settled?.minMiB, 175.5);
+  assert.match(soakVerdict(stats), /From minute 11\.0 on: flat, slope [+-]0\.00 MiB\/min/);
+  assert.equal(soakStats(samples, { warmupSeconds: 300, bound: 500 }).rss.settled, undefined);
+});
+
 test("soakStats skips unread metrics (null heap or depth)", () => {
   const stats = soakStats([sample(0, 100, null, null), sample(60, 100, 4, 50), sample(120, 100, 0, 50)], { warmupSeconds: 0, bound: 10 });
   assert.equal(stats.queue.max, 4);
@@ -124,7 +136,7 @@ test("soakSvg draws RSS, heap and queue lines, the warm-up and the marks, and es
   for (const line of polylines) {
     for (const point of /points="([^"]*)"/.exec(line)![1]!.split(" ")) {
       const [x, y] = point.split(",").map(Number);
-      assert.ok(x! >= 0 && x! <= 860 && y! >= 0 && y! <= 380, `point ${point} inside the plot`);
+      assert.ok(x! >= 0 && x! <= 860 && y! >= 0 && y! <= 400, `point ${point} inside the plot`);
     }
   }
   // Balanced tags: every element is self-closed or closed.

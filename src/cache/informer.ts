@@ -368,15 +368,20 @@ export class Informer {
    * cluster comes back, so recovery follows the server, not each loop's grown delay. A relist after
    * 410 while the cluster is healthy waits at most {@link HEALTHY_RELIST_MAX_MS}: the 410 itself
    * came from a working server, and the delay built up during an outage must not hold it back
-   * (the cap still keeps a server that answers 410 to every watch from being hammered).
+   * (the cap still keeps a server that answers 410 to every watch from being hammered). Likewise an
+   * informer that is behind, in the first {@link RECENT_RECOVERY_MS} after the cluster came back:
+   * its controllers hold their syncs until it has listed, and a list refused while the restarted
+   * server finishes starting (403 before RBAC is loaded, 503) must not wait out the outage's delay.
    */
   private backoffWait(ms: number, signal: AbortSignal): Promise<unknown> {
     const health = this.options.client.clusterHealth;
     if (!health) return sleepUnlessAborted(ms, signal);
     const s = this.state;
     const relistAfterGone = this.lastFailureGone && s?.kind === "Backoff" && s.then.kind === "Listing" && s.then.resourceVersion === "";
-    const wait =
-      relistAfterGone && health.kind === "healthy" ? Math.min(ms, Math.round(HEALTHY_RELIST_MAX_MS * (0.5 + Math.random() / 2))) : ms;
+    const recentlyBack =
+      health.kind === "healthy" && health.recoveredAt !== undefined && Date.now() - health.recoveredAt < RECENT_RECOVERY_MS;
+    const prompt = (relistAfterGone && health.kind === "healthy") || (this.interrupted && recentlyBack);
+    const wait = prompt ? Math.min(ms, Math.round(HEALTHY_RELIST_MAX_MS * (0.5 + Math.random() / 2))) : ms;
     return health.waitForRetry(wait, signal);
   }
 
@@ -629,6 +634,8 @@ function interrupts(failure: WatchFailure): boolean {
 
 /** Longest wait of a relist after 410 on a healthy cluster (jittered down to half of it). */
 const HEALTHY_RELIST_MAX_MS = 1_000;
+/** How long after the cluster came back an informer that is behind retries within HEALTHY_RELIST_MAX_MS. */
+const RECENT_RECOVERY_MS = 30_000;
 
 function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
