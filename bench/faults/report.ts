@@ -21,9 +21,16 @@ export function whatAUserSees(r: CaseResult): string {
   const never = `Not converged after ${s(r.capMs)}: ${r.lostUpdates} parents left behind.`;
   if (r.name.startsWith("apiserver-sigkill")) {
     const refused = r.writes.refused > 0 ? ` ${r.writes.refused} writes were refused meanwhile (${r.writes.conflicts} x 409).` : "";
+    const resumed = r.details.firstAcceptedWriteAfterReadyzMs;
+    const pace =
+      resumed === undefined
+        ? ""
+        : ` Writes resume ${s(Math.max(0, Number(resumed)))} after /readyz OK; the rest goes at ` +
+          `${r.details.parentsPerSecondAfterReadyz} parents/s (${r.details.parentsPerSecondBeforeKill}/s before the kill).`;
     return r.recoveryMs === undefined
       ? never
-      : `Parents stop converging while the API server is down, and the rest converge ${s(r.recoveryMs)} after it is ready again.${refused}`;
+      : `Parents stop converging while the API server is down, and the rest converge ${s(r.recoveryMs)} after it is ready again.` +
+          `${pace}${refused}`;
   }
   if (r.name === "watch-stalled") {
     return r.recoveryMs === undefined

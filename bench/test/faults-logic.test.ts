@@ -92,6 +92,13 @@ test("the doc table has one row per case, points at the baseline, and a user-vis
   assert.match(table, /baseline before the reliability work is kept below/);
   assert.match(table, /\| apiserver-sigkill-5s \| f \| 12\.3 s after \/readyz OK \| 0 \| 0 \| 0 \| 55 \(50\) \| 2 \(2\) \|/);
   assert.match(whatAUserSees(result({})), /converge 12\.3 s after it is ready again/);
+  const paced = result({
+    details: { firstAcceptedWriteAfterReadyzMs: -176, parentsPerSecondAfterReadyz: 7.3, parentsPerSecondBeforeKill: 5.9 },
+  });
+  assert.match(
+    whatAUserSees(paced),
+    /Writes resume 0\.0 s after \/readyz OK; the rest goes at 7\.3 parents\/s \(5\.9\/s before the kill\)/,
+  );
   assert.match(whatAUserSees(result({ recoveryMs: undefined, lostUpdates: 3 })), /Not converged after 180\.0 s: 3 parents/);
   assert.match(whatAUserSees(result({ name: "watch-stalled", recoveryMs: 150_000 })), /150\.0 s/);
 });
