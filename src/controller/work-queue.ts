@@ -222,6 +222,9 @@ export class WorkQueue<K = string> {
     this.retryBucket = new TokenBucket(this.options.retryRateLimit ?? DEFAULT_RETRY_RATE_LIMIT, this.now);
     let woken = 0;
     const now = this.now();
+    // A failed key whose retry already came due (e.g. while the queue was paused) waits in the
+    // queue: its outage failures are forgotten too.
+    for (const key of this.failureCounts.keys()) if (!this.delayed.has(key)) this.failureCounts.delete(key);
     for (const [key, due] of this.delayed) {
       if (!this.failureCounts.has(key)) continue;
       this.failureCounts.delete(key);

@@ -429,4 +429,25 @@ describe("WorkQueue", () => {
     queue.resume(); // idempotent
     await stop();
   });
+
+  it("retryFailedSoon also forgets the failures of keys whose retry came due while paused", async () => {
+    let fail = true;
+    const { queue, stop } = startQueue({
+      backoff: { initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 },
+      process: async () => {
+        if (fail) throw new Error("down");
+      },
+    });
+    queue.add("a");
+    await until("a failed", () => queue.failures("a") >= 1);
+    queue.pause();
+    await sleep(20); // the retry comes due into the paused queue
+    assert.equal(queue.depth, 1);
+    assert.ok(queue.failures("a") >= 1);
+    queue.retryFailedSoon(1);
+    assert.equal(queue.failures("a"), 0);
+    fail = false;
+    queue.resume();
+    await queue.idle();
+  });
 });
