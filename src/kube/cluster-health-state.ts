@@ -128,14 +128,18 @@ export function stepClusterHealth(
 export type RequestOutcome = "succeeded" | "failed" | undefined;
 
 /**
- * Classifies an exchange: `code` 0 (no answer: refused, reset, timeout) and 5xx are failures;
- * any other answer proves a working server, except 401/403 (a restarting server refuses for ~1 s
- * while RBAC loads) and 429 (a busy server is up, but the adaptive limit handles that).
+ * Classifies an exchange: `code` 0 (no answer: refused, reset, timeout) and 502/503/504 (a proxy
+ * without a backend, a server not ready, a timeout) are failures; any other answer proves a
+ * working server, except 401/403 (a restarting server refuses for ~1 s while RBAC loads), 429 (a
+ * busy server is up, but the adaptive limit handles that) and the other 5xx: the API server
+ * answers 500 about one request as often as about itself (server-side apply of a status whose
+ * field has the wrong type, a failing admission or conversion webhook), and taking that for an
+ * outage made its "recovery" wake every failed sync of every parent at once, over and over.
  * `aborted`: the caller gave up; that says nothing about the server.
  */
 export function outcomeOfResponse(code: number, aborted: boolean): RequestOutcome {
   if (aborted) return undefined;
-  if (code === 0 || code >= 500) return "failed";
-  if (code === 401 || code === 403 || code === 429) return undefined;
+  if (code === 0 || code === 502 || code === 503 || code === 504) return "failed";
+  if (code === 401 || code === 403 || code === 429 || code >= 500) return undefined;
   return "succeeded";
 }

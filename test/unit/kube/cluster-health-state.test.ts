@@ -83,9 +83,13 @@ describe("cluster health state machine", () => {
     assert.equal(probeDelay(opts, 50), 1000);
   });
 
-  it("outcomeOfResponse: no answer and 5xx fail; 401/403/429 and aborts say nothing; other answers succeed", () => {
+  it("outcomeOfResponse: no answer and 502/503/504 fail; 500, 401/403/429 and aborts say nothing; other answers succeed", () => {
     assert.equal(outcomeOfResponse(0, false), "failed");
     assert.equal(outcomeOfResponse(503, false), "failed");
+    assert.equal(outcomeOfResponse(502, false), "failed");
+    assert.equal(outcomeOfResponse(504, false), "failed");
+    // A 500 is as often about the request (a typed patch the server cannot build, a webhook) as about the server.
+    assert.equal(outcomeOfResponse(500, false), undefined);
     assert.equal(outcomeOfResponse(0, true), undefined);
     assert.equal(outcomeOfResponse(403, false), undefined);
     assert.equal(outcomeOfResponse(401, false), undefined);
