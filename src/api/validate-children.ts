@@ -5,6 +5,7 @@
 import type { KubeObject } from "../core/kube-object.js";
 import { InvalidChildError, type ChildProblem } from "../core/errors.js";
 import { K8sType } from "../core/k8s-type.js";
+import { nonJsonValues } from "../core/json-check.js";
 
 /** A child type the operator declared; `namespaced` undefined means "not known yet" (taken as namespaced). */
 export interface AllowedChildType {
@@ -19,6 +20,11 @@ export interface ChildValidationContext {
   readonly registry?: { toWire(objOrInstance: unknown): KubeObject };
   /** The parent's namespace (undefined for a cluster-scoped parent). */
   readonly parentNamespace?: string;
+  /**
+   * The parent's uid: a controller ownerReference to it is the one the runtime sets anyway; one to
+   * anything else is refused (an object has one controller, and the operator's child is the parent's).
+   */
+  readonly parentUid?: string;
   /** Whether the parent is namespaced; default: whether it has a namespace. */
   readonly parentNamespaced?: boolean;
   /** The child types of the operator. */
@@ -39,7 +45,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * no metadata.name (generateName is not enough: a child's identity is its name); a namespace
  * other than a namespaced parent's; no namespace for a namespaced child of a cluster-scoped
  * parent; a namespace on a cluster-scoped child; a cluster-scoped child of a namespaced parent;
- * two children with the same (apiVersion, kind, namespace, name).
+ * two children with the same (apiVersion, kind, namespace, name); a controller ownerReference to
+ * anything but the parent; a value JSON cannot hold (a cycle, a BigInt, a Map or Set).
  */
 export function validateDesiredChildren(children: readonly unknown[], ctx: ChildValidationContext): KubeObject[] {
   const parentNamespaced = ctx.parentNamespaced ?? Boolean(ctx.parentNamespace);
@@ -64,6 +71,21 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
       report(
         `is ${child === null ? "null" : Array.isArray(child) ? "an array" : typeof child}, not an object: return Kubernetes objects (class instances or { apiVersion, kind, metadata, ... })`,
       );
+      return;
+    }
+    // Before converting: a cycle would overflow the stack there, a BigInt fail only at write time.
+    const nonJson = nonJsonValues(child);
+    if (nonJson.length > 0) {
+      const named = child as { metadata?: { name?: unknown; namespace?: unknown }; apiVersion?: unknown; kind?: unknown };
+      const meta = typeof named.metadata === "object" && named.metadata !== null ? named.metadata : {};
+      report(`cannot be written as JSON: ${nonJson.join("; ")}`, {
+        ...(typeof named.apiVersion === "string" ? { apiVersion: named.apiVersion } : {}),
+        ...(typeof named.kind === "string" ? { kind: named.kind } : {}),
+        metadata: {
+          ...(typeof meta.name === "string" ? { name: meta.name } : {}),
+          ...(typeof meta.namespace === "string" ? { namespace: meta.namespace } : {}),
+        },
+      });
       return;
     }
     let wire: KubeObject;
@@ -101,6 +123,17 @@ export function validateDesiredChildren(children: readonly unknown[], ctx: Child
         metadata.generateName
           ? `has generateName but no metadata.name: a child is identified by its name, so give it a fixed name (e.g. derived from the parent's)`
           : `has no metadata.name: give every child a name (e.g. derived from the parent's)`,
+        wire,
+      );
+    }
+
+    const foreignController = (Array.isArray(metadata.ownerReferences) ? metadata.ownerReferences : []).find(
+      (ref) => ctx.parentUid !== undefined && ref?.controller === true && ref.uid !== ctx.parentUid,
+    );
+    if (foreignController) {
+      report(
+        `sets a controller ownerReference to ${foreignController.kind} ${foreignController.name}: the operator makes the parent ` +
+          "the controller of its children and an object has one controller; drop it (ownerReferences without controller: true are kept)",
         wire,
       );
     }

@@ -28,7 +28,7 @@ import type { CacheReader } from "../cache/object-store.js";
 import { requestKey, type ReconcileRequest } from "./event-mapping.js";
 import { toApiError } from "../kube/errors.js";
 import { TRACKING_LABEL, ownershipOf, type ChildOwner } from "./ownership.js";
-import { HandlerTimeoutError, isTerminalError, WritesStoppedError } from "../core/errors.js";
+import { describeThrown, HandlerTimeoutError, InvalidResponseError, isTerminalError, WritesStoppedError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
 import { guardedWriteClient, type WriteClient } from "./write-client.js";
@@ -391,26 +391,13 @@ export class Reconciler {
 
   private reportHandlerError(parent: KubeObject, handler: "sync" | "finalize", error: unknown, log: Logger): void {
     if (error instanceof WritesStoppedError) return;
-    const reason = isTerminalError(error)
-      ? "terminal"
-      : error instanceof HandlerTimeoutError
-        ? "timeout"
-        : isInvalidChild(error)
-          ? "invalid_child"
-          : "throw";
+    const reason = handlerErrorReason(error);
     this.deps.metrics?.handlerError(this.deps.spec.name, reason);
-    const eventReason =
-      reason === "terminal"
-        ? "TerminalError"
-        : reason === "timeout"
-          ? "HandlerTimeout"
-          : reason === "invalid_child"
-            ? "InvalidChild"
-            : handler === "sync"
-              ? "SyncFailed"
-              : "FinalizeFailed";
+    const eventReason = HANDLER_EVENT_REASON[reason] ?? (handler === "sync" ? "SyncFailed" : "FinalizeFailed");
     const suffix = reason === "terminal" ? " (not retried until the parent or one of its children changes)" : "";
-    this.report(parent, eventReason, error, log, suffix);
+    // `throw "db down"` or `throw undefined`: say what was thrown, and that it was not an Error.
+    const thrown = error instanceof Error ? error : `the ${handler} handler ${describeThrown(error)}`;
+    this.report(parent, eventReason, thrown, log, suffix);
   }
 
   /** Every failed write, whichever it was: error log, Warning Event, `tsoperator_write_errors_total`. */
@@ -431,6 +418,23 @@ export class Reconciler {
 function isInvalidChild(error: unknown): boolean {
   return error instanceof Error && error.name === "InvalidChildError";
 }
+
+/** The `reason` label of `tsoperator_handler_errors_total` for a handler's failure. */
+function handlerErrorReason(error: unknown): "terminal" | "timeout" | "invalid_child" | "invalid_response" | "throw" {
+  if (isTerminalError(error)) return "terminal";
+  if (error instanceof HandlerTimeoutError) return "timeout";
+  if (isInvalidChild(error)) return "invalid_child";
+  if (error instanceof InvalidResponseError) return "invalid_response";
+  return "throw";
+}
+
+/** The Event reason per handler error reason; a plain throw is SyncFailed or FinalizeFailed. */
+const HANDLER_EVENT_REASON: Partial<Record<ReturnType<typeof handlerErrorReason>, string>> = {
+  terminal: "TerminalError",
+  timeout: "HandlerTimeout",
+  invalid_child: "InvalidChild",
+  invalid_response: "InvalidResponse",
+};
 
 /** True when a child pass failed only because writing was no longer allowed. */
 function stoppedWrites(error: unknown): boolean {

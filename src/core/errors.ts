@@ -125,3 +125,30 @@ export class WritesStoppedError extends Error {
     this.name = "WritesStoppedError";
   }
 }
+
+/**
+ * What a handler threw, in words, for values that are not `Error`s (`throw "db down"`,
+ * `throw undefined`, `Promise.reject({ code })`): `String()` of them reads "undefined" or
+ * "[object Object]" in an Event, which tells the user nothing. Names the type and shows the value
+ * (objects as JSON). Errors give their own message.
+ */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (thrown === undefined || thrown === null) return `threw ${thrown} (not an Error): throw new Error("...") to say what failed`;
+  const type = Array.isArray(thrown) ? "an array" : typeof thrown === "object" ? "an object" : `a ${typeof thrown}`;
+  return `threw ${type}, not an Error: ${showValue(thrown)}`;
+}
+
+function showValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value !== "object") return String(value);
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined && json !== "{}") return json.length > 500 ? `${json.slice(0, 500)}…` : json;
+  } catch {
+    // a cycle or a BigInt inside: fall back to the constructor's name
+  }
+  const name = (value as object).constructor?.name;
+  return name && name !== "Object" ? `an instance of ${name}` : String(value);
+}

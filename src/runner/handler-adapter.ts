@@ -9,6 +9,8 @@ import type { OperatorConfig } from "../api/operator-config.js";
 import { validateDesiredChildren } from "../api/validate-children.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import type { ResourceType } from "../core/kube-object.js";
+import { InvalidResponseError } from "../core/errors.js";
+import { nonJsonValues } from "../core/json-check.js";
 import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../controller/controller-spec.js";
 
 /** What the adapter needs to know about the operator's resolved types. */
@@ -54,6 +56,7 @@ export function adaptHandler(
         registry,
         parentNamespace: snapshot.parent.metadata?.namespace,
         parentNamespaced: types.parent.namespaced,
+        ...(snapshot.parent.metadata?.uid ? { parentUid: snapshot.parent.metadata.uid } : {}),
         childTypes: types.children,
       });
       return outcome;
@@ -76,9 +79,12 @@ export function adaptHandler(
 /** A status may be a class instance, hold model instances or Dates: the registry gives its wire form. */
 function statusToWire(registry: TypeRegistry, status: unknown): Record<string, unknown> | undefined {
   if (status === undefined || status === null) return undefined;
+  // Before converting: a cycle would overflow the stack there, a BigInt fail only at write time.
+  const problems = nonJsonValues(status, "status");
+  if (problems.length > 0) throw new InvalidResponseError(`the status cannot be written as JSON: ${problems.join("; ")}`);
   const wire = registry.valueToWire(status);
   if (wire === null || typeof wire !== "object" || Array.isArray(wire)) {
-    throw new TypeError(`a status must be an object, got ${JSON.stringify(status)}`);
+    throw new InvalidResponseError(`a status must be an object, got ${JSON.stringify(status)}`);
   }
   return wire as Record<string, unknown>;
 }

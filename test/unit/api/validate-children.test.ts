@@ -196,3 +196,40 @@ describe("validateDesiredChildren: every invalid case", () => {
     assert.equal(e.name, "InvalidChildError");
   });
 });
+
+describe("validateDesiredChildren: ownership and JSON", () => {
+  const withParent: ChildValidationContext = { ...namespacedParent, childTypes: [K8sTypes.ConfigMap], parentUid: "parent-uid" };
+
+  it("refuses a controller ownerReference to anything but the parent; keeps others", () => {
+    const ref = (uid: string, controller?: boolean) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "x",
+      uid,
+      ...(controller ? { controller } : {}),
+    });
+    const foreign = { ...cm("a"), metadata: { name: "a", ownerReferences: [ref("other", true)] } };
+    assert.throws(
+      () => validateDesiredChildren([foreign], withParent),
+      (e: unknown) => e instanceof InvalidChildError && /sets a controller ownerReference to ConfigMap x/.test(e.message),
+    );
+    const fine = { ...cm("b"), metadata: { name: "b", ownerReferences: [ref("parent-uid", true), ref("other")] } };
+    assert.equal(validateDesiredChildren([fine], withParent).length, 1);
+    // Without the parent's uid (a caller of the public function) nothing is refused for it.
+    assert.equal(validateDesiredChildren([foreign], { ...withParent, parentUid: undefined }).length, 1);
+  });
+
+  it("refuses cycles and BigInts with their path, before converting (no stack overflow)", () => {
+    const data: Record<string, unknown> = {};
+    data.self = data;
+    assert.throws(
+      () => validateDesiredChildren([{ ...cm("c"), data }], withParent),
+      (e: unknown) =>
+        e instanceof InvalidChildError && /#0 v1 ConfigMap "c": cannot be written as JSON: data\.self refers back to data/.test(e.message),
+    );
+    assert.throws(
+      () => validateDesiredChildren([{ ...cm("d"), data: { n: 1n } }], withParent),
+      (e: unknown) => e instanceof InvalidChildError && /data\.n is a BigInt/.test(e.message),
+    );
+  });
+});
