@@ -97,7 +97,7 @@ function job(name: string, image: string): KubeObject {
 }
 
 /** What the handler answers for each `spec.mode`: "ok", or one bad input. */
-async function respond(parent: KubeObject): Promise<unknown> {
+async function respond(parent: KubeObject, existing: readonly KubeObject[] = []): Promise<unknown> {
   const name = parent.metadata!.name!;
   const spec = (parent.spec ?? {}) as Spec;
   const message = spec.message ?? "";
@@ -194,6 +194,13 @@ async function respond(parent: KubeObject): Promise<unknown> {
       });
     case "status-refused":
       return SyncResponse.of({ phase: "ok", count: "many" }).withChildren(...baseline());
+    case "mutate-snapshot": {
+      // Edits the cached child in place (the docs say not to) and returns it.
+      const cm = existing.find((c) => c.kind === "ConfigMap" && c.metadata?.name === `${name}-cm`) as KubeObject | undefined;
+      if (!cm) return ok();
+      (cm.data as Record<string, string>).message = message;
+      return SyncResponse.of({ phase: "ok", message }).withChild(cm);
+    }
     case "function-status":
       return SyncResponse.of({ phase: "ok", message, describe: () => "a method" }).withChildren(...baseline());
     // Time.
@@ -215,7 +222,7 @@ const operator: OperatorDefinition = {
     .withHandlerTimeout(TIMEOUT_MS)
     .withBackoff({ initialDelayMs: 200, multiplier: 2, jitter: 0, maxDelayMs: 2_000 }),
   handler: {
-    sync: (req: SyncRequest<KubeObject>) => respond(req.raw) as Promise<SyncResponse>,
+    sync: (req: SyncRequest<KubeObject>) => respond(req.raw, req.children.raw()) as Promise<SyncResponse>,
     finalize: (req: SyncRequest<KubeObject>) => {
       if ((req.raw.spec as Spec | undefined)?.mode === "finalize-throws") throw new Error("cannot release the database");
       return FinalizeResponse.done();
@@ -397,6 +404,18 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
     const now = await kit.get(E2E_API_VERSION, KIND, "fn", ns);
     assert.equal(now?.metadata?.resourceVersion, patched.metadata?.resourceVersion, "the status was written again");
     assert.equal(kit.errorCount("fn", { namespace: ns }), 0);
+  });
+
+  it("a handler that edits its snapshot in place: the change is written, never a status that claims it while the cluster lacks it", async () => {
+    const ns = "bi-mutate-snapshot";
+    await namespaceWithBystander(ns);
+    const spec = { mode: "mutate-snapshot", message: "v1" };
+    await kit.createParent({ apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "mut", namespace: ns }, spec });
+    await converged(ns, "mut", "v1");
+    await kit.patch(E2E_API_VERSION, KIND, "mut", { spec: { message: "v2" } }, ns);
+    await converged(ns, "mut", "v2"); // status and the ConfigMap in the cluster
+    await kit.patch(E2E_API_VERSION, KIND, "bystander", { spec: { message: "b2" } }, ns);
+    await converged(ns, "bystander", "b2");
   });
 
   it("a parent deleted while its sync runs: the sync finishes or stops cleanly, finalize runs, children are collected", async () => {
