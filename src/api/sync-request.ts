@@ -8,7 +8,10 @@ import type { Constructor } from "../core/k8s-type.js";
 export interface SyncRequest<P = KubeObject> {
   /** The parent as an instance of its class (converted on first read). */
   readonly parent: P;
-  /** The parent's wire object from the cache (read-only). */
+  /**
+   * The parent's wire object from the cache, deep-frozen: an edit in place throws instead of
+   * changing the cache (which would hide the change from the next comparison with the cluster).
+   */
   readonly raw: Readonly<KubeObject>;
   /** Every child the parent owns, from the cache; `children.ofType(V1Pod)` for typed views. */
   readonly children: ChildrenView;
@@ -62,7 +65,22 @@ class SnapshotRequest<P> implements SyncRequest<P> {
   }
 }
 
-/** Builds the request for one handler call. Conversions to classes happen lazily, on first read. */
+/**
+ * Builds the request for one handler call. Conversions to classes happen lazily, on first read.
+ * The wire objects it hands out (`raw`, `children.raw()`) are the cache's own, deep-frozen here:
+ * a handler that edited one in place and returned it changed the cache too, so the desired child
+ * equalled the cached one, nothing was written, and the status claimed a change the cluster never
+ * got. Now the edit throws (a TypeError in strict code) and the sync fails, reported.
+ */
 export function createSyncRequest<P = KubeObject>(init: SyncRequestInit): SyncRequest<P> {
+  deepFreeze(init.parent);
+  for (const child of init.children) deepFreeze(child);
   return new SnapshotRequest<P>(init);
+}
+
+/** Freezes an object graph; an object already frozen is taken as done (only this function freezes cached objects). */
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }

@@ -397,7 +397,7 @@ export class Reconciler {
     const suffix = reason === "terminal" ? " (not retried until the parent or one of its children changes)" : "";
     // `throw "db down"` or `throw undefined`: say what was thrown, and that it was not an Error.
     const thrown = error instanceof Error ? error : `the ${handler} handler ${describeThrown(error)}`;
-    this.report(parent, eventReason, thrown, log, suffix);
+    this.report(parent, eventReason, thrown, log, suffix + frozenEditHint(error));
   }
 
   /** Every failed write, whichever it was: error log, Warning Event, `tsoperator_write_errors_total`. */
@@ -417,6 +417,13 @@ export class Reconciler {
 
 function isInvalidChild(error: unknown): boolean {
   return error instanceof Error && error.name === "InvalidChildError";
+}
+
+/** A handler that edited the snapshot's (frozen) objects in place: say why it threw and what to do. */
+function frozenEditHint(error: unknown): string {
+  if (!(error instanceof TypeError)) return "";
+  if (!/read.only property|object is not extensible|Cannot delete property|Cannot add property/.test(error.message)) return "";
+  return " (the snapshot's objects are the cache's and read-only: copy one before editing it, e.g. structuredClone(req.raw))";
 }
 
 /** The `reason` label of `tsoperator_handler_errors_total` for a handler's failure. */

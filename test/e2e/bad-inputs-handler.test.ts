@@ -406,14 +406,27 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
     assert.equal(kit.errorCount("fn", { namespace: ns }), 0);
   });
 
-  it("a handler that edits its snapshot in place: the change is written, never a status that claims it while the cluster lacks it", async () => {
+  it("a handler that edits its snapshot in place: SyncFailed saying why, nothing claimed, the cluster as it was", async () => {
     const ns = "bi-mutate-snapshot";
     await namespaceWithBystander(ns);
-    const spec = { mode: "mutate-snapshot", message: "v1" };
-    await kit.createParent({ apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "mut", namespace: ns }, spec });
-    await converged(ns, "mut", "v1");
-    await kit.patch(E2E_API_VERSION, KIND, "mut", { spec: { message: "v2" } }, ns);
-    await converged(ns, "mut", "v2"); // status and the ConfigMap in the cluster
+    await kit.createParent({ apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "mut", namespace: ns }, spec: { message: "v1" } });
+    const before = await converged(ns, "mut", "v1");
+    // The edit went into the cache before: the desired child equalled the cached one, nothing was
+    // written, and the status claimed v2 while the ConfigMap in the cluster still said v1.
+    await kit.patch(E2E_API_VERSION, KIND, "mut", { spec: { mode: "mutate-snapshot", message: "v2" } }, ns);
+    const event = await kit.eventually(async () => {
+      const found = (await kit.events("mut", ns)).find((e) => e.reason === "SyncFailed");
+      assert.ok(found, "no SyncFailed Event");
+      return found;
+    });
+    assert.match(String(event.message), /read only property 'message'.*copy one before editing it/);
+    const now = await kit.get(E2E_API_VERSION, KIND, "mut", ns);
+    assert.equal(
+      ((now?.status ?? {}) as { observedGeneration?: number }).observedGeneration,
+      before.metadata?.generation,
+      "generation claimed",
+    );
+    assert.equal((((await kit.get("v1", "ConfigMap", "mut-cm", ns))?.data ?? {}) as { message?: string }).message, "v1");
     await kit.patch(E2E_API_VERSION, KIND, "bystander", { spec: { message: "b2" } }, ns);
     await converged(ns, "bystander", "b2");
   });

@@ -157,3 +157,23 @@ describe("TypedView", () => {
     assert.equal(conversions, 3);
   });
 });
+
+describe("the snapshot's wire objects are read-only", () => {
+  it("an edit of req.raw or children.raw() in place throws instead of changing the cached objects", () => {
+    const registry = new TypeRegistry();
+    const parent: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p" }, data: { a: "1" } };
+    const child: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1" } };
+    const req = createSyncRequest({ parent, children: [child], registry });
+    assert.throws(() => {
+      (req.raw.data as Record<string, string>).a = "edited";
+    }, TypeError);
+    assert.throws(() => {
+      (req.children.raw()[0]!.data as Record<string, string>).a = "edited";
+    }, TypeError);
+    assert.equal((child.data as Record<string, string>).a, "1");
+    // Typed views and req.parent are the handler's own copies: editing them is fine.
+    const copy = req.children.ofType<KubeObject>("v1", "ConfigMap").first()!;
+    (copy.data as Record<string, string>).a = "mine";
+    assert.equal((child.data as Record<string, string>).a, "1");
+  });
+});
