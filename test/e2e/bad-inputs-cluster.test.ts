@@ -207,7 +207,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a parent whose spec breaks its schema, or is over the size limit, is refused by the API server: the operator never sees it", async () => {
+  it("a parent whose spec breaks its schema, or is over the size limit, is refused by the API server: the operator never sees it", async (t) => {
     const refused = async (obj: KubeObject) =>
       create(obj).then(
         () => assert.fail("the API server accepted it"),
@@ -220,6 +220,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     assert.match(negative.message, /spec\.replicas.*greater than or equal to 0/);
     const huge = await refused(parent("Steady", "huge-spec", { blob: "x".repeat(4 * 1024 * 1024) }));
     assert.match(`${huge.statusCode} ${huge.message}`, /413|too large/i);
+    for (const e of [invalid, negative, huge]) t.diagnostic(`${e.statusCode}: ${e.message.slice(0, 300)}`);
     for (const name of ["invalid-spec", "negative", "huge-spec"]) {
       assert.equal(runtime.inspect("steady").errorCount(NS, name), 0);
       assert.deepEqual(await events(name), []);
@@ -227,7 +228,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await bystanderConverges();
   });
 
-  it("a child type RBAC forbids writing: ChildWriteFailed (forbidden), the sibling written, the generation not claimed", async () => {
+  it("a child type RBAC forbids writing: ChildWriteFailed (forbidden), the sibling written, the generation not claimed", async (t) => {
     await create(parent("Secretive", "sec-ok", { message: "v1" }));
     await create(parent("Secretive", "sec", { message: "v1", secret: true }));
     await converged("Secretive", "sec-ok", "v1");
@@ -236,6 +237,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
       assert.ok(found, "no ChildWriteFailed Event");
       return found;
     });
+    t.diagnostic(`ChildWriteFailed: ${String(event.message).slice(0, 300)}`);
     assert.match(String(event.message), /Secret .*sec-secret.*forbidden/i);
     assert.equal(event.type, "Warning");
     assert.ok(await get("ConfigMap", "sec-cm", "v1"), "the allowed sibling was not written");
@@ -268,10 +270,9 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await eventually(async () => assert.equal(await admin.get(crds, undefined, `vanishs.${E2E_GROUP}`), undefined), 30_000);
     await bystanderConverges();
     await sleep(1_000);
-    assert.ok(
-      logs.find({ msg: "vanishs" }).some((r) => r.level === "warn" || r.level === "error"),
-      "nothing in the log says the type is gone",
-    );
+    const gone = logs.find({ msg: "vanishs" }).filter((r) => r.level === "warn" || r.level === "error");
+    assert.ok(gone.length > 0, "nothing in the log says the type is gone");
+    t.diagnostic(`log: ${String(gone[0]?.msg).slice(0, 300)}`);
 
     await applyManifests(admin, discovery, [testCrd("Vanish")]);
     const recreated = Date.now();
@@ -302,10 +303,9 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await create(parent("Steady", "while-revoked", { message: "r1" }));
     await sleep(3_000);
     assert.equal((await get("Steady", "while-revoked"))?.status, undefined, "synced with a revoked token?");
-    assert.ok(
-      logs.find({ msg: "401" }).length + logs.find({ msg: "Unauthorized" }).length > 0,
-      "nothing in the log says the credentials are refused",
-    );
+    const refused = [...logs.find({ msg: "401" }), ...logs.find({ msg: "Unauthorized" })];
+    assert.ok(refused.length > 0, "nothing in the log says the credentials are refused");
+    t.diagnostic(`log (${refused[0]?.level}): ${String(refused[0]?.msg).slice(0, 300)}`);
     assert.equal(runtime.signal.aborted, false, "the runtime stopped");
 
     writeFileSync(tokenPath, await boundToken("token-2"));

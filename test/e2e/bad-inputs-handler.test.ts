@@ -325,7 +325,7 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
 
   describe("cases", { concurrency: true }, () => {
     for (const c of cases) {
-      it(`${c.mode}: ${c.reason}, nothing lost, no false success, the bystander converges`, async () => {
+      it(`${c.mode}: ${c.reason}, nothing lost, no false success, the bystander converges`, async (t) => {
         const ns = `bi-${c.mode}`;
         await kit.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
         const parent = (name: string, spec: Spec) => ({ apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name, namespace: ns }, spec });
@@ -353,6 +353,7 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
           { timeout: 15_000 },
         );
         assert.match(String(event.message), c.message);
+        t.diagnostic(`${c.reason}: ${String(event.message).slice(0, 400)}`); // what the user sees (docs/reliability.md)
         assert.ok(logs.find({ operator: OPERATOR, parent: `${ns}/bad`, reason: c.reason, level: "error" }).length > 0, "no error log line");
         await kit.eventually(() => assert.ok(kit.errorCount("bad", { namespace: ns }) >= 1, "the failure was not counted"));
 
