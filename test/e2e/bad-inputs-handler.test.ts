@@ -36,33 +36,40 @@ const TIMEOUT_MS = 1_000;
 const MB = 1024 * 1024;
 
 /** Free-form spec and status, except `status.count`, which must be an integer (a status the server refuses). */
-const crd: KubeObject = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: `badins.${E2E_GROUP}` },
-  spec: {
-    group: E2E_GROUP,
-    scope: "Namespaced",
-    names: { kind: KIND, plural: "badins", singular: "badin" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { count: { type: "integer" } } },
+function crdOf(kind: string): KubeObject {
+  const plural = `${kind.toLowerCase()}s`;
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${E2E_GROUP}` },
+    spec: {
+      group: E2E_GROUP,
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase() },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { count: { type: "integer" } } },
+              },
             },
           },
         },
-      },
-    ],
-  },
-};
+      ],
+    },
+  };
+}
+
+/** The kind of the operator whose handler is a [sync, onError] pair (roperator's error handler). */
+const PAIR_KIND = "BadPair";
+const PAIR_OPERATOR = "badpair";
 
 interface Spec {
   mode?: string;
@@ -230,6 +237,25 @@ const operator: OperatorDefinition = {
   },
 };
 
+/** An error handler that fails itself: the failure it answered must not vanish from the report. */
+const pairOperator: OperatorDefinition = {
+  config: new OperatorConfig(PAIR_OPERATOR, { apiVersion: E2E_API_VERSION, kind: PAIR_KIND })
+    .withChild(V1ConfigMap)
+    .withBackoff({ initialDelayMs: 200, multiplier: 2, jitter: 0, maxDelayMs: 2_000 }),
+  handler: [
+    (req: SyncRequest<KubeObject>) => {
+      const spec = (req.raw.spec ?? {}) as Spec;
+      if (spec.mode?.startsWith("onerror-")) throw new Error("the database is down");
+      return respond(req.raw) as Promise<SyncResponse>;
+    },
+    (req: SyncRequest<KubeObject>) => {
+      const mode = (req.raw.spec as Spec | undefined)?.mode;
+      if (mode === "onerror-throws") throw new Error("the error page is down too");
+      return { status: { phase: "failed" }, resyncAfter: -1 }; // onerror-invalid
+    },
+  ],
+};
+
 /** One bad input: how it is given, and what the user must see. */
 interface BadInputCase {
   mode: string;
@@ -239,6 +265,8 @@ interface BadInputCase {
   message: RegExp;
   /** Extra baseline children the parent starts with. */
   baseline?: Pick<Spec, "service" | "job">;
+  /** The parent kind (default BadIn; BadPair for the operator with an error handler). */
+  kind?: string;
   /** "delete": the bad input shows when the parent is deleted (finalize). */
   trigger?: "patch" | "delete";
 }
@@ -278,6 +306,18 @@ const cases: BadInputCase[] = [
   { mode: "status-refused", reason: "StatusWriteFailed", message: /status\.count.*(integer|numeric)/ },
   { mode: "hang", reason: "HandlerTimeout", message: new RegExp(`within ${TIMEOUT_MS} ms`) },
   { mode: "finalize-throws", reason: "FinalizeFailed", message: /cannot release the database/, trigger: "delete" },
+  {
+    mode: "onerror-throws",
+    kind: PAIR_KIND,
+    reason: "SyncFailed",
+    message: /error handler failed: the error page is down too; the failure it was answering: the database is down/,
+  },
+  {
+    mode: "onerror-invalid",
+    kind: PAIR_KIND,
+    reason: "SyncFailed",
+    message: /error handler failed: resyncAfter must be .* got -1; the failure it was answering: the database is down/,
+  },
 ];
 
 /** Children a converged baseline parent has: [apiVersion, kind, name]. */
@@ -299,7 +339,13 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
   before(async () => {
     process.on("unhandledRejection", onUnhandled);
     cp = await LocalControlPlane.start();
-    kit = await TestKit.start({ controlPlane: cp, manifests: [crd], operators: [operator], logger: logs.logger, allNamespaces: true });
+    kit = await TestKit.start({
+      controlPlane: cp,
+      manifests: [crdOf(KIND), crdOf(PAIR_KIND)],
+      operators: [operator, pairOperator],
+      logger: logs.logger,
+      allNamespaces: true,
+    });
   });
 
   after(async () => {
@@ -308,10 +354,10 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
     await cp?.stop();
   });
 
-  async function converged(ns: string, name: string, message: string): Promise<KubeObject> {
+  async function converged(ns: string, name: string, message: string, kind = KIND): Promise<KubeObject> {
     return kit.eventually(
       async () => {
-        const parent = await kit.get(E2E_API_VERSION, KIND, name, ns);
+        const parent = await kit.get(E2E_API_VERSION, kind, name, ns);
         const status = parent?.status as { observedGeneration?: number; message?: string } | undefined;
         assert.equal(status?.observedGeneration, parent?.metadata?.generation, `${ns}/${name} has not converged`);
         assert.equal(status?.message, message);
@@ -327,20 +373,22 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
     for (const c of cases) {
       it(`${c.mode}: ${c.reason}, nothing lost, no false success, the bystander converges`, async (t) => {
         const ns = `bi-${c.mode}`;
+        const kind = c.kind ?? KIND;
+        const operatorName = kind === PAIR_KIND ? PAIR_OPERATOR : OPERATOR;
         await kit.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-        const parent = (name: string, spec: Spec) => ({ apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name, namespace: ns }, spec });
+        const parent = (name: string, spec: Spec) => ({ apiVersion: E2E_API_VERSION, kind, metadata: { name, namespace: ns }, spec });
         await kit.createParent(parent("bystander", { message: "b1" }));
         await kit.createParent(parent("bad", { message: "v1", ...c.baseline }));
-        await converged(ns, "bystander", "b1");
-        const before = await converged(ns, "bad", "v1");
+        await converged(ns, "bystander", "b1", kind);
+        const before = await converged(ns, "bad", "v1", kind);
         const children = new Map<string, string | undefined>();
         for (const [apiVersion, kind, name] of baselineChildren("bad", c)) {
           children.set(`${kind}/${name}`, (await kit.eventuallyExists(apiVersion, kind, name, ns)).metadata?.resourceVersion);
         }
 
         // The bad input (a new generation; the message stays, so valid siblings have nothing to write).
-        await kit.patch(E2E_API_VERSION, KIND, "bad", { spec: { mode: c.mode } }, ns);
-        if (c.trigger === "delete") await kit.delete(E2E_API_VERSION, KIND, "bad", ns);
+        await kit.patch(E2E_API_VERSION, kind, "bad", { spec: { mode: c.mode } }, ns);
+        if (c.trigger === "delete") await kit.delete(E2E_API_VERSION, kind, "bad", ns);
 
         // Reported: an Event with a clear message, an error log line with the parent key, failure counted.
         const event = await kit.eventually(
@@ -354,11 +402,14 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
         );
         assert.match(String(event.message), c.message);
         t.diagnostic(`${c.reason}: ${String(event.message).slice(0, 400)}`); // what the user sees (docs/reliability.md)
-        assert.ok(logs.find({ operator: OPERATOR, parent: `${ns}/bad`, reason: c.reason, level: "error" }).length > 0, "no error log line");
-        await kit.eventually(() => assert.ok(kit.errorCount("bad", { namespace: ns }) >= 1, "the failure was not counted"));
+        assert.ok(
+          logs.find({ operator: operatorName, parent: `${ns}/bad`, reason: c.reason, level: "error" }).length > 0,
+          "no error log line",
+        );
+        await kit.eventually(() => assert.ok(kit.errorCount("bad", { namespace: ns, operator: operatorName }) >= 1, "not counted"));
 
         // No false success: the failed generation is not claimed.
-        const now = await kit.get(E2E_API_VERSION, KIND, "bad", ns);
+        const now = await kit.get(E2E_API_VERSION, kind, "bad", ns);
         const observed = (now?.status as { observedGeneration?: number } | undefined)?.observedGeneration;
         assert.equal(observed, before.metadata?.generation, "the status claims the generation whose sync failed");
 
@@ -370,10 +421,10 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
         if (c.trigger === "delete") assert.ok(now?.metadata?.deletionTimestamp, "the parent went although finalize failed");
 
         // No stall: the bystander converges on a change made now, while the bad parent keeps failing.
-        await kit.patch(E2E_API_VERSION, KIND, "bystander", { spec: { message: "b2" } }, ns);
-        await converged(ns, "bystander", "b2");
-        assert.equal(kit.errorCount("bystander", { namespace: ns }), 0);
-        assert.equal(kit.runtime.inspect(OPERATOR).failure(), undefined, "the operator stopped");
+        await kit.patch(E2E_API_VERSION, kind, "bystander", { spec: { message: "b2" } }, ns);
+        await converged(ns, "bystander", "b2", kind);
+        assert.equal(kit.errorCount("bystander", { namespace: ns, operator: operatorName }), 0);
+        assert.equal(kit.runtime.inspect(operatorName).failure(), undefined, "the operator stopped");
       });
     }
   });
