@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from "../core/kube-object.js";
 import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from "../core/backoff.js";
-import type { Handler, MaybePromise } from "./handler.js";
+import { answerFailure, type Handler, type MaybePromise } from "./handler.js";
 import { FinalizeResponse, SyncResponse, type DesiredChild } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
 import { toApiError } from "../kube/errors.js";
@@ -93,14 +93,19 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
     async sync(req) {
       const validated = await step<V>(() => (handler.validate ? handler.validate(req) : (undefined as V)));
       if (!validated.ok) {
-        const status = await handler.determineStatus(req, { kind: "validationFailed", ok: false, error: validated.error });
-        return SyncResponse.failed(validated.error, { status, resyncAfter: retryDelay(req) });
+        const { error } = validated;
+        return answerFailure(error, async () => {
+          const status = await handler.determineStatus(req, { kind: "validationFailed", ok: false, error });
+          return SyncResponse.failed(error, { status, resyncAfter: retryDelay(req) });
+        });
       }
       const children = await step<DesiredChild[]>(() => handler.syncChildren(req, validated.value));
       if (!children.ok) {
         const outcome = { kind: "syncFailed", ok: false, validated: validated.value, error: children.error } as const;
-        const status = await handler.determineStatus(req, outcome);
-        return SyncResponse.failed(children.error, { status, resyncAfter: retryDelay(req) });
+        return answerFailure(children.error, async () => {
+          const status = await handler.determineStatus(req, outcome);
+          return SyncResponse.failed(children.error, { status, resyncAfter: retryDelay(req) });
+        });
       }
       failures.reset(parentKey(req));
       const status = await handler.determineStatus(req, { kind: "syncSucceeded", ok: true, validated: validated.value });
@@ -111,8 +116,11 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
     async finalize(req) {
       const done = await step<void>(() => (handler.finalize ? handler.finalize(req) : undefined));
       if (!done.ok) {
-        const status = await handler.determineStatus(req, { kind: "finalizeFailed", ok: false, error: done.error });
-        return FinalizeResponse.retryAfter(retryDelay(req), status);
+        const { error } = done;
+        return answerFailure(error, async () => {
+          const status = await handler.determineStatus(req, { kind: "finalizeFailed", ok: false, error });
+          return FinalizeResponse.retryAfter(retryDelay(req), status);
+        });
       }
       failures.reset(parentKey(req));
       return FinalizeResponse.done(await handler.determineStatus(req, { kind: "finalizeSucceeded", ok: true }));

@@ -3,7 +3,7 @@
  * sync function paired with an error function.
  */
 import type { KubeObject } from "../core/kube-object.js";
-import { OperatorDefinitionError } from "../core/errors.js";
+import { ErrorHandlerFailedError, OperatorDefinitionError } from "../core/errors.js";
 import { SyncResponse, type ErrorResponse, type FinalizeResponse } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
 import { toApiError } from "../kube/errors.js";
@@ -43,10 +43,22 @@ export function withErrorHandler<P>(sync: SyncFunction<P>, onError: ErrorFunctio
         return SyncResponse.from(await sync(req));
       } catch (thrown) {
         const error = toApiError(thrown); // client-node's exceptions, in the server's words
-        return SyncResponse.failed(error, (await onError(req, error)) ?? {});
+        return answerFailure(error, async () => SyncResponse.failed(error, (await onError(req, error)) ?? {}));
       }
     },
   };
+}
+
+/**
+ * Runs an error handler's answer to `error`; if the answer itself fails (it throws, or is invalid),
+ * the sync fails with both errors, so the one being answered is still reported.
+ */
+export async function answerFailure<T>(error: unknown, answer: () => Promise<T>): Promise<T> {
+  try {
+    return await answer();
+  } catch (failure) {
+    throw new ErrorHandlerFailedError(error, failure);
+  }
 }
 
 /** Turns any accepted handler shape into a `Handler` (methods bound to their object). */

@@ -152,3 +152,21 @@ function showValue(value: unknown): string {
   const name = (value as object).constructor?.name;
   return name && name !== "Object" ? `an instance of ${name}` : String(value);
 }
+
+/**
+ * An error handler (`[sync, onError]`, `failable`'s `determineStatus`) failed while answering a
+ * failed sync: both failures are kept, so the one it was answering is not lost from the report.
+ */
+export class ErrorHandlerFailedError extends Error {
+  constructor(
+    /** The sync's own failure, the one the error handler was answering. */
+    readonly original: unknown,
+    /** What the error handler threw. */
+    readonly failure: unknown,
+  ) {
+    super(`the error handler failed: ${describeThrown(failure)}; the failure it was answering: ${describeThrown(original)}`, {
+      cause: failure,
+    });
+    this.name = "ErrorHandlerFailedError";
+  }
+}

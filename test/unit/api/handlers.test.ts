@@ -207,3 +207,43 @@ describe("failable", () => {
     assert.equal(failable(noFinalize).finalize, undefined);
   });
 });
+
+describe("an error handler that fails itself keeps the failure it was answering", () => {
+  it("withErrorHandler: onError throws, or answers an invalid resyncAfter", async () => {
+    const failing = withErrorHandler(
+      () => {
+        throw new Error("db down");
+      },
+      () => {
+        throw "page down";
+      },
+    );
+    await assert.rejects(
+      Promise.resolve(failing.sync(req())),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.name === "ErrorHandlerFailedError" &&
+        e.message === 'the error handler failed: threw a string, not an Error: "page down"; the failure it was answering: db down',
+    );
+    const invalid = withErrorHandler(
+      () => {
+        throw new Error("db down");
+      },
+      () => ({ resyncAfter: -1 }),
+    );
+    await assert.rejects(Promise.resolve(invalid.sync(req())), /resyncAfter must be .* got -1; the failure it was answering: db down/);
+  });
+
+  it("failable: determineStatus throws on the failure path", async () => {
+    const h = failable<KubeObject, void>({
+      syncChildren: () => {
+        throw new Error("db down");
+      },
+      determineStatus: (_req, outcome) => {
+        if (!outcome.ok) throw new Error("status broke");
+        return {};
+      },
+    });
+    await assert.rejects(Promise.resolve(h.sync(req())), /the error handler failed: status broke; the failure it was answering: db down/);
+  });
+});
