@@ -503,6 +503,30 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
     await converged(ns, "bystander", "b2");
   });
 
+  it("a parent without a finalizer deleted while its sync runs: children written late are collected, nothing reported", async () => {
+    const ns = "bi-deleted-no-finalizer";
+    await kit.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const parent = (name: string, spec: Spec) => ({
+      apiVersion: E2E_API_VERSION,
+      kind: PAIR_KIND,
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    await kit.createParent(parent("bystander", { message: "b1" }));
+    await kit.createParent(parent("gone", { mode: "slow", message: "v1" }));
+    await sleep(300); // its first sync is in flight, its children not yet written
+    await kit.delete(E2E_API_VERSION, PAIR_KIND, "gone", ns);
+    await kit.eventuallyDeleted(E2E_API_VERSION, PAIR_KIND, "gone", ns);
+    // The late ConfigMap (if the sync wrote it) names a deleted owner: the garbage collector removes it.
+    await kit.eventuallyDeleted("v1", "ConfigMap", "gone-cm", ns, { timeout: 15_000 });
+    assert.equal(kit.errorCount("gone", { namespace: ns, operator: PAIR_OPERATOR }), 0);
+    assert.deepEqual(
+      (await kit.events("gone", ns)).filter((e) => e.type === "Warning").map((e) => `${e.reason}: ${e.message}`),
+      [],
+    );
+    await converged(ns, "bystander", "b1", PAIR_KIND);
+  });
+
   it("no crash: no unhandled rejection; every failure counted in the metrics", async () => {
     await sleep(500);
     assert.deepEqual(unhandled, [], "unhandled rejections");
