@@ -208,6 +208,12 @@ async function respond(parent: KubeObject, existing: readonly KubeObject[] = [])
       (cm.data as Record<string, string>).message = message;
       return SyncResponse.of({ phase: "ok", message }).withChild(cm);
     }
+    case "self-claimed":
+      // Sets observedGeneration itself (a common habit) while one of its children is refused.
+      return SyncResponse.of({ phase: "ok", message, observedGeneration: parent.metadata?.generation }).withChildren(
+        configMap(name, message),
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${name}-Not_Valid` }, data: {} },
+      );
     case "function-status":
       return SyncResponse.of({ phase: "ok", message, describe: () => "a method" }).withChildren(...baseline());
     // Time.
@@ -479,6 +485,31 @@ describe("bad input from the handler: reported, nothing lost, no false success, 
       "generation claimed",
     );
     assert.equal((((await kit.get("v1", "ConfigMap", "mut-cm", ns))?.data ?? {}) as { message?: string }).message, "v1");
+    await kit.patch(E2E_API_VERSION, KIND, "bystander", { spec: { message: "b2" } }, ns);
+    await converged(ns, "bystander", "b2");
+  });
+
+  it("a handler that sets observedGeneration itself while a child write fails: the generation is still not claimed", async () => {
+    const ns = "bi-self-claimed";
+    await namespaceWithBystander(ns);
+    await kit.createParent({
+      apiVersion: E2E_API_VERSION,
+      kind: KIND,
+      metadata: { name: "own", namespace: ns },
+      spec: { mode: "self-claimed", message: "v1" },
+    });
+    await kit.eventually(async () => {
+      assert.ok(
+        (await kit.events("own", ns)).some((e) => e.reason === "ChildWriteFailed"),
+        "no ChildWriteFailed Event",
+      );
+    });
+    const status = await kit.eventually(async () => {
+      const p = await kit.get(E2E_API_VERSION, KIND, "own", ns);
+      assert.equal((p?.status as { message?: string } | undefined)?.message, "v1", "the status was not written");
+      return p?.status as { observedGeneration?: number };
+    });
+    assert.equal(status.observedGeneration, undefined, "the status claims a generation whose child write failed");
     await kit.patch(E2E_API_VERSION, KIND, "bystander", { spec: { message: "b2" } }, ns);
     await converged(ns, "bystander", "b2");
   });
