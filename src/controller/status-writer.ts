@@ -13,9 +13,15 @@ import type { WriteClient } from "./write-client.js";
 export function desiredStatusOf(parent: KubeObject, status: Record<string, unknown>, claimGeneration = true): Record<string, unknown> {
   // A sync whose child writes failed keeps the observedGeneration it had: a reader comparing it
   // with metadata.generation must not believe that this generation is in place.
+  if (claimGeneration) {
+    const generation = parent.metadata?.generation;
+    return generation === undefined ? { ...status } : { ...status, observedGeneration: generation };
+  }
+  // Not claiming: the previous observedGeneration, or none, whatever the handler put there (a
+  // handler that sets it itself, a common habit, claimed the generation whose children failed).
+  const { observedGeneration: _fromHandler, ...rest } = status;
   const previous = (parent.status as Record<string, unknown> | undefined)?.observedGeneration;
-  const generation = claimGeneration ? parent.metadata?.generation : previous;
-  return generation === undefined ? { ...status } : { ...status, observedGeneration: generation };
+  return previous === undefined ? rest : { ...rest, observedGeneration: previous };
 }
 
 /** True when the parent's cached status already holds `desired` and nothing we owned was dropped. */
