@@ -102,6 +102,15 @@ const steady = simple("steady", "Steady");
 const secretive = simple("secretive", "Secretive", [V1Secret]);
 const unlisted = simple("unlisted", "Unlisted", [V1ServiceAccount]);
 const vanish = simple("vanish", "Vanish");
+/** A parent whose child is a custom resource (kind Egg) whose CRD is deleted and re-created. */
+const nest: OperatorDefinition = {
+  config: new OperatorConfig("nest", testType("Nest")).withChild(testType("Egg")).withBackoff({ initialDelayMs: 200, maxDelayMs: 2_000 }),
+  handler: (req: SyncRequest<KubeObject>) => {
+    const message = ((req.raw.spec ?? {}) as Spec).message ?? "";
+    const egg = { apiVersion: E2E_API_VERSION, kind: "Egg", metadata: { name: `${req.raw.metadata!.name}-egg` }, spec: { message } };
+    return SyncResponse.of({ message }).withChild(egg);
+  },
+};
 
 describe("bad input from the user and the cluster: reported, no false success, no crash, others go on", { timeout: 180_000 }, () => {
   let cp: LocalControlPlane;
@@ -178,7 +187,15 @@ describe("bad input from the user and the cluster: reported, no false success, n
     cp = await LocalControlPlane.start({ controllerManager: false });
     admin = KubeClient.fromKubeConfig(cp.kubeConfig);
     discovery = new Discovery(admin);
-    await applyManifests(admin, discovery, [steadyCrd, testCrd("Secretive"), testCrd("Unlisted"), testCrd("Vanish"), ...rbac]);
+    await applyManifests(admin, discovery, [
+      steadyCrd,
+      testCrd("Secretive"),
+      testCrd("Unlisted"),
+      testCrd("Vanish"),
+      testCrd("Nest"),
+      testCrd("Egg"),
+      ...rbac,
+    ]);
     dir = mkdtempSync(join(tmpdir(), "tsoperator-bad-inputs-"));
     tokenPath = join(dir, "token");
     writeFileSync(tokenPath, await boundToken("token-1"));
@@ -189,7 +206,8 @@ describe("bad input from the user and the cluster: reported, no false success, n
     );
     // The CRDs' resources answer 404 for a moment after Established.
     await eventually(async () => admin.list(await type(E2E_API_VERSION, "Vanish"), { namespace: NS }));
-    runtime = await runOperators([steady, secretive, unlisted, vanish], {
+    await eventually(async () => admin.list(await type(E2E_API_VERSION, "Egg"), { namespace: NS }));
+    runtime = await runOperators([steady, secretive, unlisted, vanish, nest], {
       kubeConfig: loadKubeConfig({ path: kubeconfigPath }),
       handleSignals: false,
       logger: logs.logger,
@@ -280,6 +298,34 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await converged("Vanish", "v2", "again", 40_000);
     t.diagnostic(`a parent of the re-created CRD converged ${Date.now() - recreated} ms after the CRD was applied`);
     await bystanderConverges();
+  });
+
+  it("a child type's CRD deleted under the running operator, then re-created: ChildWriteFailed meanwhile, the child comes back", async (t) => {
+    const crds = await type("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    const eggs = await type(E2E_API_VERSION, "Egg");
+    await create(parent("Nest", "n1", { message: "v1" }));
+    await converged("Nest", "n1", "v1");
+    await eventually(async () => assert.ok(await admin.get(eggs, NS, "n1-egg"), "no Egg"));
+    await admin.delete(crds, undefined, `eggs.${E2E_GROUP}`);
+    await eventually(async () => assert.equal(await admin.get(crds, undefined, `eggs.${E2E_GROUP}`), undefined), 30_000);
+    // A new generation while the child type is gone: reported, not claimed.
+    await admin.patch(await type(E2E_API_VERSION, "Nest"), NS, "n1", { spec: { message: "v2" } }, "merge");
+    const event = await eventually(async () => {
+      const found = (await events("n1")).find((e) => e.reason === "ChildWriteFailed");
+      assert.ok(found, `no ChildWriteFailed Event: ${JSON.stringify((await events("n1")).map((e) => e.reason))}`);
+      return found;
+    });
+    t.diagnostic(`ChildWriteFailed: ${String(event.message).slice(0, 300)}`);
+    assert.match(String(event.message), /Egg .*n1-egg.*404.*does not serve this resource type: is its CRD installed\?/);
+    const p = await get("Nest", "n1");
+    assert.equal((p?.status as { observedGeneration?: number }).observedGeneration, 1, "the generation was claimed");
+    await bystanderConverges();
+
+    await applyManifests(admin, discovery, [testCrd("Egg")]);
+    const recreated = Date.now();
+    await converged("Nest", "n1", "v2", 60_000);
+    await eventually(async () => assert.ok(await admin.get(eggs, NS, "n1-egg"), "the Egg was not created again"), 30_000);
+    t.diagnostic(`the child was written again ${Date.now() - recreated} ms after its CRD was applied`);
   });
 
   it("the operator's token revoked, then a new one in its token file: errors logged, no crash, converges once it works again", async (t) => {
