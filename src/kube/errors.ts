@@ -112,6 +112,11 @@ export function apiErrorFromResponse(input: {
   if (serverMessage === undefined && typeof input.body === "string" && input.body.trim() !== "") {
     serverMessage = input.body.trim().slice(0, 500);
   }
+  // A missing object is a 404 with a Status; a missing resource type is the mux's plain "404 page
+  // not found", which alone does not tell a user that the type (its CRD) is what is gone.
+  if (input.statusCode === 404 && status === undefined) {
+    serverMessage = `${serverMessage ?? "not found"} (the API server does not serve this resource type: is its CRD installed?)`;
+  }
   return new ApiError({
     statusCode: input.statusCode,
     method: input.method,

@@ -29,6 +29,15 @@ describe("Status -> ApiError", () => {
     assert.ok(isNotFound(err));
   });
 
+  it("a 404 without a Status (the type is not served, e.g. its CRD deleted) says so", () => {
+    const err = apiErrorFromResponse({ statusCode: 404, method: "GET", path: "/apis/x.dev/v1/eggs", body: "404 page not found\n" });
+    assert.equal(
+      err.message,
+      "GET /apis/x.dev/v1/eggs failed with 404 NotFound: 404 page not found (the API server does not serve this resource type: is its CRD installed?)",
+    );
+    assert.ok(isNotFound(err));
+  });
+
   it("tells AlreadyExists from Conflict", () => {
     const exists = apiErrorFromResponse({ statusCode: 409, method: "POST", path: "/p", body: status(409, "AlreadyExists", "exists") });
     const conflict = apiErrorFromResponse({
