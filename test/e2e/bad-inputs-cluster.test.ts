@@ -318,7 +318,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     t.diagnostic(`ChildWriteFailed: ${String(event.message).slice(0, 300)}`);
     assert.match(String(event.message), /Egg .*n1-egg.*404.*does not serve this resource type: is its CRD installed\?/);
     const p = await get("Nest", "n1");
-    assert.equal((p?.status as { observedGeneration?: number }).observedGeneration, 1, "the generation was claimed");
+    assert.equal(((p?.status ?? {}) as { observedGeneration?: number }).observedGeneration, 1, "the generation was claimed");
     await bystanderConverges();
 
     await applyManifests(admin, discovery, [testCrd("Egg")]);
