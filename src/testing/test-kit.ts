@@ -12,6 +12,9 @@ import { runOperators } from "../runner/run-operators.js";
 import type { OperatorInput, RunOptions } from "../runner/run-options.js";
 import { LocalControlPlane } from "./control-plane/local-control-plane.js";
 import { applyManifests, ensureNamespace, readManifests } from "./manifests.js";
+import { WebhookCertificates } from "./webhook-certificates.js";
+import { webhookSpecsOf } from "../webhook/definitions.js";
+import { conversionStanzaFor, conversionsByCrd, webhookConfigurationsFor } from "../manifests/webhooks.js";
 
 /** Options of {@link TestKit.start}. */
 export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespace" | "handleSignals"> {
@@ -72,6 +75,10 @@ export interface EventuallyOptions {
  */
 export class TestKit {
   private readonly discovery: Discovery;
+  /** The CA and serving certificate of the webhook server, when the kit serves webhooks (`rotate()` renews it on disk). */
+  webhookCertificates?: WebhookCertificates;
+  /** The Validating/MutatingWebhookConfigurations the kit created (deleted by `close()`). */
+  webhookConfigurations: KubeObject[] = [];
 
   private constructor(
     /** The control plane the operators run against. */
@@ -104,6 +111,17 @@ export class TestKit {
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
       const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, operatorUser, ...runOptions } = options;
+      // Webhooks: a CA made on the fly, the server on loopback; configurations point at its URL with that CA.
+      const certificates = (options.webhooks ?? []).length > 0 ? await WebhookCertificates.create() : undefined;
+      if (certificates) {
+        runOptions.webhookServer = {
+          port: 0,
+          host: "127.0.0.1",
+          certReloadIntervalMs: 200,
+          ...options.webhookServer,
+          certDir: certificates.dir,
+        };
+      }
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
         ...runOptions,
@@ -111,11 +129,37 @@ export class TestKit {
         kubeConfig: operatorUser ? controlPlane.kubeConfigFor({ user: operatorUser }) : controlPlane.kubeConfig,
         handleSignals: false,
       });
-      return new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);
+      const kit = new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);
+      if (certificates) {
+        kit.webhookCertificates = certificates;
+        await kit.installWebhooks(options.webhooks ?? [], allNamespaces === true);
+      }
+      return kit;
     } catch (error) {
       await client.close();
       if (!options.controlPlane) await controlPlane.stop();
       throw error;
+    }
+  }
+
+  /**
+   * Points the API server at the kit's webhook server: Validating/MutatingWebhookConfigurations with
+   * its URL and CA (limited to the test namespace unless `allNamespaces`), and the conversion
+   * stanza on each converted CRD. The API server starts calling them within a moment (its
+   * configuration cache is filled by a watch): a test asserts a denial with `eventually`.
+   */
+  private async installWebhooks(inputs: NonNullable<TestKitOptions["webhooks"]>, allNamespaces: boolean): Promise<void> {
+    const specs = webhookSpecsOf(inputs);
+    const endpoint = { url: `https://127.0.0.1:${this.runtime.webhookPort}`, caBundle: this.webhookCertificates!.caBundle };
+    this.webhookConfigurations = webhookConfigurationsFor(specs, {
+      name: `tsoperator-testkit-${this.namespace}`,
+      endpoint,
+      ...(allNamespaces ? {} : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": this.namespace } } }),
+    });
+    for (const config of this.webhookConfigurations) await this.apply(config);
+    const crdType = await this.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    for (const [crdName, spec] of conversionsByCrd(specs)) {
+      await this.client.patch(crdType, undefined, crdName, { spec: { conversion: conversionStanzaFor(endpoint, spec) } }, "merge");
     }
   }
 
@@ -284,6 +328,10 @@ export class TestKit {
   /** Stops the operators, deletes the namespace (without waiting), closes clients; stops an owned control plane. */
   async close(): Promise<void> {
     await this.runtime.stop();
+    for (const config of this.webhookConfigurations) {
+      await this.delete(config.apiVersion!, config.kind!, config.metadata!.name!).catch(() => undefined);
+    }
+    await this.webhookCertificates?.remove();
     if (this.ownsControlPlane) {
       await this.client.close();
       await this.controlPlane.stop();
