@@ -14,7 +14,8 @@ import { LocalControlPlane } from "./control-plane/local-control-plane.js";
 import { applyManifests, ensureNamespace, readManifests } from "./manifests.js";
 import { WebhookCertificates } from "./webhook-certificates.js";
 import { webhookSpecsOf } from "../webhook/definitions.js";
-import { conversionStanzaFor, conversionsByCrd, webhookConfigurationsFor } from "../manifests/webhooks.js";
+import { findFreePorts } from "./control-plane/ports.js";
+import { wireWebhooks } from "./webhook-wiring.js";
 
 /** Options of {@link TestKit.start}. */
 export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespace" | "handleSignals"> {
@@ -111,16 +112,25 @@ export class TestKit {
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
       const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, operatorUser, ...runOptions } = options;
-      // Webhooks: a CA made on the fly, the server on loopback; configurations point at its URL with that CA.
-      const certificates = (options.webhooks ?? []).length > 0 ? await WebhookCertificates.create() : undefined;
-      if (certificates) {
+      // Webhooks: a CA made on the fly, the server on loopback on a port chosen now; the API server is
+      // pointed at it before the operators start (their first list of a converted type needs it).
+      let certificates: WebhookCertificates | undefined;
+      let webhookConfigurations: KubeObject[] = [];
+      if ((options.webhooks ?? []).length > 0) {
+        certificates = await WebhookCertificates.create();
+        const [port] = options.webhookServer?.port ? [options.webhookServer.port] : await findFreePorts(1);
         runOptions.webhookServer = {
-          port: 0,
           host: "127.0.0.1",
           certReloadIntervalMs: 200,
           ...options.webhookServer,
+          port,
           certDir: certificates.dir,
         };
+        webhookConfigurations = await wireWebhooks(client, discovery, webhookSpecsOf(options.webhooks ?? []), {
+          name: `tsoperator-testkit-${namespace}`,
+          endpoint: { url: `https://127.0.0.1:${port}`, caBundle: certificates.caBundle },
+          ...(allNamespaces ? {} : { namespaces: [namespace] }),
+        });
       }
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
@@ -130,36 +140,13 @@ export class TestKit {
         handleSignals: false,
       });
       const kit = new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);
-      if (certificates) {
-        kit.webhookCertificates = certificates;
-        await kit.installWebhooks(options.webhooks ?? [], allNamespaces === true);
-      }
+      if (certificates) kit.webhookCertificates = certificates;
+      kit.webhookConfigurations = webhookConfigurations;
       return kit;
     } catch (error) {
       await client.close();
       if (!options.controlPlane) await controlPlane.stop();
       throw error;
-    }
-  }
-
-  /**
-   * Points the API server at the kit's webhook server: Validating/MutatingWebhookConfigurations with
-   * its URL and CA (limited to the test namespace unless `allNamespaces`), and the conversion
-   * stanza on each converted CRD. The API server starts calling them within a moment (its
-   * configuration cache is filled by a watch): a test asserts a denial with `eventually`.
-   */
-  private async installWebhooks(inputs: NonNullable<TestKitOptions["webhooks"]>, allNamespaces: boolean): Promise<void> {
-    const specs = webhookSpecsOf(inputs);
-    const endpoint = { url: `https://127.0.0.1:${this.runtime.webhookPort}`, caBundle: this.webhookCertificates!.caBundle };
-    this.webhookConfigurations = webhookConfigurationsFor(specs, {
-      name: `tsoperator-testkit-${this.namespace}`,
-      endpoint,
-      ...(allNamespaces ? {} : { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": this.namespace } } }),
-    });
-    for (const config of this.webhookConfigurations) await this.apply(config);
-    const crdType = await this.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition");
-    for (const [crdName, spec] of conversionsByCrd(specs)) {
-      await this.client.patch(crdType, undefined, crdName, { spec: { conversion: conversionStanzaFor(endpoint, spec) } }, "merge");
     }
   }
 

@@ -16,7 +16,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { CustomDefaulter, CustomValidator } from "./admission.js";
 import { BadReviewError, reviewAdmission } from "./admission-review.js";
 import { CertificateWatcher } from "./certificate-watcher.js";
-import { reviewConversion } from "./conversion-review.js";
+import { reviewConversion, type ConversionOutcome } from "./conversion-review.js";
 import { CONVERSION_PATH, type AdmissionWebhookSpec, type ConversionOptions, type ResolvedWebhook } from "./definitions.js";
 
 /** Where the webhook server listens and finds its certificate (controller-runtime's defaults). */
@@ -52,6 +52,7 @@ export class WebhookServer {
   private readonly conversions = new Map<string, ConversionOptions>();
   private readonly certs: CertificateWatcher;
   private boundPort?: number;
+  private readonly reportedConversions = new Set<string>();
 
   constructor(
     webhooks: readonly ResolvedWebhook[],
@@ -130,6 +131,25 @@ export class WebhookServer {
     return { ok: true, detail: `listening on ${this.boundPort}, certificate valid until ${notAfter.toISOString()}` };
   }
 
+  /**
+   * A failed conversion is logged at error when a conversion function threw; an unknown version
+   * (a client asked for a version nothing converts) once per kind and version, as controllers
+   * that watch every served version ask again every second.
+   */
+  private logConversionFailure(outcome: ConversionOutcome, body: unknown): void {
+    const result = outcome.review.response.result;
+    const reason = result.status === "Failure" ? result.message : "";
+    if (outcome.code === 500) {
+      this.options.logger?.error("conversion failed", { err: outcome.error, reason });
+      return;
+    }
+    const request = (body as { request?: { desiredAPIVersion?: string; objects?: Array<{ kind?: string; apiVersion?: string }> } }).request;
+    const key = `${request?.objects?.[0]?.kind} ${request?.objects?.[0]?.apiVersion} -> ${request?.desiredAPIVersion}`;
+    if (this.reportedConversions.has(key)) return;
+    this.reportedConversions.add(key);
+    this.options.logger?.warn("conversion refused (logged once per kind and versions)", { reason });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "https://localhost").pathname;
     const admission = this.admission.get(path);
@@ -154,12 +174,7 @@ export class WebhookServer {
       }
       const outcome = reviewConversion(body, this.conversions);
       code = outcome.code;
-      if (outcome.code !== 200) {
-        this.options.logger?.[outcome.code === 500 ? "error" : "warn"]("conversion refused", {
-          ...(outcome.error !== undefined ? { err: outcome.error } : {}),
-          message: outcome.review.response.result.status === "Failure" ? outcome.review.response.result.message : "",
-        });
-      }
+      if (outcome.code !== 200) this.logConversionFailure(outcome, body);
       return send(res, 200, outcome.review);
     } catch (error) {
       if (error instanceof BadReviewError || error instanceof SyntaxError) return send(res, 400, { message: (error as Error).message });
