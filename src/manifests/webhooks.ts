@@ -93,3 +93,81 @@ export function conversionsByCrd(specs: readonly WebhookSpec[]): Map<string, Con
   for (const spec of specs) if (spec.kind === "conversion") result.set(`${pluralOf(spec.type)}.${spec.type.group}`, spec);
   return result;
 }
+
+/** How the serving certificate of a deployed webhook server is made and its CA handed to the API server. */
+export type WebhookCertificateSource =
+  /** cert-manager issues it (a self-signed Issuer and a Certificate) and injects the CA (`cert-manager.io/inject-ca-from`). */
+  | "cert-manager"
+  /**
+   * You provide the Secret `<name>-webhook-cert` (keys tls.crt, tls.key) and fill in `caBundle`
+   * in the configurations and the CRD's conversion yourself (e.g. from your own PKI).
+   */
+  | "manual";
+
+/** What a deployed webhook server needs besides the Deployment: see {@link webhookDeploymentObjects}. */
+export interface WebhookDeploymentOptions {
+  /** The app name (the Deployment's); the Service is `<name>-webhook`, the Secret `<name>-webhook-cert`. */
+  readonly name: string;
+  readonly namespace: string;
+  /** The container port the webhook server listens on (default 9443). */
+  readonly port?: number;
+  readonly certificates?: WebhookCertificateSource;
+}
+
+/** Names of the webhook objects for an app. */
+export function webhookNames(name: string) {
+  return { service: `${name}-webhook`, secret: `${name}-webhook-cert`, certificate: `${name}-webhook`, issuer: `${name}-selfsigned` };
+}
+
+/** The endpoint of a deployed webhook server: its Service. */
+export function serviceEndpoint(options: WebhookDeploymentOptions): WebhookEndpoint {
+  return { service: { namespace: options.namespace, name: webhookNames(options.name).service, port: 443 } };
+}
+
+/** `cert-manager.io/inject-ca-from` for the configurations and converted CRDs (cert-manager fills caBundle from the Certificate). */
+export function caInjectionAnnotations(options: WebhookDeploymentOptions): Record<string, string> {
+  if ((options.certificates ?? "cert-manager") !== "cert-manager") return {};
+  return { "cert-manager.io/inject-ca-from": `${options.namespace}/${webhookNames(options.name).certificate}` };
+}
+
+/**
+ * The Service in front of the webhook server and, with cert-manager, a self-signed Issuer and the
+ * Certificate whose Secret the Deployment mounts (DNS names: the Service's in-cluster names).
+ */
+export function webhookDeploymentObjects(options: WebhookDeploymentOptions): KubeObject[] {
+  const names = webhookNames(options.name);
+  const labels = { "app.kubernetes.io/name": options.name, "app.kubernetes.io/managed-by": "tsoperator" };
+  const objects: KubeObject[] = [
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: names.service, namespace: options.namespace, labels },
+      spec: {
+        selector: { "app.kubernetes.io/name": options.name },
+        ports: [{ name: "https-webhook", port: 443, targetPort: "https-webhook", protocol: "TCP" }],
+      },
+    },
+  ];
+  if ((options.certificates ?? "cert-manager") === "cert-manager") {
+    objects.push(
+      {
+        apiVersion: "cert-manager.io/v1",
+        kind: "Issuer",
+        metadata: { name: names.issuer, namespace: options.namespace, labels },
+        spec: { selfSigned: {} },
+      },
+      {
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: names.certificate, namespace: options.namespace, labels },
+        spec: {
+          secretName: names.secret,
+          dnsNames: [`${names.service}.${options.namespace}.svc`, `${names.service}.${options.namespace}.svc.cluster.local`],
+          issuerRef: { kind: "Issuer", name: names.issuer },
+          privateKey: { rotationPolicy: "Always" },
+        },
+      },
+    );
+  }
+  return objects;
+}
