@@ -46,7 +46,9 @@ export async function wireWebhooks(
   }
   const crdType = await discovery.resolve("apiextensions.k8s.io/v1", "CustomResourceDefinition");
   for (const [crdName, spec] of conversionsByCrd(specs)) {
-    await client.patch(crdType, undefined, crdName, { spec: { conversion: conversionStanzaFor(options.endpoint, spec) } }, "merge");
+    // A JSON patch replaces the whole stanza: a merge patch would keep a generated `service` beside the new `url`.
+    const patch = [{ op: "add", path: "/spec/conversion", value: conversionStanzaFor(options.endpoint, spec) }];
+    await client.patch(crdType, undefined, crdName, patch, "json");
   }
   return configurations;
 }
