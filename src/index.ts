@@ -28,7 +28,13 @@ export { failable, type FailableHandler, type FailableOptions, type HandlerOutco
 export { DEFAULT_BACKOFF, backoffConfig, fixedBackoff, nextDelay, type BackoffConfig } from "./core/backoff.js";
 
 // CRD generation (`tsoperator manifests`)
-export { CustomResource, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./api/custom-resource.js";
+export {
+  CustomResource,
+  type CustomResourceOptions,
+  type CustomResourceVersion,
+  type OpenApiSchema,
+  type PrinterColumn,
+} from "./api/custom-resource.js";
 
 // What handlers receive and return
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";
@@ -66,3 +72,34 @@ export { OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
 // Observability
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";
 export { Metrics, type MetricsOptions } from "./observability/metrics.js";
+
+// Webhooks
+export {
+  allowed,
+  denied,
+  Validator,
+  Defaulter,
+  defineValidator,
+  defineDefaulter,
+  defineConversion,
+  jsonPatchOf,
+  WebhookServer,
+  type AdmissionContext,
+  type AdmissionOperation,
+  type AdmissionRequest,
+  type AdmissionWebhookOptions,
+  type ConversionOptions,
+  type CustomDefaulter,
+  type CustomValidator,
+  type DefaulterFunction,
+  type FailurePolicy,
+  type JsonPatchOperation,
+  type SpokeConversion,
+  type ValidationOutcome,
+  type ValidationResult,
+  type ValidatorFunctions,
+  type WebhookDefinition,
+  type WebhookInput,
+  type WebhookServerOptions,
+  type WebhookSpec,
+} from "./webhook/index.js";

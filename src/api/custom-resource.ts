@@ -48,6 +48,25 @@ export interface PrinterColumn {
 }
 
 /**
+ * Another version of a custom resource, served by the same CRD as the class's own version (whose
+ * schema is the class's). Objects are converted between versions by a conversion webhook
+ * (`defineConversion`); without one the API server only rewrites apiVersion.
+ */
+export interface CustomResourceVersion {
+  /** The version, e.g. "v1beta1". */
+  readonly name: string;
+  /** Schemas of its top-level fields, as in {@link CustomResourceOptions.schema}. */
+  readonly schema?: CustomResourceOptions["schema"];
+  /** Served by the API server. Default true. */
+  readonly served?: boolean;
+  /** Stored in etcd. At most one version is; default: the class's own version. */
+  readonly storage?: boolean;
+  readonly deprecated?: boolean;
+  readonly deprecationWarning?: string;
+  readonly printerColumns?: readonly PrinterColumn[];
+}
+
+/**
  * Options of `@CustomResource`: the type identity (as `@KubernetesType` takes it) and the CRD's
  * details. apiVersion and kind may be left out only on a class that also carries `@KubernetesType`
  * (the older two-decorator form, still accepted).
@@ -66,6 +85,8 @@ export interface CustomResourceOptions extends Partial<KubernetesTypeOptions> {
   readonly singular?: string;
   /** Add the scale subresource pointing at these paths. */
   readonly scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /** Other versions the CRD serves besides the class's own (see `defineConversion` for converting between them). */
+  readonly versions?: readonly CustomResourceVersion[];
 }
 
 const optionsByClass = new WeakMap<object, CustomResourceOptions>();

@@ -3,7 +3,14 @@
  * runtime needs (marked "runtime" below) that need not be public.
  */
 export { KubernetesType, type KubernetesTypeOptions } from "./kubernetes-type.js";
-export { CustomResource, customResourceOf, type CustomResourceOptions, type OpenApiSchema, type PrinterColumn } from "./custom-resource.js";
+export {
+  CustomResource,
+  customResourceOf,
+  type CustomResourceOptions,
+  type CustomResourceVersion,
+  type OpenApiSchema,
+  type PrinterColumn,
+} from "./custom-resource.js";
 export { kubernetesTypeOf } from "../core/type-ref.js";
 export { K8sType, type Constructor, type K8sTypeDetails, type K8sTypeLike } from "../core/k8s-type.js";
 export { resolveTypeRef, type TypeRef } from "../core/type-ref.js";

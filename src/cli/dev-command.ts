@@ -8,6 +8,10 @@ import { Discovery } from "../kube/discovery.js";
 import type { KubeObject } from "../core/kube-object.js";
 import { LocalControlPlane } from "../testing/control-plane/local-control-plane.js";
 import { applyManifests, readManifests } from "../testing/manifests.js";
+import { findFreePorts } from "../testing/control-plane/ports.js";
+import { WebhookCertificates } from "../testing/webhook-certificates.js";
+import { wireWebhooks } from "../testing/webhook-wiring.js";
+import { webhookSpecsOf } from "../webhook/definitions.js";
 import { parseCommandArgs } from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
@@ -26,6 +30,10 @@ Options:
                      repeatable
   --no-watch         do not restart on changes
   -h, --help         show this help
+
+Webhooks the module exports are served by the operators on 127.0.0.1 with a CA made on the fly
+(openssl); the API server is pointed at them (URL client configs with the caBundle), so
+\`kubectl apply\` of an invalid object is refused at once.
 
 Options after \`--\` go to \`tsoperator run\` (e.g. -- --log-level debug --namespace demo). Probes and
 metrics listen on 127.0.0.1 (a free port) unless -- --health-host says otherwise.
@@ -66,15 +74,35 @@ export const devCommand: CliCommand = {
     let watcher: FSWatcher | undefined;
     let stopping = false;
 
+    // Webhooks: one CA and one port for the session; re-wired after each CRD install (conversion stanza).
+    const webhookSpecs = webhookSpecsOf(loaded.webhooks);
+    const certificates = webhookSpecs.length > 0 ? await WebhookCertificates.create() : undefined;
+    const webhookArgs: string[] = [];
+    if (certificates) {
+      const [port] = await findFreePorts(1);
+      webhookArgs.push("--webhook-port", String(port), "--webhook-host", "127.0.0.1", "--webhook-cert-dir", certificates.dir);
+    }
     const installCrds = async () => {
       const objects: KubeObject[] = [];
       if (crdFiles.length > 0) for (const f of crdFiles) objects.push(...(await readManifests(f)));
       else objects.push(...(await generatedCrds(loaded.path, childEnv)));
       await applyManifests(client, discovery, objects, "tsoperator-dev");
       say(`installed ${objects.length} manifest(s): ${objects.map((o) => o.metadata?.name).join(", ") || "none"}`);
+      if (certificates) {
+        const port = webhookArgs[1];
+        const wired = await wireWebhooks(client, discovery, webhookSpecs, {
+          name: "tsoperator-dev",
+          endpoint: { url: `https://127.0.0.1:${port}`, caBundle: certificates.caBundle },
+          fieldManager: "tsoperator-dev",
+        });
+        say(`webhooks served on https://127.0.0.1:${port}: ${wired.map((o) => o.metadata?.name).join(", ") || "conversion only"}`);
+      }
     };
     const startOperators = () => {
-      operators = spawn(process.execPath, [MAIN, ...devRunArgs(positionals[0]!, runArgs)], { env: childEnv, stdio: "inherit" });
+      operators = spawn(process.execPath, [MAIN, ...devRunArgs(positionals[0]!, [...webhookArgs, ...runArgs])], {
+        env: childEnv,
+        stdio: "inherit",
+      });
       const child = operators;
       child.on("exit", (code, signal) => {
         if (!stopping && operators === child) say(`operators exited (${signal ?? `code ${code}`}); waiting for a change to restart`);
@@ -136,6 +164,7 @@ export const devCommand: CliCommand = {
       await stopOperators();
       await client.close();
       await cp.stop();
+      await certificates?.remove();
     }
     return 0;
   },

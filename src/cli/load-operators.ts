@@ -8,12 +8,17 @@
  * - a default export: an operator class, a definition, or an array of them;
  * - otherwise every export that is a class decorated with `@Operator` or an `OperatorDefinition`
  *   (what `defineOperator` returns).
+ *
+ * Its webhooks: an export named `webhooks` (an array), else every export that is a class decorated
+ * with `@Validator` / `@Defaulter` or what `defineValidator` / `defineDefaulter` / `defineConversion`
+ * return.
  */
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compileOperator, isOperatorInput, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { UsageError } from "./command.js";
+import { isWebhookInput, webhookSpecsOf, type WebhookInput } from "../webhook/definitions.js";
 
 /** A loaded module and its operators, compiled (so problems surface before anything runs). */
 export interface LoadedOperators {
@@ -23,6 +28,25 @@ export interface LoadedOperators {
   readonly inputs: OperatorInput[];
   /** The same operators, compiled: configs for manifests and messages. */
   readonly compiled: CompiledOperator<unknown>[];
+  /** The module's webhooks (what `RunOptions.webhooks` takes); empty when it has none. */
+  readonly webhooks: WebhookInput[];
+}
+
+/** Picks the webhooks out of a module namespace object (see the file comment). */
+export function webhooksOfModule(exports: Record<string, unknown>, modulePath: string): WebhookInput[] {
+  if (exports.webhooks !== undefined) {
+    const list = Array.isArray(exports.webhooks) ? exports.webhooks : [exports.webhooks];
+    for (const [i, item] of list.entries()) {
+      if (!isWebhookInput(item)) {
+        throw new UsageError(
+          `webhooks[${i}] in ${modulePath} is not a webhook: expected a class decorated with @Validator or @Defaulter, ` +
+            "or what defineValidator / defineDefaulter / defineConversion return",
+        );
+      }
+    }
+    return list as WebhookInput[];
+  }
+  return Object.values(exports).filter(isWebhookInput);
 }
 
 function describe(name: string, value: unknown): string {
@@ -128,5 +152,11 @@ export async function loadOperators(spec: string | undefined): Promise<LoadedOpe
       throw new UsageError(`two operators are named "${c.config.name}" in ${path}: operator names must be unique`);
     names.add(c.config.name);
   }
-  return { path, inputs, compiled };
+  const webhooks = webhooksOfModule(exports, path);
+  try {
+    webhookSpecsOf(webhooks);
+  } catch (error) {
+    throw new UsageError(oneLine((error as Error).message));
+  }
+  return { path, inputs, compiled, webhooks };
 }

@@ -1,7 +1,16 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { allObjects, generateManifests, toYaml, type ManifestOptions } from "../manifests/generate.js";
-import { intOption, labelSelectorOption, nameOption, namespaceOption, namespacesOption, onePositional, parseCommandArgs } from "./args.js";
+import {
+  choiceOption,
+  intOption,
+  labelSelectorOption,
+  nameOption,
+  namespaceOption,
+  namespacesOption,
+  onePositional,
+  parseCommandArgs,
+} from "./args.js";
 import { UsageError, type CliCommand } from "./command.js";
 import { loadOperators } from "./load-operators.js";
 
@@ -12,12 +21,17 @@ Writes what deploying the module's operators takes, as YAML:
     subresource with observedGeneration, printer columns);
   - a ServiceAccount and, per operator, a ClusterRole (a Role in each --namespace) granting exactly
     the verbs the runtime uses, with its binding; a Role for the leader-election Lease;
-  - a Deployment running \`tsoperator run <module> --leader-elect\`.
+  - a Deployment running \`tsoperator run <module> --leader-elect\`;
+  - when the module exports webhooks: their Validating/MutatingWebhookConfigurations, the
+    conversion stanza of converted CRDs, a Service, and cert-manager's Issuer and Certificate
+    (the CA injected with cert-manager.io/inject-ca-from; --webhook-certificates manual leaves
+    the Secret and the caBundle to you). RBAC is the same: serving webhooks needs none.
 
 <module> is a compiled ES module (e.g. dist/operators.js); "path#A,B" picks exports A and B.
 
 Options:
   --out <dir>                write 00-namespace.yaml, 01-crds.yaml, 02-rbac.yaml, 03-deployment.yaml
+                             (and 04-webhooks.yaml)
                              into <dir> (default: one YAML stream on stdout)
   --crds-only                only the CRDs
   --name <name>              ServiceAccount/Deployment name (default: <operator>-operator)
@@ -33,6 +47,8 @@ Options:
   --replicas <n>             Deployment replicas (default 1)
   --health-port <port>       probe and metrics port (default 8080)
   --no-leader-elect          no Lease rules, no --leader-elect
+  --webhook-port <port>      webhook server port in the pod (default 9443)
+  --webhook-certificates <s> cert-manager (default) | manual
   -h, --help                 show this help
 `;
 
@@ -54,6 +70,8 @@ export const manifestsCommand: CliCommand = {
       replicas: { type: "string" },
       "health-port": { type: "string" },
       "no-leader-elect": { type: "boolean" },
+      "webhook-port": { type: "string" },
+      "webhook-certificates": { type: "string" },
     });
     const spec = onePositional(positionals);
     // Every flag is checked before the module is loaded: a typo costs no import.
@@ -63,6 +81,8 @@ export const manifestsCommand: CliCommand = {
     const labelSelector = labelSelectorOption(values["label-selector"], "--label-selector");
     const replicas = intOption(values.replicas, "--replicas", 0, 100);
     const healthPort = intOption(values["health-port"], "--health-port", 1, 65535);
+    const webhookPort = intOption(values["webhook-port"], "--webhook-port", 1, 65535);
+    const webhookCertificates = choiceOption(values["webhook-certificates"], "--webhook-certificates", ["cert-manager", "manual"] as const);
     if (values.image !== undefined && !/^\S+$/.test(values.image))
       throw new UsageError(`--image "${values.image}" is not an image reference, e.g. "registry.example.com/echo:1.0"`);
     if (values.out !== undefined && existsSync(values.out) && !statSync(values.out).isDirectory()) {
@@ -80,6 +100,9 @@ export const manifestsCommand: CliCommand = {
       ...(watchNamespaces?.length === 1 ? { watchNamespace: watchNamespaces[0] } : watchNamespaces ? { watchNamespaces } : {}),
       ...(labelSelector ? { labelSelector } : {}),
       leaderElection: !values["no-leader-elect"],
+      ...(loaded.webhooks.length > 0 ? { webhooks: loaded.webhooks } : {}),
+      ...(webhookPort !== undefined ? { webhookPort } : {}),
+      ...(webhookCertificates ? { webhookCertificates } : {}),
     };
     const name = options.name ?? (loaded.compiled.length === 1 ? `${loaded.compiled[0]!.config.name}-operator` : "tsoperator");
     options.deployment = {
@@ -109,6 +132,7 @@ export const manifestsCommand: CliCommand = {
       ...(manifests.crds.length > 0 ? ([["01-crds.yaml", toYaml(manifests.crds)]] as const) : []),
       ["02-rbac.yaml", toYaml(manifests.rbac)],
       ...(manifests.deployment ? ([["03-deployment.yaml", toYaml([manifests.deployment])]] as const) : []),
+      ...(manifests.webhooks.length > 0 ? ([["04-webhooks.yaml", toYaml(manifests.webhooks)]] as const) : []),
     ]);
     return 0;
   },

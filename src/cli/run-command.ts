@@ -41,6 +41,10 @@ Options:
   --retry-period <s>      time between tries to acquire or renew (default 2)
   --cold-standby          a standby does not list and watch until it leads (less memory and API load;
                           a slower failover); default: standbys keep warm caches
+  --webhook-port <port>   port of the webhook server, when the module exports webhooks (default 9443)
+  --webhook-host <addr>   address it listens on (default all interfaces)
+  --webhook-cert-dir <d>  directory of its tls.crt and tls.key, re-read when they change
+                          (default /tmp/k8s-webhook-server/serving-certs)
   -h, --help              show this help
 
 Environment: KUBECONFIG, TSOPERATOR_LOG_LEVEL, TSOPERATOR_LOG_FORMAT, POD_NAMESPACE.
@@ -65,6 +69,9 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     "renew-deadline": { type: "string" },
     "retry-period": { type: "string" },
     "cold-standby": { type: "boolean" },
+    "webhook-port": { type: "string" },
+    "webhook-host": { type: "string" },
+    "webhook-cert-dir": { type: "string" },
   });
   const namespaces = namespacesOption(values.namespace, "--namespace");
   const labelSelector = labelSelectorOption(values["label-selector"], "--label-selector");
@@ -74,6 +81,12 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
   const healthPort = values["no-health"] ? undefined : (intOption(values["health-port"], "--health-port", 0, 65535) ?? 8080);
   const cacheSyncTimeout = intOption(values["cache-sync-timeout"], "--cache-sync-timeout", 1, 86_400);
   const leaderElection = leaderElectionFrom(values);
+  const webhookPort = intOption(values["webhook-port"], "--webhook-port", 0, 65535);
+  const webhookServer = {
+    ...(webhookPort !== undefined ? { port: webhookPort } : {}),
+    ...(values["webhook-host"] ? { host: values["webhook-host"] } : {}),
+    ...(values["webhook-cert-dir"] ? { certDir: values["webhook-cert-dir"] } : {}),
+  };
   const options: RunOptions = {
     // One namespace stays `namespace` (as before); several are `namespaces`.
     ...(namespaces?.length === 1 ? { namespace: namespaces[0] } : namespaces ? { namespaces } : {}),
@@ -85,6 +98,7 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     ...(values["health-host"] ? { healthHost: values["health-host"] } : {}),
     ...(cacheSyncTimeout !== undefined ? { cacheSyncTimeoutMs: cacheSyncTimeout * 1000 } : {}),
     ...(leaderElection ? { leaderElection } : {}),
+    ...(Object.keys(webhookServer).length > 0 ? { webhookServer } : {}),
   };
   return { module: onePositional(positionals), options };
 }
@@ -129,7 +143,11 @@ export const runCommand: CliCommand = {
   async run(args) {
     const { module, options } = runOptionsFrom(args);
     const loaded = await loadOperators(module);
-    const runtime = await runOperators(loaded.inputs, { ...options, handleSignals: true });
+    const runtime = await runOperators(loaded.inputs, {
+      ...options,
+      ...(loaded.webhooks.length > 0 ? { webhooks: loaded.webhooks } : {}),
+      handleSignals: true,
+    });
     await runtime.done;
     // Lost the lease: exit non-zero so the pod restarts and campaigns again (as controller-runtime does).
     return runtime.lostLeadership ? 1 : 0;

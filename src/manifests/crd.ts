@@ -2,9 +2,9 @@
  * CustomResourceDefinition generation: one CRD per custom kind, from its `K8sType` and the
  * `@CustomResource` options of its class. Pure: objects in, wire objects out.
  */
-import type { K8sType } from "../core/k8s-type.js";
+import { K8sType } from "../core/k8s-type.js";
 import type { KubeObject } from "../core/kube-object.js";
-import type { CustomResourceOptions, OpenApiSchema, PrinterColumn } from "../api/custom-resource.js";
+import type { CustomResourceOptions, CustomResourceVersion, OpenApiSchema, PrinterColumn } from "../api/custom-resource.js";
 import { isNamespaced, pluralOf } from "./type-names.js";
 
 /** `status.observedGeneration`: the runtime writes it with every status. */
@@ -61,6 +61,38 @@ function versionOf(type: K8sType, options: CustomResourceOptions, storage: boole
   };
 }
 
+/**
+ * Every version entry: the classes' own versions, then the extra `versions` they declare (the first
+ * declaration of a name wins). The storage version is the one an extra declares `storage: true`,
+ * else the first class's.
+ */
+function allVersions(classes: ReadonlyArray<{ type: K8sType; options?: CustomResourceOptions }>): Record<string, unknown>[] {
+  const entries = new Map<string, { type: K8sType; options: CustomResourceOptions; extra?: CustomResourceVersion }>();
+  for (const c of classes) if (!entries.has(c.type.version)) entries.set(c.type.version, { type: c.type, options: c.options ?? {} });
+  for (const c of classes) {
+    for (const extra of c.options?.versions ?? []) {
+      if (entries.has(extra.name)) continue;
+      const options: CustomResourceOptions = {
+        ...(c.options ?? {}),
+        schema: extra.schema ?? {},
+        ...(extra.printerColumns ? { printerColumns: extra.printerColumns } : {}),
+      };
+      entries.set(extra.name, { type: K8sType.of(`${c.type.group}/${extra.name}`, c.type.kind), options, extra });
+    }
+  }
+  const storageByExtra = [...entries.values()].find((e) => e.extra?.storage === true);
+  const storage = storageByExtra ?? [...entries.values()][0]!;
+  return [...entries.values()].map((e) => {
+    const version = versionOf(e.type, e.options, e === storage);
+    if (e.extra) {
+      version.served = e.extra.served ?? true;
+      if (e.extra.deprecated) version.deprecated = true;
+      if (e.extra.deprecationWarning) version.deprecationWarning = e.extra.deprecationWarning;
+    }
+    return version;
+  });
+}
+
 /** The CRD's metadata.name: `<plural>.<group>`. */
 export function crdNameOf(type: K8sType): string {
   return `${pluralOf(type)}.${type.group}`;
@@ -91,7 +123,7 @@ export function crdFor(versions: ReadonlyArray<{ type: K8sType; options?: Custom
       group: type.group,
       scope: isNamespaced(type) ? "Namespaced" : "Cluster",
       names,
-      versions: versions.map((v, i) => versionOf(v.type, v.options ?? {}, i === 0)),
+      versions: allVersions(versions),
     },
   };
 }

@@ -26,6 +26,8 @@ export interface DeploymentOptions {
   labelSelector?: string;
   /** Pass `--leader-elect` (default true: a rolling update briefly runs two pods). */
   leaderElection?: boolean;
+  /** Serve webhooks: the port, and the Secret holding the serving certificate (mounted where the server reads it). */
+  webhook?: { port: number; secretName: string };
 }
 
 /** The Deployment object. */
@@ -38,6 +40,7 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
   const namespaces = [...new Set([...(options.watchNamespace ? [options.watchNamespace] : []), ...(options.watchNamespaces ?? [])])];
   for (const namespace of namespaces) args.push("--namespace", namespace);
   if (options.labelSelector) args.push("--label-selector", options.labelSelector);
+  if (options.webhook) args.push("--webhook-port", String(options.webhook.port));
   const probe = (path: string, initialDelaySeconds: number) => ({
     httpGet: { path, port: "http-health" },
     initialDelaySeconds,
@@ -57,6 +60,7 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
           // Long enough for in-flight syncs to drain after SIGTERM (the handler timeout is 60 s by default).
           terminationGracePeriodSeconds: 70,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+          ...(options.webhook ? { volumes: [{ name: "webhook-cert", secret: { secretName: options.webhook.secretName } }] } : {}),
           containers: [
             {
               name: "operator",
@@ -73,7 +77,13 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
                 // (bench/README.md, "Memory").
                 { name: "NODE_OPTIONS", value: "--max-semi-space-size=8" },
               ],
-              ports: [{ name: "http-health", containerPort: port }],
+              ports: [
+                { name: "http-health", containerPort: port },
+                ...(options.webhook ? [{ name: "https-webhook", containerPort: options.webhook.port }] : []),
+              ],
+              ...(options.webhook
+                ? { volumeMounts: [{ name: "webhook-cert", mountPath: "/tmp/k8s-webhook-server/serving-certs", readOnly: true }] }
+                : {}),
               livenessProbe: probe("/healthz", 5),
               readinessProbe: probe("/readyz", 2),
               resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },

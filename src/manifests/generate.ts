@@ -12,6 +12,17 @@ import { deploymentFor } from "./deployment.js";
 import { leaderElectionRules, operatorRules, roleWithBinding } from "./rbac.js";
 import { isBuiltin } from "./type-names.js";
 import { operatorScope } from "../api/scope.js";
+import { webhookSpecsOf, type WebhookInput, type WebhookSpec } from "../webhook/definitions.js";
+import {
+  caInjectionAnnotations,
+  conversionStanzaFor,
+  conversionsByCrd,
+  serviceEndpoint,
+  webhookConfigurationsFor,
+  webhookDeploymentObjects,
+  webhookNames,
+  type WebhookCertificateSource,
+} from "./webhooks.js";
 
 /** Options of {@link generateManifests}; every one has a default. */
 export interface ManifestOptions {
@@ -32,6 +43,16 @@ export interface ManifestOptions {
   leaderElection?: boolean;
   /** The Deployment is generated only when the module's path inside the image is known. */
   deployment?: { image: string; modulePath: string; replicas?: number; healthPort?: number; workingDir?: string };
+  /**
+   * The module's webhooks: adds their configurations, the conversion stanza of converted CRDs, a
+   * Service, cert-manager's Issuer and Certificate (unless `webhookCertificates: "manual"`), and
+   * the webhook port and certificate volume of the Deployment. RBAC is unchanged (serving needs none).
+   */
+  webhooks?: readonly WebhookInput[];
+  /** Default "cert-manager". */
+  webhookCertificates?: WebhookCertificateSource;
+  /** Webhook server port in the pod (default 9443). */
+  webhookPort?: number;
 }
 
 /** The generated objects, grouped as `--out` writes them. */
@@ -42,6 +63,8 @@ export interface GeneratedManifests {
   /** ServiceAccount, then each Role/ClusterRole followed by its binding. */
   rbac: KubeObject[];
   deployment?: KubeObject;
+  /** Service, Issuer and Certificate, then the Validating/MutatingWebhookConfigurations (empty without webhooks). */
+  webhooks: KubeObject[];
 }
 
 /** What generation reads of an operator: its config (a `CompiledOperator` or `OperatorDefinition` has one). */
@@ -126,7 +149,30 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
     );
   }
 
-  const result: GeneratedManifests = { crds: crdsOf(configs), rbac };
+  const webhookSpecs: WebhookSpec[] = webhookSpecsOf(options.webhooks ?? []);
+  const webhookOptions = {
+    name,
+    namespace: installNamespace,
+    ...(options.webhookPort !== undefined ? { port: options.webhookPort } : {}),
+    ...(options.webhookCertificates ? { certificates: options.webhookCertificates } : {}),
+  };
+  const result: GeneratedManifests = { crds: withConversions(crdsOf(configs), webhookSpecs, webhookOptions), rbac, webhooks: [] };
+  if (webhookSpecs.length > 0) {
+    // Objects of the namespaces the operators watch only (all when unscoped).
+    const watched = [...new Set([...(options.watchNamespace ? [options.watchNamespace] : []), ...(options.watchNamespaces ?? [])])];
+    const annotations = caInjectionAnnotations(webhookOptions);
+    result.webhooks = [
+      ...webhookDeploymentObjects(webhookOptions),
+      ...webhookConfigurationsFor(webhookSpecs, {
+        name,
+        endpoint: serviceEndpoint(webhookOptions),
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        ...(watched.length > 0
+          ? { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: watched }] } }
+          : {}),
+      }),
+    ];
+  }
   if (!["default", "kube-system"].includes(installNamespace)) {
     result.namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: installNamespace } };
   }
@@ -140,19 +186,36 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
       ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
       ...(options.watchNamespaces ? { watchNamespaces: options.watchNamespaces } : {}),
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      ...(webhookSpecs.length > 0 ? { webhook: { port: options.webhookPort ?? 9443, secretName: webhookNames(name).secret } } : {}),
     });
   }
   return result;
 }
 
-/** Every generated object in apply order: namespace, CRDs, RBAC, Deployment. */
+/** Every generated object in apply order: namespace, CRDs, RBAC, Deployment, webhooks. */
 export function allObjects(manifests: GeneratedManifests): KubeObject[] {
   return [
     ...(manifests.namespace ? [manifests.namespace] : []),
     ...manifests.crds,
     ...manifests.rbac,
     ...(manifests.deployment ? [manifests.deployment] : []),
+    ...(manifests.webhooks ?? []),
   ];
+}
+
+/** CRDs of converted kinds get the conversion stanza (to the Service) and the CA injection annotation. */
+function withConversions(crds: KubeObject[], specs: readonly WebhookSpec[], options: Parameters<typeof serviceEndpoint>[0]): KubeObject[] {
+  const conversions = conversionsByCrd(specs);
+  const annotations = caInjectionAnnotations(options);
+  return crds.map((crd) => {
+    const conversion = conversions.get(crd.metadata?.name ?? "");
+    if (!conversion) return crd;
+    return {
+      ...crd,
+      metadata: { ...crd.metadata, annotations: { ...crd.metadata?.annotations, ...annotations } },
+      spec: { ...(crd.spec as object), conversion: conversionStanzaFor(serviceEndpoint(options), conversion) },
+    };
+  });
 }
 
 /** A multi-document YAML stream (`---` between objects), as kubectl reads it. */

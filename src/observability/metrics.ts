@@ -75,6 +75,9 @@ export class Metrics {
   private readonly concurrencyLimitGauge: Gauge<"host">;
   private readonly leaderStatus: Gauge<"name">;
   private readonly workQueues: WorkQueueMetricsRecorder;
+  private readonly webhookRequests: Counter<"webhook" | "code">;
+  private readonly webhookLatency: Histogram<"webhook">;
+  private readonly webhookInFlight: Gauge<"webhook">;
 
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -180,6 +183,22 @@ export class Metrics {
     if (options.defaultMetrics !== false && !reg.getSingleMetric("process_cpu_seconds_total")) {
       collectDefaultMetrics({ register: reg });
     }
+    this.webhookRequests = counter(
+      reg,
+      "controller_runtime_webhook_requests_total",
+      "Total number of admission and conversion requests by webhook path and answer code (200 allowed, 403 denied, 500 handler failure)",
+      ["webhook", "code"],
+    );
+    this.webhookLatency = histogram(
+      reg,
+      "controller_runtime_webhook_latency_seconds",
+      "Histogram of the latency of processing admission and conversion requests",
+      ["webhook"],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    this.webhookInFlight = gauge(reg, "controller_runtime_webhook_requests_in_flight", "Current number of webhook requests being served", [
+      "webhook",
+    ]);
   }
 
   /** Records one finished reconcile: its outcome and how long it took. */
@@ -283,6 +302,17 @@ export class Metrics {
   /** The KubeClient `onConcurrencyLimit` callback: sets `tsoperator_client_concurrency_limit{host}`. */
   concurrencyLimitHook(): (host: string, limit: number) => void {
     return (host, limit) => this.concurrencyLimitGauge.set({ host }, limit);
+  }
+
+  /** A webhook request began (`controller_runtime_webhook_requests_in_flight`); call the returned function when answered. */
+  webhookRequestStarted(webhook: string): (code: number) => void {
+    const started = performance.now();
+    this.webhookInFlight.inc({ webhook });
+    return (code) => {
+      this.webhookInFlight.dec({ webhook });
+      this.webhookRequests.inc({ webhook, code: String(code) });
+      this.webhookLatency.observe({ webhook }, (performance.now() - started) / 1000);
+    };
   }
 
   /** Every series in the Prometheus text exposition format. */

@@ -61,6 +61,8 @@ export interface RuntimeParts {
   manager: Manager;
   /** The port the health server listens on. */
   healthPort?: number;
+  /** The port the webhook server listens on. */
+  webhookPort?: number;
 }
 
 /**
@@ -99,6 +101,11 @@ export class OperatorRuntime {
   /** The port serving /metrics, /healthz and /readyz (undefined when `healthPort` was not set). */
   get healthPort(): number | undefined {
     return this.parts.healthPort;
+  }
+
+  /** The port serving the webhooks (undefined when `RunOptions.webhooks` was empty). */
+  get webhookPort(): number | undefined {
+    return this.parts.webhookPort;
   }
 
   /** The signal that aborts once the runtime has stopped. */

@@ -34,6 +34,9 @@ import {
   healthServerRunnable,
   informerRunnable,
 } from "../manager/runnables.js";
+import { resolveWebhook, webhookSpecsOf } from "../webhook/definitions.js";
+import { WebhookServer } from "../webhook/webhook-server.js";
+import { webhookServerRunnable } from "../webhook/webhook-runnable.js";
 import { adaptHandler } from "./handler-adapter.js";
 import { OperatorRuntime } from "./operator-runtime.js";
 import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
@@ -61,7 +64,9 @@ import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
  * `runtime.state().controllers[i].failed` says why; the other operators run on.
  */
 export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
-  if (operators.length === 0) throw new TypeError("runOperators needs at least one operator class or definition");
+  if (operators.length === 0 && (options.webhooks ?? []).length === 0) {
+    throw new TypeError("runOperators needs at least one operator class or definition (or webhooks to serve)");
+  }
   const kubeConfig = options.kubeConfig ?? loadKubeConfig();
   const logger: Logger =
     options.logger ??
@@ -78,6 +83,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
 
   let health: HealthServer | undefined;
+  let webhookServer: WebhookServer | undefined;
   let election: LeaseElection | undefined;
   try {
     const compiled = operators.map((op) => compileOperator<unknown>(op));
@@ -136,6 +142,17 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
     for (const runnable of options.runnables ?? []) manager.add(runnable);
 
+    let webhookPort: number | undefined;
+    if ((options.webhooks ?? []).length > 0) {
+      webhookSpecsOf(options.webhooks!); // two webhooks on one path: fail before anything runs
+      const webhooks = [];
+      for (const input of options.webhooks!) webhooks.push(await resolveWebhook(input, resolver));
+      webhookServer = new WebhookServer(webhooks, { ...options.webhookServer, logger, metrics });
+      // Bound before anything starts, like the probe server: a busy port or a missing certificate fails at once.
+      webhookPort = await webhookServer.start();
+      manager.add(webhookServerRunnable(webhookServer));
+    }
+
     let healthPort: number | undefined;
     if (options.healthPort !== undefined) {
       health = new HealthServer({ metrics, logger });
@@ -160,6 +177,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       controllers,
       manager,
       ...(healthPort !== undefined ? { healthPort } : {}),
+      ...(webhookPort !== undefined ? { webhookPort } : {}),
     });
     if (options.handleSignals !== false) installSignalHandlers(runtime, logger);
     await manager.start(options.signal);
@@ -167,6 +185,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     return runtime;
   } catch (error) {
     await health?.stop();
+    await webhookServer?.stop();
     await client.close();
     throw error;
   }

@@ -12,6 +12,8 @@ import type { Logger, LogFormat, LogLevel } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import type { Runnable } from "../manager/runnable.js";
+import type { WebhookInput } from "../webhook/definitions.js";
+import type { WebhookServerOptions } from "../webhook/webhook-server.js";
 
 // Where they used to be declared; they belong to api/ (compile.ts), which every entry point reads.
 export type { OperatorDefinition, OperatorInput } from "../api/compile.js";
@@ -104,4 +106,12 @@ export interface RunOptions {
    * ```
    */
   runnables?: readonly Runnable[];
+  /**
+   * Admission and conversion webhooks to serve: classes decorated with `@Validator` / `@Defaulter`
+   * (constructed with DI, like operators) and what `defineValidator` / `defineDefaulter` /
+   * `defineConversion` return. They are served over HTTPS by every replica (see `webhookServer`).
+   */
+  webhooks?: readonly WebhookInput[];
+  /** Port, host and certificate files of the webhook server (default port 9443, certificate in /tmp/k8s-webhook-server/serving-certs). */
+  webhookServer?: WebhookServerOptions;
 }

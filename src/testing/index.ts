@@ -26,3 +26,4 @@ export { readManifests } from "./manifests.js";
 export { FaultProxy, type FaultProxyOptions, type StallOptions } from "./fault-proxy.js";
 export type { AuditOptions, AuditMode, AuditWrite } from "./control-plane/audit.js";
 export type { ControlPlaneUser } from "./control-plane/credentials.js";
+export { WebhookCertificates } from "./webhook-certificates.js";

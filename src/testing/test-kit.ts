@@ -12,6 +12,10 @@ import { runOperators } from "../runner/run-operators.js";
 import type { OperatorInput, RunOptions } from "../runner/run-options.js";
 import { LocalControlPlane } from "./control-plane/local-control-plane.js";
 import { applyManifests, ensureNamespace, readManifests } from "./manifests.js";
+import { WebhookCertificates } from "./webhook-certificates.js";
+import { webhookSpecsOf } from "../webhook/definitions.js";
+import { findFreePorts } from "./control-plane/ports.js";
+import { wireWebhooks } from "./webhook-wiring.js";
 
 /** Options of {@link TestKit.start}. */
 export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespace" | "handleSignals"> {
@@ -72,6 +76,10 @@ export interface EventuallyOptions {
  */
 export class TestKit {
   private readonly discovery: Discovery;
+  /** The CA and serving certificate of the webhook server, when the kit serves webhooks (`rotate()` renews it on disk). */
+  webhookCertificates?: WebhookCertificates;
+  /** The Validating/MutatingWebhookConfigurations the kit created (deleted by `close()`). */
+  webhookConfigurations: KubeObject[] = [];
 
   private constructor(
     /** The control plane the operators run against. */
@@ -104,6 +112,26 @@ export class TestKit {
       const namespace = options.namespace ?? `test-${randomBytes(4).toString("hex")}`;
       await ensureNamespace(client, discovery, namespace);
       const { operators, manifests: _m, controlPlane: _c, namespace: _n, allNamespaces, operatorUser, ...runOptions } = options;
+      // Webhooks: a CA made on the fly, the server on loopback on a port chosen now; the API server is
+      // pointed at it before the operators start (their first list of a converted type needs it).
+      let certificates: WebhookCertificates | undefined;
+      let webhookConfigurations: KubeObject[] = [];
+      if ((options.webhooks ?? []).length > 0) {
+        certificates = await WebhookCertificates.create();
+        const [port] = options.webhookServer?.port ? [options.webhookServer.port] : await findFreePorts(1);
+        runOptions.webhookServer = {
+          host: "127.0.0.1",
+          certReloadIntervalMs: 200,
+          ...options.webhookServer,
+          port,
+          certDir: certificates.dir,
+        };
+        webhookConfigurations = await wireWebhooks(client, discovery, webhookSpecsOf(options.webhooks ?? []), {
+          name: `tsoperator-testkit-${namespace}`,
+          endpoint: { url: `https://127.0.0.1:${port}`, caBundle: certificates.caBundle },
+          ...(allNamespaces ? {} : { namespaces: [namespace] }),
+        });
+      }
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
         ...runOptions,
@@ -111,7 +139,10 @@ export class TestKit {
         kubeConfig: operatorUser ? controlPlane.kubeConfigFor({ user: operatorUser }) : controlPlane.kubeConfig,
         handleSignals: false,
       });
-      return new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);
+      const kit = new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);
+      if (certificates) kit.webhookCertificates = certificates;
+      kit.webhookConfigurations = webhookConfigurations;
+      return kit;
     } catch (error) {
       await client.close();
       if (!options.controlPlane) await controlPlane.stop();
@@ -284,6 +315,10 @@ export class TestKit {
   /** Stops the operators, deletes the namespace (without waiting), closes clients; stops an owned control plane. */
   async close(): Promise<void> {
     await this.runtime.stop();
+    for (const config of this.webhookConfigurations) {
+      await this.delete(config.apiVersion!, config.kind!, config.metadata!.name!).catch(() => undefined);
+    }
+    await this.webhookCertificates?.remove();
     if (this.ownsControlPlane) {
       await this.client.close();
       await this.controlPlane.stop();

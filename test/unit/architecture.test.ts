@@ -42,6 +42,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["cache"], // watch state machine, informers, stores
   ["controller"], // event mapping, work queue, reconcile, child plan and its executor
   ["manager"], // runnables: ordered start and stop, leader election, event recorder
+  ["webhook"], // admission and conversion webhooks: declarations, reviews, the HTTPS server
   ["manifests"], // CRDs, RBAC, Deployment from operator definitions
   ["runner"], // the composition root: runOperators
   ["testing", "nest"], // entry points: the local control plane and TestKit, the NestJS module

@@ -5,10 +5,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { compileOperator, type OperatorInput } from "../../src/api/compile.js";
-import { crdsOf } from "../../src/manifests/generate.js";
+import { crdsOf, generateManifests } from "../../src/manifests/generate.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
 import { GreetingOperator } from "../../samples/greeting/greeting.js";
 import * as tempNamespace from "../../samples/temp-namespace/temp-namespace.js";
+import { WebAppOperator, webhooks as webAppWebhooks } from "../../samples/web-app/web-app.js";
 
 const samples: Array<[string, OperatorInput | undefined]> = [
   ["echo-server", EchoServerOperator],
@@ -29,3 +30,15 @@ for (const [dir, operator] of samples) {
     assert.ok(version.additionalPrinterColumns.length > 1, "the CRD has its printer columns");
   });
 }
+
+test("samples/web-app/crd.yaml is `tsoperator manifests --crds-only`: both versions and the conversion stanza", () => {
+  const path = fileURLToPath(new URL("../../../samples/web-app/crd.yaml", import.meta.url));
+  const committed = parseAllDocuments(readFileSync(path, "utf8")).map((d) => d.toJS());
+  const generated = JSON.parse(JSON.stringify(generateManifests([compileOperator(WebAppOperator)], { webhooks: webAppWebhooks }).crds));
+  assert.deepEqual(committed, generated, "regenerate samples/web-app/crd.yaml");
+  assert.deepEqual(
+    generated[0].spec.versions.map((v: { name: string }) => v.name),
+    ["v2", "v1"],
+  );
+  assert.equal(generated[0].spec.conversion.strategy, "Webhook");
+});
