@@ -15,6 +15,17 @@ export type { TypeRef } from "./core/type-ref.js";
 export { UpdateStrategy, ChildConfig } from "./core/update-strategy.js";
 export { OperatorConfig, OPERATOR_DEFAULTS, type ChildTypeConfig, type PolicyRule } from "./api/operator-config.js";
 export { Operator, Sync, Finalize, type OperatorOptions, type ChildOptions } from "./api/decorators.js";
+export {
+  index,
+  type IndexDefinition,
+  type IndexKeys,
+  type ObjectRef,
+  type RelatedCacheOptions,
+  type RelatedName,
+  type RelatedOptions,
+  type RelatedTypeConfig,
+} from "./api/related.js";
+export type { LabelSelector, LabelSelectorRequirement } from "./core/label-selector.js";
 export { compileOperator, defineOperator, type CompiledOperator, type OperatorDefinition, type OperatorInput } from "./api/compile.js";
 export {
   withErrorHandler,
@@ -40,6 +51,7 @@ export {
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";
 export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./api/sync-request.js";
 export { ChildrenView, TypedView } from "./api/children-view.js";
+export { RelatedView } from "./api/related-view.js";
 
 // Errors
 export {

@@ -131,6 +131,15 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
       problems.push(`children[${i}]: ${(e as Error).message}`);
     }
   });
+  (options.related ?? []).forEach((related, i) => {
+    try {
+      const { type, ...rest } = related;
+      config = config?.withRelated(type, rest);
+    } catch (e) {
+      problems.push(`related[${i}]: ${(e as Error).message}`);
+    }
+  });
+  for (const definition of options.indexes ?? []) config = config?.withIndex(definition);
   const hasFinalize = meta.finalizeMethods.length > 0;
   if (options.finalizerName !== undefined && !hasFinalize) {
     problems.push(`finalizerName is set but no method has @Finalize(): add a @Finalize() method or remove finalizerName`);

@@ -4,6 +4,7 @@
  */
 import type { BackoffConfig } from "../core/backoff.js";
 import type { PolicyRule } from "./operator-config.js";
+import type { IndexDefinition, RelatedOptions } from "./related.js";
 import type { TypeRef } from "../core/type-ref.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
 
@@ -47,6 +48,10 @@ export interface OperatorOptions {
   readonly fieldManager?: string;
   /** Extra RBAC rules for the handler's own API calls, added by `tsoperator manifests`. */
   readonly rbac?: readonly PolicyRule[];
+  /** Types the handler reads but never writes, selected per parent into `req.related` (see `RelatedOptions`). */
+  readonly related?: readonly RelatedOptions[];
+  /** User-facing indexes (made with `index(type, name, keys)`), read with `req.lookup`. */
+  readonly indexes?: readonly IndexDefinition[];
 }
 
 /** A method marked with `@Sync()` or `@Finalize()`. */

@@ -8,6 +8,8 @@ import { OperatorDefinitionError } from "../core/errors.js";
 import type { Constructor, K8sType } from "../core/k8s-type.js";
 import { resolveTypeRef, type TypeRef } from "../core/type-ref.js";
 import { ChildConfig, UpdateStrategy } from "../core/update-strategy.js";
+import { indexProblems, relatedProblems, relatedTypeConfig } from "./related-config.js";
+import type { IndexDefinition, RelatedOptions, RelatedTypeConfig } from "./related.js";
 
 /** One child type of an operator, as the runtime reads it. */
 export interface ChildTypeConfig {
@@ -123,6 +125,10 @@ export class OperatorConfig {
   readonly finalizeEnabled: boolean = false;
   /** Extra RBAC rules for the handler's own API calls; `tsoperator manifests` grants them too. */
   readonly rbac: readonly PolicyRule[] = [];
+  /** Related types: read, selected per parent into `req.related`, never written (see `withRelated`). */
+  readonly related: readonly RelatedTypeConfig[] = [];
+  /** User-facing indexes, read with `req.lookup` (see `withIndex`). */
+  readonly indexes: readonly IndexDefinition[] = [];
   private readonly customFinalizerName?: string;
   private readonly customFieldManager?: string;
 
@@ -215,6 +221,25 @@ export class OperatorConfig {
     return this.copy({ rbac: Object.freeze([...this.rbac, ...rules.map((r) => Object.freeze({ ...r }))]) });
   }
 
+  /**
+   * Adds a related type: objects the handler reads but never writes, selected per parent by name,
+   * by label selector, or by a map from a related object to its parents (exactly one of `names`,
+   * `selector`, `parentsOf`). They arrive in `req.related`; a change to one syncs the parents that
+   * selected it. `cache` limits what is cached (label/field selector, metadata only, transform).
+   *
+   * ```ts
+   * config.withRelated(V1Secret, { names: (db: Database) => db.spec.secretRef.name, cache: { labelSelector: "app=db" } })
+   * ```
+   */
+  withRelated(type: TypeRef, options: Omit<RelatedOptions, "type">): OperatorConfig {
+    return this.copy({ related: Object.freeze([...this.related, relatedTypeConfig(type, options)]) });
+  }
+
+  /** Adds a user-facing index (made with `index(type, name, keys)`), read with `req.lookup(index, key)`. */
+  withIndex(definition: IndexDefinition): OperatorConfig {
+    return this.copy({ indexes: Object.freeze([...this.indexes, definition]) });
+  }
+
   /** Sets the server-side apply field manager (default: the operator's name). */
   withFieldManager(fieldManager: string): OperatorConfig {
     return this.copy({ customFieldManager: fieldManager } as Partial<Settings>);
@@ -270,6 +295,7 @@ export class OperatorConfig {
       const problem = policyRuleProblem(rule, i);
       if (problem) p.push(problem);
     });
+    p.push(...relatedProblems(this.related), ...indexProblems(this.indexes));
     return p;
   }
 

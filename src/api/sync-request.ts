@@ -3,6 +3,8 @@ import type { KubeObject } from "../core/kube-object.js";
 import type { TypeRegistry } from "../registry/type-registry.js";
 import { ChildrenView } from "./children-view.js";
 import type { Constructor } from "../core/k8s-type.js";
+import type { IndexDefinition } from "./related.js";
+import { RelatedView, lookupInstances } from "./related-view.js";
 
 /** The snapshot handed to `@Sync` / `@Finalize` handlers. */
 export interface SyncRequest<P = KubeObject> {
@@ -19,6 +21,16 @@ export interface SyncRequest<P = KubeObject> {
   readonly finalizing: boolean;
   /** Aborted when the handler exceeds its timeout: pass it to fetches and other long calls. */
   readonly signal: AbortSignal;
+  /**
+   * The related objects this parent selects (`related` in `@Operator`), from the cache; read-only:
+   * `req.related.ofType(V1Secret).get(name)`. An object that does not exist is absent.
+   */
+  readonly related: RelatedView;
+  /**
+   * Reads an index (`index(type, name, keys)`): the cached objects with `key`, within `namespace`
+   * when given, as instances of the index's class. Pass the index itself for a typed result.
+   */
+  lookup<T>(index: IndexDefinition<T> | string, key: string, namespace?: string): T[];
 }
 
 /** What the runtime passes to build a request. */
@@ -32,6 +44,10 @@ export interface SyncRequestInit {
   readonly signal?: AbortSignal;
   /** The parent's class; default: the class registered for its apiVersion/kind. */
   readonly parentClass?: Constructor;
+  /** The related objects the parent selects (default: none). */
+  readonly related?: readonly KubeObject[];
+  /** Reads an index by name (default: every index is empty). */
+  readonly lookup?: (indexName: string, key: string, namespace?: string) => readonly KubeObject[];
 }
 
 const NEVER = new AbortController().signal;
@@ -41,6 +57,7 @@ class SnapshotRequest<P> implements SyncRequest<P> {
   readonly children: ChildrenView;
   readonly finalizing: boolean;
   readonly signal: AbortSignal;
+  readonly related: RelatedView;
   private converted = false;
   private instance?: P;
 
@@ -49,6 +66,13 @@ class SnapshotRequest<P> implements SyncRequest<P> {
     this.children = new ChildrenView(init.children, init.registry);
     this.finalizing = init.finalizing ?? Boolean(init.parent.metadata?.deletionTimestamp);
     this.signal = init.signal ?? NEVER;
+    this.related = new RelatedView(init.related ?? [], init.registry);
+  }
+
+  lookup<T>(index: IndexDefinition<T> | string, key: string, namespace?: string): T[] {
+    const name = typeof index === "string" ? index : index.name;
+    const found = this.init.lookup?.(name, key, namespace) ?? [];
+    return lookupInstances<T>(found, this.init.registry, typeof index === "string" ? undefined : index.cls);
   }
 
   get parent(): P {

@@ -1,6 +1,7 @@
 /**
- * The process's informers, shared: one per (type, namespace, label selector), so operators with the
- * same child type share one list+watch and one cache. Owns their creation (with the managedFields
+ * The process's informers, shared: one per (type, namespace, label selector; plus field selector,
+ * metadata-only and transform for related types), so operators with the same child or related
+ * type share one list+watch and one cache. Owns their creation (with the managedFields
  * transform) and their start; guarantees no informer is added after the pool started.
  */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
@@ -17,6 +18,25 @@ export interface InformerScope {
   indexLabels?: readonly string[];
   /** Field managers whose managedFields entries the cache keeps (the rest are dropped). */
   fieldManagers?: readonly string[];
+  /** Only objects matching this field selector (e.g. a related type's cache options). */
+  fieldSelector?: string;
+  /** Metadata only (`PartialObjectMetadata`; see `InformerOptions.metadataOnly`). */
+  metadataOnly?: boolean;
+  /**
+   * Applied to every object after the managedFields trim (a related type's cache transform).
+   * Part of the informer's identity: scopes with different transforms get different informers.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+/** A distinct number per transform function, for informer keys (functions compare by identity). */
+const transformIds = new WeakMap<Function, number>();
+let nextTransformId = 1;
+function transformId(fn: Function | undefined): string {
+  if (!fn) return "";
+  let id = transformIds.get(fn);
+  if (id === undefined) transformIds.set(fn, (id = nextTransformId++));
+  return `t${id}`;
 }
 
 /**
@@ -38,17 +58,30 @@ export class InformerPool {
 
   /** The informer for `type` within `scope`; created on first request, before `start`. */
   informerFor(type: ResourceType, scope: InformerScope = {}): Informer {
-    const key = [type.group, type.version, type.plural, scope.namespace ?? "", scope.labelSelector ?? ""].join("|");
+    const key = [
+      type.group,
+      type.version,
+      type.plural,
+      scope.namespace ?? "",
+      scope.labelSelector ?? "",
+      // Added for related types' cache options; empty for every other informer, so their keys keep their old shape.
+      ...(scope.fieldSelector || scope.metadataOnly || scope.transform
+        ? [scope.fieldSelector ?? "", scope.metadataOnly ? "meta" : "", transformId(scope.transform)]
+        : []),
+    ].join("|");
     let informer = this.informers.get(key);
     if (!informer) {
       if (this.started) throw new Error(`informer for ${type.plural} requested after the pool started`);
       const managers = new Set<string>();
+      const extra = scope.transform;
       informer = new Informer({
-        transform: (obj) => keepManagedFieldsOf(obj, managers),
+        transform: extra ? (obj) => extra(keepManagedFieldsOf(obj, managers)) : (obj) => keepManagedFieldsOf(obj, managers),
         client: this.client,
         type,
         ...(scope.namespace ? { namespace: scope.namespace } : {}),
         ...(scope.labelSelector ? { labelSelector: scope.labelSelector } : {}),
+        ...(scope.fieldSelector ? { fieldSelector: scope.fieldSelector } : {}),
+        ...(scope.metadataOnly ? { metadataOnly: true } : {}),
         indexLabels: scope.indexLabels ?? [],
         logger: this.logger.child({ informer: type.plural, ...(scope.labelSelector ? { selector: scope.labelSelector } : {}) }),
         ...(this.metrics ? { metrics: this.metrics } : {}),

@@ -71,6 +71,11 @@ export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * List and watch metadata only (`PartialObjectMetadata`): objects are cached with the type's own
+   * apiVersion/kind and only `metadata` (what client-go's metadata informer does).
+   */
+  metadataOnly?: boolean;
   logger?: Logger;
   /** Label keys the store indexes for `store.byLabel` (e.g. the tracking label). */
   indexLabels?: readonly string[];
@@ -604,21 +609,22 @@ export class Informer {
     }
   }
 
-  private selectors(): { namespace?: string; labelSelector?: string; fieldSelector?: string } {
-    const { namespace, labelSelector, fieldSelector } = this.options;
+  private selectors(): { namespace?: string; labelSelector?: string; fieldSelector?: string; metadataOnly?: boolean } {
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.options;
     return {
       ...(namespace !== undefined ? { namespace } : {}),
       ...(labelSelector !== undefined ? { labelSelector } : {}),
       ...(fieldSelector !== undefined ? { fieldSelector } : {}),
+      ...(metadataOnly ? { metadataOnly } : {}),
     };
   }
 
   /** List items lack apiVersion/kind; a cache compared against desired objects needs them. */
-  private withTypeMeta(obj: KubeObject): KubeObject {
-    const typed =
-      obj.apiVersion && obj.kind
-        ? obj
-        : { ...obj, apiVersion: obj.apiVersion || this.options.type.apiVersion, kind: obj.kind || this.options.type.kind };
+  private withTypeMeta(wire: KubeObject): KubeObject {
+    const { type, metadataOnly } = this.options;
+    // PartialObjectMetadata carries meta.k8s.io/v1: the cache holds it as the type it describes.
+    const obj = metadataOnly ? { apiVersion: type.apiVersion, kind: type.kind, metadata: wire.metadata ?? {} } : wire;
+    const typed = obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: obj.apiVersion || type.apiVersion, kind: obj.kind || type.kind };
     return this.options.transform ? this.options.transform(typed) : typed;
   }
 }

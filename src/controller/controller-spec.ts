@@ -6,6 +6,7 @@
 import type { BackoffConfig } from "../core/backoff.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
+import type { IndexSpec, RelatedSpec } from "./related-spec.js";
 
 /**
  * One operator as the runtime sees it: resolved resource types and plain settings. Built from the
@@ -37,6 +38,10 @@ export interface ControllerSpec {
   /** Sync every parent at least this often (ms), even without events. */
   resyncPeriodMs?: number;
   backoff: BackoffConfig;
+  /** Related types: read, selected per parent into the snapshot, never written. */
+  related?: RelatedSpec[];
+  /** User-facing indexes, looked up from the snapshot. */
+  indexes?: IndexSpec[];
 }
 
 /** What a handler sees: the parent and the children it owns, as wire objects from the cache. */
@@ -44,6 +49,10 @@ export interface Snapshot {
   parent: KubeObject;
   children: KubeObject[];
   finalizing: boolean;
+  /** The related objects the parent selects (absent: the operator has no related types). */
+  related?: KubeObject[];
+  /** Reads a user-facing index by name (absent: the operator declares none). */
+  lookup?: (indexName: string, key: string, namespace?: string) => KubeObject[];
 }
 
 /** The normalized result of a sync handler. */

@@ -18,6 +18,7 @@ import type { StoreEvent } from "../cache/object-store.js";
 import { childEventMapper, mapParentEvent, requestFromKey, requestKey, type EventMapper } from "./event-mapping.js";
 import { TRACKING_LABEL } from "./ownership.js";
 import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
+import { RelatedSources } from "./related-sources.js";
 import { reconcileDecisionOf, resultOfError, type ReconcileResult } from "./reconcile-result.js";
 import { QueuePriority, WorkQueue, type QueueAction } from "./work-queue.js";
 
@@ -59,6 +60,8 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly parentInformer: InformerGroup;
   private readonly childInformers: InformerGroup[] = [];
+  /** Related types and indexes (`related-sources.ts`). */
+  readonly related: RelatedSources;
   private readonly log: Logger;
   private synced = false;
   private lastSyncAt: Date | undefined;
@@ -101,6 +104,13 @@ export class Controller {
         onDeleted: (obj) => informer.recordDelete(obj),
       });
     }
+    this.related = new RelatedSources(spec, {
+      informers: deps.informers,
+      logger: this.log,
+      parentInformer: this.parentInformer,
+      childInformers: this.childInformers,
+      enqueue: (key, event) => this.queue.add(key, priorityOf(event)),
+    });
     this.reconciler = new Reconciler({
       spec,
       client: deps.client,
@@ -112,6 +122,7 @@ export class Controller {
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.mayWrite ? { mayWrite: deps.mayWrite } : {}),
       requeue: (key) => this.queue.add(key),
+      relatedOf: (parent) => this.related.snapshotOf(parent),
     });
     this.queue = new WorkQueue<string>({
       name: spec.name,
@@ -190,9 +201,12 @@ export class Controller {
     return this.reconciler.childrenOf(parent);
   }
 
-  /** The informers this controller reads: its parent's first (one per namespace of its scope), then its child types'. */
+  /**
+   * The informers this controller reads: its parent's first (one per namespace of its scope), then
+   * its child types', then its related types' and indexes'.
+   */
   get informers(): readonly Informer[] {
-    return [this.parentInformer, ...this.childInformers].flatMap((group) => group.informers);
+    return [...new Set([this.parentInformer, ...this.childInformers, ...this.related.groups].flatMap((group) => group.informers))];
   }
 
   /** The parent cache (over every namespace of the operator's scope). */

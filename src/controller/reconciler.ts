@@ -21,7 +21,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { typeKey } from "./child-identity.js";
 import { ChildWriteError, subjectOf, writeChildren, type ChildBinding, type ChildWrite } from "./child-writer.js";
-import type { ControllerSpec, FinalizeOutcome, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
+import type { ControllerSpec, FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "./controller-spec.js";
 import { addFinalizer, removeFinalizer } from "./finalizers.js";
 import { planDeletion, planLiveFinalizer, planOutcomeWrites } from "./parent-plan.js";
 import type { CacheReader } from "../cache/object-store.js";
@@ -71,6 +71,8 @@ export interface ReconcilerDeps {
   mayWrite?: () => boolean;
   /** Asks for another sync of `key` (an abandoned handler call returned while a sync waited for it). */
   requeue?: (key: string) => void;
+  /** What the snapshot holds beside parent and children: related objects and index lookups. */
+  relatedOf?: (parent: KubeObject) => Pick<Snapshot, "related" | "lookup">;
 }
 
 /** Default wait before calling finalize again when it returned "not done" without a delay. */
@@ -158,7 +160,9 @@ export class Reconciler {
     const children = this.childrenOf(parent);
     let outcome: SyncOutcome;
     try {
-      outcome = await this.callHandler("sync", key, signal, (s) => this.deps.handler.sync({ parent, children, finalizing: false }, s));
+      outcome = await this.callHandler("sync", key, signal, (s) =>
+        this.deps.handler.sync({ parent, children, finalizing: false, ...this.deps.relatedOf?.(parent) }, s),
+      );
     } catch (error) {
       // A handler that gave up because shutdown or lease loss aborted its signal did not fail.
       if (!signal.aborted) this.reportHandlerError(parent, "sync", error, log);
@@ -313,7 +317,7 @@ export class Reconciler {
       const children = this.childrenOf(parent);
       try {
         outcome = await this.callHandler("finalize", key, signal, (s) =>
-          this.deps.handler.finalize!({ parent, children, finalizing: true }, s),
+          this.deps.handler.finalize!({ parent, children, finalizing: true, ...this.deps.relatedOf?.(parent) }, s),
         );
       } catch (error) {
         if (!signal.aborted) this.reportHandlerError(parent, "finalize", error, log);

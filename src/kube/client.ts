@@ -19,8 +19,13 @@ export interface ListOptions {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: "Exact" | "NotOlderThan";
+  /** Ask for metadata only (`PartialObjectMetadataList`): items carry apiVersion `meta.k8s.io/v1`, kind `PartialObjectMetadata`. */
+  metadataOnly?: boolean;
   signal?: AbortSignal;
 }
+
+/** The Accept header of a metadata-only list (client-go's metadata client sends the same, JSON fallback last). */
+const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /** One page of a list: items carry apiVersion and kind (restored from the list's own). */
 export interface ListResult {
@@ -147,7 +152,7 @@ export class KubeClient {
         resourceVersion: opts.resourceVersion,
         resourceVersionMatch: opts.resourceVersionMatch,
       });
-    const list = (await this.send("GET", path, undefined, opts.signal)) as {
+    const list = (await this.send("GET", path, undefined, opts.signal, opts.metadataOnly ? METADATA_LIST_ACCEPT : undefined)) as {
       apiVersion?: string;
       kind?: string;
       metadata?: { resourceVersion?: string; continue?: string };
@@ -299,10 +304,11 @@ export class KubeClient {
     })) as KubeObject;
   }
 
-  private send(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  private send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept?: string): Promise<unknown> {
     return this.transport.requestJson({
       method,
       path,
+      ...(accept ? { accept } : {}),
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(signal ? { signal } : {}),
     });

@@ -87,6 +87,8 @@ export interface TransportRequest {
   path: string;
   body?: string;
   contentType?: string;
+  /** The Accept header (default `application/json`), e.g. to ask for `PartialObjectMetadata`. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -274,7 +276,7 @@ export class Transport {
     const pools = this.poolsFor(auth);
     if (this.limiter && !watch) await this.limiter.acquire(req.signal);
     const headers: Record<string, string | string[]> = {
-      accept: "application/json",
+      accept: req.accept ?? "application/json",
       "user-agent": this.options.userAgent ?? "tsoperator",
       ...auth.headers,
     };

@@ -18,9 +18,14 @@ export interface WatchOptions {
   allowWatchBookmarks?: boolean;
   /** The server closes the stream after this long (client-go picks 5-10 minutes at random). */
   timeoutSeconds?: number;
+  /** Ask for metadata only: event objects are `PartialObjectMetadata` (apiVersion `meta.k8s.io/v1`). */
+  metadataOnly?: boolean;
   /** Aborting ends the iteration quietly. */
   signal: AbortSignal;
 }
+
+/** The Accept header of a metadata-only watch (as client-go's metadata informer sends it). */
+const METADATA_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
 const eventTypes = new Set<WatchEventType>(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]);
 
@@ -60,7 +65,12 @@ export async function* watchEvents(transport: Transport, type: ResourceType, opt
   if (signal.aborted) return;
   let response: Awaited<ReturnType<typeof transport.stream>>;
   try {
-    response = await transport.stream({ method: "GET", path: watchPath(type, opts), signal });
+    response = await transport.stream({
+      method: "GET",
+      path: watchPath(type, opts),
+      signal,
+      ...(opts.metadataOnly ? { accept: METADATA_WATCH_ACCEPT } : {}),
+    });
   } catch (err) {
     if (signal.aborted) return;
     throw err;

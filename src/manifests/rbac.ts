@@ -12,7 +12,9 @@
  * - ownership.ts sets `blockOwnerDeletion` on children, which the OwnerReferencesPermissionEnforcement
  *   admission plugin allows only with `update` on `<parent plural>/finalizers`;
  * - event-recorder.ts: POST of core/v1 Events, merge PATCH to aggregate repeats;
- * - leader-election.ts: GET, POST, PUT of one coordination.k8s.io Lease.
+ * - leader-election.ts: GET, POST, PUT of one coordination.k8s.io Lease;
+ * - related types and the types of indexes (related-sources.ts): list + watch (get with them),
+ *   never a write: related objects are read only.
  * The rules an operator declares for its handler's own calls (`OperatorConfig.rbac`) follow.
  */
 import { K8sType } from "../core/k8s-type.js";
@@ -63,6 +65,8 @@ export function operatorRules(config: OperatorConfig): PolicyRule[] {
     // Adoption is a merge patch of the found object's labels and ownerReferences.
     grant(child.type, "", [...READ, ...CHILD_WRITE_VERBS[child.updateStrategy], ...(child.adopt ? ["patch"] : [])]);
   }
+  // Related and indexed types are read, never written.
+  for (const { type } of [...config.related, ...config.indexes]) grant(type, "", READ);
   grant(EVENT_TYPE, "", ["create", "patch"]);
 
   const merged = new Map<string, PolicyRule>();

@@ -38,6 +38,8 @@ export function adaptHandler(
       finalizing: snapshot.finalizing,
       signal,
       ...(config.parentClass ? { parentClass: config.parentClass } : {}),
+      ...(snapshot.related ? { related: snapshot.related } : {}),
+      ...(snapshot.lookup ? { lookup: snapshot.lookup } : {}),
     });
 
   const adapted: SnapshotHandler = {

@@ -48,6 +48,12 @@ export interface OperatorInspection {
   failure(): string | undefined;
   /** The parents (`namespace/name`, or `name` when cluster-scoped) whose latest sync failed. */
   failingParents(): string[];
+  /** The related objects a parent selects in the caches, as its next sync would see them. */
+  relatedOf(parent: KubeObject): KubeObject[];
+  /** Reads a user-facing index by name, as `req.lookup` does (wire objects). */
+  lookup(indexName: string, key: string, namespace?: string): KubeObject[];
+  /** Per related type: objects cached, objects selected by some parent, and (object, parent) pairs. */
+  relatedStats(): Array<{ kind: string; cached: number; selected: number; edges: number }>;
 }
 
 /** The parts a running runtime is made of (wired by `runOperators`). */
@@ -140,6 +146,9 @@ export class OperatorRuntime {
       errorCount: (namespace, parentName) => c.errorCount(objectKey(ns(namespace), parentName)),
       failure: () => this.failureOf(c),
       failingParents: () => c.failingKeys(),
+      relatedOf: (parent) => c.related.relatedOf(parent),
+      lookup: (indexName, key, namespace) => c.related.lookup(indexName, key, namespace),
+      relatedStats: () => c.related.stats(),
     };
   }
 

@@ -38,6 +38,7 @@ import { resolveWebhook, webhookSpecsOf } from "../webhook/definitions.js";
 import { WebhookServer } from "../webhook/webhook-server.js";
 import { webhookServerRunnable } from "../webhook/webhook-runnable.js";
 import { adaptHandler } from "./handler-adapter.js";
+import { registerRelatedClasses, relatedSpecsOf } from "./related-adapter.js";
 import { OperatorRuntime } from "./operator-runtime.js";
 import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
 
@@ -96,7 +97,9 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     for (const op of compiled) {
       const config = op.config;
       registerClasses(config, registry);
+      registerRelatedClasses(config, registry);
       const spec = await controllerSpecOf(config, discovery, options);
+      if (config.related.length > 0 || config.indexes.length > 0) Object.assign(spec, await relatedSpecsOf(config, discovery, registry));
       const handler = await op.handlerFactory(resolver);
       const snapshotHandler = adaptHandler(handler as never, config, registry, {
         parent: spec.parent,

@@ -298,6 +298,8 @@ export class TestKit {
       parent,
       children: operator.childrenOf(parent),
       registry: this.runtime.registry,
+      related: operator.relatedOf(parent),
+      lookup: (indexName, key, namespace) => operator.lookup(indexName, key, namespace),
     });
   }
 
