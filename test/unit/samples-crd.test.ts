@@ -8,12 +8,14 @@ import { compileOperator, type OperatorInput } from "../../src/api/compile.js";
 import { crdsOf, generateManifests } from "../../src/manifests/generate.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
 import { GreetingOperator } from "../../samples/greeting/greeting.js";
+import { DatabaseCredentialsOperator } from "../../samples/database-credentials/database-credentials.js";
 import * as tempNamespace from "../../samples/temp-namespace/temp-namespace.js";
 import { WebAppOperator, webhooks as webAppWebhooks } from "../../samples/web-app/web-app.js";
 
 const samples: Array<[string, OperatorInput | undefined]> = [
   ["echo-server", EchoServerOperator],
   ["greeting", GreetingOperator],
+  ["database-credentials", DatabaseCredentialsOperator],
   // What the module exports for `tsoperator run`/`manifests` (read loosely: older versions exported only a factory).
   ["temp-namespace", (tempNamespace as { operators?: OperatorInput[] }).operators?.[0]],
 ];
