@@ -3,7 +3,8 @@
  * holds exactly the rules `generateManifests` wrote (a token from the TokenRequest API), through
  * create, update, child pruning, failures recorded as Events, leader election and delete with
  * finalizer — and the temp-namespace sample, whose handler deletes its own parent through its own
- * client under the extra rule it declares (`withRbac`). Any 403 — in the operators' logs, their error counts, or the apiserver's own
+ * client under the extra rule it declares (`withRbac`), and the database-credentials sample, which
+ * lists and watches label-selected Secrets as a related type (get/list/watch only). Any 403 — in the operators' logs, their error counts, or the apiserver's own
  * `authorization_attempts_total` (every result but "allowed") — fails the test. The generated objects, Deployment
  * included, are also sent with `dryRun=All` first: the apiserver accepts them as written.
  */
@@ -11,7 +12,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Writable } from "node:stream";
-import { KubeConfig, V1ConfigMap, V1Secret, V1ServiceAccount, type V1ObjectMeta } from "@kubernetes/client-node";
+import { KubeConfig, V1ConfigMap, V1ResourceQuota, V1Secret, V1ServiceAccount, type V1ObjectMeta } from "@kubernetes/client-node";
 import { Agent, request } from "undici";
 import {
   Finalize,
@@ -36,6 +37,7 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
 import { tempNamespaceOperator } from "../../samples/temp-namespace/temp-namespace.js";
+import { CREDENTIALS_LABEL, DatabaseCredentialsOperator } from "../../samples/database-credentials/database-credentials.js";
 
 /** A parent whose children cover the strategies echo-server does not: Replace, OnDelete, Apply with pruning. */
 @CustomResource({
@@ -62,6 +64,8 @@ class Bundle {
     { type: V1Secret, update: UpdateStrategy.OnDelete },
     { type: V1ServiceAccount },
   ],
+  // A type only read (nothing else in this test grants resourcequotas): its list+watch needs the related rule.
+  related: [{ type: V1ResourceQuota, names: (b: Bundle) => `${b.metadata.name}-quota` }],
 })
 class BundleOperator {
   @Sync()
@@ -92,7 +96,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
   let runtime: OperatorRuntime | undefined;
   let saClient: KubeClient;
   const logLines: string[] = [];
-  const operators = [EchoServerOperator, BundleOperator];
+  const operators = [EchoServerOperator, BundleOperator, DatabaseCredentialsOperator];
   // The temp-namespace handler's own client is given the ServiceAccount's kubeconfig once it exists.
   const manifests = generateManifests(
     [...operators, tempNamespaceOperator()].map((o) => compileOperator(o)),
@@ -245,6 +249,25 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     await eventually("the temp namespace", async () => admin.get(await discovery.resolve("v1", "Namespace"), undefined, "rbac-temp"));
     await eventually("the TempNamespace deleted by its own handler", async () => !(await admin.get(tempType, undefined, "rbac-temp")));
 
+    // database-credentials: a related Secret (read through a label-selected list+watch), rotated.
+    const secretType = await discovery.resolve("v1", "Secret");
+    const b64 = (v: string) => Buffer.from(v).toString("base64");
+    await admin.create(secretType, {
+      metadata: { name: "creds", namespace: NS, labels: { [CREDENTIALS_LABEL]: "true" } },
+      data: { username: b64("app"), password: b64("one") },
+    });
+    const dbType = await discovery.resolve("samples.tsoperator.dev/v1", "Database");
+    await admin.create(dbType, { metadata: { name: "orders", namespace: NS }, spec: { host: "db", credentialsSecret: "creds" } });
+    const connectionUrl = async () =>
+      Buffer.from(
+        String(((await get("v1", "Secret", "orders-connection"))?.data as { url?: string } | undefined)?.url ?? ""),
+        "base64",
+      ).toString();
+    await eventually("the connection Secret", async () => (await connectionUrl()) === "postgres://app:one@db/app");
+    await admin.patch(secretType, NS, "creds", { data: { password: b64("two") } }, "merge");
+    await eventually("the connection Secret after the rotation", async () => (await connectionUrl()) === "postgres://app:two@db/app");
+    await admin.delete(dbType, NS, "orders");
+
     // Delete with finalizers.
     for (const [type, name] of [
       [echoType, "hello"],
@@ -272,6 +295,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       [
         ["echo-server", 0],
         ["bundle", 0],
+        ["database-credentials", 0],
         ["temp-namespace", 0],
       ],
       "only the parent asked to fail ever failed",
