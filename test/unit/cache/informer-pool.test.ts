@@ -1,0 +1,24 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { InformerPool } from "../../../src/cache/informer-pool.js";
+import type { ResourceType } from "../../../src/core/kube-object.js";
+import { noopLogger } from "../../../src/observability/logger.js";
+
+const SECRET: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true };
+const client = { list: async () => ({ items: [], resourceVersion: "1" }), watch: () => ({ async *[Symbol.asyncIterator]() {} }) };
+
+describe("InformerPool: related types' cache options", () => {
+  it("the same type and options share one informer; other options get their own", () => {
+    const pool = new InformerPool(client as never, noopLogger);
+    const drop = (o: Record<string, unknown>) => o;
+    const a = pool.informerFor(SECRET, { labelSelector: "app=db", metadataOnly: true, transform: drop as never });
+    const b = pool.informerFor(SECRET, { labelSelector: "app=db", metadataOnly: true, transform: drop as never });
+    assert.equal(a, b, "two operators declaring the same related type and options share one list+watch");
+    const plain = pool.informerFor(SECRET, { labelSelector: "app=db" });
+    const other = pool.informerFor(SECRET, { labelSelector: "app=db", metadataOnly: true, transform: ((o: unknown) => o) as never });
+    const field = pool.informerFor(SECRET, { fieldSelector: "type=Opaque" });
+    assert.equal(new Set([a, plain, other, field]).size, 4);
+    assert.equal(pool.all().length, 4);
+    assert.equal(pool.informerFor(SECRET, { labelSelector: "app=db" }), plain, "a plain scope keeps its old key");
+  });
+});
