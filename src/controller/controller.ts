@@ -122,7 +122,8 @@ export class Controller {
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.mayWrite ? { mayWrite: deps.mayWrite } : {}),
       requeue: (key) => this.queue.add(key),
-      relatedOf: (parent) => this.related.snapshotOf(parent),
+      // Without related types or indexes the snapshot stays as it was: nothing to add per sync.
+      ...(spec.related?.length || spec.indexes?.length ? { relatedOf: (parent: KubeObject) => this.related.snapshotOf(parent) } : {}),
     });
     this.queue = new WorkQueue<string>({
       name: spec.name,
