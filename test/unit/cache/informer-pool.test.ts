@@ -22,3 +22,18 @@ describe("InformerPool: related types' cache options", () => {
     assert.equal(pool.informerFor(SECRET, { labelSelector: "app=db" }), plain, "a plain scope keeps its old key");
   });
 });
+
+describe("informer names (runnables, readiness) tell related caches apart", () => {
+  it("informers of one type and namespace with other cache options get distinct runnable names", async () => {
+    const { informerName } = await import("../../../src/manager/runnables.js");
+    const pool = new InformerPool(client as never, noopLogger);
+    const informers = [
+      pool.informerFor(SECRET, { namespace: "ns" }),
+      pool.informerFor(SECRET, { namespace: "ns", fieldSelector: "type=Opaque" }),
+      pool.informerFor(SECRET, { namespace: "ns", metadataOnly: true }),
+      pool.informerFor(SECRET, { namespace: "ns", transform: ((o: unknown) => o) as never }),
+    ];
+    const names = informers.map((i) => informerName(i));
+    assert.equal(new Set(names).size, 4, `the manager refuses two runnables of one name: ${names.join(" | ")}`);
+  });
+});
