@@ -82,6 +82,7 @@ export class InformerPool {
         ...(scope.labelSelector ? { labelSelector: scope.labelSelector } : {}),
         ...(scope.fieldSelector ? { fieldSelector: scope.fieldSelector } : {}),
         ...(scope.metadataOnly ? { metadataOnly: true } : {}),
+        ...(scope.transform ? { variant: `transform ${transformId(scope.transform)}` } : {}),
         indexLabels: scope.indexLabels ?? [],
         logger: this.logger.child({ informer: type.plural, ...(scope.labelSelector ? { selector: scope.labelSelector } : {}) }),
         ...(this.metrics ? { metrics: this.metrics } : {}),

@@ -76,6 +76,11 @@ export interface InformerOptions {
    * apiVersion/kind and only `metadata` (what client-go's metadata informer does).
    */
   metadataOnly?: boolean;
+  /**
+   * Tells informers of one type and selectors apart in names (runnables, readiness, logs), e.g. a
+   * related type's cache transform; it changes nothing else.
+   */
+  variant?: string;
   logger?: Logger;
   /** Label keys the store indexes for `store.byLabel` (e.g. the tracking label). */
   indexLabels?: readonly string[];
@@ -203,11 +208,15 @@ export class Informer {
     return this.options.type;
   }
 
-  /** Which objects of the type it holds (for names in logs and readiness checks). */
-  get scope(): { namespace?: string; labelSelector?: string } {
+  /** Which objects of the type it holds, and in what form (for names in logs and readiness checks). */
+  get scope(): { namespace?: string; labelSelector?: string; fieldSelector?: string; metadataOnly?: boolean; variant?: string } {
+    const { namespace, labelSelector, fieldSelector, metadataOnly, variant } = this.options;
     return {
-      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
-      ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+      ...(metadataOnly ? { metadataOnly } : {}),
+      ...(variant ? { variant } : {}),
     };
   }
 

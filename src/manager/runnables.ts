@@ -48,9 +48,17 @@ export class CacheSyncTimeoutError extends Error {
 export function informerName(informer: Informer): string {
   const { type } = informer;
   const scope = informer.scope;
+  // Related types' cache options are part of the name: two caches of one type must not share it.
+  const extras = [
+    scope.fieldSelector ? `fields ${scope.fieldSelector}` : "",
+    scope.metadataOnly ? "metadata only" : "",
+    scope.variant ?? "",
+  ]
+    .filter(Boolean)
+    .join(", ");
   return `informer:${type.group ? `${type.plural}.${type.group}` : type.plural}${scope.namespace ? ` in ${scope.namespace}` : ""}${
     scope.labelSelector ? ` (${scope.labelSelector})` : ""
-  }`;
+  }${extras ? ` [${extras}]` : ""}`;
 }
 
 /** Resolves once every informer has listed, or after `timeoutMs` (false), or when `signal` aborts (false). */
