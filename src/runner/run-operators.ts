@@ -125,6 +125,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
         children: spec.children.map((c) => `${c.resource.kind}:${c.strategy}`).join(","),
         namespaces: spec.namespaces?.join(",") ?? "*",
         ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}),
+        ...(spec.related?.length ? { related: spec.related.map((r) => `${r.resource.kind}:${r.selection.by}`).join(",") } : {}),
       });
     }
 
