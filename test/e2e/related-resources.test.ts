@@ -88,6 +88,9 @@ async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => 
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map((item) => fn(item)));
 }
 
+const EXTRA = "rel-extra";
+const OUTSIDE = "rel-outside";
+
 describe("related resources", { timeout: 180_000 }, () => {
   let cp: LocalControlPlane;
   let kit: TestKit;
@@ -98,6 +101,8 @@ describe("related resources", { timeout: 180_000 }, () => {
       controlPlane: cp,
       manifests: [testCrd("RelDb"), testCrd("RelGroup"), testCrd("RelApp")],
       operators: [dbOperator, groupOperator, scaleOperator],
+      // Scoped to two namespaces (the test's and EXTRA): related caches follow the scope.
+      namespaces: [EXTRA],
     });
   });
 
@@ -173,6 +178,27 @@ describe("related resources", { timeout: 180_000 }, () => {
     await kit.delete("v1", "ConfigMap", "cm2");
     await kit.eventuallyMatches(E2E_API_VERSION, "RelGroup", "g", { status: { members: "cm1,other" } });
     await kit.reconcile();
+  });
+
+  it("related caches follow the operators' namespaces: one list+watch per namespace, never cluster-wide", async () => {
+    for (const name of [EXTRA, OUTSIDE]) await kit.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await kit.create({ ...secret("x", "outside"), metadata: { name: "x", namespace: OUTSIDE } });
+    await kit.create({ ...secret("x", "extra"), metadata: { name: "x", namespace: EXTRA } });
+    await kit.createParent({ ...parentOf("RelDb", "e", { secretName: "x" }), metadata: { name: "e", namespace: EXTRA } });
+    await kit.eventuallyMatches(E2E_API_VERSION, "RelDb", "e", { status: { secret: "extra" } }, EXTRA);
+    const secretCaches = kit.runtime
+      .readiness()
+      .map((r) => r.name)
+      .filter((n) => n.startsWith("informer:secrets"));
+    assert.ok(secretCaches.length > 0);
+    for (const name of secretCaches) {
+      assert.ok(name.includes(` in ${kit.namespace}`) || name.includes(` in ${EXTRA}`), `${name} is scoped to the operators' namespaces`);
+    }
+    const cachedX = kit.runtime
+      .inspect("rel-db")
+      .lookup("by-secret", "x")
+      .map((db) => db.metadata?.namespace);
+    assert.deepEqual(cachedX, [EXTRA]);
   });
 
   it("1,000 parents, 1,000 Secrets, 10 referenced: the label-selected related cache holds the 10, metadata only", async () => {
