@@ -91,7 +91,7 @@ class SnapshotRequest<P> implements SyncRequest<P> {
 
 /**
  * Builds the request for one handler call. Conversions to classes happen lazily, on first read.
- * The wire objects it hands out (`raw`, `children.raw()`) are the cache's own, deep-frozen here:
+ * The wire objects it hands out (`raw`, `children.raw()`, `related.raw()`) are the cache's own, deep-frozen here:
  * a handler that edited one in place and returned it changed the cache too, so the desired child
  * equalled the cached one, nothing was written, and the status claimed a change the cluster never
  * got. Now the edit throws (a TypeError in strict code) and the sync fails, reported.
@@ -99,6 +99,8 @@ class SnapshotRequest<P> implements SyncRequest<P> {
 export function createSyncRequest<P = KubeObject>(init: SyncRequestInit): SyncRequest<P> {
   deepFreeze(init.parent);
   for (const child of init.children) deepFreeze(child);
+  // Related objects are the cache's own too (`related.raw()`): read-only in the same way.
+  for (const related of init.related ?? []) deepFreeze(related);
   return new SnapshotRequest<P>(init);
 }
 
