@@ -111,11 +111,13 @@ export function hangingHandler(options: ProcessCaseOptions = {}): FaultCase {
         const createdAt = Date.now();
         await h.createParents(h.names, undefined, (n) => (n === hung ? { [FAULT_ANNOTATION]: "hang" } : undefined));
         const hungAt = await operator.waitLine(`HUNG ${hung}`, 60_000);
+        // Seen by the harness's polls (250 ms apart; the Event's own timestamps have whole seconds).
+        const reported = waitForEvent(ctx, h.namespace, hung, "HandlerTimeout", timeoutMs + 60_000).then((e) => ({ e, at: Date.now() }));
+        reported.catch(() => undefined); // awaited below; not unhandled meanwhile
         await h.waitConverged(ctx.parents - 1, capMs);
         result.details.othersConvergedMs = Date.now() - createdAt;
-        const event = await waitForEvent(ctx, h.namespace, hung, "HandlerTimeout", timeoutMs + 60_000);
-        // When the harness saw it (its polls are 250 ms apart; the Event's own timestamps have whole seconds).
-        result.details.timeoutEventAfterMs = Date.now() - hungAt;
+        const { e: event, at: seenAt } = await reported;
+        result.details.timeoutEventAfterMs = seenAt - hungAt;
         result.details.timeoutEvent = String(event.message);
         result.details.statusOfHungParent = JSON.stringify(
           h.observer.snapshot().parents.find((p) => p.metadata.name === hung)?.status ?? null,
