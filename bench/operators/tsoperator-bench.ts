@@ -154,6 +154,9 @@ async function main(): Promise<void> {
     released.resolve();
     released = gate();
   });
+  // Exit once stopped (SIGTERM, stdin closed, a lost Lease), as a deployed operator does: the
+  // intervals below would keep the process alive.
+  void runtime.done.then(() => process.exit(0));
   process.stdout.write("READY\n");
   if (leaderElection) {
     let leading = false;
