@@ -43,7 +43,11 @@ test("shutdown: a call that honours its signal within the grace gives its own ou
   const call = runWithTimeout(
     { operation: "sync", parentKey: "ns/p", timeoutMs: 60_000, outer: outer.signal, abortGraceMs: 5_000, onAbandoned: () => abandoned++ },
     (signal) =>
-      new Promise<string>((resolve) => signal.addEventListener("abort", () => setTimeout(() => resolve("cleaned up"), 20), { once: true })),
+      new Promise<string>((resolve) => {
+        const cleanUp = () => setTimeout(() => resolve("cleaned up"), 20);
+        if (signal.aborted) cleanUp();
+        else signal.addEventListener("abort", cleanUp, { once: true });
+      }),
   );
   outer.abort(new Error("manager stopped"));
   assert.equal(await call, "cleaned up");
