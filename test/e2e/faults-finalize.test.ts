@@ -14,7 +14,7 @@ import { startSuite, type Suite } from "../../bench/faults/suite.js";
 let suite: Suite;
 
 before(async () => {
-  suite = await startSuite({ parents: 30, log: () => undefined, logDir: mkdtempSync(join(tmpdir(), "faults-finalize-")) });
+  suite = await startSuite({ parents: 20, log: () => undefined, logDir: mkdtempSync(join(tmpdir(), "faults-finalize-")) });
 });
 after(async () => {
   await suite?.stop();
