@@ -6,34 +6,14 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FaultProxy } from "../../src/testing/index.js";
 import { installApf, readLevelSeats, removeApf } from "./apf.js";
+import { base, finish, type CaseResult, type FaultCase } from "./case-kit.js";
 import { CaseHarness, OPERATOR_USER, type CaseCounts, type HarnessOptions, type SuiteContext } from "./harness.js";
 import { PacedRawClient } from "./paced-raw.js";
+import { processCases } from "./process-cases.js";
 import { parentOfWrite, type WriteTally } from "./tally.js";
 
-/** One case's outcome. */
-export interface CaseResult extends CaseCounts {
-  name: string;
-  parents: number;
-  /** What was done, in words. */
-  fault: string;
-  /** What the recovery time is measured from, as "after ...". */
-  recoveryFrom: string;
-  /** Milliseconds from the fault's end to every parent converged; undefined when it never converged. */
-  recoveryMs?: number;
-  /** The wait was given up after this many milliseconds. */
-  capMs: number;
-  /** Case-specific figures (e.g. the outage, time to /readyz). */
-  details: Record<string, number | string>;
-  error?: string;
-}
-
-/** A case: a name and how to run it. */
-export interface FaultCase {
-  name: string;
-  run(ctx: SuiteContext, proxy: FaultProxy): Promise<CaseResult>;
-}
+export type { CaseResult, FaultCase } from "./case-kit.js";
 
 /** Converged parents before the fault: a third of them, so the fault lands mid-convergence. */
 const midway = (parents: number) => Math.max(1, Math.floor(parents / 3));
@@ -315,33 +295,6 @@ export function apfStorm(seats: number): FaultCase {
 }
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-function base(name: string, ctx: SuiteContext, capMs: number, fault: string, recoveryFrom: string): CaseResult {
-  return {
-    name,
-    parents: ctx.parents,
-    fault,
-    recoveryFrom,
-    capMs,
-    details: {},
-    lostUpdates: 0,
-    duplicates: 0,
-    orphans: 0,
-    missing: 0,
-    minimumWrites: 0,
-    writes: { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} },
-  };
-}
-
-async function finish(h: CaseHarness, result: CaseResult): Promise<CaseResult> {
-  try {
-    Object.assign(result, await h.counts());
-  } catch (err) {
-    result.error ??= `counting: ${(err as Error).message}`;
-  }
-  await h.close();
-  return result;
-}
-
 /** Every case, by name, in the order `npm run faults` runs them. */
 export function allCases(): FaultCase[] {
   return [
@@ -352,5 +305,6 @@ export function allCases(): FaultCase[] {
     operatorKill(),
     apfStorm(1),
     apfStorm(3),
+    ...processCases(),
   ];
 }

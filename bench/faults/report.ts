@@ -54,6 +54,37 @@ export function whatAUserSees(r: CaseResult): string {
       `(${d.throttledWrites} writes); with a fixed limit instead of the adaptive one: ${fixed}, ${d.fixedRejected} refused.`
     );
   }
+  if (r.name === "leader-failover") {
+    const d = r.details;
+    const overlap = Number(d.oldLeaderWritesAfterNewLeadersFirst ?? 0) + Number(d.standbyWritesBeforeLeading ?? 0);
+    return r.recoveryMs === undefined
+      ? never
+      : `Nothing converges until the standby takes the Lease ${s(Number(d.killToLeaseAcquiredMs))} after the kill (the Lease ` +
+          `must expire first); it works from its warm caches and every parent is converged ${s(r.recoveryMs)} after the kill. ` +
+          (overlap === 0 ? "No overlapping writes." : `${overlap} overlapping writes.`);
+  }
+  if (r.name === "hanging-handler") {
+    const d = r.details;
+    return r.recoveryMs === undefined
+      ? never
+      : `The other parents converge as usual (${s(Number(d.othersConvergedMs))}); the hung parent gets a HandlerTimeout Warning ` +
+          `Event ${s(Number(d.timeoutEventAfterMs))} after its call began, and no status. Its spec change waits for the hung call ` +
+          `(converged while it hung: ${d.convergedWhileCallHung}) and converges ${s(r.recoveryMs)} after the call returns.`;
+  }
+  if (r.name === "operator-sigkill-recreate") {
+    return r.recoveryMs === undefined
+      ? never
+      : `${r.details.parentsBetweenDeleteAndCreateAtKill} parents had a ConfigMap deleted and not yet created again at the kill: ` +
+          `missing until the new process, which creates them; all converged ${s(r.recoveryMs)} after its spawn, ${r.missing} missing.`;
+  }
+  if (r.name === "operator-sigkill-finalize") {
+    const d = r.details;
+    return r.recoveryMs === undefined
+      ? `${never} (parents still there)`
+      : `Deleted parents wait (Terminating) while no operator runs; the new process finishes them ${s(r.recoveryMs)} after its spawn. ` +
+          `Finalize ran for ${d.finalizedAtLeastOnce} of ${r.parents} parents (twice for ${d.finalizedTwice}: ` +
+          "those whose finalizer was not yet removed at the kill).";
+  }
   return "";
 }
 

@@ -1,22 +1,19 @@
 /**
  * `npm run faults [-- --parents N] [--cases a,b] [--no-write] [--report]`
  *
- * The fault suite (issue 11): starts a local control plane with the API server's audit log on and a
- * user "operator", installs the BenchParent CRD, puts a FaultProxy in front of the API server, and
- * runs each case of cases.ts against the tsoperator benchmark operator (a child process).
+ * The fault suite (issue 11): starts a local control plane with the API server's audit log on and
+ * the operator's users, installs the BenchParent CRD, puts a FaultProxy in front of the API server
+ * (suite.ts), and runs each case of cases.ts against the tsoperator benchmark operator (a child process).
  * Writes bench/results/faults.json and the table in docs/reliability.md. Progress goes to stderr.
  */
 import "reflect-metadata";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
-import { KubeHttp } from "../lib/kube-http.js";
-import { allPeers, repoRoot } from "../lib/peers.js";
+import { repoRoot } from "../lib/peers.js";
 import { allCases, type CaseResult } from "./cases.js";
-import { OPERATOR_USER, type SuiteContext } from "./harness.js";
-import { installCrd } from "./install-crd.js";
 import { faultsTable, mergeCases, replaceFaultsTable } from "./report.js";
+import { startSuite } from "./suite.js";
 
 interface Options {
   parents: number;
@@ -58,38 +55,10 @@ async function main(): Promise<void> {
         .map((c) => c.name)
         .join(", ")}`,
     );
-  const operator = await allPeers(16)
-    .find((p) => p.name === "tsoperator")!
-    .prepare(log);
   log(`P=${opts.parents}, cases: ${cases.map((c) => c.name).join(", ")}`);
-
-  log("starting the local control plane (audit log on) ...");
-  // The operator's user is not in system:masters (as no deployed operator is): that group falls under
-  // the "exempt" FlowSchema, which API priority and fairness never limits (the apf cases). It gets
-  // cluster-admin through RBAC instead.
-  const cp = await LocalControlPlane.start({ audit: { mode: "blocking" }, users: [{ name: OPERATOR_USER, groups: [] }] });
-  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
-  await http.send("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-    body: {
-      metadata: { name: `faults-${OPERATOR_USER}` },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: OPERATOR_USER }],
-    },
-  });
-  const proxy = await FaultProxy.start(cp.server);
-  const logDir = join(root, "bench", "results", "tmp");
-  mkdirSync(logDir, { recursive: true });
-  const kubeconfigDirect = join(cp.tempDir, "operator.kubeconfig");
-  const kubeconfigViaProxy = join(cp.tempDir, "operator-via-proxy.kubeconfig");
-  writeFileSync(kubeconfigDirect, cp.kubeconfigText({ user: OPERATOR_USER }), { mode: 0o600 });
-  writeFileSync(kubeconfigViaProxy, cp.kubeconfigText({ user: OPERATOR_USER, server: proxy.url }), { mode: 0o600 });
+  const { ctx, cp, proxy, stop } = await startSuite({ parents: opts.parents, log });
   const results: CaseResult[] = [];
   try {
-    await installCrd(cp, http);
-    // The garbage collector discovers the new kind only every 30 s: restart it so it owns children now.
-    await cp.restartControllerManager();
-    const withLog = { ...operator, env: { ...operator.env, BENCH_LOG_STDERR: "1" } };
-    const ctx: SuiteContext = { cp, http, operator: withLog, kubeconfigDirect, kubeconfigViaProxy, parents: opts.parents, logDir, log };
     for (const c of cases) {
       log(`case ${c.name} ...`);
       const r = await c.run(ctx, proxy);
@@ -101,9 +70,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await proxy.close();
-    await http.close();
-    await cp.stop();
+    await stop();
   }
   if (!opts.write) return;
   // A run of some cases (--cases) keeps the other cases' earlier figures.

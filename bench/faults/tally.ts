@@ -71,11 +71,12 @@ export interface WriteTally {
   byVerb: Record<string, number>;
 }
 
-/** Tallies the writes of `user` in `namespace`, received at or after `since` (ms since the epoch). */
-export function tallyWrites(writes: readonly WriteRecord[], user: string, namespace: string, since = 0): WriteTally {
+/** Tallies the writes of `user` (or of any of several users) in `namespace`, received at or after `since` (ms since the epoch). */
+export function tallyWrites(writes: readonly WriteRecord[], user: string | readonly string[], namespace: string, since = 0): WriteTally {
   const out: WriteTally = { total: 0, refused: 0, conflicts: 0, byVerb: {}, refusedBy: {} };
+  const users = typeof user === "string" ? [user] : user;
   for (const w of writes) {
-    if (w.user !== user || w.namespace !== namespace || w.time.getTime() < since) continue;
+    if (!users.includes(w.user) || w.namespace !== namespace || w.time.getTime() < since) continue;
     out.total++;
     const key = `${w.verb} ${w.resource}${w.subresource ? "/" + w.subresource : ""}`;
     if ((w.code ?? 0) >= 400) {
@@ -100,4 +101,71 @@ export function parentOfWrite(w: Pick<WriteRecord, "resource" | "name">): string
  */
 export function minimumWrites(newParents: number, updates: number): number {
   return newParents * (CHILDREN_PER_PARENT + 2) + updates * (CHILDREN_PER_PARENT + 1);
+}
+
+/** What the audit log says about a leader handover from `oldUser` to `newUser` (workload writes exclude Leases). */
+export interface Handover {
+  /** When the new leader's first successful Lease write (its acquisition) was received; undefined if none. */
+  newAcquiredAt?: number;
+  /** When the old leader's last workload write was received. */
+  oldLastWriteAt?: number;
+  /** When the new leader's first workload write was received. */
+  newFirstWriteAt?: number;
+  /** Workload writes of the old leader received at or after the new leader's first one (overlap). */
+  oldWritesAfterNewFirst: number;
+  /** Workload writes of the new leader received before it acquired the Lease (a standby writing). */
+  newWritesBeforeAcquired: number;
+  /** Workload writes of the old leader answered >= 400 (e.g. 504 for requests its death cut off). */
+  oldRefused: number;
+}
+
+/** Reads a leader handover from the audit records of one namespace (see {@link Handover}). */
+export function handover(writes: readonly WriteRecord[], oldUser: string, newUser: string, namespace: string): Handover {
+  const inNs = writes.filter((w) => w.namespace === namespace);
+  const ms = (w: WriteRecord) => w.time.getTime();
+  const first = (ws: WriteRecord[]) => (ws.length > 0 ? Math.min(...ws.map(ms)) : undefined);
+  const last = (ws: WriteRecord[]) => (ws.length > 0 ? Math.max(...ws.map(ms)) : undefined);
+  const workload = (user: string) => inNs.filter((w) => w.user === user && w.resource !== "leases" && w.resource !== "events");
+  const acquired = first(inNs.filter((w) => w.user === newUser && w.resource === "leases" && (w.code ?? 500) < 300));
+  const oldWrites = workload(oldUser);
+  const newWrites = workload(newUser);
+  const newFirst = first(newWrites);
+  const out: Handover = {
+    oldWritesAfterNewFirst: newFirst === undefined ? 0 : oldWrites.filter((w) => ms(w) >= newFirst).length,
+    newWritesBeforeAcquired: newWrites.filter((w) => acquired === undefined || ms(w) < acquired).length,
+    oldRefused: oldWrites.filter((w) => (w.code ?? 0) >= 400).length,
+  };
+  if (acquired !== undefined) out.newAcquiredAt = acquired;
+  const oldLast = last(oldWrites);
+  if (oldLast !== undefined) out.oldLastWriteAt = oldLast;
+  if (newFirst !== undefined) out.newFirstWriteAt = newFirst;
+  return out;
+}
+
+/**
+ * Children deleted (successfully) before `at` and not created again before `at`, by parent: the
+ * parents a Recreate had left between its delete and its create at that moment.
+ */
+export function betweenDeleteAndCreate(writes: readonly WriteRecord[], user: string, namespace: string, at: number): string[] {
+  const gone = new Set<string>();
+  const sorted = writes
+    .filter((w) => w.user === user && w.namespace === namespace && w.time.getTime() < at && (w.code ?? 500) < 300 && w.name)
+    .sort((a, b) => a.time.getTime() - b.time.getTime());
+  for (const w of sorted) {
+    const key = `${w.resource}/${w.name}`;
+    if (w.verb === "delete") gone.add(key);
+    else if (w.verb === "create" || w.verb === "patch" || w.verb === "update") gone.delete(key);
+  }
+  const parents = new Set([...gone].map((key) => parentOfWrite({ resource: key.split("/")[0]!, name: key.split("/")[1]! })!));
+  return [...parents].sort();
+}
+
+/** Counts `FINALIZED <uid>` lines per uid (the fault-mode finalizer's own record of each run). */
+export function finalizeRuns(lines: readonly string[]): Map<string, number> {
+  const runs = new Map<string, number>();
+  for (const line of lines) {
+    const m = /^FINALIZED (\S+)$/.exec(line);
+    if (m) runs.set(m[1]!, (runs.get(m[1]!) ?? 0) + 1);
+  }
+  return runs;
 }

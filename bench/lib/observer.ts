@@ -124,6 +124,11 @@ export class ConvergenceObserver {
     return { parents: [...this.parents.values()], configMaps: [...this.configMaps.values()], services: [...this.services.values()] };
   }
 
+  /** How many parents, labelled ConfigMaps and labelled Services exist now. */
+  sizes(): { parents: number; configMaps: number; services: number } {
+    return { parents: this.parents.size, configMaps: this.configMaps.size, services: this.services.size };
+  }
+
   /** Progress line for stderr. */
   describe(): string {
     return `parents=${this.parents.size} converged=${this.converged.size} configmaps=${this.configMaps.size} services=${this.services.size}`;

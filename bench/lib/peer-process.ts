@@ -1,7 +1,7 @@
 /**
  * One running peer: a child process started with KUBECONFIG and the benchmark namespace, whose
- * stdout follows the peer protocol ("READY", then "SYNCS <n>"), whose stderr goes to a log
- * file, and whose memory and CPU time are read from /proc.
+ * stdout follows the peer protocol ("READY", then "SYNCS <n>"), whose stderr and stdout's JSON log
+ * lines go to a log file, and whose memory and CPU time are read from /proc.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -44,6 +44,8 @@ export class PeerProcess {
   private ready = false;
   private readonly waiters: Array<() => void> = [];
   private exited: { code: number | null; signal: string | null } | undefined;
+  /** Other lines the peer printed on stdout (e.g. the fault switches' `LEADING`), with when they arrived (Date.now()). */
+  readonly lines: Array<{ line: string; at: number }> = [];
   /** Last usage read while the process was alive (kept for after it exits). */
   lastUsage: ProcUsage = { rssBytes: 0, peakRssBytes: 0, cpuMs: 0 };
 
@@ -52,12 +54,16 @@ export class PeerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly name: string,
+    log?: NodeJS.WritableStream,
   ) {
     // A harness that dies (an exception, Ctrl-C) takes its peers with it.
     process.once("exit", this.killOnExit);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (line === "READY") this.ready = true;
       else if (line.startsWith("SYNCS ")) this.syncs = Number(line.slice(6));
+      // The peer's JSON log lines go to its log file with its stderr; the others are kept.
+      else if (line.startsWith("{")) log?.write(line + "\n");
+      else this.lines.push({ line, at: Date.now() });
       for (const w of this.waiters.splice(0)) w();
     });
     child.on("exit", (code, signal) => {
@@ -67,14 +73,17 @@ export class PeerProcess {
     });
   }
 
-  /** Starts a peer; its stderr is appended to `logPath`. */
+  /** Starts a peer; its stderr and the JSON log lines of its stdout are appended to `logPath`. */
   static start(name: string, cmd: PeerCommand, kubeconfigPath: string, namespace: string, logPath: string): PeerProcess {
     const child = spawn(cmd.command, cmd.args, {
       env: { ...process.env, ...cmd.env, KUBECONFIG: kubeconfigPath, BENCH_NAMESPACE: namespace },
       stdio: ["pipe", "pipe", "pipe"],
     });
-    child.stderr!.pipe(createWriteStream(logPath, { flags: "a" }));
-    return new PeerProcess(child, name);
+    const log = createWriteStream(logPath, { flags: "a" });
+    // Not ended with stderr: stdout's log lines may still come.
+    child.stderr!.pipe(log, { end: false });
+    child.once("exit", () => setTimeout(() => log.end(), 100));
+    return new PeerProcess(child, name, log);
   }
 
   /** Process id. */
@@ -95,6 +104,17 @@ export class PeerProcess {
   /** Resolves once the peer reported at least `n` completed syncs. */
   waitSyncs(n: number, timeoutMs: number): Promise<void> {
     return this.waitUntil(() => this.syncs >= n, timeoutMs, `SYNCS >= ${n} (at ${this.syncs})`);
+  }
+
+  /** Resolves with when (Date.now()) the peer first printed `line`; rejects if it exits first or after `timeoutMs`. */
+  async waitLine(line: string, timeoutMs: number): Promise<number> {
+    await this.waitUntil(() => this.lines.some((l) => l.line === line), timeoutMs, line);
+    return this.lines.find((l) => l.line === line)!.at;
+  }
+
+  /** Whether the process has exited. */
+  get hasExited(): boolean {
+    return this.exited !== undefined;
   }
 
   /** Sends one line on the peer's stdin (raw peers read their jobs there). */

@@ -16,6 +16,8 @@ export const FINALIZER = "bench.tsoperator.dev/cleanup";
 export const TRACKING_LABEL = "tsoperator.dev/parent-uid";
 /** Annotation on the Service carrying the payload (so a spec change changes the Service too). */
 export const PAYLOAD_ANNOTATION = "bench.tsoperator.dev/payload";
+/** Annotation the tsoperator peer reads only with `--faults` (bench/faults): `hang` makes the parent's sync never return. */
+export const FAULT_ANNOTATION = "bench.tsoperator.dev/fault";
 /** Number of children per parent. */
 export const CHILDREN_PER_PARENT = 3;
 

@@ -7,7 +7,16 @@ import { test } from "node:test";
 import { apfShares, nominalSeats, parseLevelSeats } from "../faults/apf.js";
 import { limitTrace, throttledWrites, type CaseResult } from "../faults/cases.js";
 import { faultsTable, mergeCases, replaceFaultsTable, whatAUserSees } from "../faults/report.js";
-import { minimumWrites, parentOfWrite, tallyChildren, tallyWrites, type WriteRecord } from "../faults/tally.js";
+import {
+  betweenDeleteAndCreate,
+  finalizeRuns,
+  handover,
+  minimumWrites,
+  parentOfWrite,
+  tallyChildren,
+  tallyWrites,
+  type WriteRecord,
+} from "../faults/tally.js";
 
 const parent = (name: string, uid: string) => ({ kind: "BenchParent", metadata: { name, uid } });
 const child = (kind: string, name: string, ownerUid: string) => ({
@@ -66,6 +75,69 @@ test("parentOfWrite maps children to their parent by the workload's names; minim
   assert.equal(parentOfWrite({ resource: "benchparents", name: "p-00001" }), "p-00001");
   assert.equal(parentOfWrite({ resource: "configmaps", name: undefined }), undefined);
   assert.equal(minimumWrites(100, 20), 580);
+});
+
+const rec = (over: Partial<WriteRecord>): WriteRecord => ({
+  verb: "patch",
+  resource: "configmaps",
+  namespace: "ns",
+  name: "p-a",
+  user: "a",
+  code: 200,
+  time: new Date(0),
+  ...over,
+});
+
+test("tallyWrites takes several users (the replicas of one operator)", () => {
+  const writes = [rec({ user: "a" }), rec({ user: "b" }), rec({ user: "c" })];
+  assert.equal(tallyWrites(writes, ["a", "b"], "ns").total, 2);
+});
+
+test("handover finds the new leader's acquisition, overlapping writes and a standby's early writes; Leases and Events are not workload", () => {
+  const t = (ms: number) => new Date(ms);
+  const clean = [
+    rec({ user: "a", resource: "leases", time: t(1) }),
+    rec({ user: "a", time: t(5) }),
+    rec({ user: "a", time: t(6), code: 504 }),
+    rec({ user: "b", resource: "leases", time: t(20), code: 409 }), // a failed try is no acquisition
+    rec({ user: "b", resource: "leases", time: t(30) }),
+    rec({ user: "b", resource: "events", time: t(25) }),
+    rec({ user: "b", time: t(31) }),
+    rec({ user: "a", time: t(40), namespace: "other" }),
+  ];
+  assert.deepEqual(handover(clean, "a", "b", "ns"), {
+    newAcquiredAt: 30,
+    oldLastWriteAt: 6,
+    newFirstWriteAt: 31,
+    oldWritesAfterNewFirst: 0,
+    newWritesBeforeAcquired: 0,
+    oldRefused: 1,
+  });
+  const overlapping = [...clean, rec({ user: "a", time: t(32) }), rec({ user: "b", time: t(29) })];
+  const seen = handover(overlapping, "a", "b", "ns");
+  assert.equal(seen.oldWritesAfterNewFirst, 1);
+  assert.equal(seen.newWritesBeforeAcquired, 1);
+});
+
+test("betweenDeleteAndCreate names the parents with a child deleted and not created again before a time", () => {
+  const t = (ms: number) => new Date(ms);
+  const writes = [
+    rec({ user: "op", verb: "delete", name: "p-1-a", time: t(1) }),
+    rec({ user: "op", verb: "create", name: "p-1-a", time: t(2) }), // recreated in time
+    rec({ user: "op", verb: "delete", name: "p-2-a", time: t(3) }), // still gone at 10
+    rec({ user: "op", verb: "delete", name: "p-3-b", time: t(4), code: 404 }), // refused: not gone by us
+    rec({ user: "op", verb: "delete", name: "p-4-a", time: t(5) }),
+    rec({ user: "op", verb: "create", name: "p-4-a", time: t(11) }), // created after the time
+  ];
+  assert.deepEqual(betweenDeleteAndCreate(writes, "op", "ns", 10), ["p-2", "p-4"]);
+});
+
+test("finalizeRuns counts the FINALIZED lines per uid and ignores other lines", () => {
+  const runs = finalizeRuns(["FINALIZED u1", "LEADING", "FINALIZED u2", "FINALIZED u1", "FINALIZED"]);
+  assert.deepEqual([...runs.entries()].sort(), [
+    ["u1", 2],
+    ["u2", 1],
+  ]);
 });
 
 const result = (over: Partial<CaseResult>): CaseResult => ({
