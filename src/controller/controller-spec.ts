@@ -6,6 +6,7 @@
 import type { BackoffConfig } from "../core/backoff.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
+import type { SyncTrigger } from "../core/sync-trigger.js";
 
 /**
  * One operator as the runtime sees it: resolved resource types and plain settings. Built from the
@@ -24,6 +25,8 @@ export interface ControllerSpec {
   /** Watch only the parents this label selector matches (all when undefined). */
   labelSelector?: string;
   fieldManager: string;
+  /** The label tying children to the parent's uid; default `TRACKING_LABEL` (`tsoperator.dev/parent-uid`). */
+  trackingLabel?: string;
   /** The finalizer to manage; set only when the operator has a finalize handler. */
   finalizer?: string;
   /**
@@ -44,6 +47,8 @@ export interface Snapshot {
   parent: KubeObject;
   children: KubeObject[];
   finalizing: boolean;
+  /** Why this sync runs, as far as coalescing kept it (empty when called outside the controller). */
+  reasons?: readonly SyncTrigger[];
 }
 
 /** The normalized result of a sync handler. */

@@ -39,8 +39,9 @@ describe("failable: giveUpAfter", () => {
     assert.ok(isTerminalError(third.failure?.error), "the third failure gives up");
     assert.equal(third.resyncAfter, undefined, "a terminal failure schedules nothing");
     assert.deepEqual(third.status, { kind: "syncFailed" });
-    assert.match(String((third.failure?.error as Error).message), /bucket missing \(gave up after 3 failed syncs in a row/);
-    assert.equal(((third.failure?.error as Error).cause as Error).message, "bucket missing");
+    const error = third.failure!.error as Error;
+    assert.match(error.message, /bucket missing \(gave up after 3 failed syncs in a row/);
+    assert.equal((error.cause as Error).message, "bucket missing");
   });
 
   it("a new generation of the parent starts the count again; so does a success", async () => {
