@@ -130,7 +130,12 @@ test("the injected Metrics, KubeConfig and logger are the runtime's", async () =
 test("req.reason: created, then child-changed when a child changes, resync after resyncAfter", async () => {
   await kit.createParent(greeting("why", "resync"));
   await kit.eventuallyExists("v1", "ConfigMap", "why-ctx");
-  await kit.eventually(() => assert.ok((seen.get("why")?.reasons ?? []).some((r) => r === "resync"), String(seen.get("why")?.reasons)));
+  await kit.eventually(() =>
+    assert.ok(
+      (seen.get("why")?.reasons ?? []).some((r) => r === "resync"),
+      String(seen.get("why")?.reasons),
+    ),
+  );
   assert.equal(seen.get("why")!.reasons[0], "created");
   await kit.patch("v1", "ConfigMap", "why-ctx", { data: { text: "tampered" } });
   await kit.eventually(() =>

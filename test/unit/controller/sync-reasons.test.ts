@@ -29,7 +29,8 @@ describe("SyncReasons", () => {
 
   it("keeps at most MAX_TRIGGERS distinct triggers, the first ones", () => {
     const r = new SyncReasons();
-    for (let i = 0; i < MAX_TRIGGERS + 5; i++) r.note("k", { kind: "child-changed", object: { kind: "Pod", name: `p${i}` }, event: "ADDED" });
+    for (let i = 0; i < MAX_TRIGGERS + 5; i++)
+      r.note("k", { kind: "child-changed", object: { kind: "Pod", name: `p${i}` }, event: "ADDED" });
     const taken = r.take("k", 0);
     assert.equal(taken.length, MAX_TRIGGERS);
     assert.equal(taken[0]!.object!.name, "p0");
@@ -45,7 +46,10 @@ describe("SyncReasons", () => {
 
 describe("syncReason (req.reason)", () => {
   it("answers has(kind) and reads as a short text", () => {
-    const reason = syncReason([{ kind: "created" }, { kind: "child-changed", object: { kind: "ConfigMap", name: "web" }, event: "DELETED" }]);
+    const reason = syncReason([
+      { kind: "created" },
+      { kind: "child-changed", object: { kind: "ConfigMap", name: "web" }, event: "DELETED" },
+    ]);
     assert.equal(reason.has("created"), true);
     assert.equal(reason.has("resync"), false);
     assert.equal(String(reason), "created, child-changed ConfigMap web (DELETED)");
