@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
 import { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
 import { inject, injectable } from "tsyringe";
@@ -31,6 +32,13 @@ const crd = fileURLToPath(new URL("../../../samples/greeting/crd.yaml", import.m
 const TRACKING = "e2e.example.com/owner";
 
 /** What the handler saw, per parent name. */
+const AUDIT_EVERYTHING = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+`;
+
 const seen = new Map<string, { reasons: string[]; aborted?: string }>();
 
 /** An operator's own service, given the runtime's injectables by tsyringe (no plumbing through the request). */
@@ -89,7 +97,8 @@ let cp: LocalControlPlane;
 let kit: TestKit;
 
 before(async () => {
-  cp = await LocalControlPlane.start({ controllerManager: false });
+  // Every request audited (not only writes): the user agent of a runtime's lists shows there.
+  cp = await LocalControlPlane.start({ controllerManager: false, audit: { policy: AUDIT_EVERYTHING } });
   kit = await TestKit.start({ controlPlane: cp, manifests: [crd], operators: [ContextOperator], healthPort: 0, healthHost: "127.0.0.1" });
 });
 after(async () => {
@@ -177,7 +186,7 @@ test("/health answers like /healthz (roperator's path)", async () => {
   assert.equal(await res.text(), "ok\n");
 });
 
-test("by default the runtime serves on 8080; when that port is taken it runs without and says so", async () => {
+test("by default the runtime serves on 8080; when that port is taken it runs without and says so; userAgent is sent", async () => {
   // Hold 8080 (or find it held by another process: the outcome is the same).
   const blocker: Server = createServer();
   const held = await new Promise<boolean>((resolve) => {
@@ -200,6 +209,8 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
     handleSignals: false,
     logger,
     events: false,
+    userAgent: "handler-ctx-e2e/1.0",
+    clientRateLimit: { qps: 50, burst: 100 },
   });
   try {
     assert.equal(runtime.healthPort, undefined);
@@ -207,6 +218,8 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
       warnings.some((w) => w.includes("port 8080 (the default of healthPort) is taken")),
       warnings.join("\n"),
     );
+    const audit = await readFile(cp.auditLogPath!, "utf8");
+    assert.match(audit, /"userAgent":"handler-ctx-e2e\/1\.0"/, "the runtime's requests carry the user agent it was given");
   } finally {
     await runtime.stop();
     if (held) await new Promise((resolve) => blocker.close(resolve));
