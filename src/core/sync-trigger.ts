@@ -11,7 +11,7 @@
 /**
  * What started a sync:
  * - `created`: the parent appeared while the operator was running (a watch event);
- * - `existing`: the parent was found by the first list of the caches (a start, a restart, a new leader);
+ * - `existing`: the parent (or a child of it) was found by the first list of the caches (a start, a restart, a new leader);
  * - `changed`: the parent changed (spec, labels, annotations, deletion...; status-only changes never trigger);
  * - `child-changed`: a child was added, changed or deleted (`object` and `event` say which and how);
  * - `resync`: the periodic resync or the handler's `resyncAfter` came due;

@@ -218,6 +218,8 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
       warnings.some((w) => w.includes("port 8080 (the default of healthPort) is taken")),
       warnings.join("\n"),
     );
+    // A second runtime finds the parents by its first list: their reason is "existing", not "created".
+    await kit.eventually(() => assert.ok(seen.get("ev")!.reasons.includes("existing"), String(seen.get("ev")!.reasons)));
     const audit = await readFile(cp.auditLogPath!, "utf8");
     assert.match(audit, /"userAgent":"handler-ctx-e2e\/1\.0"/, "the runtime's requests carry the user agent it was given");
   } finally {
