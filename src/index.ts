@@ -71,7 +71,7 @@ export { OperatorEvents } from "./manager/operator-events.js";
 export type { EventType } from "./manager/event-recorder.js";
 export { TSOPERATOR_LOGGER } from "./di/tokens.js";
 export type { RateLimitOptions } from "./kube/rate-limiter.js";
-export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
+export { tsyringeResolver, type InstanceResolver, type TsyringeResolver } from "./di/resolver.js";
 export { MANAGED_BY_LABEL, OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
 
 // Observability

@@ -11,7 +11,7 @@ import { compileOperator, type CompiledOperator, type OperatorInput } from "../a
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { operatorScope, scopeProblems } from "../api/scope.js";
 import { OperatorDefinitionError } from "../core/errors.js";
-import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
+import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
@@ -86,8 +86,14 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   const container = options.container ?? globalContainer;
   if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);
   const operatorEvents = options.operatorEvents ?? new OperatorEvents();
-  const resolver: InstanceResolver =
-    options.resolver ?? tsyringeResolver(injectablesContainer(container, { kubeConfig, logger, metrics, operatorEvents }));
+  // A tsyringe resolver (given, or made from `container`) gets the injectables through a child of its container.
+  const lent = { kubeConfig, logger, metrics, operatorEvents };
+  const given = options.resolver;
+  const resolver: InstanceResolver = !given
+    ? tsyringeResolver(injectablesContainer(container, lent))
+    : isTsyringeResolver(given)
+      ? tsyringeResolver(injectablesContainer(given.container, lent))
+      : given;
 
   let health: HealthServer | undefined;
   let webhookServer: WebhookServer | undefined;

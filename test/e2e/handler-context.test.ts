@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { readFile } from "node:fs/promises";
 import { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
-import { inject, injectable } from "tsyringe";
+import { container, inject, injectable } from "tsyringe";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
 import {
   Metrics,
@@ -22,6 +22,7 @@ import {
   SyncResponse,
   TSOPERATOR_LOGGER,
   runOperators,
+  tsyringeResolver,
   type Logger,
   type SyncRequest,
 } from "../../src/index.js";
@@ -203,6 +204,7 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
       return logger;
     },
   };
+  const closeBlocker = () => (held ? new Promise((resolve) => blocker.close(resolve)) : Promise.resolve());
   const runtime = await runOperators([ContextOperator], {
     kubeConfig: cp.kubeConfig,
     namespace: kit.namespace,
@@ -210,7 +212,12 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
     logger,
     events: false,
     userAgent: "handler-ctx-e2e/1.0",
+    // The documented way to use a container of one's own: the injectables still reach the operator's service.
+    resolver: tsyringeResolver(container.createChildContainer()),
     clientRateLimit: { qps: 50, burst: 100 },
+  }).catch(async (error: unknown) => {
+    await closeBlocker(); // else the held port keeps the test process alive
+    throw error;
   });
   try {
     assert.equal(runtime.healthPort, undefined);
@@ -224,6 +231,6 @@ test("by default the runtime serves on 8080; when that port is taken it runs wit
     assert.match(audit, /"userAgent":"handler-ctx-e2e\/1\.0"/, "the runtime's requests carry the user agent it was given");
   } finally {
     await runtime.stop();
-    if (held) await new Promise((resolve) => blocker.close(resolve));
+    await closeBlocker();
   }
 });
