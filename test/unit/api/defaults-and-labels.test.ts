@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { K8sType, OPERATOR_DEFAULTS, OperatorConfig } from "../../../src/api/index.js";
 import { reconcileDecisionOf } from "../../../src/controller/reconcile-result.js";
+import { QueuePriority } from "../../../src/controller/work-queue.js";
 import { withOwnership } from "../../../src/controller/ownership.js";
 import { desiredHash } from "../../../src/controller/desired-child.js";
 
@@ -18,7 +19,7 @@ describe("periodic resync default", () => {
 
   it("a sync that is done with the periodic resync scheduled counts as success (controller-runtime's SyncPeriod)", () => {
     assert.deepEqual(reconcileDecisionOf({ kind: "done", resyncAfterMs: 1000 }), {
-      queue: { type: "success", requeueAfterMs: 1000 },
+      queue: { type: "success", requeueAfterMs: 1000, requeuePriority: QueuePriority.low }, // behind live changes
       metric: "success",
       failure: false,
       terminal: false,
