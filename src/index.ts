@@ -50,6 +50,7 @@ export {
 // What handlers receive and return
 export { SyncResponse, FinalizeResponse, type DesiredChild, type ErrorResponse, type SyncFailure } from "./api/responses.js";
 export { createSyncRequest, type SyncRequest, type SyncRequestInit } from "./api/sync-request.js";
+export type { HandlerLogger, ParentEvents, SyncReason, SyncTrigger, SyncTriggerKind } from "./api/handler-context.js";
 export { ChildrenView, TypedView } from "./api/children-view.js";
 export { RelatedView } from "./api/related-view.js";
 
@@ -77,9 +78,13 @@ export { runOperators } from "./runner/run-operators.js";
 export { OperatorRuntime, type RuntimeState, type OperatorState, type OperatorInspection } from "./runner/operator-runtime.js";
 export { RUNNABLE_GROUPS, type Runnable, type RunnableGroup, type RunnableReadiness } from "./manager/runnable.js";
 export { CacheSyncTimeoutError } from "./manager/runnables.js";
-export type { RunOptions, LeaderElectionOptions } from "./runner/run-options.js";
-export { tsyringeResolver, type InstanceResolver } from "./di/resolver.js";
-export { OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
+export { DEFAULT_HEALTH_PORT, type RunOptions, type LeaderElectionOptions } from "./runner/run-options.js";
+export { OperatorEvents } from "./manager/operator-events.js";
+export type { EventType } from "./manager/event-recorder.js";
+export { TSOPERATOR_LOGGER } from "./di/tokens.js";
+export type { RateLimitOptions } from "./kube/rate-limiter.js";
+export { tsyringeResolver, type InstanceResolver, type TsyringeResolver } from "./di/resolver.js";
+export { MANAGED_BY_LABEL, OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
 
 // Observability
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";

@@ -52,6 +52,7 @@ export const failableReport = defineOperator(
       syncChildren: (req) => [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: req.raw.metadata!.name! }, data: { ok: "yes" } }],
       determineStatus: (_req, outcome) => (outcome.ok ? { error: null } : { error: String(outcome.error) }),
     },
-    { backoff: { initialDelayMs: 2_000 } },
+    // Give up on a parent after 10 failures in a row (retried again when it or a child changes).
+    { backoff: { initialDelayMs: 2_000 }, giveUpAfter: 10 },
   ),
 );

@@ -38,12 +38,14 @@ export interface OperatorOptions {
   readonly concurrency?: number;
   /** A handler call is abandoned after this many ms (default 60000). */
   readonly handlerTimeoutMs?: number;
-  /** Sync every parent at least this often (ms); default: only on events. */
+  /** Sync every parent at least this often (ms); default 10 h (`OPERATOR_DEFAULTS.resyncPeriodMs`); 0: only on events. */
   readonly resyncPeriodMs?: number;
   /** Per-parent retry delays after failures (default: 500 ms, x1.5, +-50 %, 600 s). */
   readonly backoff?: Partial<BackoffConfig>;
   /** Domain-qualified finalizer name (default `tsoperator.dev/<name>`); used only with @Finalize. */
   readonly finalizerName?: string;
+  /** The label tying children to their parent's uid (default `tsoperator.dev/parent-uid`). */
+  readonly trackingLabel?: string;
   /** Server-side apply field manager (default: the name). */
   readonly fieldManager?: string;
   /** Extra RBAC rules for the handler's own API calls, added by `tsoperator manifests`. */

@@ -1,7 +1,9 @@
 /**
  * Failable handlers (roperator's `FailableHandler` + `DefaultFailableHandler`): validation, child
  * computation and status determination as separate steps, errors turned into status with a
- * per-parent exponential backoff. On failure the existing children are kept.
+ * per-parent exponential backoff. On failure the existing children are kept. A parent can be given
+ * up on for good (`giveUpAfter`, `neverRetry`): its failure is then a `TerminalError`, not retried
+ * until the parent or one of its children changes.
  */
 import type { KubeObject } from "../core/kube-object.js";
 import { DEFAULT_BACKOFF, backoffConfig, nextDelay, type BackoffConfig } from "../core/backoff.js";
@@ -9,6 +11,7 @@ import { answerFailure, type Handler, type MaybePromise } from "./handler.js";
 import { FinalizeResponse, SyncResponse, type DesiredChild } from "./responses.js";
 import type { SyncRequest } from "./sync-request.js";
 import { toApiError } from "../kube/errors.js";
+import { TerminalError, isTerminalError } from "../core/errors.js";
 
 /** How the steps of a failable handler ended; given to `determineStatus`. */
 export type HandlerOutcome<V = unknown> =
@@ -43,6 +46,18 @@ export interface FailableOptions {
   readonly random?: () => number;
   /** Parents whose failure counts are remembered at most (oldest forgotten first). Default 10000. */
   readonly maxTrackedParents?: number;
+  /**
+   * Give up on a parent after this many failed syncs in a row (roperator's `give_up_after`): the
+   * last failure's status is written and the parent is not retried until it or one of its
+   * children changes. A new generation of the parent starts the count again. Default: never give up.
+   */
+  readonly giveUpAfter?: number;
+  /**
+   * Failures that are not retried at all (roperator's `never_retry`): `true` for every failure, or
+   * a test of the error (e.g. `(e) => e instanceof ValidationError`). Such a failure writes its
+   * status and waits for a change of the parent or a child, like a `TerminalError`. Default: none.
+   */
+  readonly neverRetry?: boolean | ((error: unknown) => boolean);
 }
 
 async function step<T>(run: () => MaybePromise<T | Error>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
@@ -55,15 +70,17 @@ async function step<T>(run: () => MaybePromise<T | Error>): Promise<{ ok: true; 
   }
 }
 
-/** Per-parent consecutive-failure counts, keyed by uid (name as a fallback). */
+/** Per-parent consecutive-failure counts, keyed by uid (name as a fallback), per generation. */
 class FailureCounts {
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<string, { n: number; generation: unknown }>();
   constructor(private readonly max: number) {}
 
-  fail(key: string): number {
-    const n = (this.counts.get(key) ?? 0) + 1;
+  /** Counts one more failure; a failure of another generation than the last one counts as the first. */
+  fail(key: string, generation?: unknown): number {
+    const last = this.counts.get(key);
+    const n = last && last.generation === generation ? last.n + 1 : 1;
     this.counts.delete(key); // re-insert: Map order is then least-recently-failed first
-    this.counts.set(key, n);
+    this.counts.set(key, { n, generation });
     if (this.counts.size > this.max) this.counts.delete(this.counts.keys().next().value!);
     return n;
   }
@@ -71,6 +88,13 @@ class FailureCounts {
   reset(key: string): void {
     this.counts.delete(key);
   }
+}
+
+/** A `TerminalError` saying why the parent is given up on, with the handler's error as its cause. */
+function giveUp(error: unknown, why: string): TerminalError {
+  const message = error instanceof Error ? error.message : String(error);
+  // The runtime's report adds "(not retried until the parent or one of its children changes)".
+  return new TerminalError(`${message} (${why})`, { cause: error });
 }
 
 function parentKey(req: SyncRequest<unknown>): string {
@@ -88,6 +112,22 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
   const cfg = options.backoff ? backoffConfig(options.backoff) : DEFAULT_BACKOFF;
   const failures = new FailureCounts(options.maxTrackedParents ?? 10_000);
   const retryDelay = (req: SyncRequest<P>) => nextDelay(failures.fail(parentKey(req)), cfg, options.random);
+  const giveUpAfter = options.giveUpAfter;
+  if (giveUpAfter !== undefined && !(Number.isInteger(giveUpAfter) && giveUpAfter >= 1)) {
+    throw new RangeError(`failable: giveUpAfter must be a whole number >= 1 (got ${giveUpAfter})`);
+  }
+  const neverRetry = (error: unknown): boolean =>
+    typeof options.neverRetry === "function" ? options.neverRetry(error) === true : options.neverRetry === true;
+  /** The failed response of a sync: retried after the parent's next backoff delay, or given up on (terminal). */
+  const failedSync = (req: SyncRequest<P>, error: unknown, status: unknown): SyncResponse => {
+    if (isTerminalError(error)) return SyncResponse.failed(error, { status });
+    if (neverRetry(error)) return SyncResponse.failed(giveUp(error, "not retried (neverRetry)"), { status });
+    const count = failures.fail(parentKey(req), req.raw.metadata?.generation);
+    if (giveUpAfter !== undefined && count >= giveUpAfter) {
+      return SyncResponse.failed(giveUp(error, `gave up after ${count} failed syncs in a row (giveUpAfter)`), { status });
+    }
+    return SyncResponse.failed(error, { status, resyncAfter: nextDelay(count, cfg, options.random) });
+  };
 
   const result: Handler<P> = {
     async sync(req) {
@@ -96,7 +136,7 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
         const { error } = validated;
         return answerFailure(error, async () => {
           const status = await handler.determineStatus(req, { kind: "validationFailed", ok: false, error });
-          return SyncResponse.failed(error, { status, resyncAfter: retryDelay(req) });
+          return failedSync(req, error, status);
         });
       }
       const children = await step<DesiredChild[]>(() => handler.syncChildren(req, validated.value));
@@ -104,7 +144,7 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
         const outcome = { kind: "syncFailed", ok: false, validated: validated.value, error: children.error } as const;
         return answerFailure(children.error, async () => {
           const status = await handler.determineStatus(req, outcome);
-          return SyncResponse.failed(children.error, { status, resyncAfter: retryDelay(req) });
+          return failedSync(req, children.error, status);
         });
       }
       failures.reset(parentKey(req));

@@ -62,6 +62,12 @@ export const OPERATOR_DEFAULTS = Object.freeze({
   concurrency: 8,
   /** Prefix of the default finalizer name: `tsoperator.dev/<operator name>`. */
   finalizerDomain: "tsoperator.dev",
+  /**
+   * Every parent is synced at least this often (minus up to 10 % jitter) even without events:
+   * 10 hours, controller-runtime's SyncPeriod. A safety net for a missed event or an outside
+   * change no watch reports, not a polling interval; `withResyncPeriod(0)` turns it off.
+   */
+  resyncPeriodMs: 10 * 60 * 60 * 1000,
 });
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -77,6 +83,24 @@ export function finalizerNameProblem(name: string): string | undefined {
     return `finalizer name ${JSON.stringify(name)} must be domain-qualified, "<your domain>/<name>", e.g. "example.com/cleanup"`;
   }
   return undefined;
+}
+
+/** Why `key` cannot be the tracking label, or undefined when it can. */
+function labelKeyProblem(key: string): string | undefined {
+  if (key === "app.kubernetes.io/instance") {
+    return 'trackingLabel must not be "app.kubernetes.io/instance": Helm sets it too, and the two would fight over children';
+  }
+  const slash = typeof key === "string" ? key.lastIndexOf("/") : -1;
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const ok =
+    typeof key === "string" &&
+    QUALIFIED_NAME_PART.test(name) &&
+    name.length <= 63 &&
+    (prefix === undefined || ((DNS1123_SUBDOMAIN_WITH_DOT.test(prefix) || DNS1123_LABEL.test(prefix)) && prefix.length <= 253));
+  return ok
+    ? undefined
+    : `trackingLabel ${JSON.stringify(key)} is not a label key: use "<your domain>/<name>", e.g. "example.com/parent-uid"`;
 }
 
 type Settings = {
@@ -117,7 +141,10 @@ export class OperatorConfig {
   readonly handlerTimeoutMs: number = OPERATOR_DEFAULTS.handlerTimeoutMs;
   /** Parents synced in parallel at most. */
   readonly concurrency: number = OPERATOR_DEFAULTS.concurrency;
-  /** Sync every parent at least this often (ms) even without events; undefined: only on events. */
+  /**
+   * Sync every parent at least this often (ms) even without events; undefined: the default
+   * (`OPERATOR_DEFAULTS.resyncPeriodMs`, 10 h); 0: only on events.
+   */
   readonly resyncPeriodMs?: number;
   /** Per-parent retry delays after failed syncs. */
   readonly backoff: BackoffConfig = DEFAULT_BACKOFF;
@@ -129,6 +156,11 @@ export class OperatorConfig {
   readonly related: readonly RelatedTypeConfig[] = [];
   /** User-facing indexes, read with `req.lookup` (see `withIndex`). */
   readonly indexes: readonly IndexDefinition[] = [];
+  /**
+   * The label that ties children to their parent (value: the parent's uid). Default
+   * `tsoperator.dev/parent-uid`; never `app.kubernetes.io/instance`, which Helm sets too.
+   */
+  readonly trackingLabel?: string;
   private readonly customFinalizerName?: string;
   private readonly customFieldManager?: string;
 
@@ -188,7 +220,7 @@ export class OperatorConfig {
     return this.copy({ concurrency: n });
   }
 
-  /** Syncs every parent at least every `ms` milliseconds (undefined: only on events). */
+  /** Syncs every parent at least every `ms` milliseconds (undefined: the 10 h default; 0: only on events). */
   withResyncPeriod(ms: number | undefined): OperatorConfig {
     return this.copy({ resyncPeriodMs: ms });
   }
@@ -240,6 +272,14 @@ export class OperatorConfig {
     return this.copy({ indexes: Object.freeze([...this.indexes, definition]) });
   }
 
+  /**
+   * Sets the label that ties children to their parent (default `tsoperator.dev/parent-uid`).
+   * Children written under another label are found again (labelled anew) on their parent's next sync.
+   */
+  withTrackingLabel(label: string | undefined): OperatorConfig {
+    return this.copy({ trackingLabel: label });
+  }
+
   /** Sets the server-side apply field manager (default: the operator's name). */
   withFieldManager(fieldManager: string): OperatorConfig {
     return this.copy({ customFieldManager: fieldManager } as Partial<Settings>);
@@ -284,11 +324,17 @@ export class OperatorConfig {
       p.push(`handlerTimeoutMs must be a positive number of milliseconds (got ${this.handlerTimeoutMs})`);
     if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1))
       p.push(`concurrency must be a whole number >= 1 (got ${this.concurrency})`);
-    if (this.resyncPeriodMs !== undefined && !(Number.isFinite(this.resyncPeriodMs) && this.resyncPeriodMs > 0)) {
-      p.push(`resyncPeriodMs must be a positive number of milliseconds, or left out for no periodic resync (got ${this.resyncPeriodMs})`);
+    if (this.resyncPeriodMs !== undefined && !(Number.isFinite(this.resyncPeriodMs) && this.resyncPeriodMs >= 0)) {
+      p.push(
+        `resyncPeriodMs must be a positive number of milliseconds, 0 for no periodic resync, or left out for the 10 h default (got ${this.resyncPeriodMs})`,
+      );
     }
     if (typeof this.fieldManager !== "string" || this.fieldManager.length === 0 || this.fieldManager.length > 128) {
       p.push(`fieldManager must be 1 to 128 characters (got ${JSON.stringify(this.fieldManager)})`);
+    }
+    if (this.trackingLabel !== undefined) {
+      const problem = labelKeyProblem(this.trackingLabel);
+      if (problem) p.push(problem);
     }
     p.push(...backoffProblems(this.backoff));
     this.rbac.forEach((rule, i) => {

@@ -5,6 +5,8 @@ import { ChildrenView } from "./children-view.js";
 import type { Constructor } from "../core/k8s-type.js";
 import type { IndexDefinition } from "./related.js";
 import { RelatedView, lookupInstances } from "./related-view.js";
+import type { SyncTrigger } from "../core/sync-trigger.js";
+import { NO_EVENTS, SILENT_LOGGER, syncReason, type HandlerLogger, type ParentEvents, type SyncReason } from "./handler-context.js";
 
 /** The snapshot handed to `@Sync` / `@Finalize` handlers. */
 export interface SyncRequest<P = KubeObject> {
@@ -19,7 +21,10 @@ export interface SyncRequest<P = KubeObject> {
   readonly children: ChildrenView;
   /** true when the parent is being deleted (it carries a deletionTimestamp). */
   readonly finalizing: boolean;
-  /** Aborted when the handler exceeds its timeout: pass it to fetches and other long calls. */
+  /**
+   * Aborted when the handler exceeds its timeout, when the runtime shuts down, and when this
+   * replica loses its leader lease: pass it to fetches and other long calls (`signal.reason` says which).
+   */
   readonly signal: AbortSignal;
   /**
    * The related objects this parent selects (`related` in `@Operator`), from the cache; read-only:
@@ -31,6 +36,12 @@ export interface SyncRequest<P = KubeObject> {
    * when given, as instances of the index's class. Pass the index itself for a typed result.
    */
   lookup<T>(index: IndexDefinition<T> | string, key: string, namespace?: string): T[];
+  /** A logger whose records carry the operator and the parent (`ns/name`): a winston child of the runtime's. */
+  readonly log: HandlerLogger;
+  /** Records Kubernetes Events on the parent (`Normal`/`Warning`), aggregated like the runtime's own. */
+  readonly events: ParentEvents;
+  /** Why this sync runs: the triggers since the previous sync (`created`, `child-changed`, `resync`...). */
+  readonly reason: SyncReason;
 }
 
 /** What the runtime passes to build a request. */
@@ -48,6 +59,12 @@ export interface SyncRequestInit {
   readonly related?: readonly KubeObject[];
   /** Reads an index by name (default: every index is empty). */
   readonly lookup?: (indexName: string, key: string, namespace?: string) => readonly KubeObject[];
+  /** Default: a logger that drops everything. */
+  readonly log?: HandlerLogger;
+  /** Default: events that go nowhere. */
+  readonly events?: ParentEvents;
+  /** The triggers of this sync; default: none. */
+  readonly reasons?: readonly SyncTrigger[];
 }
 
 const NEVER = new AbortController().signal;
@@ -57,6 +74,9 @@ class SnapshotRequest<P> implements SyncRequest<P> {
   readonly children: ChildrenView;
   readonly finalizing: boolean;
   readonly signal: AbortSignal;
+  readonly log: HandlerLogger;
+  readonly events: ParentEvents;
+  readonly reason: SyncReason;
   readonly related: RelatedView;
   private converted = false;
   private instance?: P;
@@ -66,6 +86,9 @@ class SnapshotRequest<P> implements SyncRequest<P> {
     this.children = new ChildrenView(init.children, init.registry);
     this.finalizing = init.finalizing ?? Boolean(init.parent.metadata?.deletionTimestamp);
     this.signal = init.signal ?? NEVER;
+    this.log = init.log ?? SILENT_LOGGER;
+    this.events = init.events ?? NO_EVENTS;
+    this.reason = syncReason(init.reasons ?? []);
     this.related = new RelatedView(init.related ?? [], init.registry);
   }
 

@@ -27,9 +27,13 @@ Options:
   --concurrency <n>       parallel syncs per operator (unless the operator sets its own)
   --log-format <fmt>      json | pretty (default: pretty on a terminal, else json)
   --log-level <level>     debug | info | warn | error (default info)
-  --health-port <port>    serve /healthz, /readyz and /metrics (default 8080; 0 picks a free port)
+  --health-port <port>    serve /health, /healthz, /readyz and /metrics (default 8080; 0 picks a free port)
   --health-host <addr>    address to serve them on (default all interfaces; \`tsoperator dev\` uses 127.0.0.1)
   --no-health             do not serve them
+  --qps <n>               client-side limit of API requests per second (default: none; the server's
+                          priority and fairness decides, and 429s are retried)
+  --burst <n>             requests allowed at once above --qps (default 2 x qps)
+  --user-agent <ua>       User-Agent of every API request (default "tsoperator")
   --cache-sync-timeout <s>  an operator whose caches have not listed after this many seconds is
                           reported failed (log, /readyz red) and does not run; the others do (default 120)
   --leader-elect          run only while holding a Lease (in POD_NAMESPACE, else "default")
@@ -72,13 +76,24 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     "webhook-port": { type: "string" },
     "webhook-host": { type: "string" },
     "webhook-cert-dir": { type: "string" },
+    qps: { type: "string" },
+    burst: { type: "string" },
+    "user-agent": { type: "string" },
   });
   const namespaces = namespacesOption(values.namespace, "--namespace");
   const labelSelector = labelSelectorOption(values["label-selector"], "--label-selector");
   const concurrency = intOption(values.concurrency, "--concurrency", 1, 1000);
   const logFormat = choiceOption(values["log-format"], "--log-format", ["json", "pretty"] as const);
   const logLevel = choiceOption(values["log-level"], "--log-level", ["debug", "info", "warn", "error"] as const);
-  const healthPort = values["no-health"] ? undefined : (intOption(values["health-port"], "--health-port", 0, 65535) ?? 8080);
+  // Not given: the runtime's default (8080; a taken default port is logged, not fatal).
+  const healthPort = values["no-health"] ? false : intOption(values["health-port"], "--health-port", 0, 65535);
+  const qps = intOption(values.qps, "--qps", 1, 100_000);
+  const burst = intOption(values.burst, "--burst", 1, 100_000);
+  if (burst !== undefined && qps === undefined) throw new UsageError("--burst needs --qps (the client-side rate limit is off without it)");
+  const userAgent = values["user-agent"];
+  if (userAgent !== undefined && !/^[\x20-\x7e]{1,256}$/.test(userAgent)) {
+    throw new UsageError(`--user-agent must be 1 to 256 printable ASCII characters (got ${JSON.stringify(userAgent)})`);
+  }
   const cacheSyncTimeout = intOption(values["cache-sync-timeout"], "--cache-sync-timeout", 1, 86_400);
   const leaderElection = leaderElectionFrom(values);
   const webhookPort = intOption(values["webhook-port"], "--webhook-port", 0, 65535);
@@ -99,6 +114,8 @@ export function runOptionsFrom(args: string[]): { module: string | undefined; op
     ...(cacheSyncTimeout !== undefined ? { cacheSyncTimeoutMs: cacheSyncTimeout * 1000 } : {}),
     ...(leaderElection ? { leaderElection } : {}),
     ...(Object.keys(webhookServer).length > 0 ? { webhookServer } : {}),
+    ...(qps !== undefined ? { clientRateLimit: { qps, burst: burst ?? qps * 2 } } : {}),
+    ...(userAgent !== undefined ? { userAgent } : {}),
   };
   return { module: onePositional(positionals), options };
 }

@@ -75,7 +75,7 @@ export function planChildren(input: ChildPlanInput): ChildAction[] {
       actions.push({ type: "conflict", desired: raw, reason: `${raw.apiVersion}/${raw.kind} is not a child type of this operator` });
       continue;
     }
-    const desired = prepare(raw, input.parent, input.owner.operator, policy.strategy);
+    const desired = prepare(raw, input.parent, input.owner, policy.strategy);
     const existing = existingByKey.get(key);
     if (existing) {
       actions.push(planExisting(desired, existing, policy.strategy, input.owner.fieldManager));
@@ -108,7 +108,7 @@ export function planFound(desired: KubeObject, found: KubeObject, policy: ChildP
       // Ours but not cached: the watch has not delivered it yet, or it is being deleted.
       if (found.metadata?.deletionTimestamp) return { type: "wait", existing: found, reason: BEING_DELETED };
       // Without the tracking label the caches never see it: label it again (no opt-in needed, it is ours).
-      if (found.metadata?.labels?.[TRACKING_LABEL] !== owner.parentUid) {
+      if (found.metadata?.labels?.[owner.trackingLabel ?? TRACKING_LABEL] !== owner.parentUid) {
         return { type: "adopt", desired, existing: found, reason: "ours, but its tracking label was removed: labelled again" };
       }
       return { type: "skip", subject: found, reason: "exists; the cache has not seen it yet" };
@@ -157,8 +157,8 @@ function planExisting(desired: KubeObject, existing: KubeObject, strategy: Updat
   }
 }
 
-function prepare(raw: KubeObject, parent: ParentRef, operator: string, strategy: UpdateStrategy): KubeObject {
-  const owned = withOwnership(withoutServerFields(raw), parent, operator);
+function prepare(raw: KubeObject, parent: ParentRef, owner: ChildOwner, strategy: UpdateStrategy): KubeObject {
+  const owned = withOwnership(withoutServerFields(raw), parent, owner.operator, owner.trackingLabel);
   return strategy === UpdateStrategy.Replace || strategy === UpdateStrategy.Recreate ? withDesiredHash(owned) : owned;
 }
 

@@ -142,7 +142,7 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
       return;
     }
     case "adopt": {
-      binding.onWritten(await adopt(client, binding.resource, action.existing, plan.parent, plan.owner.operator));
+      binding.onWritten(await adopt(client, binding.resource, action.existing, plan.parent, plan.owner.operator, plan.owner.trackingLabel));
       wrote("adopt", action.existing);
       return;
     }
@@ -165,12 +165,13 @@ async function adopt(
   found: KubeObject,
   parent: ParentRef,
   operator: string,
+  trackingLabel = TRACKING_LABEL,
 ): Promise<KubeObject> {
   const meta = found.metadata ?? {};
   const patch = {
     metadata: {
       resourceVersion: meta.resourceVersion,
-      labels: { [TRACKING_LABEL]: parent.uid, [OPERATOR_LABEL]: operator },
+      labels: { [trackingLabel]: parent.uid, [OPERATOR_LABEL]: operator },
       ownerReferences: [...(meta.ownerReferences ?? []).filter((ref) => ref.uid !== parent.uid), ownerReferenceTo(parent)],
     },
   };

@@ -7,6 +7,7 @@ import type { BackoffConfig } from "../core/backoff.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { UpdateStrategy } from "../core/update-strategy.js";
 import type { IndexSpec, RelatedSpec } from "./related-spec.js";
+import type { SyncTrigger } from "../core/sync-trigger.js";
 
 /**
  * One operator as the runtime sees it: resolved resource types and plain settings. Built from the
@@ -25,6 +26,8 @@ export interface ControllerSpec {
   /** Watch only the parents this label selector matches (all when undefined). */
   labelSelector?: string;
   fieldManager: string;
+  /** The label tying children to the parent's uid; default `TRACKING_LABEL` (`tsoperator.dev/parent-uid`). */
+  trackingLabel?: string;
   /** The finalizer to manage; set only when the operator has a finalize handler. */
   finalizer?: string;
   /**
@@ -53,6 +56,8 @@ export interface Snapshot {
   related?: KubeObject[];
   /** Reads a user-facing index by name (absent: the operator declares none). */
   lookup?: (indexName: string, key: string, namespace?: string) => KubeObject[];
+  /** Why this sync runs, as far as coalescing kept it (empty when called outside the controller). */
+  reasons?: readonly SyncTrigger[];
 }
 
 /** The normalized result of a sync handler. */

@@ -21,6 +21,8 @@ import { Reconciler, type ChildSource, type EventSink } from "./reconciler.js";
 import { RelatedSources } from "./related-sources.js";
 import { reconcileDecisionOf, resultOfError, type ReconcileResult } from "./reconcile-result.js";
 import { QueuePriority, WorkQueue, type QueueAction } from "./work-queue.js";
+import { SyncReasons } from "./sync-reasons.js";
+import type { SyncTrigger } from "../core/sync-trigger.js";
 
 /** What a controller needs from the process it runs in. */
 export interface ControllerDeps {
@@ -70,6 +72,8 @@ export class Controller {
   private readonly errorCounts = new Map<string, number>();
   /** Parent keys whose latest sync failed (cleared by a successful sync or the parent's deletion). */
   private readonly failing = new Set<string>();
+  /** Why each queued parent will be synced (the queue keeps keys only). */
+  private readonly reasons = new SyncReasons();
 
   constructor(
     readonly spec: ControllerSpec,
@@ -90,8 +94,8 @@ export class Controller {
       const namespaces = spec.parent.namespaced && child.resource.namespaced ? spec.namespaces : undefined;
       const informer = deps.informers.groupFor(child.resource, {
         ...(namespaces ? { namespaces } : {}),
-        labelSelector: TRACKING_LABEL,
-        indexLabels: [TRACKING_LABEL],
+        labelSelector: spec.trackingLabel ?? TRACKING_LABEL,
+        indexLabels: [spec.trackingLabel ?? TRACKING_LABEL],
         fieldManagers: [spec.fieldManager],
       });
       this.childInformers.push(informer);
@@ -109,7 +113,12 @@ export class Controller {
       logger: this.log,
       parentInformer: this.parentInformer,
       childInformers: this.childInformers,
-      enqueue: (key, event) => this.queue.add(key, priorityOf(event)),
+      enqueue: (key, event) =>
+        this.enqueue(
+          key,
+          event.initialList ? { kind: "existing" } : { kind: "related-changed", object: objectRef(event.object), event: event.type },
+          priorityOf(event),
+        ),
     });
     this.reconciler = new Reconciler({
       spec,
@@ -121,7 +130,7 @@ export class Controller {
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.mayWrite ? { mayWrite: deps.mayWrite } : {}),
-      requeue: (key) => this.queue.add(key),
+      requeue: (key) => this.enqueue(key, { kind: "requeue" }),
       // Without related types or indexes the snapshot stays as it was: nothing to add per sync.
       ...(spec.related?.length || spec.indexes?.length ? { relatedOf: (parent: KubeObject) => this.related.snapshotOf(parent) } : {}),
     });
@@ -245,7 +254,7 @@ export class Controller {
     this.deps.metrics?.activeWorkers(this.spec.name, 1);
     let result: ReconcileResult;
     try {
-      result = await this.reconciler.reconcile(request, signal);
+      result = await this.reconciler.reconcile(request, signal, this.reasons.take(key, this.queue.failures(key)));
     } catch (error) {
       result = resultOfError(error); // not expected: the reconciler returns failures as results
     } finally {
@@ -274,18 +283,34 @@ export class Controller {
     const key = requestKey(mapped.request);
     if (mapped.action === "forget") {
       this.queue.forget(key);
+      this.reasons.forget(key);
       this.errorCounts.delete(key);
       this.failing.delete(key);
     } else if (mapped.action === "enqueue") {
-      this.queue.add(key, priorityOf(event));
+      // ADDED by the informer's first list: the parent existed already (a start, a restart, a new leader).
+      const kind = event.type === "ADDED" ? (event.initialList ? "existing" : "created") : "changed";
+      this.enqueue(key, { kind }, priorityOf(event));
     }
+  }
+
+  /** Queues `key` and notes why (the sync that takes the key reads it as `req.reason`). */
+  private enqueue(key: string, trigger: SyncTrigger, priority?: number): void {
+    if (this.queue.isShutdown) return;
+    this.reasons.note(key, trigger);
+    this.queue.add(key, priority);
   }
 
   /** Queues the requests `mapper` makes of every event of `informer`: how any event source plugs in. */
   private watch(informer: InformerGroup, mapper: EventMapper): void {
     informer.on((event) => {
+      const requests = mapper(event);
+      if (requests.length === 0) return;
+      // A child event of the first list is part of what already existed.
+      const trigger: SyncTrigger = event.initialList
+        ? { kind: "existing" }
+        : { kind: "child-changed", object: objectRef(event.object), event: event.type };
       const priority = priorityOf(event);
-      for (const request of mapper(event)) this.queue.add(requestKey(request), priority);
+      for (const request of requests) this.enqueue(requestKey(request), trigger, priority);
     });
   }
 }
@@ -297,4 +322,10 @@ export class Controller {
  */
 export function priorityOf(event: StoreEvent): number {
   return event.initialList ? QueuePriority.low : QueuePriority.normal;
+}
+
+/** The reference of an event's object that a trigger carries. */
+function objectRef(obj: KubeObject): NonNullable<SyncTrigger["object"]> {
+  const namespace = obj.metadata?.namespace;
+  return { kind: String(obj.kind ?? ""), name: obj.metadata?.name ?? "", ...(namespace ? { namespace } : {}) };
 }

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../core/kube-object.js";
-import { OPERATOR_LABEL } from "./ownership.js";
+import { MANAGED_BY_LABEL, OPERATOR_LABEL } from "./ownership.js";
 
 /**
  * The annotation that holds a hash of the desired object a Replace or Recreate child was last
@@ -81,8 +81,10 @@ function hashable(desired: KubeObject): KubeObject {
     const { [DESIRED_HASH_ANNOTATION]: _h, ...annotations } = metadata.annotations;
     copy.annotations = annotations;
   }
-  if (metadata.labels && OPERATOR_LABEL in metadata.labels) {
-    const { [OPERATOR_LABEL]: _o, ...labels } = metadata.labels;
+  // Labels the runtime stamps itself: adding one in a new version must not change the hash
+  // (a Recreate child would be deleted and created again on upgrade).
+  if (metadata.labels && (OPERATOR_LABEL in metadata.labels || MANAGED_BY_LABEL in metadata.labels)) {
+    const { [OPERATOR_LABEL]: _o, [MANAGED_BY_LABEL]: _m, ...labels } = metadata.labels;
     copy.labels = labels;
   }
   return { ...desired, metadata: copy };

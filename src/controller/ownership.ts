@@ -25,6 +25,12 @@ export const TRACKING_LABEL = "tsoperator.dev/parent-uid";
  */
 export const OPERATOR_LABEL = "tsoperator.dev/operator";
 
+/**
+ * The Kubernetes recommended label saying which tool manages an object. Written on every child
+ * with the operator's name, unless the handler set it itself (its value then wins).
+ */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+
 /** What a child needs to know about its parent to point at it. */
 export interface ParentRef {
   apiVersion: string;
@@ -42,6 +48,8 @@ export interface ChildOwner {
   operator: string;
   /** The operator's field manager (recognizes children written before the operator label). */
   fieldManager: string;
+  /** The label holding the parent's uid; default {@link TRACKING_LABEL}. */
+  trackingLabel?: string;
 }
 
 /**
@@ -71,13 +79,19 @@ function writtenBy(obj: KubeObject, fieldManager: string): boolean {
 }
 
 /**
- * Returns a copy of `child` that carries the tracking label, the operator label and a controller
- * ownerReference (controller and blockOwnerDeletion true) to `parent`. Owner references the user
- * set for other owners are kept; one pointing at the same uid is replaced by ours.
+ * Returns a copy of `child` that carries the tracking label, the operator label, the managed-by
+ * label (unless the child sets its own) and a controller ownerReference (controller and
+ * blockOwnerDeletion true) to `parent`. Owner references the user set for other owners are kept;
+ * one pointing at the same uid is replaced by ours.
  */
-export function withOwnership(child: KubeObject, parent: ParentRef, operator: string): KubeObject {
+export function withOwnership(child: KubeObject, parent: ParentRef, operator: string, trackingLabel = TRACKING_LABEL): KubeObject {
   const metadata = { ...(child.metadata ?? {}) };
-  metadata.labels = { ...(metadata.labels ?? {}), [TRACKING_LABEL]: parent.uid, [OPERATOR_LABEL]: operator };
+  metadata.labels = {
+    [MANAGED_BY_LABEL]: operator,
+    ...(metadata.labels ?? {}),
+    [trackingLabel]: parent.uid,
+    [OPERATOR_LABEL]: operator,
+  };
   metadata.ownerReferences = [...(metadata.ownerReferences ?? []).filter((ref) => ref.uid !== parent.uid), ownerReferenceTo(parent)];
   return { ...child, metadata };
 }

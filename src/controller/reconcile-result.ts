@@ -9,8 +9,12 @@ import { QueuePriority, type QueueAction } from "./work-queue.js";
 
 /** How one reconcile pass ended. */
 export type ReconcileResult =
-  /** In line with the desired state; nothing scheduled. */
-  | { kind: "done" }
+  /**
+   * In line with the desired state; nothing scheduled, or the periodic resync after
+   * `resyncAfterMs` (a safety net like controller-runtime's SyncPeriod: still a plain success,
+   * queued at low priority, behind live changes).
+   */
+  | { kind: "done"; resyncAfterMs?: number }
   /**
    * In line; sync again after `afterMs`: the handler's `resyncAfter`, or the resync period
    * (`periodic`: queued at low priority, behind live changes).
@@ -49,8 +53,12 @@ export function resultOfError(error: unknown, retryAfterMs?: number): ReconcileR
 /** Decides, with no I/O, what a reconcile result means for the queue, the metrics and the counts. */
 export function reconcileDecisionOf(result: ReconcileResult): ReconcileDecision {
   switch (result.kind) {
-    case "done":
-      return { queue: { type: "success" }, metric: "success", failure: false, terminal: false };
+    case "done": {
+      const after = result.resyncAfterMs;
+      const queue: QueueAction =
+        after === undefined ? { type: "success" } : { type: "success", requeueAfterMs: after, requeuePriority: QueuePriority.low };
+      return { queue, metric: "success", failure: false, terminal: false };
+    }
     case "requeue":
       return {
         queue: {

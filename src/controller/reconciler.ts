@@ -34,6 +34,7 @@ import { writeStatus } from "./status-writer.js";
 import { guardedWriteClient, type WriteClient } from "./write-client.js";
 import { resultOfError, type ReconcileResult } from "./reconcile-result.js";
 import { AbandonedCalls } from "./abandoned-calls.js";
+import type { SyncTrigger } from "../core/sync-trigger.js";
 
 export type { ReconcileResult } from "./reconcile-result.js";
 
@@ -115,7 +116,11 @@ export class Reconciler {
   }
 
   /** Reconciles the parent `request` names. Never rejects. */
-  async reconcile(request: ReconcileRequest, signal: AbortSignal = new AbortController().signal): Promise<ReconcileResult> {
+  async reconcile(
+    request: ReconcileRequest,
+    signal: AbortSignal = new AbortController().signal,
+    reasons: readonly SyncTrigger[] = [],
+  ): Promise<ReconcileResult> {
     const key = requestKey(request);
     const parent = this.deps.parents.store.get(request.namespace, request.name);
     if (!parent) {
@@ -131,8 +136,8 @@ export class Reconciler {
     const written = new WriteLog();
     try {
       const result = parent.metadata?.deletionTimestamp
-        ? await this.finalize(key, parent, client, written, log, signal)
-        : await this.sync(key, parent, client, written, log, signal);
+        ? await this.finalize(key, parent, client, written, log, signal, reasons)
+        : await this.sync(key, parent, client, written, log, signal, reasons);
       if (written.entries.length > 0) log.info(`synced: ${written.entries.join(", ")}`);
       return result;
     } catch (error) {
@@ -153,6 +158,7 @@ export class Reconciler {
     written: WriteLog,
     log: Logger,
     signal: AbortSignal,
+    reasons: readonly SyncTrigger[],
   ): Promise<ReconcileResult> {
     const { spec } = this.deps;
     parent = await this.reconcileFinalizer(parent, client, written, log);
@@ -161,7 +167,7 @@ export class Reconciler {
     let outcome: SyncOutcome;
     try {
       outcome = await this.callHandler("sync", key, signal, (s) =>
-        this.deps.handler.sync({ parent, children, finalizing: false, ...this.deps.relatedOf?.(parent) }, s),
+        this.deps.handler.sync({ parent, children, finalizing: false, reasons, ...this.deps.relatedOf?.(parent) }, s),
       );
     } catch (error) {
       // A handler that gave up because shutdown or lease loss aborted its signal did not fail.
@@ -190,7 +196,10 @@ export class Reconciler {
     }
     if (childError !== undefined) throw childError;
     if (outcome.resyncAfterMs !== undefined) return { kind: "requeue", afterMs: outcome.resyncAfterMs };
-    return spec.resyncPeriodMs === undefined ? { kind: "done" } : { kind: "requeue", afterMs: spec.resyncPeriodMs, periodic: true };
+    // The periodic resync (low priority: behind live changes), up to 10 % early at random: parents synced together (a start) spread out.
+    return spec.resyncPeriodMs === undefined
+      ? { kind: "done" }
+      : { kind: "done", resyncAfterMs: spec.resyncPeriodMs * (0.9 + 0.1 * Math.random()) };
   }
 
   /** Adds our finalizer when the operator finalizes; removes a former one when it no longer does. */
@@ -231,7 +240,7 @@ export class Reconciler {
     if (!owner) return [];
     const out: KubeObject[] = [];
     for (const source of this.deps.children.values()) {
-      for (const child of source.store.byLabel(TRACKING_LABEL, owner.parentUid)) {
+      for (const child of source.store.byLabel(owner.trackingLabel ?? TRACKING_LABEL, owner.parentUid)) {
         if (ownershipOf(child, owner) === "ours") out.push(child);
       }
     }
@@ -243,6 +252,7 @@ export class Reconciler {
     if (!uid) return undefined;
     const { spec } = this.deps;
     const owner: ChildOwner = { parentUid: uid, operator: spec.name, fieldManager: spec.fieldManager };
+    if (spec.trackingLabel) owner.trackingLabel = spec.trackingLabel;
     if (spec.parent.namespaced) owner.parentNamespace = parent.metadata?.namespace ?? "";
     return owner;
   }
@@ -307,6 +317,7 @@ export class Reconciler {
     written: WriteLog,
     log: Logger,
     signal: AbortSignal,
+    reasons: readonly SyncTrigger[],
   ): Promise<ReconcileResult> {
     const { spec } = this.deps;
     const step = planDeletion(parent, spec, this.deps.handler.finalize !== undefined);
@@ -317,7 +328,7 @@ export class Reconciler {
       const children = this.childrenOf(parent);
       try {
         outcome = await this.callHandler("finalize", key, signal, (s) =>
-          this.deps.handler.finalize!({ parent, children, finalizing: true, ...this.deps.relatedOf?.(parent) }, s),
+          this.deps.handler.finalize!({ parent, children, finalizing: true, reasons, ...this.deps.relatedOf?.(parent) }, s),
         );
       } catch (error) {
         if (!signal.aborted) this.reportHandlerError(parent, "finalize", error, log);

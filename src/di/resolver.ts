@@ -39,6 +39,17 @@ function makeInjectable(cls: Function): void {
   injectableClasses.add(cls);
 }
 
+/** A resolver backed by a tsyringe container; `container` lets the runtime add what it lends (a child of it). */
+export interface TsyringeResolver extends InstanceResolver {
+  /** The container instances come from. */
+  readonly container: DependencyContainer;
+}
+
+/** True for a resolver made by {@link tsyringeResolver}. */
+export function isTsyringeResolver(resolver: InstanceResolver): resolver is TsyringeResolver {
+  return typeof (resolver as Partial<TsyringeResolver>).container?.createChildContainer === "function";
+}
+
 /**
  * A resolver backed by a tsyringe container (the global one unless given). Operator classes need
  * no `@injectable()`: their constructor parameters resolve from the emitted type metadata.
@@ -49,8 +60,9 @@ function makeInjectable(cls: Function): void {
  * await runOperators([EchoServerOperator], { resolver: tsyringeResolver(container) });
  * ```
  */
-export function tsyringeResolver(container: DependencyContainer = globalContainer): InstanceResolver {
+export function tsyringeResolver(container: DependencyContainer = globalContainer): TsyringeResolver {
   return {
+    container,
     resolve<T>(cls: abstract new (...args: never[]) => T): T {
       makeInjectable(cls);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

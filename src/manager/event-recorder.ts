@@ -51,6 +51,13 @@ export interface EventRecorderOptions extends EventCorrelatorOptions {
   logger?: Logger;
 }
 
+/**
+ * Makes Event names unique within the process, across recorders: two recorders (one per operator,
+ * plus the injectable one) naming an Event of the same object in the same millisecond must not
+ * collide (the second create was refused with 409 AlreadyExists and the Event lost).
+ */
+let nameSequence = 0;
+
 /** Writes Events through the KubeClient; one per operator. */
 export class EventRecorder {
   private readonly client: EventClient;
@@ -59,7 +66,6 @@ export class EventRecorder {
   private readonly logger: Logger;
   private readonly correlator: EventCorrelator;
   private readonly inFlight = new Set<Promise<void>>();
-  private sequence = 0;
 
   constructor(options: EventRecorderOptions) {
     this.client = options.client;
@@ -174,9 +180,9 @@ export class EventRecorder {
     };
   }
 
-  /** `<object name>.<hex nanoseconds>` as client-go names Events; unique within this process. */
+  /** `<object name>.<hex nanoseconds>` as client-go names Events; unique within this process (`nameSequence`). */
   private eventName(objectName: string): string {
-    const nanos = BigInt(Date.now()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000);
+    const nanos = BigInt(Date.now()) * 1_000_000n + BigInt(nameSequence++ % 1_000_000);
     const suffix = `.${nanos.toString(16)}`;
     return objectName.slice(0, 253 - suffix.length) + suffix;
   }

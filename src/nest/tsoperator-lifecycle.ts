@@ -6,6 +6,7 @@ import { runOperators } from "../runner/run-operators.js";
 import type { OperatorInput } from "../runner/run-options.js";
 import { TSOPERATOR_OPERATORS, TSOPERATOR_RUN_OPTIONS, type TsoperatorRunOptions } from "./options.js";
 import { TsoperatorStatus } from "./tsoperator-status.js";
+import { TSOPERATOR_INJECTABLES, type Injectables } from "./injectables.js";
 
 /** Operator instances come from Nest's injector: the providers the module registered, never a second copy. */
 export function nestResolver(moduleRef: ModuleRef): InstanceResolver {
@@ -30,11 +31,14 @@ export class TsoperatorLifecycle implements OnApplicationBootstrap, OnModuleDest
     private readonly status: TsoperatorStatus,
     @Inject(TSOPERATOR_OPERATORS) private readonly operators: readonly OperatorInput[],
     @Inject(TSOPERATOR_RUN_OPTIONS) private readonly options: TsoperatorRunOptions,
+    @Inject(TSOPERATOR_INJECTABLES) private readonly injectables: Injectables,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.runtime = await runOperators(this.operators, {
       ...this.options,
+      // The instances Nest already handed to providers: the runtime must use the same ones.
+      ...this.injectables,
       handleSignals: this.options.handleSignals ?? false,
       resolver: nestResolver(this.moduleRef),
     });

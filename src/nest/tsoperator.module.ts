@@ -8,6 +8,7 @@ import {
 } from "./options.js";
 import { TsoperatorLifecycle } from "./tsoperator-lifecycle.js";
 import { TsoperatorStatus } from "./tsoperator-status.js";
+import { injectableProviders, INJECTABLE_TOKENS } from "./injectables.js";
 
 /** Operator classes become providers of the module; definitions need no instance. */
 function operatorProviders(operators: readonly OperatorInput[]): Provider[] {
@@ -28,10 +29,11 @@ function dynamicModule(
       ...(deps.providers ?? []),
       { provide: TSOPERATOR_OPERATORS, useValue: operators },
       optionsProvider,
+      ...injectableProviders(),
       TsoperatorStatus,
       TsoperatorLifecycle,
     ],
-    exports: [TsoperatorStatus],
+    exports: [TsoperatorStatus, ...INJECTABLE_TOKENS],
   };
 }
 

@@ -4,7 +4,8 @@
  * - `GET /metrics`  Prometheus text of the runtime's registry;
  * - `GET /healthz`  liveness: 200 unless a liveness check fails (a blocked event loop, a loop that
  *                   died), i.e. only when restarting the process is the cure; `/livez` is the same;
- *                   `?verbose` answers JSON with each check's detail;
+ *                   `?verbose` answers JSON with each check's detail; `/health` (roperator's
+ *                   path) is the same too;
  * - `GET /readyz`   200 only when every readiness check passes (informers synced, watches
  *                   healthy), else 503; `?verbose` answers JSON with each check's detail.
  *
@@ -133,6 +134,7 @@ export class HealthServer {
     }
     switch (url.pathname) {
       case "/healthz":
+      case "/health":
       case "/livez":
       case "/readyz": {
         const report = url.pathname === "/readyz" ? await this.readiness() : await this.liveness();

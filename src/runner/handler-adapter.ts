@@ -12,11 +12,22 @@ import type { ResourceType } from "../core/kube-object.js";
 import { InvalidResponseError } from "../core/errors.js";
 import { nonJsonValues } from "../core/json-check.js";
 import type { FinalizeOutcome, Snapshot, SnapshotHandler, SyncOutcome } from "../controller/controller-spec.js";
+import { NO_EVENTS, type ParentEvents } from "../api/handler-context.js";
+import { noopLogger, type Logger } from "../observability/logger.js";
+import type { EventRecorder } from "../manager/event-recorder.js";
 
 /** What the adapter needs to know about the operator's resolved types. */
 export interface AdapterTypes {
   parent: ResourceType;
   children: readonly ResourceType[];
+}
+
+/** What the runtime lends each handler call besides the snapshot (`req.log`, `req.events`). */
+export interface AdapterContext {
+  /** The runtime's logger; each call gets a child with the operator and the parent. */
+  logger?: Logger;
+  /** The operator's Event recorder (absent with `events: false`: `req.events` then records nothing). */
+  events?: Pick<EventRecorder, "normal" | "warning">;
 }
 
 /**
@@ -29,18 +40,34 @@ export function adaptHandler(
   config: OperatorConfig,
   registry: TypeRegistry,
   types: AdapterTypes,
+  context: AdapterContext = {},
 ): SnapshotHandler {
-  const requestFor = (snapshot: Snapshot, signal: AbortSignal) =>
-    createSyncRequest<unknown>({
-      parent: snapshot.parent,
+  const operatorLog = (context.logger ?? noopLogger).child({ operator: config.name });
+  const recorder = context.events;
+  const requestFor = (snapshot: Snapshot, signal: AbortSignal) => {
+    const { parent } = snapshot;
+    const meta = parent.metadata ?? {};
+    const key = meta.namespace ? `${meta.namespace}/${meta.name}` : String(meta.name);
+    const events: ParentEvents = recorder
+      ? {
+          normal: (reason, message) => recorder.normal(parent, reason, message),
+          warning: (reason, message) => recorder.warning(parent, reason, message),
+        }
+      : NO_EVENTS;
+    return createSyncRequest<unknown>({
+      parent,
       children: snapshot.children,
       registry,
       finalizing: snapshot.finalizing,
       signal,
+      log: operatorLog.child({ parent: key }),
+      events,
+      reasons: snapshot.reasons ?? [],
       ...(config.parentClass ? { parentClass: config.parentClass } : {}),
       ...(snapshot.related ? { related: snapshot.related } : {}),
       ...(snapshot.lookup ? { lookup: snapshot.lookup } : {}),
     });
+  };
 
   const adapted: SnapshotHandler = {
     async sync(snapshot, signal): Promise<SyncOutcome> {

@@ -104,7 +104,7 @@ export class OperatorRuntime {
     return this.parts.registry;
   }
 
-  /** The port serving /metrics, /healthz and /readyz (undefined when `healthPort` was not set). */
+  /** The port serving /metrics, /health, /healthz and /readyz (undefined when off, or when the default 8080 was taken). */
   get healthPort(): number | undefined {
     return this.parts.healthPort;
   }

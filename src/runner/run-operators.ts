@@ -11,7 +11,7 @@ import { compileOperator, type CompiledOperator, type OperatorInput } from "../a
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { operatorScope, scopeProblems } from "../api/scope.js";
 import { OperatorDefinitionError } from "../core/errors.js";
-import { tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
+import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
@@ -40,7 +40,10 @@ import { webhookServerRunnable } from "../webhook/webhook-runnable.js";
 import { adaptHandler } from "./handler-adapter.js";
 import { registerRelatedClasses, relatedSpecsOf } from "./related-adapter.js";
 import { OperatorRuntime } from "./operator-runtime.js";
-import type { LeaderElectionOptions, RunOptions } from "./run-options.js";
+import { DEFAULT_HEALTH_PORT, type LeaderElectionOptions, type RunOptions } from "./run-options.js";
+import { OperatorEvents } from "../manager/operator-events.js";
+import { TSOPERATOR_LOGGER } from "../di/tokens.js";
+import type { DependencyContainer } from "tsyringe";
 
 /**
  * Runs operators in this process until stopped: one shared list+watch per type, a work queue per
@@ -77,11 +80,21 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     ...options.client,
     onRequest: metrics.restClientHook(),
     onConcurrencyLimit: metrics.concurrencyLimitHook(),
+    ...(options.clientRateLimit ? { rateLimit: options.clientRateLimit } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   });
   const registry = options.registry ?? new TypeRegistry();
   const container = options.container ?? globalContainer;
   if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);
-  const resolver: InstanceResolver = options.resolver ?? tsyringeResolver(container);
+  const operatorEvents = options.operatorEvents ?? new OperatorEvents();
+  // A tsyringe resolver (given, or made from `container`) gets the injectables through a child of its container.
+  const lent = { kubeConfig, logger, metrics, operatorEvents };
+  const given = options.resolver;
+  const resolver: InstanceResolver = !given
+    ? tsyringeResolver(injectablesContainer(container, lent))
+    : isTsyringeResolver(given)
+      ? tsyringeResolver(injectablesContainer(given.container, lent))
+      : given;
 
   let health: HealthServer | undefined;
   let webhookServer: WebhookServer | undefined;
@@ -101,11 +114,14 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       const spec = await controllerSpecOf(config, discovery, options);
       if (config.related.length > 0 || config.indexes.length > 0) Object.assign(spec, await relatedSpecsOf(config, discovery, registry));
       const handler = await op.handlerFactory(resolver);
-      const snapshotHandler = adaptHandler(handler as never, config, registry, {
-        parent: spec.parent,
-        children: spec.children.map((c) => c.resource),
-      });
       const events = options.events === false ? undefined : new EventRecorder({ client, component: config.name, logger });
+      const snapshotHandler = adaptHandler(
+        handler as never,
+        config,
+        registry,
+        { parent: spec.parent, children: spec.children.map((c) => c.resource) },
+        { logger, ...(events ? { events } : {}) },
+      );
       if (events) recorders.set(config.name, events);
       controllers.push(
         new Controller(spec, snapshotHandler, {
@@ -145,6 +161,13 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
     for (const runnable of options.runnables ?? []) manager.add(runnable);
+    // The injectable OperatorEvents records through a recorder of its own (component: the operators).
+    if (options.events !== false) {
+      const shared = new EventRecorder({ client, component: compiled.map((c) => c.config.name).join(","), logger });
+      manager.add(eventRecorderRunnable("(injected)", shared));
+      operatorEvents.attach(shared, logger);
+      void manager.done.then(() => operatorEvents.attach(undefined));
+    }
 
     let webhookPort: number | undefined;
     if ((options.webhooks ?? []).length > 0) {
@@ -158,7 +181,8 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     }
 
     let healthPort: number | undefined;
-    if (options.healthPort !== undefined) {
+    const wantedPort = options.healthPort ?? DEFAULT_HEALTH_PORT;
+    if (wantedPort !== false) {
       health = new HealthServer({ metrics, logger });
       for (const name of [...manager.names(), ...(leaderElection ? ["leader-election"] : [])]) {
         health.addReadinessCheck(name, () => manager.readinessOf(name));
@@ -167,9 +191,11 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       const eventLoop = new EventLoopMonitor();
       health.addLivenessCheck("event-loop", () => eventLoop.check());
       health.addLivenessCheck("runnables", () => manager.liveness());
-      // Bound before anything starts, so a busy port fails runOperators at once.
-      healthPort = await health.start(options.healthPort, options.healthHost);
-      manager.add(healthServerRunnable(health, eventLoop));
+      // Bound before anything starts, so a busy port fails runOperators at once; only the default
+      // port may be taken (another process, a second runtime in a test) without failing.
+      healthPort = await startHealthServer(health, wantedPort, options.healthPort === undefined, options.healthHost, logger);
+      if (healthPort !== undefined) manager.add(healthServerRunnable(health, eventLoop));
+      else health = undefined;
     }
 
     const runtime = new OperatorRuntime({
@@ -225,9 +251,11 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   const scope = operatorScope(config, options, parent.namespaced);
   if (scope.namespaces) spec.namespaces = scope.namespaces;
   if (scope.labelSelector) spec.labelSelector = scope.labelSelector;
+  if (config.trackingLabel) spec.trackingLabel = config.trackingLabel;
   if (config.finalizeEnabled) spec.finalizer = config.finalizerName;
   else spec.formerFinalizer = config.finalizerName;
-  if (config.resyncPeriodMs !== undefined) spec.resyncPeriodMs = config.resyncPeriodMs;
+  const resyncPeriodMs = config.resyncPeriodMs ?? OPERATOR_DEFAULTS.resyncPeriodMs;
+  if (resyncPeriodMs > 0) spec.resyncPeriodMs = resyncPeriodMs;
   return spec;
 }
 
@@ -265,4 +293,41 @@ function installSignalHandlers(runtime: OperatorRuntime, logger: Logger): void {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   });
+}
+
+/**
+ * A child of the user's container that also holds what the runtime lends to operators and their
+ * services (`KubeConfig`, `Metrics`, `OperatorEvents` by type, the logger by `TSOPERATOR_LOGGER`).
+ * A child, so that two runtimes in one process (tests) never see each other's.
+ */
+function injectablesContainer(
+  parent: DependencyContainer,
+  lent: { kubeConfig: KubeConfig; logger: Logger; metrics: Metrics; operatorEvents: OperatorEvents },
+): DependencyContainer {
+  const child = parent.createChildContainer();
+  child.registerInstance(KubeConfig, lent.kubeConfig);
+  child.registerInstance(Metrics, lent.metrics);
+  child.registerInstance(OperatorEvents, lent.operatorEvents);
+  child.registerInstance(TSOPERATOR_LOGGER, lent.logger);
+  return child;
+}
+
+/** Starts the health server; `undefined` when the default port is taken (logged). */
+async function startHealthServer(
+  health: HealthServer,
+  port: number,
+  isDefault: boolean,
+  host: string | undefined,
+  logger: Logger,
+): Promise<number | undefined> {
+  try {
+    return await health.start(port, host);
+  } catch (error) {
+    if (!isDefault || (error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    logger.warn(
+      `port ${port} (the default of healthPort) is taken: serving no /metrics, /health, /healthz and /readyz; ` +
+        "set healthPort (0 picks a free port) or healthPort: false",
+    );
+    return undefined;
+  }
 }

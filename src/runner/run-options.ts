@@ -14,6 +14,8 @@ import type { TypeRegistry } from "../registry/type-registry.js";
 import type { Runnable } from "../manager/runnable.js";
 import type { WebhookInput } from "../webhook/definitions.js";
 import type { WebhookServerOptions } from "../webhook/webhook-server.js";
+import type { OperatorEvents } from "../manager/operator-events.js";
+import type { RateLimitOptions } from "../kube/rate-limiter.js";
 
 // Where they used to be declared; they belong to api/ (compile.ts), which every entry point reads.
 export type { OperatorDefinition, OperatorInput } from "../api/compile.js";
@@ -71,17 +73,35 @@ export interface RunOptions {
   logFormat?: LogFormat;
   /** Metrics registry holder; default: a new `Metrics` (its own prom-client registry). */
   metrics?: Metrics;
-  /** Serve /metrics, /healthz and /readyz on this port (0 picks one). Off when undefined. */
-  healthPort?: number;
+  /**
+   * Serve /metrics, /health, /healthz and /readyz on this port (0 picks one); `false` serves
+   * nothing. Default {@link DEFAULT_HEALTH_PORT} (8080, as roperator): when that default port is
+   * taken, a warning is logged and the operators run without it (a port given here must be free).
+   */
+  healthPort?: number | false;
+  /** Address the health server listens on. Default: every interface. */
   healthHost?: string;
+  /**
+   * Client-side limit of the API requests of this process (client-go's `QPS`/`Burst`), watches
+   * excepted. Default: none (the server's priority and fairness answers 429, which the client
+   * retries and adapts its concurrency to).
+   */
+  clientRateLimit?: RateLimitOptions;
+  /** The User-Agent of every API request (audit logs and APF flow schemas match on it). Default "tsoperator". */
+  userAgent?: string;
   /** Run the controllers only while holding a Lease. Off when undefined or false. */
   leaderElection?: LeaderElectionOptions | false;
   /** Stop when this signal aborts. */
   signal?: AbortSignal;
   /** Stop on SIGINT/SIGTERM (drain in-flight syncs, release the lease). Default true. */
   handleSignals?: boolean;
-  /** Record Kubernetes Events for failures. Default true. */
+  /** Record Kubernetes Events (failures, and what handlers record through `req.events`). Default true. */
   events?: boolean;
+  /**
+   * The injectable Event service to connect to this runtime's recorder. Default: a new one,
+   * registered for tsyringe; the Nest module passes its provider.
+   */
+  operatorEvents?: OperatorEvents;
   /**
    * How long an operator waits for its caches' first list before it is reported failed (it then
    * does not run; the others do; `/readyz` is red). Default 120 000 ms.
@@ -115,3 +135,6 @@ export interface RunOptions {
   /** Port, host and certificate files of the webhook server (default port 9443, certificate in /tmp/k8s-webhook-server/serving-certs). */
   webhookServer?: WebhookServerOptions;
 }
+
+/** The port the health server listens on when `healthPort` is not given (roperator's). */
+export const DEFAULT_HEALTH_PORT = 8080;

@@ -134,6 +134,8 @@ export class TestKit {
       }
       const runtime = await runOperators(operators, {
         logger: createLogger({ level: (process.env.TSOPERATOR_LOG_LEVEL as never) ?? "warn" }),
+        // No probe server unless asked for: tests run many runtimes side by side.
+        healthPort: false,
         ...runOptions,
         ...(allNamespaces ? {} : { namespace }),
         kubeConfig: operatorUser ? controlPlane.kubeConfigFor({ user: operatorUser }) : controlPlane.kubeConfig,

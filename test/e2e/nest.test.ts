@@ -58,6 +58,7 @@ describe("NestJS sample app on a local control plane", { timeout: 120_000 }, () 
     };
     try {
       await until("bootstrap", () => stdout.includes('nest-app: operators running ["nest-greeting"]'));
+      await until("the injectables report", () => stdout.includes("nest-app: injected metrics are the runtime's: true"));
       const greetings = await discovery.resolve("samples.tsoperator.dev/v1", "Greeting");
       await client.create(greetings, { metadata: { name: "ada", namespace: "default" }, spec: { name: "Ada", language: "fr" } });
       const configMaps = await discovery.resolve("v1", "ConfigMap");
@@ -70,6 +71,13 @@ describe("NestJS sample app on a local control plane", { timeout: 120_000 }, () 
       await until(
         "the status",
         async () => ((await client.get(greetings, "default", "ada"))?.status as { text?: string } | undefined)?.text === "Bonjour, Ada!",
+      );
+      // The app's own service recorded an Event through the OperatorEvents Nest injected into it.
+      const events = await discovery.resolve("v1", "Event");
+      await until("the service's Event", async () =>
+        (await client.list(events, { namespace: "default" })).items.some(
+          (e) => e.reason === "Greeted" && e.message === "Bonjour, Ada!" && (e.involvedObject as { name?: string }).name === "ada",
+        ),
       );
     } finally {
       child.kill("SIGTERM");

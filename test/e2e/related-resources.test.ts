@@ -15,6 +15,8 @@ type Spec = { secretName?: string; selector?: string };
 const spec = (req: SyncRequest<KubeObject>) => (req.raw.spec ?? {}) as Spec;
 
 /** Syncs per parent name, per operator: the test's count of what ran. */
+/** Per RelDb, the related objects whose change its latest sync names in `req.reason`. */
+const relatedTriggers = new Map<string, (string | undefined)[]>();
 const syncs = { db: new Map<string, number>(), scale: new Map<string, number>() };
 const count = (map: Map<string, number>, name: string) => map.set(name, (map.get(name) ?? 0) + 1);
 let scaleSnapshotsWithSecret = 0;
@@ -30,6 +32,10 @@ const dbOperator = defineOperator(
   (req: SyncRequest<KubeObject>) => {
     const name = req.raw.metadata!.name!;
     count(syncs.db, name);
+    relatedTriggers.set(
+      name,
+      req.reason.triggers.filter((t) => t.kind === "related-changed").map((t) => t.object?.name),
+    );
     const secretName = spec(req).secretName ?? "";
     const secret = req.related.ofType(V1Secret).get(secretName);
     const sharing = req.lookup(bySecret, secretName, req.raw.metadata!.namespace).length;
@@ -136,6 +142,7 @@ describe("related resources", { timeout: 180_000 }, () => {
       { a: 1, b: 1, c: 0 },
       "one sync each for the two parents that name s1 (their own status writes sync nothing), none for c",
     );
+    assert.deepEqual(relatedTriggers.get("a"), ["s1"], "the sync's reason names the related object that changed");
     const req = kit.syncRequest("a", { operator: "rel-db" });
     const s1 = req?.related.ofType(V1Secret).get("s1");
     assert.ok(s1 instanceof V1Secret, "the snapshot holds a V1Secret");

@@ -20,6 +20,7 @@ export class GreetingOperator {
   @Sync()
   sync(req: SyncRequest<Greeting>): SyncResponse {
     const text = this.greetings.greet(req.parent.spec.name, req.parent.spec.language);
+    this.greetings.announce(req.parent, text);
     return SyncResponse.of({ text }).withChild({
       apiVersion: "v1",
       kind: "ConfigMap",

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { NestFactory } from "@nestjs/core";
 import { TsoperatorStatus } from "tsoperator/nest";
+import { Metrics } from "tsoperator";
 import { AppModule } from "./app.module.cjs";
 import { GreetingService } from "./greeting.service.cjs";
 import { GreetingOperator } from "./greeting.operator.cjs";
@@ -10,6 +11,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ["error", "warn"] });
   const status = app.get(TsoperatorStatus);
   console.log(`nest-app: operators running ${JSON.stringify(status.state().controllers.map((c) => c.name))}`);
+  // The Metrics a provider injects is the registry the runtime serves on /metrics.
+  console.log(`nest-app: injected metrics are the runtime's: ${app.get(Metrics) === status.runtime?.metrics}`);
 
   // app.enableShutdownHooks() is the usual way; it re-raises the signal after closing. Closing
   // by hand instead lets the process end on its own, which shows nothing was left running.
