@@ -449,5 +449,6 @@ describe("WorkQueue", () => {
     fail = false;
     queue.resume();
     await queue.idle();
+    await stop();
   });
 });
