@@ -10,7 +10,11 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O) 
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]!.replace(/\. To specify .*$/, ""));
+    const message = (error as Error).message;
+    // node:util's own fix for a value starting with "-" is on a later line: keep it, in one line.
+    const dashed = /use '(--[\w-]+)=-XYZ'/.exec(message);
+    if (dashed) throw new UsageError(`${dashed[1]} is missing its value: write ${dashed[1]}=<value> for a value starting with "-"`);
+    throw new UsageError(message.split("\n")[0]!.replace(/\. To specify .*$/, ""));
   }
 }
 

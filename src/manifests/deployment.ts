@@ -11,6 +11,8 @@ export interface DeploymentOptions {
   serviceAccountName: string;
   /** The image holding the application (its node_modules included). */
   image: string;
+  /** `imagePullPolicy` of the container (Kubernetes' default when left out: Always for `:latest`, else IfNotPresent). */
+  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
   /** Path of the compiled module inside the image, relative to `workingDir`. */
   modulePath: string;
   /** Working directory of the container (default /app). */
@@ -46,12 +48,30 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
     initialDelaySeconds,
     periodSeconds: 10,
   });
+  const replicas = options.replicas ?? 1;
+  // Liveness starts only once /healthz answered: a slow start (cold cache, big lists) is given
+  // 5 minutes (30 × 10 s) instead of being killed by the liveness probe's 30 s.
+  const startupProbe = { httpGet: { path: "/healthz", port: "http-health" }, periodSeconds: 10, failureThreshold: 30 };
+  // Replicas on one node fail together: spread them (soft, so a one-node cluster still schedules).
+  const spread =
+    replicas > 1
+      ? {
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: { "app.kubernetes.io/name": options.name } },
+            },
+          ],
+        }
+      : {};
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: options.name, namespace: options.namespace, labels },
     spec: {
-      replicas: options.replicas ?? 1,
+      replicas,
       selector: { matchLabels: { "app.kubernetes.io/name": options.name } },
       template: {
         metadata: { labels },
@@ -61,10 +81,12 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
           terminationGracePeriodSeconds: 70,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
           ...(options.webhook ? { volumes: [{ name: "webhook-cert", secret: { secretName: options.webhook.secretName } }] } : {}),
+          ...spread,
           containers: [
             {
               name: "operator",
               image: options.image,
+              ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
               workingDir: options.workingDir ?? "/app",
               // `node <bin>` rather than the bin symlink: no shell, no npx cache on a read-only root.
               command: ["node", "node_modules/tsoperator/dist/src/cli/main.js"],
@@ -84,6 +106,7 @@ export function deploymentFor(options: DeploymentOptions): KubeObject {
               ...(options.webhook
                 ? { volumeMounts: [{ name: "webhook-cert", mountPath: "/tmp/k8s-webhook-server/serving-certs", readOnly: true }] }
                 : {}),
+              startupProbe,
               livenessProbe: probe("/healthz", 5),
               readinessProbe: probe("/readyz", 2),
               resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },

@@ -23,6 +23,7 @@ import {
   webhookNames,
   type WebhookCertificateSource,
 } from "./webhooks.js";
+import { platformObjectsFor, RESTRICTED_POD_SECURITY_LABELS, type PlatformOptions } from "./platform.js";
 
 /** Options of {@link generateManifests}; every one has a default. */
 export interface ManifestOptions {
@@ -41,8 +42,6 @@ export interface ManifestOptions {
   labelSelector?: string;
   /** Grant the Lease rules and pass `--leader-elect` (default true). */
   leaderElection?: boolean;
-  /** The Deployment is generated only when the module's path inside the image is known. */
-  deployment?: { image: string; modulePath: string; replicas?: number; healthPort?: number; workingDir?: string };
   /**
    * The module's webhooks: adds their configurations, the conversion stanza of converted CRDs, a
    * Service, cert-manager's Issuer and Certificate (unless `webhookCertificates: "manual"`), and
@@ -53,6 +52,21 @@ export interface ManifestOptions {
   webhookCertificates?: WebhookCertificateSource;
   /** Webhook server port in the pod (default 9443). */
   webhookPort?: number;
+  /** The Deployment is generated only when the module's path inside the image is known. */
+  deployment?: {
+    image: string;
+    modulePath: string;
+    replicas?: number;
+    healthPort?: number;
+    workingDir?: string;
+    imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  };
+  /**
+   * The objects around the Deployment (platform.ts): metrics Service, ServiceMonitor, Grafana
+   * dashboard, PodDisruptionBudget, NetworkPolicy, and `restricted` pod-security labels on the
+   * install namespace. Left out, none are generated; the CLI passes them.
+   */
+  platform?: PlatformOptions;
 }
 
 /** The generated objects, grouped as `--out` writes them. */
@@ -65,6 +79,10 @@ export interface GeneratedManifests {
   deployment?: KubeObject;
   /** Service, Issuer and Certificate, then the Validating/MutatingWebhookConfigurations (empty without webhooks). */
   webhooks: KubeObject[];
+  /** With `platform` and a Deployment: the metrics Service, PodDisruptionBudget and NetworkPolicy. */
+  workload?: KubeObject[];
+  /** With `platform` and a Deployment: the ServiceMonitor and the dashboard ConfigMap, when asked for. */
+  monitoring?: KubeObject[];
 }
 
 /** What generation reads of an operator: its config (a `CompiledOperator` or `OperatorDefinition` has one). */
@@ -175,6 +193,9 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
   }
   if (!["default", "kube-system"].includes(installNamespace)) {
     result.namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: installNamespace } };
+    if (options.platform && (options.platform.policies ?? true)) {
+      result.namespace.metadata!.labels = { ...RESTRICTED_POD_SECURITY_LABELS };
+    }
   }
   if (options.deployment) {
     result.deployment = deploymentFor({
@@ -188,11 +209,25 @@ export function generateManifests(operators: readonly OperatorManifestSource[], 
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
       ...(webhookSpecs.length > 0 ? { webhook: { port: options.webhookPort ?? 9443, secretName: webhookNames(name).secret } } : {}),
     });
+    if (options.platform) {
+      const ref = {
+        name,
+        namespace: installNamespace,
+        healthPort: options.deployment.healthPort ?? 8080,
+        replicas: options.deployment.replicas ?? 1,
+      };
+      // The webhook server's port is let in by the NetworkPolicy too.
+      const webhookPorts = webhookSpecs.length > 0 ? [options.webhookPort ?? 9443] : [];
+      const platform = { ...options.platform, extraIngressPorts: [...webhookPorts, ...(options.platform.extraIngressPorts ?? [])] };
+      const { workload, monitoring } = platformObjectsFor(ref, platform);
+      result.workload = workload;
+      result.monitoring = monitoring;
+    }
   }
   return result;
 }
 
-/** Every generated object in apply order: namespace, CRDs, RBAC, Deployment, webhooks. */
+/** Every generated object in apply order: namespace, CRDs, RBAC, Deployment, webhooks, what surrounds the Deployment, monitoring. */
 export function allObjects(manifests: GeneratedManifests): KubeObject[] {
   return [
     ...(manifests.namespace ? [manifests.namespace] : []),
@@ -200,6 +235,8 @@ export function allObjects(manifests: GeneratedManifests): KubeObject[] {
     ...manifests.rbac,
     ...(manifests.deployment ? [manifests.deployment] : []),
     ...(manifests.webhooks ?? []),
+    ...(manifests.workload ?? []),
+    ...(manifests.monitoring ?? []),
   ];
 }
 

@@ -24,4 +24,26 @@ export {
   type GeneratedManifests,
   type OperatorManifestSource,
 } from "./generate.js";
+export {
+  platformObjectsFor,
+  metricsServiceFor,
+  serviceMonitorFor,
+  podDisruptionBudgetFor,
+  networkPolicyFor,
+  grafanaDashboard,
+  grafanaDashboardConfigMapFor,
+  DASHBOARD_METRICS,
+  RESTRICTED_POD_SECURITY_LABELS,
+  type PlatformOptions,
+  type WorkloadRef,
+} from "./platform.js";
+export { plainFiles, kustomizeFiles, type ManifestFile } from "./layout.js";
+export {
+  dockerfileFor,
+  dockerignore,
+  buildStageCommands,
+  buildStageScript,
+  runtimeLayerPaths,
+  type DockerfileOptions,
+} from "./dockerfile.js";
 export { guessPlural, pluralOf, isNamespaced, isBuiltin } from "./type-names.js";
