@@ -1,0 +1,187 @@
+/**
+ * An informer that fell behind (its watch connection broke) and whose relist is then refused for
+ * good (403: the namespace's RoleBinding was removed, or 404: the type is no longer served) must
+ * not stay "behind" forever: a controller holds its whole queue while any informer it reads is
+ * behind, so one namespace of a scope losing RBAC would stall every parent in every other
+ * namespace, for ever. A 4xx other than 429 is nothing a wait fixes (the informer's own rule for
+ * what interrupts a cache): the hold is released, the informer keeps retrying its list, and its
+ * cache is served as it is (as client-go's and controller-runtime's caches are).
+ *
+ * On a real local control plane, through a loopback proxy that streams everything to the API
+ * server and can (1) cut the open watch connections and (2) answer the lists with 403.
+ */
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KubeConfig } from "@kubernetes/client-node";
+import { Agent, request } from "undici";
+import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { Informer } from "../../src/cache/informer.js";
+import { LocalControlPlane } from "../../src/testing/index.js";
+
+const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+interface CuttingProxy {
+  url: string;
+  /** Answer every list (a GET that is not a watch) with 403 while true. */
+  forbidLists: boolean;
+  /** Destroys the open watch connections (a broken connection: no status). */
+  cutWatches(): number;
+  close(): Promise<void>;
+}
+
+/** A plain-HTTP loopback proxy to the API server that streams answers (watches included). */
+async function startCuttingProxy(cp: LocalControlPlane): Promise<CuttingProxy> {
+  const upstream = new Agent({ connect: { ca: cp.caCert } });
+  const watches = new Set<ServerResponse>();
+  const proxy: CuttingProxy = {
+    url: "",
+    forbidLists: false,
+    cutWatches: () => {
+      const n = watches.size;
+      for (const res of watches) res.destroy();
+      watches.clear();
+      return n;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await upstream.close();
+    },
+  };
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://proxy");
+      const watch = url.searchParams.get("watch") === "1" || url.searchParams.get("watch") === "true";
+      if (!watch && req.method === "GET" && proxy.forbidLists) {
+        res.writeHead(403, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            message: "configmaps is forbidden",
+            reason: "Forbidden",
+            code: 403,
+          }),
+        );
+        return;
+      }
+      const body = await readBody(req);
+      const headers: Record<string, string> = {};
+      for (const name of ["authorization", "content-type", "accept", "user-agent"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      const answer = await request(cp.server + (req.url ?? "/"), {
+        method: (req.method ?? "GET") as "GET",
+        headers,
+        body: body.length > 0 ? body : null,
+        dispatcher: upstream,
+      });
+      res.writeHead(answer.statusCode, { "content-type": String(answer.headers["content-type"] ?? "application/json") });
+      if (watch) {
+        watches.add(res);
+        res.on("close", () => {
+          watches.delete(res);
+          answer.body.destroy();
+        });
+      }
+      for await (const chunk of answer.body) res.write(chunk);
+      res.end();
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(502);
+      res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+const cm = (namespace: string, name: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, namespace },
+  data: {},
+});
+
+describe("an informer behind whose relist is refused for good", { timeout: 90_000 }, () => {
+  let cp: LocalControlPlane;
+  let client: KubeClient;
+
+  before(async () => {
+    cp = await LocalControlPlane.start({ controllerManager: false });
+    client = KubeClient.fromKubeConfig(cp.kubeConfig);
+  });
+  after(async () => {
+    await client?.close();
+    await cp?.stop();
+  });
+
+  it("is current again after a 403 on its relist (a controller's hold is released), and keeps listing", async () => {
+    await client.create(configMaps, cm("default", "held"));
+    const proxy = await startCuttingProxy(cp);
+    const kc = new KubeConfig();
+    kc.loadFromClusterAndUser({ name: "proxy", server: proxy.url, skipTLSVerify: true }, { name: "admin", token: cp.adminToken });
+    const proxied = KubeClient.fromKubeConfig(kc);
+    const errors: Array<number | undefined> = [];
+    const informer = new Informer({
+      client: proxied,
+      type: configMaps,
+      namespace: "default",
+      backoff: { initialDelayMs: 200, maxDelayMs: 400 },
+      onError: (_e, f) => errors.push(f.statusCode),
+    });
+    const changes: boolean[] = [];
+    informer.onCurrentChange((current) => changes.push(current));
+    const controller = new AbortController();
+    const done = informer.start(controller.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(20_000));
+      assert.equal(informer.isCurrent(), true);
+      changes.length = 0; // the first list's "current"
+      proxy.forbidLists = true;
+      await until("a watch to cut", () => proxy.cutWatches() > 0, 10_000);
+      await until("two 403s on the relist", () => errors.filter((code) => code === 403).length >= 2, 20_000);
+      assert.equal(changes[0], false, `the broken watch put it behind: ${JSON.stringify(changes)}`);
+      assert.equal(
+        informer.isCurrent(),
+        true,
+        `a relist refused with 403 leaves the informer behind for good, its controllers' queues held: errors ${JSON.stringify(errors)}`,
+      );
+      assert.deepEqual(changes, [false, true]);
+      assert.ok(informer.store.get("default", "held"), "the cache is served as it was");
+
+      // RBAC back: the relist goes through and the cache is current (and stays so).
+      proxy.forbidLists = false;
+      await client.create(configMaps, cm("default", "after"));
+      await until("the relist after the 403s", () => informer.store.get("default", "after") !== undefined, 20_000);
+      assert.equal(informer.isCurrent(), true);
+    } finally {
+      controller.abort();
+      await done;
+      await proxied.close();
+      await proxy.close();
+    }
+  });
+});
