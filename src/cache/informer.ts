@@ -26,7 +26,10 @@
  * compacted meanwhile: the watch would answer 410 only after the syncs read the old objects). Such
  * an informer is *behind* ({@link Informer.isCurrent} false) until its next list is in: its next
  * attempt lists from etcd instead of resuming the watch. Controllers hold their syncs while an
- * informer they read is behind ({@link Informer.onCurrentChange}).
+ * informer they read is behind ({@link Informer.onCurrentChange}). Unless its lists are refused
+ * for good: refusals (403, 404: RBAC removed, the type no longer served) that last 10 s end the
+ * hold, the cache is served as it is and the informer keeps listing (a hold no wait ends would
+ * stall every parent of its controllers for ever).
  */
 import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
@@ -163,6 +166,13 @@ export class Informer {
   private lastFailureGone = false;
   /** A failure left the cache possibly missing changes; cleared by the next list (see the module comment). */
   private interrupted = false;
+  /**
+   * When the refusals (403, 404...) of an informer that is behind began; undefined when not refused.
+   * Refusals that last {@link REFUSED_HOLD_MAX_MS} end the hold (see {@link isCurrent}).
+   */
+  private refusedSince: number | undefined;
+  /** Set by the first refusal {@link REFUSED_HOLD_MAX_MS} after `refusedSince` (a failure, so listeners hear the change). */
+  private refusedLong = false;
   private readonly currentListeners = new Set<(current: boolean) => void>();
   private started = false;
   private readonly resource: string;
@@ -236,7 +246,20 @@ export class Informer {
    * event left it possibly missing changes (see the module comment).
    */
   isCurrent(): boolean {
-    return this.synced && !this.interrupted;
+    return this.synced && (!this.interrupted || this.refusedLong);
+  }
+
+  /**
+   * Counts a refusal of an informer that is behind. Behind, but the lists have been refused (a 4xx
+   * other than 429: RBAC removed, the type no longer served) for {@link REFUSED_HOLD_MAX_MS}: no wait will bring the cache up to date, so holding the
+   * syncs would stall every parent of the controllers reading it (of every namespace of a scope),
+   * for ever. The cache is served as it is (as client-go's is) while the informer keeps listing; a
+   * refusal shorter than that (a restarted server answers 403 until its RBAC is loaded) keeps the hold.
+   */
+  private noteRefusal(): void {
+    const now = Date.now();
+    this.refusedSince ??= now;
+    if (now - this.refusedSince >= REFUSED_HOLD_MAX_MS) this.refusedLong = true;
   }
 
   /**
@@ -558,11 +581,16 @@ export class Informer {
   private failed(err: unknown, failure: WatchFailure = classifyFailure(err), mayHaveMissed = true): WatchFailure {
     this.lastError = failure.message;
     this.lastFailureGone = failure.gone;
-    if (mayHaveMissed && interrupts(failure) && !this.interrupted) {
-      const was = this.isCurrent();
+    const was = this.isCurrent();
+    if (mayHaveMissed && interrupts(failure)) {
       this.interrupted = true;
-      if (was) this.notifyCurrent(false);
+      this.refusedSince = undefined;
+      this.refusedLong = false;
+    } else if (this.interrupted && refuses(failure)) {
+      this.noteRefusal();
     }
+    const now = this.isCurrent();
+    if (now !== was) this.notifyCurrent(now);
     try {
       this.options.onError?.(err, failure);
     } catch (hookError) {
@@ -576,6 +604,8 @@ export class Informer {
     this.listBuffer = [];
     const wasCurrent = this.isCurrent();
     this.interrupted = false;
+    this.refusedSince = undefined;
+    this.refusedLong = false;
     const events = this.cache.replace(items, resourceVersion);
     this.freshAt = Date.now();
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
@@ -647,6 +677,15 @@ function interrupts(failure: WatchFailure): boolean {
   return failure.gone || failure.statusCode === undefined || failure.statusCode >= 500;
 }
 
+/** A refusal no wait fixes: a 4xx other than 429 (too many requests) and 410 (gone: relist). */
+function refuses(failure: WatchFailure): boolean {
+  return (
+    !failure.gone && failure.statusCode !== undefined && failure.statusCode >= 400 && failure.statusCode < 500 && failure.statusCode !== 429
+  );
+}
+
+/** How long the lists of an informer that is behind may be refused before its controllers stop holding their syncs. */
+const REFUSED_HOLD_MAX_MS = 10_000;
 /** Longest wait of a relist after 410 on a healthy cluster (jittered down to half of it). */
 const HEALTHY_RELIST_MAX_MS = 1_000;
 /** How long after the cluster came back an informer that is behind retries within HEALTHY_RELIST_MAX_MS. */
