@@ -10,6 +10,7 @@
  * On a real local control plane, through a loopback proxy that streams everything to the API
  * server and can (1) cut the open watch connections and (2) answer the lists with 403.
  */
+import "reflect-metadata";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,14 @@ import { Agent, request } from "undici";
 import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
+import { OperatorConfig, type OperatorDefinition } from "../../src/index.js";
+import { Discovery } from "../../src/kube/discovery.js";
+import type { Controller } from "../../src/controller/controller.js";
+import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";
+import { runOperators } from "../../src/runner/run-operators.js";
+import { applyManifests } from "../../src/testing/manifests.js";
+import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
+import { LogCapture } from "./fixtures/log-capture.js";
 
 const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 
@@ -183,6 +192,43 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
       controller.abort();
       await done;
       await proxied.close();
+      await proxy.close();
+    }
+  });
+
+  it("a watch cut on a healthy cluster does not reset the backoff of a parent that keeps failing", async () => {
+    const KIND = "BehindBackoff";
+    await applyManifests(client, new Discovery(client), [testCrd(KIND)]);
+    const proxy = await startCuttingProxy(cp);
+    const kc = new KubeConfig();
+    kc.loadFromClusterAndUser({ name: "proxy", server: proxy.url, skipTLSVerify: true }, { name: "admin", token: cp.adminToken });
+    const operator: OperatorDefinition = {
+      config: new OperatorConfig("behind-backoff", testType(KIND)),
+      handler: {
+        sync: () => {
+          throw new Error("fails on purpose, every time");
+        },
+      },
+    };
+    let runtime: OperatorRuntime | undefined;
+    try {
+      runtime = await runOperators([operator], { kubeConfig: kc, handleSignals: false, logger: new LogCapture("info").logger });
+      const controller = (runtime as unknown as { parts: { controllers: Controller[] } }).parts.controllers[0]!;
+      const type = await new Discovery(client).resolve(E2E_API_VERSION, KIND);
+      await client.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "failing", namespace: "default" }, spec: {} });
+      await until("four failures in a row", () => controller.queue.failures("default/failing") >= 4, 30_000);
+      const before = controller.queue.failures("default/failing");
+      await until("a watch to cut", () => proxy.cutWatches() > 0, 10_000);
+      await until("the hold", () => controller.queue.isPaused, 5_000);
+      await until("the relist", () => !controller.queue.isPaused, 20_000);
+      await sleep(1_000);
+      const after = controller.queue.failures("default/failing");
+      assert.ok(
+        after >= before,
+        `the relist after a watch cut on a healthy cluster reset the backoff of a parent that keeps failing: ${before} failures before, ${after} after`,
+      );
+    } finally {
+      await runtime?.stop();
       await proxy.close();
     }
   });
