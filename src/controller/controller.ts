@@ -171,7 +171,11 @@ export class Controller {
     // While a cache this controller reads is behind (its watch broke or answered 410, and it has
     // not listed again), syncs would read old objects and their writes draw 409s: hold them. Once
     // every cache is current again, the syncs that failed meanwhile retry at once (with a little
-    // jitter), not when the backoff and the retry bucket that the outage built up allow.
+    // jitter), not when the backoff and the retry bucket that the outage built up allow. Only after
+    // an outage (the cluster was down and came back): a watch cut on a working cluster (a proxy's
+    // idle timeout: one failure, "degraded" until the next answer) must not reset the backoff of a
+    // parent whose handler keeps failing.
+    let recoveredWhileHeld = false;
     const holdWhileBehind = (): void => {
       const behind = this.informers.filter((informer) => !informer.isCurrent());
       if (behind.length > 0 && !this.queue.isPaused) {
@@ -179,7 +183,8 @@ export class Controller {
         this.log.info("holding syncs until the caches have listed again", { informers: behind.map((i) => i.type.plural) });
       } else if (behind.length === 0 && this.queue.isPaused) {
         this.queue.resume();
-        const woken = this.queue.retryFailedSoon();
+        const woken = recoveredWhileHeld ? this.queue.retryFailedSoon() : 0;
+        recoveredWhileHeld = false;
         this.log.info("caches listed again: syncs resume", { retryingFailed: woken });
       }
     };
@@ -187,8 +192,12 @@ export class Controller {
     // The cluster came back (e.g. after failed writes while the watches held): the syncs that
     // failed meanwhile retry now, unless a cache is behind (then they retry once it has listed).
     unsubscribers.push(
-      this.deps.client.clusterHealth.onRecovered(() => {
-        if (this.queue.isPaused) return;
+      this.deps.client.clusterHealth.onRecovered((from) => {
+        if (from !== "down") return;
+        if (this.queue.isPaused) {
+          recoveredWhileHeld = true;
+          return;
+        }
         const woken = this.queue.retryFailedSoon();
         if (woken > 0) this.log.info("the API server is back: retrying failed syncs now", { parents: woken });
       }),

@@ -32,7 +32,7 @@ export class ClusterHealth {
   private probing = false;
   private closed = false;
   private readonly waiters = new Set<() => void>();
-  private readonly recoveryListeners = new Set<() => void>();
+  private readonly recoveryListeners = new Set<(from: ClusterHealthKind) => void>();
 
   constructor(
     private readonly probe: () => Promise<boolean>,
@@ -65,8 +65,12 @@ export class ClusterHealth {
     this.apply({ type: outcome === "succeeded" ? "requestSucceeded" : "requestFailed" });
   }
 
-  /** Calls `listener` each time the cluster comes back; returns the unsubscribe function. */
-  onRecovered(listener: () => void): () => void {
+  /**
+   * Calls `listener` each time the cluster comes back, with what it came back from: `down` (an
+   * outage) or `degraded` (a failure or two, e.g. one watch connection cut, that the next answer
+   * cleared). Returns the unsubscribe function.
+   */
+  onRecovered(listener: (from: ClusterHealthKind) => void): () => void {
     this.recoveryListeners.add(listener);
     return () => this.recoveryListeners.delete(listener);
   }
@@ -105,6 +109,7 @@ export class ClusterHealth {
   }
 
   private apply(input: ClusterHealthInput): void {
+    const from = this.state.kind;
     const step = stepClusterHealth(this.state, input, this.now(), this.options);
     this.state = step.state;
     if (step.probeAfterMs !== undefined) this.scheduleProbe(step.probeAfterMs);
@@ -114,7 +119,7 @@ export class ClusterHealth {
       for (const wake of [...this.waiters]) wake();
       for (const listener of [...this.recoveryListeners]) {
         try {
-          listener();
+          listener(from);
         } catch {
           // A listener must not break the health bookkeeping.
         }
