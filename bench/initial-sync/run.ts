@@ -30,6 +30,10 @@ interface Sample {
   syncedMs: number;
   processMs: number;
   operatorPeakRssMb: number;
+  /** Live heap (after a forced GC) per cached object. */
+  heapPerObjectBytes: number;
+  /** Live heap after imports, before the informer starts. */
+  heapBaseMb: number;
   apiServerCpuMs: number;
   apiServerPeakRssMb: number;
   apiServerRssBeforeMb: number;
@@ -68,7 +72,7 @@ try {
         void readProcUsage(apiPid).then((u) => (peak = Math.max(peak, u.rssBytes)));
       }, 20);
       const line = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(here, "child.js"), cp.kubeconfigPath, ns, mode], {
+        const child = spawn(process.execPath, ["--expose-gc", join(here, "child.js"), cp.kubeconfigPath, ns, mode], {
           stdio: ["ignore", "pipe", "inherit"],
         });
         let out = "";
@@ -77,13 +81,15 @@ try {
       });
       clearInterval(sampler);
       const after = await readProcUsage(apiPid);
-      const [, synced, processMs, count, hwm] = line.split(" ").map(Number);
+      const [, synced, processMs, count, hwm, heapPerObject, heapBase] = line.split(" ").map(Number);
       const s: Sample = {
         mode,
         objects: count!,
         syncedMs: synced!,
         processMs: processMs!,
         operatorPeakRssMb: Math.round(hwm! / 1e6),
+        heapPerObjectBytes: heapPerObject!,
+        heapBaseMb: Math.round(heapBase! / 1e6),
         apiServerCpuMs: Math.round(after.cpuMs - before.cpuMs),
         apiServerPeakRssMb: Math.round(Math.max(peak, after.rssBytes) / 1e6),
         apiServerRssBeforeMb: Math.round(before.rssBytes / 1e6),
@@ -100,4 +106,7 @@ try {
 }
 const out = join(here, "..", "..", "..", "bench", "results");
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "initial-sync.json"), `${JSON.stringify({ date: new Date().toISOString(), objects, reps, samples }, null, 2)}\n`);
+writeFileSync(
+  join(out, process.argv.includes("--out") ? process.argv[process.argv.indexOf("--out") + 1]! : "initial-sync.json"),
+  `${JSON.stringify({ date: new Date().toISOString(), objects, reps, samples }, null, 2)}\n`,
+);
