@@ -64,7 +64,8 @@ export async function runBacklog(ctx: RunContext, peer: PeerDefinition, cmd: Pee
         proc.send(JSON.stringify({ op: "w1", name: m.name, uid: m.uid, generation: m.generation, payload: parent.spec?.payload ?? "" }));
       }
     }
-    const timeoutMs = 60_000 + P * 60;
+    // Generous: a restart is operator-bound, and the shared bench machine can be slow (seen: ~8/s).
+    const timeoutMs = 60_000 + P * 400;
     const progress = setInterval(() => log(`  ${peer.name} rep ${rep}: W1b ${observer.describe()}`), 5000);
     try {
       await observer.waitConverged(P, timeoutMs);
