@@ -18,6 +18,8 @@ export interface StreamListScope {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Metadata-only objects (the informer's `metadataOnly`). */
+  metadataOnly?: boolean;
 }
 
 /** Runs one streaming list; never throws (failures are `listError` inputs). `stop` when `signal` aborts. */
