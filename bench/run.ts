@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N]`
+ * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b]`
+ *
+ * `--w1b` runs only W1b (restart over a backlog, lib/backlog.ts) and writes bench/results/w1b.json.
  *
  * Starts a local control plane, installs the BenchParent CRD, and runs every peer through the
  * workloads W1..W4 (bench/README.md) in fresh namespaces, repetitions alternating the order.
@@ -10,11 +12,12 @@ import "reflect-metadata";
 import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { LocalControlPlane } from "../src/testing/control-plane/local-control-plane.js";
 import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
+import { runBacklog, type BacklogResult } from "./lib/backlog.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
@@ -39,10 +42,21 @@ interface Options {
   write: boolean;
   /** Only re-render the README table from bench/results/latest.json (--report). */
   reportOnly: boolean;
+  /** Run only W1b, restart over a backlog (--w1b); writes bench/results/w1b.json. */
+  w1b: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { parents: 1000, reps: 3, peers: DEFAULT_PEERS, concurrency: 16, quick: false, write: true, reportOnly: false };
+  const o: Options = {
+    parents: 1000,
+    reps: 3,
+    peers: DEFAULT_PEERS,
+    concurrency: 16,
+    quick: false,
+    write: true,
+    reportOnly: false,
+    w1b: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? "";
@@ -53,6 +67,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--concurrency") o.concurrency = Number(next());
     else if (a === "--no-write") o.write = false;
     else if (a === "--report") o.reportOnly = true;
+    else if (a === "--w1b") o.w1b = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -135,6 +150,7 @@ async function main(): Promise<void> {
   const logDir = join(root, "bench", "results", "tmp");
   mkdirSync(logDir, { recursive: true });
   const runs: PeerRunResult[] = [];
+  const backlogRuns: BacklogResult[] = [];
   try {
     await installCrd(cp, http);
     log(`CRD installed; peer logs in ${logDir}`);
@@ -151,7 +167,8 @@ async function main(): Promise<void> {
           logDir,
           log,
         };
-        runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
+        if (opts.w1b) backlogRuns.push(await runBacklog(ctx, peer, commands.get(peer.name)!, rep));
+        else runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
     }
   } finally {
@@ -159,6 +176,21 @@ async function main(): Promise<void> {
     await cp.stop();
   }
 
+  if (opts.w1b) {
+    for (const name of opts.peers) {
+      const ok = backlogRuns.filter((r) => r.peer === name && r.ms !== undefined);
+      log(`W1b median ${name}: ${median(ok.map((r) => r.ms!))} ms, ${median(ok.map((r) => r.writes!))} writes`);
+    }
+    if (opts.write) {
+      const file = join(root, "bench", "results", "w1b.json");
+      writeFileSync(
+        file,
+        `${JSON.stringify({ date: new Date().toISOString(), config: opts, loadavg: loadavg(), runs: backlogRuns }, null, 2)}\n`,
+      );
+      log(`wrote ${file}`);
+    }
+    return;
+  }
   const summaries = summarize(runs, opts.parents);
   for (const s of summaries)
     log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);

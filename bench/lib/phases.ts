@@ -202,7 +202,7 @@ function job(op: "w1" | "w3" | "w4", parent: any): string {
 }
 
 /** Waits until the peer's sync count has not moved for QUIET_MS (at most `capMs`). */
-async function waitQuiet(proc: PeerProcess, capMs: number): Promise<void> {
+export async function waitQuiet(proc: PeerProcess, capMs: number): Promise<void> {
   const deadline = performance.now() + capMs;
   let last = proc.syncCount;
   let since = performance.now();
@@ -225,7 +225,7 @@ export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T)
 }
 
 /** Removes the finalizers of parents a failed run left behind, so the namespace can go. */
-async function stripFinalizers(http: KubeHttp, parentsPath: string): Promise<void> {
+export async function stripFinalizers(http: KubeHttp, parentsPath: string): Promise<void> {
   try {
     const left = (await http.send<any>("GET", parentsPath))!.items as any[];
     await forEachLimited(left, 16, async (p) => {
@@ -240,12 +240,12 @@ async function stripFinalizers(http: KubeHttp, parentsPath: string): Promise<voi
   }
 }
 
-async function createNamespace(http: KubeHttp, ns: string): Promise<void> {
+export async function createNamespace(http: KubeHttp, ns: string): Promise<void> {
   await http.send("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } } });
 }
 
 /** Deletes the namespace and waits (at most 3 minutes) until it is gone, so runs do not overlap. */
-async function deleteNamespace(http: KubeHttp, ns: string, log: (line: string) => void): Promise<void> {
+export async function deleteNamespace(http: KubeHttp, ns: string, log: (line: string) => void): Promise<void> {
   try {
     await http.send("DELETE", `/api/v1/namespaces/${ns}`, { allow404: true });
     const deadline = Date.now() + 180_000;

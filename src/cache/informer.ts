@@ -37,6 +37,7 @@ import { noopLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_WATCH_BACKOFF, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
 import { compareResourceVersions } from "./resource-version.js";
 import { ObjectStore, type CacheReader, type StoreEvent } from "./object-store.js";
+import { streamList } from "./stream-list.js";
 import {
   classifyFailure,
   DEFAULT_WATCH_LOOP_OPTIONS,
@@ -98,6 +99,12 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number | { min: number; max: number };
   /** List page size. Default 500. */
   pageSize?: number;
+  /**
+   * Fill the cache with streaming lists (WatchList: a watch with `sendInitialEvents=true`) instead
+   * of paginated LISTs. Default true; the informer falls back to pages for good when the server
+   * refuses (see `watch-list.ts`).
+   */
+  watchList?: boolean;
   /** Retry delays of the list/watch loop. Default 800 ms doubling, capped at 30 s. */
   backoff?: Partial<BackoffConfig>;
   /** Watch restart and cache size metrics (`Metrics` satisfies this). */
@@ -153,7 +160,8 @@ export class Informer {
   private readonly cache: ObjectStore;
   private readonly listeners = new Set<InformerListener>();
   private readonly log: Logger;
-  private readonly loopOptions: WatchLoopOptions;
+  /** Not readonly: `disableWatchList` turns streaming lists off for good. */
+  private loopOptions: WatchLoopOptions;
   private state: WatchState | undefined;
   private synced = false;
   private syncWaiters: Array<() => void> = [];
@@ -197,6 +205,7 @@ export class Informer {
             ? { min: timeout, max: timeout }
             : timeout,
       backoff: resolveBackoff(options.backoff, DEFAULT_WATCH_BACKOFF),
+      watchList: options.watchList ?? true,
     };
   }
 
@@ -383,8 +392,13 @@ export class Informer {
           // A watch the server closed at once with nothing in it: the path misbehaves, nothing was missed.
           this.failed(new Error(action.error.message), action.error, false);
           break;
+        case "disableWatchList":
+          this.loopOptions = { ...this.loopOptions, watchList: false };
+          break;
         case "list":
           return this.listPage(action, signal);
+        case "watchList":
+          return this.streamList(action, signal);
         case "watch":
           return this.runWatch(action, signal);
         case "sleep":
@@ -439,6 +453,15 @@ export class Informer {
       if (signal.aborted) return { type: "stop" };
       return { type: "listError", error: this.failed(err) };
     }
+  }
+
+  private async streamList(action: Extract<WatchAction, { type: "watchList" }>, signal: AbortSignal): Promise<WatchInput> {
+    this.listBuffer = [];
+    const input = await streamList(this.options.client, this.options.type, this.selectors(), action, signal, (item) =>
+      this.listBuffer.push(this.withTypeMeta(item)),
+    );
+    if (input.type === "listError") this.failed(input.error, input.error);
+    return input;
   }
 
   private async runWatch(action: Extract<WatchAction, { type: "watch" }>, signal: AbortSignal): Promise<WatchInput> {

@@ -31,11 +31,18 @@
  *   with meanwhile) means the watch is fine. While stale, probes come every `staleProbeAfterMs`
  *   (5 s), so readiness turns green soon after the path heals. Stale ends with any sign of life
  *   (event, bookmark, list, quiet probe);
+ * - with `watchList` on, a list is a **streaming list** (WatchList, see `watch-list.ts`): one watch with
+ *   `sendInitialEvents=true` whose initial events fill the store up to the initial-events-end bookmark,
+ *   then a watch from that bookmark's resourceVersion. A server that refuses it (`refusesWatchList`, or
+ *   a stream that ends without the bookmark) gets a paginated list at once, and the action
+ *   `disableWatchList` tells the I/O layer to never stream again for this type; any other failure backs
+ *   off and streams again;
  * - a watch that delivers neither event nor bookmark for `inactivityTimeoutMs` is presumed dead
  *   (a half-open TCP connection never errors) and is re-opened at once: the backstop when probes
  *   are turned off.
  */
 import type { KubeObject, WatchEvent } from "../core/kube-object.js";
+import { refusesWatchList } from "./watch-list.js";
 import { compareResourceVersions } from "./resource-version.js";
 import {
   nextDelay,
@@ -73,6 +80,8 @@ export interface ListingState {
   continue?: string;
   /** One unpaginated list (after an expired continue token). */
   unpaged?: true;
+  /** A streaming list (WatchList) instead of pages (set when `watchList` is on as the state is entered). */
+  streaming?: true;
   health: LoopHealth;
 }
 /** A watch from `resourceVersion` is open (or about to be opened). */
@@ -121,6 +130,8 @@ export type WatchInput =
   | { type: "listPage"; continue: string }
   | { type: "listDone"; resourceVersion: string }
   | { type: "listError"; error: WatchFailure }
+  /** A streaming list ended cleanly before its initial-events-end bookmark (a server that ignores it). */
+  | { type: "streamEnded"; events: number }
   | { type: "watchEvent"; event: WatchEvent }
   | {
       type: "watchClosed";
@@ -163,6 +174,14 @@ export const VERY_SHORT_WATCH_MS = 1_000;
 export type WatchAction =
   /** `limit` absent: one unpaginated list. */
   | { type: "list"; resourceVersion?: string; continue?: string; limit?: number }
+  /**
+   * A streaming list: a watch with `sendInitialEvents` from `resourceVersion` ("": a consistent read);
+   * report `listDone` at the initial-events-end bookmark, `listError` on failure, `streamEnded` on a
+   * clean end before it.
+   */
+  | { type: "watchList"; resourceVersion: string; timeoutSeconds: number; inactivityTimeoutMs: number }
+  /** The server refused streaming lists: list with pages from now on (remember it for this type). */
+  | { type: "disableWatchList" }
   | { type: "replaceStore"; resourceVersion: string }
   | { type: "applyEvent"; event: WatchEvent }
   | {
@@ -207,6 +226,8 @@ export interface WatchLoopOptions {
   backoff: BackoffConfig;
   /** Failure-free time after which the backoff starts over. */
   backoffResetAfterMs: number;
+  /** Lists are streaming lists (WatchList) until the server refuses; off here, on in the `Informer`. */
+  watchList: boolean;
 }
 
 /**
@@ -223,6 +244,7 @@ export const DEFAULT_WATCH_LOOP_OPTIONS: Readonly<WatchLoopOptions> = Object.fre
   probeDeadlineMs: 5_000,
   backoff: DEFAULT_WATCH_BACKOFF,
   backoffResetAfterMs: DEFAULT_BACKOFF_RESET_AFTER_MS,
+  watchList: false,
 });
 
 /** The outside world a transition may read: time, randomness, options. */
@@ -235,7 +257,7 @@ export interface StepContext {
 
 /** The first step: list from the watch cache. */
 export function initialStep(context: StepContext): WatchStep {
-  const state: ListingState = { kind: "Listing", resourceVersion: "0", health: HEALTHY };
+  const state = listing("0", HEALTHY, context);
   return { state, actions: [listAction(state, context)] };
 }
 
@@ -282,11 +304,41 @@ function stepListing(state: ListingState, input: WatchInput, context: StepContex
           ],
         };
       }
+      if (state.streaming && refusesWatchList(input.error)) {
+        return fallBackToPages(state, `the server refused a streaming list (${input.error.message})`, context);
+      }
       return fail(state, { kind: "Listing", resourceVersion: state.resourceVersion }, input.error, context, "list");
     }
+    case "streamEnded":
+      if (!state.streaming) return unchanged(state);
+      return fallBackToPages(
+        state,
+        `a streaming list ended after ${input.events} event(s) without the initial-events-end bookmark`,
+        context,
+      );
     default:
       return unchanged(state);
   }
+}
+
+/** Lists with pages from now on; the paged list goes at once (the refusal was an answer, not an outage). */
+function fallBackToPages(state: ListingState, why: string, context: StepContext): WatchStep {
+  const next: ListingState = { kind: "Listing", resourceVersion: state.resourceVersion, health: state.health };
+  return {
+    state: next,
+    actions: [
+      { type: "log", level: "info", message: `${why}; listing with pages from now on` },
+      { type: "disableWatchList" },
+      listAction(next, context),
+    ],
+  };
+}
+
+/** A new Listing state: streaming when `watchList` is on. */
+function listing(resourceVersion: "0" | "", health: LoopHealth, context: StepContext): ListingState {
+  const state: ListingState = { kind: "Listing", resourceVersion, health };
+  if (context.options.watchList) state.streaming = true;
+  return state;
 }
 
 function stepWatching(state: WatchingState, input: WatchInput, context: StepContext): WatchStep {
@@ -419,7 +471,7 @@ export function probeDelayMs(state: WatchState, options: WatchLoopOptions): numb
 function stepBackoff(state: BackoffState, input: WatchInput, context: StepContext): WatchStep {
   if (input.type !== "backoffElapsed") return unchanged(state);
   if (state.then.kind === "Listing") {
-    const next: ListingState = { kind: "Listing", resourceVersion: state.then.resourceVersion, health: state.health };
+    const next = listing(state.then.resourceVersion, state.health, context);
     return { state: next, actions: [listAction(next, context)] };
   }
   if (input.relist) {
@@ -451,7 +503,7 @@ function relist(state: WatchingState, context: StepContext, why: string): WatchS
   if (health.consecutiveErrors > 0 || state.afterRelist) {
     return fail({ health }, { kind: "Listing", resourceVersion: "" }, { gone: true, message: why }, context, "relist");
   }
-  const next: ListingState = { kind: "Listing", resourceVersion: "", health: failed(health, context) };
+  const next = listing("", failed(health, context), context);
   return { state: next, actions: [{ type: "log", level: "info", message: why }, listAction(next, context)] };
 }
 
@@ -494,6 +546,17 @@ function healthy(health: LoopHealth): LoopHealth {
 }
 
 function listAction(state: ListingState, context: StepContext): WatchAction {
+  if (state.streaming) {
+    // client-go streams from the last synced version, "" at first: a consistent read, served from
+    // the watch cache once it has caught up with etcd.
+    const { min, max } = context.options.watchTimeoutSeconds;
+    return {
+      type: "watchList",
+      resourceVersion: "",
+      timeoutSeconds: min + Math.floor(context.random() * (max - min + 1)),
+      inactivityTimeoutMs: context.options.inactivityTimeoutMs,
+    };
+  }
   if (state.unpaged) return { type: "list", resourceVersion: state.resourceVersion };
   // A continued page carries only the token: the server rejects a resourceVersion other than
   // "0" next to one, and the token already pins the snapshot.

@@ -20,6 +20,12 @@ export interface WatchOptions {
   timeoutSeconds?: number;
   /** Ask for metadata only: event objects are `PartialObjectMetadata` (apiVersion `meta.k8s.io/v1`). */
   metadataOnly?: boolean;
+  /**
+   * A streaming list (WatchList): the server first sends the current state as ADDED events, then a
+   * BOOKMARK annotated `k8s.io/initial-events-end: "true"`, then changes. Sends `sendInitialEvents=true`
+   * and `resourceVersionMatch=NotOlderThan`; needs `allowWatchBookmarks`.
+   */
+  sendInitialEvents?: boolean;
   /** Aborting ends the iteration quietly. */
   signal: AbortSignal;
 }
@@ -38,6 +44,8 @@ export function watchPath(type: ResourceType, opts: Omit<WatchOptions, "signal">
       allowWatchBookmarks: opts.allowWatchBookmarks ? true : undefined,
       timeoutSeconds: opts.timeoutSeconds,
       resourceVersion: opts.resourceVersion || undefined,
+      sendInitialEvents: opts.sendInitialEvents ? true : undefined,
+      resourceVersionMatch: opts.sendInitialEvents ? "NotOlderThan" : undefined,
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,
     })

@@ -139,7 +139,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     const ns = await namespace("inf-order");
     for (let i = 0; i < 5; i++) await client.create(configMaps, cm(ns, `pre-${i}`));
     const gated = new GatedClient(client);
-    const informer = new Informer({ client: gated, type: configMaps, namespace: ns, pageSize: 2 });
+    const informer = new Informer({ client: gated, type: configMaps, namespace: ns, pageSize: 2, watchList: false });
     const r = run(informer);
     try {
       await informer.waitForSync(AbortSignal.timeout(10_000));
@@ -209,6 +209,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       client: gated,
       type: configMaps,
       namespace: ns,
+      watchList: false, // counts LIST requests: the paged path
       watchTimeoutSeconds: 1,
       metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
     });
@@ -247,6 +248,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       client: gated,
       type: configMaps,
       namespace: ns,
+      watchList: false, // counts LIST requests: the paged path
       inactivityTimeoutMs: 700,
       metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
     });
@@ -349,6 +351,7 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
       namespace: ns,
       labelSelector: "set=gone-test",
       pageSize: 2,
+      watchList: false, // counts LIST requests: the paged path
       metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
     });
     const r = run(informer);
