@@ -101,8 +101,10 @@ export interface InformerOptions {
   pageSize?: number;
   /**
    * Fill the cache with streaming lists (WatchList: a watch with `sendInitialEvents=true`) instead
-   * of paginated LISTs. Default true; the informer falls back to pages for good when the server
-   * refuses (see `watch-list.ts`).
+   * of paginated LISTs; the informer falls back to pages for good when the server refuses (see
+   * `watch-list.ts`). Default false: measured at 10,000 objects on v1.37 (bench/README.md "Streaming
+   * lists"), streaming took ~2x the API server's CPU and synced slower than pages served from its
+   * watch cache, so pages stay the default until a case where streaming pays is measured.
    */
   watchList?: boolean;
   /** Retry delays of the list/watch loop. Default 800 ms doubling, capped at 30 s. */
@@ -205,7 +207,7 @@ export class Informer {
             ? { min: timeout, max: timeout }
             : timeout,
       backoff: resolveBackoff(options.backoff, DEFAULT_WATCH_BACKOFF),
-      watchList: options.watchList ?? true,
+      watchList: options.watchList ?? false,
     };
   }
 

@@ -87,7 +87,7 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
 
   it("syncs from one streaming watch (no LIST in the audit log) and then sees later changes", async () => {
     const ns = await namespaceWith("wl-stream", 30);
-    const informer = new Informer({ client, type: configMaps, namespace: ns });
+    const informer = new Informer({ client, type: configMaps, namespace: ns, watchList: true });
     const seen: string[] = [];
     informer.on((e) => seen.push(`${e.type} ${e.object.metadata?.name}`));
     const stop = new AbortController();
@@ -152,7 +152,7 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
         return client.watch(type, opts.sendInitialEvents ? { ...opts, fieldSelector: "no.such.field=x" } : opts);
       },
     };
-    const informer = new Informer({ client: refusing, type: configMaps, namespace: ns });
+    const informer = new Informer({ client: refusing, type: configMaps, namespace: ns, watchList: true });
     const stop = new AbortController();
     const done = informer.start(stop.signal);
     try {
