@@ -9,7 +9,6 @@
  * Progress goes to stderr.
  */
 import "reflect-metadata";
-import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
@@ -19,6 +18,7 @@ import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { runBacklog, type BacklogResult } from "./lib/backlog.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
+import { installCrd } from "./lib/install-crd.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
   convergenceSvg,
@@ -30,7 +30,6 @@ import {
   summarize,
   type PeerSummary,
 } from "./lib/report.js";
-import { PARENT_API_VERSION, PARENT_PLURAL } from "./lib/workload.js";
 
 interface Options {
   parents: number;
@@ -80,22 +79,6 @@ function commandVersion(cmd: string, args: string[]): string | undefined {
     return execFileSync(cmd, args, { encoding: "utf8" }).trim();
   } catch {
     return undefined;
-  }
-}
-
-/** Installs the CRD and waits until its resources answer (they 404 for ~2 s after Established). */
-async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> {
-  const crd = loadYaml<KubernetesObject>(readFileSync(join(repoRoot(), "bench", "crd.yaml"), "utf8"));
-  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(crd);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await http.send("GET", `/apis/${PARENT_API_VERSION}/namespaces/default/${PARENT_PLURAL}?limit=1`);
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 }
 

@@ -24,7 +24,7 @@ import { allPeers, repoRoot } from "../lib/peers.js";
 import { forEachLimited } from "../lib/phases.js";
 import { parentName, parentObject } from "../lib/workload.js";
 import { CaseHarness, OPERATOR_USER, retrying, type SuiteContext } from "./harness.js";
-import { installCrd } from "./install-crd.js";
+import { installCrd } from "../lib/install-crd.js";
 import { type SoakSample, soakStats, soakVerdict, sumMetric } from "./soak-stats.js";
 import { type SoakMark, soakSvg } from "./soak-svg.js";
 import { tallyChildren, tallyWrites } from "./tally.js";

@@ -11,7 +11,7 @@ import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
 import { KubeHttp } from "../lib/kube-http.js";
 import { allPeers, repoRoot } from "../lib/peers.js";
 import { OPERATOR_USER, REPLICA_USERS, type SuiteContext } from "./harness.js";
-import { installCrd } from "./install-crd.js";
+import { installCrd } from "../lib/install-crd.js";
 
 /** A started suite: what the cases get, and how to stop it all. */
 export interface Suite {

@@ -1,11 +1,11 @@
-/** Installs the benchmark's BenchParent CRD on a fresh control plane (the fault suite and the soak). */
+/** Installs the benchmark's BenchParent CRD on a fresh control plane (the benchmark, the fault suite and the soak). */
 import { KubernetesObjectApi, loadYaml, type KubernetesObject } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalControlPlane } from "../../src/testing/index.js";
-import type { KubeHttp } from "../lib/kube-http.js";
-import { repoRoot } from "../lib/peers.js";
-import { PARENT_API_VERSION, PARENT_PLURAL } from "../lib/workload.js";
+import type { KubeHttp } from "./kube-http.js";
+import { repoRoot } from "./peers.js";
+import { PARENT_API_VERSION, PARENT_PLURAL } from "./workload.js";
 
 /** Installs the CRD and waits until its resources answer (they 404 for ~2 s after Established). */
 export async function installCrd(cp: LocalControlPlane, http: KubeHttp): Promise<void> {
