@@ -11,7 +11,7 @@
  * per sample and the load average.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,7 +43,10 @@ function nodePeer(name: string, script: string): Peer {
 }
 
 const plainScript = join(root, "dist", "bench", "memory", "plain-operator.js");
-if (!existsSync(plainScript)) copyFileSync(join(here, "plain-operator.js"), plainScript);
+if (!existsSync(plainScript)) {
+  mkdirSync(dirname(plainScript), { recursive: true });
+  copyFileSync(join(here, "plain-operator.js"), plainScript);
+}
 const peers: Peer[] = [
   nodePeer("tsoperator bench peer (imports V1ConfigMap, V1Service)", join(root, "dist", "bench", "operators", "tsoperator-bench.js")),
   nodePeer("tsoperator, no client-node import (K8sTypes children)", plainScript),
