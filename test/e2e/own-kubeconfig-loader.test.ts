@@ -4,13 +4,14 @@
  *   server refuses (401) makes the client run the plugin again and retry once; a credential with
  *   an expiry is reused until it expires, then the plugin runs again;
  * - a `tokenFile` whose token changes: the next refresh sends the new identity;
+ * - the in-cluster service account (environment + token and CA files), pointed at the local server;
  * - `runOperators` with no kubeConfig reads `KUBECONFIG` with the own loader (here: an exec
  *   plugin) and runs an operator to convergence. (TestKit, and so every e2e file, runs its
  *   operators with the own loader too: `LocalControlPlane.clusterConfigFor`.)
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -130,6 +131,22 @@ describe("the own kubeconfig loader on a real API server", { timeout: 120_000 },
       assert.equal(await whoAmI(client), "admin");
       writeFileSync(tokenFile, cp.tokenOf("alice"));
       await sleep(100);
+      assert.equal(await whoAmI(client), "alice");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("the in-cluster service account: host and port from the environment, its CA and token files", async () => {
+    const account = join(dir, "serviceaccount");
+    mkdirSync(account, { recursive: true });
+    writeFileSync(join(account, "token"), cp.tokenOf("alice"));
+    writeFileSync(join(account, "ca.crt"), cp.caCert);
+    writeFileSync(join(account, "namespace"), "default");
+    const server = new URL(cp.server);
+    const env = { HOME: "/nonexistent", KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
+    const client = KubeClient.fromKubeConfig(loadClusterConfig({ env, serviceAccountDir: account }));
+    try {
       assert.equal(await whoAmI(client), "alice");
     } finally {
       await client.close();
