@@ -23,6 +23,12 @@ const operatorStart = `
 const cases = {
   "bare node": [],
   "undici": ["undici"],
+  // What the rest of tsoperator's base consists of (each alone on a bare Node):
+  "dependency: winston": ["winston"],
+  "dependency: prom-client": ["prom-client"],
+  "dependency: yaml": ["yaml"],
+  "dependency: class-transformer": ["class-transformer"],
+  "dependency: tsyringe + reflect-metadata": ["reflect-metadata", "tsyringe"],
   "client-node config.js only (KubeConfig)": ["@kubernetes/client-node/dist/config.js"],
   "client-node index": ["@kubernetes/client-node"],
   "tsoperator kube/ (client, transport)": [join(root, "dist/src/kube/index.js")],
