@@ -16,7 +16,7 @@
  *   that holds them, resolved before merging (clientcmd `ResolveLocalPaths`).
  */
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "./on-demand.js";
 
 /** A `clusters[].cluster` entry, paths already absolute. */
 export interface KubeconfigCluster {

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import type { KubeConfig, User } from "@kubernetes/client-node";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "./on-demand.js";
 
 const requireFromHere = createRequire(import.meta.url);
 

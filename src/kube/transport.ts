@@ -6,7 +6,8 @@
  * the cluster's shared {@link ClusterHealth} fed with every outcome, a metrics hook and connection
  * counters.
  */
-import { Pool, ProxyAgent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { undiciDispatchers } from "./on-demand.js";
 import { apiErrorFromResponse, asStatus } from "./errors.js";
 import { CredentialCache, type AuthSnapshot } from "./credentials.js";
 import type { ClusterConfig } from "./cluster-config.js";
@@ -380,9 +381,9 @@ export class Transport {
     const proxyUrl = this.cluster.proxyUrl;
     if (proxyUrl) {
       if (!/^https?:/.test(proxyUrl)) throw new Error(`proxy-url ${proxyUrl}: only http(s) proxies are supported`);
-      dispatcher = new ProxyAgent({ uri: proxyUrl, requestTls: tlsConnect, ...common });
+      dispatcher = new (undiciDispatchers().ProxyAgent)({ uri: proxyUrl, requestTls: tlsConnect, ...common });
     } else {
-      dispatcher = new Pool(this.origin, { ...common, connect: tlsConnect });
+      dispatcher = new (undiciDispatchers().Pool)(this.origin, { ...common, connect: tlsConnect });
     }
     dispatcher.on("connect", () => {
       this.counters.connectionsOpened++;

@@ -15,8 +15,8 @@ const index = new URL("../../src/index.js", import.meta.url).href;
 const kubeIndex = new URL("../../src/kube/index.js", import.meta.url).href;
 const kubeconfig = fileURLToPath(new URL("../../../test/fixtures/kubeconfig/a.yaml", import.meta.url));
 
-/** Runs `body` after importing tsoperator as `t` (and its kube client layer as `kube`); returns the client-node files resolved. */
-function clientNodeFilesLoadedBy(body: string): string[] {
+/** Runs `body` after importing tsoperator as `t` (and its kube client layer as `kube`); returns the files of `pkg` resolved. */
+function clientNodeFilesLoadedBy(body: string, pkg = "@kubernetes/client-node"): string[] {
   const script = `
     import { registerHooks } from "node:module";
     const seen = new Set();
@@ -24,7 +24,7 @@ function clientNodeFilesLoadedBy(body: string): string[] {
     const t = await import(${JSON.stringify(index)});
     const kube = await import(${JSON.stringify(kubeIndex)});
     ${body}
-    const files = [...seen].filter((u) => u.includes("/@kubernetes/client-node/")).map((u) => u.split("/@kubernetes/client-node/")[1]);
+    const files = [...seen].filter((u) => u.includes("/node_modules/${pkg}/")).map((u) => u.split("/node_modules/${pkg}/")[1]);
     console.log(JSON.stringify(files));
   `;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
@@ -54,6 +54,22 @@ describe("import graph of an operator without client-node", () => {
     for (const f of files) assert.match(f, /^(package\.json|dist\/gen\/models\/[A-Za-z0-9]+\.js)$/, `unexpected client-node file ${f}`);
     assert.ok(files.includes("dist/gen/models/V1ConfigMap.js"), "the ConfigMap model is loaded to convert a ConfigMap");
     assert.ok(files.length <= 8, `a handful of model files, got ${files.length}: ${files.join(", ")}`);
+  });
+
+  it("in a pod: no yaml (no kubeconfig file to parse), and of undici only the pool and proxy dispatchers", () => {
+    const body = `
+      const { mkdtempSync, writeFileSync } = await import("node:fs");
+      const dir = mkdtempSync("/tmp/tsoperator-graph-");
+      writeFileSync(dir + "/token", "t");
+      const env = { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "1", HOME: "/nonexistent" };
+      const client = kube.KubeClient.fromKubeConfig(t.loadClusterConfig({ env, serviceAccountDir: dir }), { maxRetries: 0 });
+      await client.request("GET", "/version").catch(() => undefined);
+      await client.close();
+    `;
+    assert.deepEqual(clientNodeFilesLoadedBy(body, "yaml"), []);
+    const undici = clientNodeFilesLoadedBy(body, "undici");
+    assert.ok(undici.includes("lib/dispatcher/pool.js"), "the pool was made (a request was sent)");
+    assert.ok(!undici.includes("index.js"), "undici's index (fetch, WebSocket, cache, mocks) is not loaded");
   });
 
   it("the hook sees client-node when it is imported (the check above can fail)", () => {
