@@ -67,6 +67,7 @@ export {
 export { ApiError, toApiError, isForbidden, isNotFound, isConflict, isAlreadyExists, isGone, isTooManyRequests } from "./kube/errors.js";
 export { KindNotServedError } from "./kube/discovery.js";
 export { loadKubeConfig, type LoadKubeConfigOptions, type ImpersonationExtras } from "./kube/kubeconfig.js";
+export { loadClusterConfig, type ClusterConfig, type LoadClusterConfigOptions } from "./kube/cluster-config.js";
 
 // Types and wire objects
 export { TypeRegistry, type RegisteredType } from "./registry/type-registry.js";

@@ -3,6 +3,7 @@
  * the runtime's hot path to the API server (see docs/internals.md "Kube client").
  */
 import type { KubeConfig } from "@kubernetes/client-node";
+import { clusterConfigOf, type ClusterConfig } from "./cluster-config.js";
 import { asStatus, isGone, isNotFound } from "./errors.js";
 import { itemKindOfList, objectPath, queryString, resourcePath, type QueryValue } from "./paths.js";
 import { Transport, type KubeClientOptions, type TransportStats } from "./transport.js";
@@ -86,12 +87,13 @@ export class KubeClient {
   private constructor(private readonly transport: Transport) {}
 
   /**
-   * A client for the kubeconfig's current context: its server URL, TLS material (CA, client
-   * certificate, skip-verify, tls-server-name) and credentials (token, basic, exec, OIDC, token
-   * file; for in-cluster use `kc.loadFromCluster()`). Connections open lazily at the first request.
+   * A client for a kubeconfig's current context: its server URL, TLS material (CA, client
+   * certificate, skip-verify, tls-server-name) and credentials (token, basic, exec, token file;
+   * OIDC and cloud auth providers through client-node). Takes tsoperator's own `ClusterConfig`
+   * (`loadClusterConfig()`) or a client-node `KubeConfig`. Connections open lazily at the first request.
    */
-  static fromKubeConfig(kc: KubeConfig, options: KubeClientOptions = {}): KubeClient {
-    return new KubeClient(new Transport(kc, options));
+  static fromKubeConfig(kc: ClusterConfig | KubeConfig, options: KubeClientOptions = {}): KubeClient {
+    return new KubeClient(new Transport(clusterConfigOf(kc), options));
   }
 
   /** The server URL requests go to. */

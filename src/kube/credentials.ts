@@ -1,13 +1,15 @@
 /**
- * Credentials and TLS material from a client-node `KubeConfig`. client-node keeps doing what it
- * is good at (kubeconfig loading, exec / OIDC / token-file / cloud auth providers, CA and client
- * certificates); this module only asks it for the resulting options through the public
- * `applyToHTTPSOptions`, never through its per-request undici dispatcher (which leaks a TLS
- * connection per request in 2.0.1).
+ * Credentials and TLS material per request: the {@link AuthSnapshot} a transport sends, its cache
+ * ({@link CredentialCache}), and the adapter for a client-node `KubeConfig` a user hands us (or
+ * that the fallback loader made for an auth provider): it asks client-node for the resulting
+ * options through the public `applyToHTTPSOptions`, never through its per-request undici
+ * dispatcher (which leaks a TLS connection per request in 2.0.1). Only client-node's *types* are
+ * imported here: a `KubeConfig` object is used through its methods, so nothing loads client-node.
+ * tsoperator's own kubeconfig loader is `cluster-config.ts`.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type * as https from "node:https";
-import { impersonationHeaders, isClientNodeFallback, NO_CLUSTER_CONFIGURED } from "./kubeconfig.js";
+import { impersonationHeaders, isClientNodeFallback, NO_CLUSTER_CONFIGURED, type ImpersonationExtras } from "./kubeconfig.js";
 
 /** TLS options handed to undici's `connect` (the subset a kubeconfig can set). */
 export interface TlsOptions {
@@ -72,7 +74,7 @@ export async function readAuthSnapshot(kc: KubeConfig): Promise<AuthSnapshot> {
     // Trimmed: a token file written with a trailing newline must not break the header (client-go trims too).
     if (value !== undefined) headers[key] = (Array.isArray(value) ? value.join(", ") : String(value)).trim();
   }
-  Object.assign(headers, impersonationHeaders(kc.getCurrentUser()));
+  Object.assign(headers, impersonationHeaders(kc.getCurrentUser() as ImpersonationExtras | null));
   // Basic auth comes back as `auth: "user:password"` (an https.request option), not as a header.
   if (opts.auth && !hasHeader(headers, "authorization")) {
     headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
@@ -93,7 +95,8 @@ function hasHeader(headers: Record<string, string | string[]>, name: string): bo
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
-function fingerprint(tls: TlsOptions): string {
+/** A fingerprint of TLS material: equal for equal material, so a pool is replaced only when it changed. */
+export function fingerprint(tls: TlsOptions): string {
   const text = (value: unknown): string =>
     value === undefined
       ? ""
@@ -105,34 +108,51 @@ function fingerprint(tls: TlsOptions): string {
   return [text(tls.ca), text(tls.cert), text(tls.key), text(tls.rejectUnauthorized), text(tls.servername)].join("#");
 }
 
+/** Where a {@link CredentialCache} gets its snapshots: tsoperator's own kubeconfig or client-node's. */
+export interface CredentialSource {
+  /** True when the credentials change over time (token file, exec plugin, auth provider). */
+  readonly dynamic: boolean;
+  /** The headers and TLS material to use now. */
+  readAuth(): Promise<AuthSnapshot>;
+  /** After a 401: drop whatever credential the source caches. */
+  forget(): void;
+}
+
+/** A client-node `KubeConfig` as a {@link CredentialSource}. */
+export function clientNodeCredentials(kc: KubeConfig): CredentialSource {
+  return { dynamic: hasDynamicCredentials(kc), readAuth: () => readAuthSnapshot(kc), forget: () => forgetProviderCaches(kc) };
+}
+
 /**
- * Caches the auth snapshot: forever for static credentials, `ttlMs` for dynamic ones (client-node's
- * authenticators cache tokens themselves; the token file is re-read every minute, as client-go
- * does). `invalidate()` after a 401 forces the next `current()` to ask client-node again.
+ * Caches the auth snapshot: forever for static credentials, `ttlMs` for dynamic ones (exec
+ * credentials and client-node's authenticators cache tokens themselves; a token file is read again
+ * after the TTL). `invalidate()` after a 401 forces the next `current()` to read anew.
  */
 export class CredentialCache {
   private cached?: { snapshot: AuthSnapshot; at: number };
   private pending?: Promise<AuthSnapshot>;
-  private readonly dynamic: boolean;
+  private readonly source: CredentialSource;
 
+  /** `source`: a {@link CredentialSource}, or a client-node `KubeConfig` (adapted). */
   constructor(
-    private readonly kc: KubeConfig,
+    source: CredentialSource | KubeConfig,
     private readonly ttlMs = 10_000,
   ) {
-    this.dynamic = hasDynamicCredentials(kc);
+    this.source = isCredentialSource(source) ? source : clientNodeCredentials(source);
   }
 
   /** True when the credentials can change (and a 401 is worth one retry with fresh ones). */
   get isDynamic(): boolean {
-    return this.dynamic;
+    return this.source.dynamic;
   }
 
   /** The snapshot to use now; concurrent callers share one refresh. */
   async current(): Promise<AuthSnapshot> {
     const cached = this.cached;
-    if (cached && (!this.dynamic || performance.now() - cached.at < this.ttlMs)) return cached.snapshot;
+    if (cached && (!this.source.dynamic || performance.now() - cached.at < this.ttlMs)) return cached.snapshot;
     if (!this.pending) {
-      this.pending = readAuthSnapshot(this.kc)
+      this.pending = this.source
+        .readAuth()
         .then((snapshot) => {
           this.cached = { snapshot, at: performance.now() };
           return snapshot;
@@ -144,11 +164,15 @@ export class CredentialCache {
     return this.pending;
   }
 
-  /** Drops the cached snapshot and client-node's cached credential of this user (after a 401). */
+  /** Drops the cached snapshot and the source's cached credential of this user (after a 401). */
   invalidate(): void {
     this.cached = undefined;
-    forgetProviderCaches(this.kc);
+    this.source.forget();
   }
+}
+
+function isCredentialSource(value: CredentialSource | KubeConfig): value is CredentialSource {
+  return typeof (value as Partial<CredentialSource>).readAuth === "function";
 }
 
 /**

@@ -25,6 +25,13 @@ export {
   type LoadKubeConfigOptions,
   type ImpersonationExtras,
 } from "./kubeconfig.js";
+export {
+  loadClusterConfig,
+  clusterConfigOf,
+  isClusterConfig,
+  type ClusterConfig,
+  type LoadClusterConfigOptions,
+} from "./cluster-config.js";
 export { ClusterHealth, type RetryWaitResult } from "./cluster-health.js";
 export {
   stepClusterHealth,

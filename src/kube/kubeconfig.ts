@@ -1,7 +1,10 @@
 /**
- * Loading a kubeconfig for the runtime: client-node's loader (files, KUBECONFIG, in-cluster
- * service account, every auth provider), plus what that loader gets wrong for a long-running
- * process:
+ * Loading a client-node `KubeConfig` (the public {@link loadKubeConfig}, the runtime's fallback
+ * for what its own loader in `cluster-config.ts` does not cover: `auth-provider` oidc/gcp/azure,
+ * and the `KubeConfig` users may inject). client-node is loaded when this is first called, not
+ * when this module is imported: importing any of its values loads its whole generated API
+ * (~75 MB of RSS, bench/README.md "Base RSS"). client-node's loader plus what that loader gets
+ * wrong for a long-running process:
  * - with nothing configured it silently falls back to `http://localhost:8080`, whose first request
  *   then fails with "HTTP protocol is not allowed when skipTLSVerify is not set": we refuse with a
  *   message that says what to configure ({@link NO_CLUSTER_CONFIGURED});
@@ -13,8 +16,16 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
-import { KubeConfig, type User } from "@kubernetes/client-node";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
+import type { KubeConfig, User } from "@kubernetes/client-node";
+import { parseYaml } from "./on-demand.js";
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** client-node's `KubeConfig` class, loaded on first use (a synchronous `require` of the ES module). */
+export function clientNodeKubeConfigClass(): typeof KubeConfig {
+  return (requireFromHere("@kubernetes/client-node") as typeof import("@kubernetes/client-node")).KubeConfig;
+}
 
 /** The error text when no cluster is configured anywhere. */
 export const NO_CLUSTER_CONFIGURED =
@@ -47,7 +58,7 @@ export interface LoadKubeConfigOptions {
  * Throws {@link NO_CLUSTER_CONFIGURED} when nothing is configured.
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (clientNodeKubeConfigClass())();
   let files: string[];
   if (options.path !== undefined) {
     kc.loadFromFile(options.path);
@@ -143,7 +154,7 @@ function stringList(value: unknown, what: string): string[] {
 }
 
 /** The `Impersonate-*` headers beyond `Impersonate-User` (which client-node sets) for a user. */
-export function impersonationHeaders(user: (User & ImpersonationExtras) | null | undefined): Record<string, string | string[]> {
+export function impersonationHeaders(user: ImpersonationExtras | null | undefined): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   if (!user) return headers;
   if (user.impersonateGroups && user.impersonateGroups.length > 0) headers["Impersonate-Group"] = [...user.impersonateGroups];

@@ -1,15 +1,16 @@
 /**
  * The HTTP layer of the kube client: one keep-alive undici pool per (cluster, user) for ordinary
  * requests, a second one for watches (a watch holds its HTTP/1.1 connection for minutes and
- * must not starve the bounded request pool), credentials from client-node, Retry-After
+ * must not starve the bounded request pool), credentials from a `ClusterConfig`, Retry-After
  * handling, an optional token bucket, an adaptive (AIMD) concurrency limit that shrinks on 429,
  * the cluster's shared {@link ClusterHealth} fed with every outcome, a metrics hook and connection
  * counters.
  */
-import { Pool, ProxyAgent, type Dispatcher } from "undici";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { Dispatcher } from "undici";
+import { undiciDispatchers } from "./on-demand.js";
 import { apiErrorFromResponse, asStatus } from "./errors.js";
-import { CredentialCache, serverUrlOf, type AuthSnapshot } from "./credentials.js";
+import { CredentialCache, type AuthSnapshot } from "./credentials.js";
+import type { ClusterConfig } from "./cluster-config.js";
 import { pathTemplate } from "./paths.js";
 import { sleep, TokenBucket, type RateLimitOptions } from "./rate-limiter.js";
 import { AimdLimit, ConcurrencyGate, type AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
@@ -122,14 +123,14 @@ export class Transport {
   readonly health: ClusterHealth;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly cluster: ClusterConfig,
     private readonly options: KubeClientOptions = {},
   ) {
-    const url = serverUrlOf(kc);
+    const url = cluster.server;
     this.origin = url.origin;
     this.host = url.host;
     this.basePath = url.pathname.replace(/\/+$/, "");
-    this.credentials = new CredentialCache(kc, options.authCacheMs ?? 10_000);
+    this.credentials = new CredentialCache(cluster, options.authCacheMs ?? 10_000);
     if (options.rateLimit) this.limiter = new TokenBucket(options.rateLimit);
     if (options.adaptiveConcurrency !== false) {
       const adaptive = options.adaptiveConcurrency ?? {};
@@ -377,12 +378,12 @@ export class Transport {
     };
     const tlsConnect = { ...auth.tls, keepAlive: true, keepAliveInitialDelay: 30_000 } as Record<string, unknown>;
     let dispatcher: Dispatcher;
-    const proxyUrl = this.kc.getCurrentCluster()?.proxyUrl;
+    const proxyUrl = this.cluster.proxyUrl;
     if (proxyUrl) {
       if (!/^https?:/.test(proxyUrl)) throw new Error(`proxy-url ${proxyUrl}: only http(s) proxies are supported`);
-      dispatcher = new ProxyAgent({ uri: proxyUrl, requestTls: tlsConnect, ...common });
+      dispatcher = new (undiciDispatchers().ProxyAgent)({ uri: proxyUrl, requestTls: tlsConnect, ...common });
     } else {
-      dispatcher = new Pool(this.origin, { ...common, connect: tlsConnect });
+      dispatcher = new (undiciDispatchers().Pool)(this.origin, { ...common, connect: tlsConnect });
     }
     dispatcher.on("connect", () => {
       this.counters.connectionsOpened++;

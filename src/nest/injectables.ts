@@ -8,6 +8,7 @@ import type { Provider } from "@nestjs/common";
 import { KubeConfig } from "@kubernetes/client-node";
 import { TSOPERATOR_LOGGER } from "../di/tokens.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { clusterConfigOf } from "../kube/cluster-config.js";
 import { OperatorEvents } from "../manager/operator-events.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
@@ -29,7 +30,8 @@ export const INJECTABLE_TOKENS = [TSOPERATOR_LOGGER, Metrics, KubeConfig, Operat
 
 function injectablesOf(options: TsoperatorRunOptions): Injectables {
   return {
-    kubeConfig: options.kubeConfig ?? loadKubeConfig(),
+    // The Nest module needs client-node's KubeConfig as a provider token, so it loads client-node anyway.
+    kubeConfig: options.kubeConfig ? clusterConfigOf(options.kubeConfig).toKubeConfig() : loadKubeConfig(),
     logger:
       options.logger ??
       createLogger({

@@ -1,17 +1,18 @@
 /**
  * `TypeRegistry`: apiVersion/kind <-> class, and the conversions between wire JSON and class
- * instances. client-node models convert through client-node's serializer; `@KubernetesType`
- * classes through class-transformer (their fields carry wire names, so unknown keys survive).
+ * instances. client-node models convert through `model-codec.ts` (client-node's serializer rules,
+ * loading only the model classes a conversion meets); `@KubernetesType` classes through
+ * class-transformer (their fields carry wire names, so unknown keys survive). The built-in kinds
+ * are known by the name of their model class, loaded when an object of the kind is first converted.
  */
-import { V1ObjectMeta } from "@kubernetes/client-node";
 import { instanceToPlain, plainToInstance } from "class-transformer";
 import { UnknownTypeError } from "../core/errors.js";
 import { K8sType, type Constructor } from "../core/k8s-type.js";
 import { kubernetesTypeOf } from "../core/type-ref.js";
 import { describeTypeRef, resolveTypeRef, type TypeRef } from "../core/type-ref.js";
 import type { KubeObject } from "../core/kube-object.js";
-import { BUILTIN_TYPES } from "../core/builtin-types.js";
-import { deserializeModel, isSerializableModel, serializeModel } from "./model-serializer.js";
+import { BUILTIN_TYPES, builtinForClass } from "../core/builtin-types.js";
+import { deserializeModel, isModelClass, modelClass, serializeModel } from "./model-codec.js";
 import { formatDatesIn, isPlainObject, toWireValue } from "./wire-values.js";
 
 /** How instances of a registered type are made. */
@@ -54,10 +55,12 @@ interface ClassEntry {
 export class TypeRegistry {
   private readonly byKey = new Map<string, RegisteredType>();
   private readonly byClass = new Map<Function, ClassEntry>();
+  private readonly builtins: boolean;
 
   constructor(options: TypeRegistryOptions = {}) {
-    if (options.builtins ?? true) {
-      for (const b of BUILTIN_TYPES) this.register(b.type, b.modelClass);
+    this.builtins = options.builtins ?? true;
+    if (this.builtins) {
+      for (const b of BUILTIN_TYPES) this.byKey.set(b.type.key, lazyModelType(b.type, b.modelName));
     }
   }
 
@@ -79,17 +82,21 @@ export class TypeRegistry {
             `so declare a separate class for ${k8sType}`,
         );
       }
-      const codec = isSerializableModel(klass) ? "model" : "class";
+      const codec = isModelClass(klass) ? "model" : "class";
       this.byClass.set(klass, { type: known ? mergeDetails(known.type, k8sType) : k8sType, codec });
     }
     const existing = this.byKey.get(k8sType.key);
-    const merged: RegisteredType = existing
-      ? {
-          type: mergeDetails(existing.type, k8sType),
-          cls: existing.cls ?? klass,
-          codec: existing.cls ? existing.codec : klass ? this.byClass.get(klass)!.codec : "plain",
-        }
-      : { type: k8sType, cls: klass, codec: klass ? this.byClass.get(klass)!.codec : "plain" };
+    let merged: RegisteredType;
+    if (!existing) {
+      merged = { type: k8sType, cls: klass, codec: klass ? this.byClass.get(klass)!.codec : "plain" };
+    } else if (!klass || hasClass(existing)) {
+      // The first class registered for a kind stays; a built-in's model class stays unloaded.
+      const type = mergeDetails(existing.type, k8sType);
+      const name = modelNameOf(existing);
+      merged = name !== undefined ? lazyModelType(type, name) : { type, cls: existing.cls, codec: existing.codec };
+    } else {
+      merged = { type: mergeDetails(existing.type, k8sType), cls: klass, codec: this.byClass.get(klass)!.codec };
+    }
     this.byKey.set(k8sType.key, Object.freeze(merged));
     return merged;
   }
@@ -173,7 +180,8 @@ export class TypeRegistry {
   private classEntry(cls: Function): ClassEntry | undefined {
     const entry = this.byClass.get(cls);
     if (entry) return entry;
-    if (!kubernetesTypeOf(cls)) return undefined;
+    // A built-in's model class (V1Pod) is known once seen: the table names it, nothing loaded it before.
+    if (!kubernetesTypeOf(cls) && !(this.builtins && builtinForClass(cls) && isModelClass(cls))) return undefined;
     this.register(cls as Constructor);
     return this.byClass.get(cls);
   }
@@ -195,7 +203,7 @@ export class TypeRegistry {
       // An unregistered nested object (a V1Container inside a plain object, say): a client-node
       // model still converts by its class name; anything else is copied key by key.
       const ctor = value.constructor;
-      if (ctor && isSerializableModel(ctor)) return toWireValue(serializeModel(formatDatesIn(value), ctor.name));
+      if (ctor && isModelClass(ctor)) return toWireValue(serializeModel(formatDatesIn(value), ctor.name));
       if (isKubeObjectLike(value)) throw unknownClass(ctor);
       return toWireValue({ ...value }, this.convertToWire);
     }
@@ -212,7 +220,7 @@ export class TypeRegistry {
         wire = {
           ...wire,
           metadata:
-            metadata instanceof V1ObjectMeta
+            metadata instanceof (modelClass("V1ObjectMeta") ?? NoClass)
               ? toWireValue(serializeModel(formatDatesIn(metadata), "V1ObjectMeta"))
               : this.convertToWire(metadata as object),
         };
@@ -223,6 +231,34 @@ export class TypeRegistry {
     return { apiVersion: apiVersion ?? entry.type.apiVersion, kind: kind ?? entry.type.kind, ...fields };
   };
 }
+
+const MODEL_NAME = Symbol("modelName");
+
+/** What the registry holds for a built-in kind: its model class is loaded (by name) when first read. */
+function lazyModelType(type: K8sType, modelName: string): RegisteredType {
+  let cls: Constructor | undefined;
+  const entry = { type, codec: "model" as const, [MODEL_NAME]: modelName };
+  Object.defineProperty(entry, "cls", {
+    enumerable: true,
+    get: () => {
+      cls ??= modelClass(modelName) as unknown as Constructor | undefined;
+      return cls;
+    },
+  });
+  return Object.freeze(entry) as RegisteredType;
+}
+
+function modelNameOf(entry: RegisteredType): string | undefined {
+  return (entry as { [MODEL_NAME]?: string })[MODEL_NAME];
+}
+
+/** Whether an entry has a class, without loading a built-in's model class to find out. */
+function hasClass(entry: RegisteredType): boolean {
+  return modelNameOf(entry) !== undefined || entry.cls !== undefined;
+}
+
+/** Nothing is an instance of it: stands in for a model class client-node does not have. */
+class NoClass {}
 
 function mergeDetails(a: K8sType, b: K8sType): K8sType {
   if ((a.plural !== undefined || b.plural === undefined) && (a.namespaced !== undefined || b.namespaced === undefined)) return a;

@@ -4,6 +4,7 @@
  * probe server, why it stopped, and a narrow read-only view of each operator (`inspect`).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterConfig } from "../kube/cluster-config.js";
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -58,7 +59,7 @@ export interface OperatorInspection {
 
 /** The parts a running runtime is made of (wired by `runOperators`). */
 export interface RuntimeParts {
-  kubeConfig: KubeConfig;
+  cluster: ClusterConfig;
   registry: TypeRegistry;
   logger: Logger;
   metrics: Metrics;
@@ -89,9 +90,14 @@ export class OperatorRuntime {
     return this.parts.manager.done;
   }
 
-  /** The kubeconfig the runtime talks through. */
+  /** The kubeconfig the runtime talks through, as a client-node `KubeConfig` (client-node is loaded on first use). */
   get kubeConfig(): KubeConfig {
-    return this.parts.kubeConfig;
+    return this.parts.cluster.toKubeConfig();
+  }
+
+  /** The cluster configuration the runtime talks through (tsoperator's own; client-node not needed). */
+  get clusterConfig(): ClusterConfig {
+    return this.parts.cluster;
   }
 
   /** The metrics of this runtime (a prom-client registry inside). */

@@ -5,7 +5,6 @@
  * definition error or a type the cluster does not serve rejects before anything runs.
  */
 import "reflect-metadata";
-import { KubeConfig } from "@kubernetes/client-node";
 import { container as globalContainer } from "tsyringe";
 import { compileOperator, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
@@ -14,7 +13,8 @@ import { OperatorDefinitionError } from "../core/errors.js";
 import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { clusterConfigOf, loadClusterConfig, type ClusterConfig } from "../kube/cluster-config.js";
+import { findKubeConfigClass } from "./kubeconfig-token.js";
 import type { ResourceType } from "../core/kube-object.js";
 import { HealthServer } from "../observability/health-server.js";
 import { EventLoopMonitor } from "../observability/event-loop-monitor.js";
@@ -71,12 +71,12 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   if (operators.length === 0 && (options.webhooks ?? []).length === 0) {
     throw new TypeError("runOperators needs at least one operator class or definition (or webhooks to serve)");
   }
-  const kubeConfig = options.kubeConfig ?? loadKubeConfig();
+  const cluster = options.kubeConfig ? clusterConfigOf(options.kubeConfig) : loadClusterConfig();
   const logger: Logger =
     options.logger ??
     createLogger({ ...(options.logLevel ? { level: options.logLevel } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
   const metrics = options.metrics ?? new Metrics();
-  const client = KubeClient.fromKubeConfig(kubeConfig, {
+  const client = KubeClient.fromKubeConfig(cluster, {
     ...options.client,
     onRequest: metrics.restClientHook(),
     onConcurrencyLimit: metrics.concurrencyLimitHook(),
@@ -85,10 +85,13 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   });
   const registry = options.registry ?? new TypeRegistry();
   const container = options.container ?? globalContainer;
-  if (!container.isRegistered(KubeConfig)) container.registerInstance(KubeConfig, kubeConfig);
+  // client-node's KubeConfig class only when the process uses it (kubeconfig-token.ts).
+  const kubeConfigClass = findKubeConfigClass(operators, options.kubeConfig);
+  if (kubeConfigClass && !container.isRegistered(kubeConfigClass))
+    container.register(kubeConfigClass, { useFactory: () => cluster.toKubeConfig() });
   const operatorEvents = options.operatorEvents ?? new OperatorEvents();
   // A tsyringe resolver (given, or made from `container`) gets the injectables through a child of its container.
-  const lent = { kubeConfig, logger, metrics, operatorEvents };
+  const lent = { cluster, kubeConfigClass, logger, metrics, operatorEvents };
   const given = options.resolver;
   const resolver: InstanceResolver = !given
     ? tsyringeResolver(injectablesContainer(container, lent))
@@ -199,7 +202,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     }
 
     const runtime = new OperatorRuntime({
-      kubeConfig,
+      cluster,
       registry,
       logger,
       metrics,
@@ -302,10 +305,10 @@ function installSignalHandlers(runtime: OperatorRuntime, logger: Logger): void {
  */
 function injectablesContainer(
   parent: DependencyContainer,
-  lent: { kubeConfig: KubeConfig; logger: Logger; metrics: Metrics; operatorEvents: OperatorEvents },
+  lent: { cluster: ClusterConfig; kubeConfigClass?: new () => object; logger: Logger; metrics: Metrics; operatorEvents: OperatorEvents },
 ): DependencyContainer {
   const child = parent.createChildContainer();
-  child.registerInstance(KubeConfig, lent.kubeConfig);
+  if (lent.kubeConfigClass) child.register(lent.kubeConfigClass, { useFactory: () => lent.cluster.toKubeConfig() });
   child.registerInstance(Metrics, lent.metrics);
   child.registerInstance(OperatorEvents, lent.operatorEvents);
   child.registerInstance(TSOPERATOR_LOGGER, lent.logger);

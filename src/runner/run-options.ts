@@ -5,6 +5,7 @@
  */
 import "reflect-metadata";
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterConfig } from "../kube/cluster-config.js";
 import type { DependencyContainer } from "tsyringe";
 import type { InstanceResolver } from "../di/resolver.js";
 import type { KubeClientOptions } from "../kube/transport.js";
@@ -40,8 +41,12 @@ export interface LeaderElectionOptions {
 
 /** Options of `runOperators`. Every one has a default that suits a deployed operator. */
 export interface RunOptions {
-  /** The cluster to talk to. Default: `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account. */
-  kubeConfig?: KubeConfig;
+  /**
+   * The cluster to talk to: a client-node `KubeConfig` or tsoperator's own `ClusterConfig`
+   * (`loadClusterConfig()`). Default: `loadClusterConfig()` — `KUBECONFIG`, `~/.kube/config`, or
+   * the in-cluster service account, read without loading client-node.
+   */
+  kubeConfig?: KubeConfig | ClusterConfig;
   /** Watch only this namespace (operators may also set their own). */
   namespace?: string;
   /**

@@ -138,7 +138,8 @@ export class TestKit {
         healthPort: false,
         ...runOptions,
         ...(allNamespaces ? {} : { namespace }),
-        kubeConfig: operatorUser ? controlPlane.kubeConfigFor({ user: operatorUser }) : controlPlane.kubeConfig,
+        // tsoperator's own kubeconfig loader, as a deployed operator uses it by default.
+        kubeConfig: controlPlane.clusterConfigFor(operatorUser ? { user: operatorUser } : {}),
         handleSignals: false,
       });
       const kit = new TestKit(controlPlane, !options.controlPlane, runtime, client, namespace);

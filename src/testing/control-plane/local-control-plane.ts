@@ -1,5 +1,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { loadClusterConfig, type ClusterConfig } from "../../kube/cluster-config.js";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -405,6 +407,17 @@ export class LocalControlPlane {
   kubeconfigText(options: { user?: string; server?: string } = {}): string {
     const user = options.user ?? "admin";
     return renderKubeconfig(options.server ?? this.server, this.caCert, this.tokenOf(user), "tsoperator-local", user);
+  }
+
+  /**
+   * The same as {@link kubeconfigText}, loaded by tsoperator's own loader (`loadClusterConfig`)
+   * from a file in this control plane's temp dir: what TestKit runs operators with.
+   */
+  clusterConfigFor(options: { user?: string; server?: string } = {}): ClusterConfig {
+    const text = this.kubeconfigText(options);
+    const file = join(this.tempDir, `kubeconfig-${createHash("sha256").update(text).digest("hex").slice(0, 12)}`);
+    writeFileSync(file, text, { mode: 0o600 });
+    return loadClusterConfig({ path: file });
   }
 
   /** The same as {@link kubeconfigText}, as a client-node KubeConfig. */
