@@ -7,8 +7,9 @@
  * The rules:
  * - the desired child is cleaned of server-set fields, then stamped with ownership (tracking
  *   label, operator label, controller ownerReference); Replace and Recreate add the desired hash;
- * - a desired child missing from the caches is `create`d; the executor looks the name up first
- *   and hands what it finds to `planFound` (a same-named object may exist outside our caches);
+ * - a desired child missing from the caches is `create`d, create-only; when the executor finds
+ *   the name taken, it looks the object up and hands it to `planFound` (a same-named object may
+ *   exist outside our caches);
  * - a same-named object that is not ours is a `conflict` (controlled by another parent or
  *   operator, or by no one), unless the child type opts in to adoption and no one controls it
  *   (`adopt`). Nothing is written for a conflicting child. Our own child that lost its tracking

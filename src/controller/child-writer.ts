@@ -6,8 +6,11 @@
  * Guarantees:
  * - nothing is written for a desired child that already matches the cached one (a no-op sync
  *   makes zero write requests);
- * - a child missing from the caches is looked up (GET) before it is created: a same-named object
- *   that is not ours is a conflict (or adopted, when the child type opts in), never overwritten;
+ * - a child missing from the caches is written create-only (a POST, or an apply that can only
+ *   create): when its name is taken, nothing is written and the object is looked up (GET) then; a
+ *   same-named object that is not ours is a conflict (or adopted, when the child type opts in),
+ *   never overwritten. No read precedes a create: a restart over a backlog writes what the raw
+ *   bound writes and reads nothing more;
  * - deletes carry a uid precondition, so a child re-created meanwhile under the same name is never
  *   removed by a stale decision; NotFound on delete is an outcome (the cache lags writes);
  * - every action is attempted even when another fails; failures are thrown together afterwards
@@ -15,7 +18,7 @@
  */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import { UpdateStrategy } from "../core/update-strategy.js";
-import { isAlreadyExists, isConflict, isNotFound } from "../kube/errors.js";
+import { ApiError, isAlreadyExists, isConflict, isNotFound } from "../kube/errors.js";
 import { planChildren, planFound, type ChildAction, type ChildPlanInput, type ChildPolicy } from "./child-plan.js";
 import { typeKey } from "./child-identity.js";
 import { OPERATOR_LABEL, TRACKING_LABEL, ownerReferenceTo, type ParentRef } from "./ownership.js";
@@ -106,24 +109,19 @@ async function perform(client: WriteClient, plan: ChildWritePlan, action: ChildA
     case "wait":
       return;
     case "create": {
+      const created = await createOnly(client, binding.resource, action, fieldManager);
+      if (created) {
+        binding.onWritten(created);
+        // The verb is the request's: under Apply a create is a server-side apply.
+        wrote(action.strategy === UpdateStrategy.Apply ? "apply" : "create", action.desired);
+        return;
+      }
+      // The name is taken by an object the caches do not hold (not labelled, or not seen yet):
+      // look it up, and the ownership rules decide (ours: in line later; anyone else's: a conflict).
       const meta = action.desired.metadata ?? {};
       const found = await client.get(binding.resource, meta.namespace, meta.name ?? "");
-      if (found) return perform(client, plan, planFound(action.desired, found, binding, plan.owner), writes);
-      try {
-        const created =
-          action.strategy === UpdateStrategy.Apply
-            ? await client.apply(binding.resource, action.desired, { fieldManager, force: true })
-            : await client.create(binding.resource, action.desired, { fieldManager });
-        binding.onWritten(created);
-      } catch (error) {
-        if (isAlreadyExists(error)) {
-          throw new Error(`created by someone else since it was looked up; will retry (${(error as Error).message})`);
-        }
-        throw error;
-      }
-      // The verb is the request's: under Apply a create is a server-side apply.
-      wrote(action.strategy === UpdateStrategy.Apply ? "apply" : "create", action.desired);
-      return;
+      if (!found) throw new Error("its name was taken, but the object is gone now; will retry");
+      return perform(client, plan, planFound(action.desired, found, binding, plan.owner), writes);
     }
     case "apply":
       binding.onWritten(await client.apply(binding.resource, action.desired, { fieldManager, force: true }));
@@ -181,6 +179,54 @@ async function adopt(
     if (isConflict(error)) throw new Error(`changed since it was read; adoption will be retried (${(error as Error).message})`);
     throw error;
   }
+}
+
+/**
+ * Creates a child that the caches do not hold, without touching a same-named object that exists:
+ * a POST (409 AlreadyExists when the name is taken), or under Apply a server-side apply guarded by
+ * a resourceVersion no object has (`CREATE_ONLY_RESOURCE_VERSION`): the API server creates the
+ * object when the name is free (a create ignores the resourceVersion) and refuses with 409
+ * Conflict, writing nothing, when it exists (measured on v1.37 for ConfigMaps, Secrets, Services,
+ * Deployments, Namespaces and custom resources). Returns the created object, or undefined when the
+ * name is taken. Writing first and reading only then saves one GET per missing child: on a restart
+ * over a backlog, every child of every parent.
+ */
+async function createOnly(
+  client: WriteClient,
+  resource: ResourceType,
+  action: Extract<ChildAction, { type: "create" }>,
+  fieldManager: string,
+): Promise<KubeObject | undefined> {
+  const { desired } = action;
+  try {
+    if (action.strategy !== UpdateStrategy.Apply) return await client.create(resource, desired, { fieldManager });
+    const guarded = { ...desired, metadata: { ...desired.metadata, resourceVersion: CREATE_ONLY_RESOURCE_VERSION } };
+    return await client.apply(resource, guarded, { fieldManager, force: true });
+  } catch (error) {
+    if (isAlreadyExists(error) || (action.strategy === UpdateStrategy.Apply && isConflict(error))) return undefined;
+    if (!refusesVersionOnCreate(error)) throw error;
+  }
+  // A server that refuses the guard on a create (seen on old API servers for Services): look the
+  // name up first, as a plain apply would overwrite what it finds.
+  const meta = desired.metadata ?? {};
+  if (await client.get(resource, meta.namespace, meta.name ?? "")) return undefined;
+  return client.apply(resource, desired, { fieldManager, force: true });
+}
+
+/**
+ * The resourceVersion an apply that may only create carries. etcd's revisions start at 1 and every
+ * write moves past it, so no stored object has this version: an apply to an existing object fails
+ * its optimistic-concurrency check (409 Conflict) before anything is written.
+ */
+const CREATE_ONLY_RESOURCE_VERSION = "1";
+
+/** The answer of an API server whose create path rejects any resourceVersion (kubernetes#106745). */
+function refusesVersionOnCreate(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    error.statusCode === 500 &&
+    /resourceVersion should not be set on objects to be created/.test(error.message)
+  );
 }
 
 /** Deletes with a uid precondition; false when it was already gone (or replaced by another object). */

@@ -16,7 +16,7 @@ interface Signalled {
  * reconciler's modules say exactly which verbs they use (and so RBAC generation can mirror them).
  */
 export interface WriteClient {
-  /** Looks a child up by name before creating it (undefined when it does not exist). */
+  /** Looks a child up by name when its create found the name taken (undefined when it does not exist). */
   get(type: ResourceType, namespace: string | undefined, name: string, opts?: Signalled): Promise<KubeObject | undefined>;
   create(type: ResourceType, obj: KubeObject, opts?: { fieldManager?: string } & Signalled): Promise<KubeObject>;
   replace(type: ResourceType, obj: KubeObject, opts?: { fieldManager?: string } & Signalled): Promise<KubeObject>;

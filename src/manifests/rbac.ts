@@ -7,7 +7,7 @@
  * - child-writer.ts, per update strategy: Apply → PATCH and DELETE (pruning), plus `create`: a
  *   server-side apply that creates the object is a PATCH, but the apiserver authorizes it as
  *   create too (measured: without it, "cannot create resource"); Replace → POST, PUT, DELETE;
- *   Recreate and OnDelete → POST, DELETE; a child missing from the cache is looked up first (GET);
+ *   Recreate and OnDelete → POST, DELETE; a child whose create finds its name taken is looked up (GET);
  *   adoption (`adopt`) → PATCH (merge) of the found object;
  * - ownership.ts sets `blockOwnerDeletion` on children, which the OwnerReferencesPermissionEnforcement
  *   admission plugin allows only with `update` on `<parent plural>/finalizers`;
