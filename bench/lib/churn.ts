@@ -143,7 +143,7 @@ export interface ChurnStep {
   patchErrors: number;
   /** Raw bound only: changes coalesced into a pending job behind one in flight for the same parent. */
   coalesced?: number;
-  /** From the window's end until every change converged (undefined if some never did within the drain). */
+  /** From the window's end until every change converged, 0 if all had by then (undefined if some never did within the drain). */
   drainedMs?: number;
   /** Writes on the workload's resources during the step, the harness's own subtracted. */
   writes: number;
@@ -378,7 +378,9 @@ export async function runChurnCapacity(
     result.error = (err as Error).message;
     log(`  W5 FAILED: ${result.error}`);
   } finally {
-    for (const p of ready) await tearDown(ctx, p);
+    // No namespace deletion: W5 has the control plane to itself and it is stopped right after
+    // (deleting 3 x 4P objects took minutes on the shared machine).
+    for (const p of ready) await stopPeer(p);
     await driverHttp.close();
   }
   result.loadavg.after = loadavg();
@@ -441,16 +443,16 @@ async function setUpPeer(ctx: RunContext, def: PeerDefinition, cmd: PeerCommand,
   } catch (err) {
     result.setup.push({ peer: def.name, ms: Math.round(performance.now() - began), error: (err as Error).message });
     log(`  W5 ${def.name}: setup FAILED: ${(err as Error).message}`);
-    await tearDown(ctx, peer);
+    await stopPeer(peer);
+    await stripFinalizers(http, parentsPath);
+    await deleteNamespace(http, ns, log);
     return undefined;
   }
 }
 
-async function tearDown(ctx: RunContext, peer: ChurnPeer): Promise<void> {
+async function stopPeer(peer: ChurnPeer): Promise<void> {
   await peer.proc.stop();
   peer.observer.stop();
-  await stripFinalizers(ctx.http, peer.parentsPath);
-  await deleteNamespace(ctx.http, peer.ns, ctx.log);
 }
 
 /** One peer at one rate: the open-loop window, the drain, and the figures. */
@@ -519,7 +521,7 @@ async function runStep(
   const windowEnd = Math.max(t0 + opts.durationMs, performance.now());
   await Promise.all(patches);
   const allIn = await tracker.waitAll(windowEnd + opts.drainMs);
-  const drainedMs = allIn ? Math.round(performance.now() - windowEnd) : undefined;
+  const drainedMs = allIn ? Math.max(0, Math.round(performance.now() - windowEnd)) : undefined;
   loop.disable();
   const endedAt = performance.now();
   // Let a backlog finish before the next step (not measured: the next step must start clean).
