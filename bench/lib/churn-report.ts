@@ -46,7 +46,7 @@ export function churnSvg(result: Pick<ChurnResult, "steps" | "parents" | "option
 
 const cell = (v: number | null | undefined) => (Number.isFinite(ms(v)) ? `${(ms(v) / 1000).toFixed(2)} s` : "∞");
 
-/** Markdown: capacity per peer, then every measured rate (p50/p90/p99/max, unconverged, lateness, CPU). */
+/** Markdown: capacity per peer, then every measured rate (p50/p90/p99/max, unconverged, lateness, CPU, load average at its start). */
 export function churnTables(result: Pick<ChurnResult, "steps" | "capacity" | "capped" | "options">): string {
   const slo = result.options.search.sloMs / 1000;
   const cr = result.capacity["controller-runtime"];
@@ -59,17 +59,18 @@ export function churnTables(result: Pick<ChurnResult, "steps" | "capacity" | "ca
   }
   lines.push(
     "",
-    "| peer | rate | step | changes | p50 | p90 | p99 | max | not converged | driver lateness p99 | patch p99 | CPU s: peer / apiserver / etcd / harness | machine busy |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| peer | rate | step | changes | p50 | p90 | p99 | max | not converged | driver lateness p99 | patch p99 | CPU s: peer / apiserver / etcd / harness | machine busy | load avg |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   );
   const sorted = [...result.steps].sort((a, b) => a.peer.localeCompare(b.peer) || a.rate - b.rate);
   for (const s of sorted) {
     const c = s.cpuMs;
     const cpu = [c.peer, c.apiServer, c.etcd, c.harness].map((v) => (v / 1000).toFixed(1)).join(" / ");
     const busy = c.machineBusy === undefined ? "—" : `${Math.round(c.machineBusy * 100)} %`;
+    const load = s.loadavg?.before[0] === undefined ? "—" : s.loadavg.before[0].toFixed(1);
     lines.push(
       `| ${s.peer} | ${s.rate}/s | ${s.kind} | ${s.changes} | ${cell(s.latency.p50)} | ${cell(s.latency.p90)} | ${cell(s.latency.p99)} | ` +
-        `${cell(s.latency.max)} | ${s.latency.unconverged} | ${s.lateness.p99} ms | ${cell(s.patch.p99)} | ${cpu} | ${busy} |`,
+        `${cell(s.latency.max)} | ${s.latency.unconverged} | ${s.lateness.p99} ms | ${cell(s.patch.p99)} | ${cpu} | ${busy} | ${load} |`,
     );
   }
   return lines.join("\n");
