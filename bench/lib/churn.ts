@@ -145,6 +145,12 @@ export interface ChurnStep {
   coalesced?: number;
   /** From the window's end until every change converged, 0 if all had by then (undefined if some never did within the drain). */
   drainedMs?: number;
+  /**
+   * When some changes had not converged by the drain's end: how many of them the API server itself
+   * (read with GETs at that moment) already showed converged (the harness's watches lagged) and
+   * how many it did not (the operator had not written them).
+   */
+  serverCheck?: { convergedOnServer: number; notOnServer: number };
   /** Writes on the workload's resources during the step, the harness's own subtracted. */
   writes: number;
   requests: RequestCounts;
@@ -248,6 +254,11 @@ class ChangeTracker {
       this.waiter = undefined;
     }
     return true;
+  }
+
+  /** The changes not converged yet. */
+  unconverged(): Change[] {
+    return [...this.pending.values()].flat();
   }
 
   clear(): void {
@@ -524,6 +535,9 @@ async function runStep(
   const drainedMs = allIn ? Math.max(0, Math.round(performance.now() - windowEnd)) : undefined;
   loop.disable();
   const endedAt = performance.now();
+  // Changes the watches still show unconverged: read them from the API server, to tell an
+  // operator that has not written them from a watch (the harness's) that has not delivered them.
+  const serverCheck = allIn ? undefined : await checkOnServer(http, peer, tracker.unconverged(), log);
   // Let a backlog finish before the next step (not measured: the next step must start clean).
   if (!allIn) {
     log(
@@ -559,6 +573,7 @@ async function runStep(
     patchErrors: changes.filter((c) => c.failed).length,
     coalesced: raw?.coalesced,
     drainedMs,
+    serverCheck,
     writes: countWrites(requests),
     requests,
     cpuMs: {
@@ -583,6 +598,34 @@ async function runStep(
       `etcd ${step.cpuMs.etcd} harness ${step.cpuMs.harness} ms over ${step.wallMs} ms; load ${load0[0]!.toFixed(1)}`,
   );
   return step;
+}
+
+/** GETs the parent and children of each unconverged change and counts which the server shows converged. */
+async function checkOnServer(
+  http: KubeHttp,
+  peer: ChurnPeer,
+  changes: Change[],
+  log: (line: string) => void,
+): Promise<ChurnStep["serverCheck"]> {
+  const core = `/api/v1/namespaces/${peer.ns}`;
+  const out = { convergedOnServer: 0, notOnServer: 0 };
+  await forEachLimited(changes, 8, async (c) => {
+    try {
+      const get = (path: string) => http.send<any>("GET", path, { allow404: true });
+      const [parent, configMapA, configMapB, service] = await Promise.all([
+        get(`${peer.parentsPath}/${c.parent}`),
+        get(`${core}/configmaps/${c.parent}-a`),
+        get(`${core}/configmaps/${c.parent}-b`),
+        get(`${core}/services/${c.parent}`),
+      ]);
+      if (convergedFor({ parent, configMapA, configMapB, service }, { seq: c.seq, generation: c.generation! })) out.convergedOnServer++;
+      else out.notOnServer++;
+    } catch {
+      out.notOnServer++;
+    }
+  });
+  log(`  W5 ${peer.def.name}: of the unconverged changes, the API server shows ${out.convergedOnServer} converged, ${out.notOnServer} not`);
+  return out;
 }
 
 function mergeCounts(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
