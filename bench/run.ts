@@ -2,6 +2,7 @@
  * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b]`
  *
  * `--w1b` runs only W1b (restart over a backlog, lib/backlog.ts) and writes bench/results/w1b.json.
+ * `--w5 [--w5-rates a,b ...]` runs only W5 (churn capacity, lib/churn.ts) and writes bench/results/w5.json and w5.svg.
  *
  * Starts a local control plane, installs the BenchParent CRD, and runs every peer through the
  * workloads W1..W4 (bench/README.md) in fresh namespaces, repetitions alternating the order.
@@ -19,6 +20,7 @@ import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { runBacklog, type BacklogResult } from "./lib/backlog.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import { installCrd } from "./lib/install-crd.js";
+import { runChurnCapacity, takeW5Args } from "./lib/churn.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
   convergenceSvg,
@@ -106,7 +108,8 @@ function writeReadmeTable(result: ResultsForReadme): void {
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
+  const { w5, rest: argv } = takeW5Args(process.argv.slice(2));
+  const opts = parseOptions(argv);
   const root = repoRoot();
   if (opts.reportOnly) {
     writeReadmeTable(JSON.parse(readFileSync(join(root, "bench", "results", "latest.json"), "utf8")) as ResultsForReadme);
@@ -137,7 +140,24 @@ async function main(): Promise<void> {
   try {
     await installCrd(cp, http);
     log(`CRD installed; peer logs in ${logDir}`);
-    for (let rep = 0; rep < opts.reps; rep++) {
+    const ctx = {
+      http,
+      kubeconfigPath: cp.kubeconfigPath,
+      apiServerPid: cp.pids.apiServer,
+      parents: opts.parents,
+      harnessConcurrency: opts.concurrency,
+      logDir,
+      log,
+    };
+    if (w5)
+      await runChurnCapacity(
+        ctx,
+        cp.pids,
+        peers.map((def) => ({ def, cmd: commands.get(def.name)! })),
+        w5,
+        opts.write,
+      );
+    for (let rep = 0; rep < (w5 ? 0 : opts.reps); rep++) {
       const order = rep % 2 === 0 ? peers : [...peers].reverse();
       for (const [position, peer] of order.entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
@@ -158,6 +178,7 @@ async function main(): Promise<void> {
     await http.close();
     await cp.stop();
   }
+  if (w5) return;
 
   if (opts.w1b) {
     for (const name of opts.peers) {

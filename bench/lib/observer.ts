@@ -32,6 +32,7 @@ export class ConvergenceObserver {
   private phaseTotal = 0;
   private timeline: TimelinePoint[] = [];
   private onChange: (() => void) | undefined;
+  private readonly parentListeners = new Set<(parent: string) => void>();
 
   constructor(
     private readonly http: KubeHttp,
@@ -81,6 +82,25 @@ export class ConvergenceObserver {
   /** True while a parent of that name exists (deleting or not). */
   exists(name: string): boolean {
     return this.parents.has(name);
+  }
+
+  /**
+   * Calls `listener` with a parent's name after every event on that parent or one of its
+   * children (W5 tracks many changes per parent this way). Returns the unsubscribe function.
+   */
+  onParentEvent(listener: (parent: string) => void): () => void {
+    this.parentListeners.add(listener);
+    return () => this.parentListeners.delete(listener);
+  }
+
+  /** A parent and its three children as the watches show them now (wire objects; missing ones undefined). */
+  view(name: string): { parent?: Obj; configMapA?: Obj; configMapB?: Obj; service?: Obj } {
+    return {
+      parent: this.parents.get(name),
+      configMapA: this.configMaps.get(`${name}-a`),
+      configMapB: this.configMaps.get(`${name}-b`),
+      service: this.services.get(name),
+    };
   }
 
   /** Number of parents that exist now. */
@@ -212,6 +232,7 @@ export class ConvergenceObserver {
     else into.set(name, obj);
     const parent = into === this.parents ? name : into === this.services ? name : name.replace(/-[ab]$/, "");
     this.check(parent);
+    for (const listener of this.parentListeners) listener(parent);
     if (into === this.parents && type === "DELETED" && this.phaseMode === "gone") this.mark();
     this.onChange?.();
   }
