@@ -24,6 +24,7 @@ export { CONTROL_PLANE_VERSIONS, KUBERNETES_VERSION, ETCD_VERSION, type ControlP
 export { TestKit, type TestKitOptions, type EventuallyOptions, type ReconcileOptions } from "./test-kit.js";
 export { readManifests } from "./manifests.js";
 export { FaultProxy, type FaultProxyOptions, type StallOptions } from "./fault-proxy.js";
+export { limitUserSeats, type LimitUserSeatsOptions, type UserSeatLimit, type LevelSeats } from "./user-seats.js";
 export type { AuditOptions, AuditMode, AuditWrite } from "./control-plane/audit.js";
 export type { ControlPlaneUser } from "./control-plane/credentials.js";
 export { WebhookCertificates } from "./webhook-certificates.js";
