@@ -25,6 +25,6 @@ export { TestKit, type TestKitOptions, type EventuallyOptions, type ReconcileOpt
 export { readManifests } from "./manifests.js";
 export { FaultProxy, type FaultProxyOptions, type StallOptions } from "./fault-proxy.js";
 export { limitUserSeats, type LimitUserSeatsOptions, type UserSeatLimit, type LevelSeats } from "./user-seats.js";
-export type { AuditOptions, AuditMode, AuditWrite } from "./control-plane/audit.js";
+export type { AuditOptions, AuditMode, AuditWrite, AuditEvent } from "./control-plane/audit.js";
 export type { ControlPlaneUser } from "./control-plane/credentials.js";
 export { WebhookCertificates } from "./webhook-certificates.js";
