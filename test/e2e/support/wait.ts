@@ -1,45 +1,37 @@
 /**
- * Waiting for a condition in e2e tests that have no TestKit (`TestKit.eventually` retries a check
- * that throws; this polls a condition). One rule for every test: the check's value ends the wait
- * unless it is `undefined` or `false` (so a count of 0 or an empty string is an answer), and the
- * wait fails with what it waited for.
+ * Waiting for a condition in e2e tests: `waitFor(what, check)` is `tsoperator/testing`'s
+ * `eventually` (the one polling loop: TestKit's too) for a check that answers instead of asserting.
+ * One rule for every test: the check's value ends the wait unless it is `undefined` or `false` (so
+ * a count of 0 or an empty string is an answer); a check that throws is tried again, and a timeout
+ * names what was awaited, with the last error. A check that asserts instead of answering uses
+ * `eventually` itself.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import type { EventuallyOptions } from "../../../src/testing/index.js";
+import { type EventuallyOptions, eventually } from "../../../src/testing/index.js";
 
-/** Options of {@link waitFor}: TestKit's `timeout` and `interval`, plus how to treat errors. */
+/** Options of {@link waitFor}: `eventually`'s `timeout` (default 20 s) and `interval` (default 50 ms). */
 export interface WaitOptions extends EventuallyOptions {
-  /** A check that throws means "not yet" (the last error is reported at the timeout). Default false: the error ends the wait. */
-  retryErrors?: boolean;
   /** Appended to the timeout error (e.g. the last lines of a log). */
   detail?: () => string;
 }
 
-/**
- * Polls `check` (default every 50 ms, for 20 s) until it returns a value other than `undefined` or
- * `false`, and resolves with that value; throws `timed out waiting for <what>` otherwise.
- */
+/** Not there yet: the value was `undefined` or `false`. */
+class NotYet extends Error {}
+
+/** Polls `check` until it returns a value other than `undefined` or `false`, and resolves with it. */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   options: WaitOptions = {},
 ): Promise<Exclude<T, undefined | false>> {
-  const timeout = options.timeout ?? 20_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    let lastError: unknown;
-    try {
+  try {
+    return await eventually(async () => {
       const value = await check();
-      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
-    } catch (err) {
-      if (!options.retryErrors) throw err;
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError ? `: ${(lastError as Error).message}` : "";
-      const detail = options.detail ? `\n${options.detail()}` : "";
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}${cause}${detail}`);
-    }
-    await sleep(options.interval ?? 50);
+      if (value === undefined || value === false) throw new NotYet();
+      return value as Exclude<T, undefined | false>;
+    }, options);
+  } catch (err) {
+    const cause = err instanceof NotYet ? "" : `: ${(err as Error).message}`;
+    const detail = options.detail ? `\n${options.detail()}` : "";
+    throw new Error(`timed out after ${options.timeout ?? 20_000} ms waiting for ${what}${cause}${detail}`, { cause: err });
   }
 }
