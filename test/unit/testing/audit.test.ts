@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_AUDIT_POLICY, auditFlags, auditWritesOf, parseAuditEvents, parseAuditWrites } from "../../../src/testing/control-plane/audit.js";
+import {
+  DEFAULT_AUDIT_POLICY,
+  auditFlags,
+  auditWritesOf,
+  parseAuditEvents,
+  parseAuditWrites,
+} from "../../../src/testing/control-plane/audit.js";
 
 const event = (over: Record<string, unknown>) =>
   JSON.stringify({
