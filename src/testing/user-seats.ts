@@ -13,11 +13,11 @@
  * exempt throughout. The limit is in force once every limited level reports the seats the new
  * shares give it.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isAlreadyExists, KubeClient, type KubeObject, type ResourceType } from "../kube/index.js";
 import { apfShares, type ApfShares, type LevelSeats, nominalSeats, parseLevelSeats } from "./apf-seats.js";
 import type { LocalControlPlane } from "./control-plane/local-control-plane.js";
+import { eventually } from "./eventually.js";
 
 export type { LevelSeats } from "./apf-seats.js";
 
@@ -178,15 +178,16 @@ async function removeLimit(client: KubeClient, name: string): Promise<void> {
   await client.delete(priorityLevels, undefined, BALLAST);
 }
 
-/** Polls `check` every 250 ms until it answers a value; throws with the last state after `timeoutMs`. */
-async function until<T>(timeoutMs: number, what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`limitUserSeats: the apiserver never reported ${what} within ${timeoutMs} ms`);
-    await sleep(250);
-  }
+/** Polls `check` every 250 ms (`eventually`) until it answers a value; throws after `timeoutMs`. */
+function until<T>(timeoutMs: number, what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return eventually(
+    async () => {
+      const value = await check();
+      if (value === undefined) throw new Error(`limitUserSeats: the apiserver never reported ${what} within ${timeoutMs} ms`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 250 },
+  );
 }
 
 function isLimited(level: KubeObject): boolean {
