@@ -11,11 +11,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { isTooManyRequests, KubeClient, type KubeClientOptions, type ResourceType } from "../../src/kube/index.js";
+import { isTooManyRequests, KubeClient, type KubeClientOptions } from "../../src/kube/index.js";
 import { LocalControlPlane, limitUserSeats } from "../../src/testing/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const USER = "apf-test";
 const PARENTS = 200;
 const WORKERS = 16;

@@ -14,7 +14,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient, type KubeObject } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { OperatorConfig, type OperatorDefinition } from "../../src/index.js";
@@ -27,8 +27,7 @@ import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 import { forbidden, startApiHttpProxy } from "./support/api-http-proxy.js";
 import { waitFor } from "./support/wait.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
+import { configMaps } from "./support/core-types.js";
 
 const cm = (namespace: string, name: string): KubeObject => ({
   apiVersion: "v1",

@@ -8,13 +8,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InformerPool } from "../../src/cache/informer-pool.js";
-import { KubeClient, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient } from "../../src/kube/index.js";
 import { noopLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const NAMESPACE = "informer-metrics";
 
 let cp: LocalControlPlane;

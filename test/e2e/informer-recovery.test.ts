@@ -9,23 +9,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient, type KubeObject } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { startApiHttpProxy } from "./support/api-http-proxy.js";
 import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const serviceAccounts: ResourceType = {
-  group: "",
-  version: "v1",
-  apiVersion: "v1",
-  kind: "ServiceAccount",
-  plural: "serviceaccounts",
-  namespaced: true,
-};
+import { configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
 
 /** The readiness rule of runOperators and the Nest status: synced and fewer than 3 errors in a row. */
 const ready = (informer: Informer): boolean => informer.health().synced && informer.health().consecutiveErrors < 3;

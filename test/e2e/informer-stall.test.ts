@@ -12,15 +12,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient, type KubeObject } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { informerRunnable } from "../../src/manager/runnables.js";
 import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+import { configMaps, namespaces } from "./support/core-types.js";
 
 /** Waits for `check` (polled every 100 ms) and answers how long that took, in ms. */
 async function until(what: string, check: () => boolean, timeout: number): Promise<number> {

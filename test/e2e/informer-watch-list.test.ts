@@ -10,9 +10,7 @@ import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/i
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+import { configMaps, namespaces } from "./support/core-types.js";
 
 const READS_POLICY = [
   "apiVersion: audit.k8s.io/v1",

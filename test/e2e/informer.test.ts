@@ -15,17 +15,7 @@ import { Informer, type InformerEvent, type ListWatchClient } from "../../src/ca
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const serviceAccounts: ResourceType = {
-  group: "",
-  version: "v1",
-  apiVersion: "v1",
-  kind: "ServiceAccount",
-  plural: "serviceaccounts",
-  namespaced: true,
-};
+import { configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
 
 /** Counts list calls and can cut watch streams and hold new ones back (a simulated outage). */
 class GatedClient implements ListWatchClient {

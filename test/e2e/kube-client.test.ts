@@ -26,9 +26,8 @@ import {
   type ResourceType,
   type WatchEvent,
 } from "../../src/kube/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const crds: ResourceType = {
   group: "apiextensions.k8s.io",
   version: "v1",

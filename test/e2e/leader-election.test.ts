@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/client.js";
-import type { ResourceType } from "../../src/core/kube-object.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/manager/leader-election.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
+import { namespaces } from "./support/core-types.js";
 
-const NAMESPACES: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const namespace = "leader-e2e";
 /** Short durations so the test runs in seconds: lease 3 s, renew deadline 2 s, retry 0.5 s. */
 const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
@@ -32,7 +31,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
   before(async () => {
     cp = await LocalControlPlane.start({ controllerManager: false });
     client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await client.create(NAMESPACES, { metadata: { name: namespace } });
+    await client.create(namespaces, { metadata: { name: namespace } });
   });
 
   after(async () => {
