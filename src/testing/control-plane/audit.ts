@@ -1,8 +1,8 @@
 /**
  * API server audit logging for the local control plane: the policy it is started with, the flags,
  * and the reader that turns the JSON-lines log into records (who asked what, when, with what answer;
- * writes apart, for the fault tests' counts). The audit log is the API server's own account of every request, so fault tests count
- * writes per user from it instead of trusting the client's metrics.
+ * writes apart). The audit log is the API server's own account of every request, so fault tests
+ * count writes per user from it instead of trusting the client's metrics.
  */
 import { readFile } from "node:fs/promises";
 
