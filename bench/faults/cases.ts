@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { installApf, readLevelSeats, removeApf } from "./apf.js";
+import { limitUserSeats, type UserSeatLimit } from "../../src/testing/index.js";
 import { base, finish, type CaseResult, type FaultCase } from "./case-kit.js";
 import { CaseHarness, OPERATOR_USER, type CaseCounts, type HarnessOptions, type SuiteContext } from "./harness.js";
 import { PacedRawClient } from "./paced-raw.js";
@@ -185,6 +185,7 @@ interface ApfRun {
 /** Runs the workload in `namespace`: with the operator (options) or, when `pacedInFlight` is set, the paced raw client. */
 async function apfRun(
   ctx: SuiteContext,
+  limit: UserSeatLimit,
   namespace: string,
   capMs: number,
   options: HarnessOptions & { pacedInFlight?: number },
@@ -196,7 +197,7 @@ async function apfRun(
   const h = await CaseHarness.open(ctx, namespace, false, { ...options, operator: !paced });
   const run: ApfRun = { converged: 0, rejected: 0 };
   if (!paced) run.spawnToReadyMs = Date.now() - spawnedAt - 1000;
-  const before = await readLevelSeats(ctx.http);
+  const before = await limit.levelSeats();
   try {
     const client = paced
       ? new PacedRawClient(
@@ -216,7 +217,7 @@ async function apfRun(
     await writing;
   } finally {
     run.converged = h.observer.convergedCount;
-    run.rejected = (await readLevelSeats(ctx.http)).rejected - before.rejected;
+    run.rejected = (await limit.levelSeats()).rejected - before.rejected;
     run.counts = await h.counts();
     if (!paced) run.operatorCpuMs = Math.round((await h.operatorProcess.usage()).cpuMs);
     await h.close();
@@ -227,7 +228,7 @@ async function apfRun(
 
 /**
  * A 429 storm through API Priority and Fairness: the operator's user gets `seats` seats of a
- * priority level that rejects the rest (apf.ts). The same parents converge three times, each in
+ * priority level that rejects the rest (`limitUserSeats` of tsoperator/testing). The same parents converge three times, each in
  * its own namespace: by the yardstick (a paced raw client with as many requests in flight as
  * seats), by the operator with its adaptive limit (the case's figures), and by the operator with
  * the adaptive limit off (a fixed limit: its pool's 32 connections, 16 syncs).
@@ -246,24 +247,26 @@ export function apfStorm(seats: number): FaultCase {
           `PriorityLevelConfiguration, Reject, no borrowing); ${ctx.parents} parents created`,
         "after the first parent was created",
       );
+      let limit: UserSeatLimit | undefined;
       try {
-        const apf = await installApf(ctx.http, OPERATOR_USER, seats);
+        const apf = await limitUserSeats(ctx.cp, OPERATOR_USER, seats);
+        limit = apf;
         Object.assign(result.details, {
-          nominalSeats: apf.nominalSeats,
-          currentSeats: apf.currentSeats,
-          shares: apf.ours,
-          ballastShares: apf.ballast,
-          otherShares: apf.otherShares,
+          nominalSeats: apf.seats,
+          currentSeats: apf.seats,
+          shares: apf.shares.ours,
+          ballastShares: apf.shares.ballast,
+          otherShares: apf.shares.others,
           serverSeats: apf.serverSeats,
         });
         ctx.log(`    ${name}: level ${JSON.stringify(apf)}`);
-        const raw = await apfRun(ctx, `faults-${name}-paced`, capMs, { pacedInFlight: seats });
+        const raw = await apfRun(ctx, apf, `faults-${name}-paced`, capMs, { pacedInFlight: seats });
         result.details.pacedMs = raw.ms ?? "none";
         result.details.pacedRejected = raw.rejected;
         result.details.pacedWrites = raw.counts?.writes.total ?? 0;
         ctx.log(`    ${name}: paced raw client ${raw.ms} ms, ${raw.rejected} rejected`);
 
-        const adaptive = await apfRun(ctx, `faults-${name}`, capMs, {});
+        const adaptive = await apfRun(ctx, apf, `faults-${name}`, capMs, {});
         if (adaptive.ms !== undefined) result.recoveryMs = adaptive.ms;
         Object.assign(result, adaptive.counts);
         result.details.spawnToReadyMs = adaptive.spawnToReadyMs ?? 0;
@@ -275,19 +278,19 @@ export function apfStorm(seats: number): FaultCase {
         if (raw.ms !== undefined && adaptive.ms !== undefined) result.details.throughputVsPaced = Number((raw.ms / adaptive.ms).toFixed(2));
         ctx.log(`    ${name}: adaptive ${adaptive.ms} ms, ${adaptive.rejected} rejected, limit ${JSON.stringify(adaptive.limit)}`);
 
-        const fixed = await apfRun(ctx, `faults-${name}-fixed`, capMs, { operatorEnv: { BENCH_ADAPTIVE_CONCURRENCY: "off" } });
+        const fixed = await apfRun(ctx, apf, `faults-${name}-fixed`, capMs, { operatorEnv: { BENCH_ADAPTIVE_CONCURRENCY: "off" } });
         result.details.fixedMs = fixed.ms ?? "none";
         result.details.fixedConverged = fixed.converged;
         result.details.fixedRejected = fixed.rejected;
         result.details.fixedThrottledWrites = fixed.counts ? throttledWrites(fixed.counts.writes) : 0;
         result.details.fixedWrites = fixed.counts?.writes.total ?? 0;
         ctx.log(`    ${name}: fixed ${fixed.ms} ms, ${fixed.rejected} rejected`);
-        const after = await readLevelSeats(ctx.http);
+        const after = await apf.levelSeats();
         result.details.seatsAtEnd = `${after.nominal}/${after.current}`;
       } catch (err) {
         result.error = (err as Error).message;
       } finally {
-        await removeApf(ctx.http);
+        await limit?.lift();
       }
       return result;
     },

@@ -35,6 +35,7 @@ import type { KubeClient } from "../kube/client.js";
 import type { KubeObject, ResourceType, WatchEvent } from "../core/kube-object.js";
 import { noopLogger, type Logger } from "../observability/logger.js";
 import { DEFAULT_WATCH_BACKOFF, resolveBackoff, type BackoffConfig } from "../core/backoff.js";
+import { cacheLabel, type CacheScope } from "./cache-scope.js";
 import { compareResourceVersions } from "./resource-version.js";
 import { ObjectStore, type CacheReader, type StoreEvent } from "./object-store.js";
 import { streamList } from "./stream-list.js";
@@ -125,8 +126,12 @@ export interface InformerOptions {
 export interface InformerMetrics {
   /** A watch is re-opened: reason "closed", "inactivity", "stale", "gone" or "error". */
   watchRestart(resource: string, reason: string): void;
-  /** The cache now holds `count` objects. */
-  informerObjects(resource: string, count: number): void;
+  /**
+   * The cache now holds `count` objects. `cache` names the informer among those of its resource
+   * (its namespace, selectors and cache options, see `cache-scope.ts`): a child cache and a related
+   * cache of one type are two series.
+   */
+  informerObjects(resource: string, count: number, cache?: string): void;
   /** A watch probe ended: "quiet" (the watch is fine), "missed" (it missed events) or "failed". */
   watchProbe?(resource: string, result: "quiet" | "missed" | "failed"): void;
   /**
@@ -186,10 +191,13 @@ export class Informer {
   private readonly currentListeners = new Set<(current: boolean) => void>();
   private started = false;
   private readonly resource: string;
+  /** The `cache` label of this informer's object count (see `cache-scope.ts`). */
+  private readonly cacheLabel: string;
 
   constructor(private readonly options: InformerOptions) {
     this.cache = new ObjectStore(options.indexLabels ?? []);
     this.resource = options.type.group ? `${options.type.plural}.${options.type.group}` : options.type.plural;
+    this.cacheLabel = cacheLabel(this.scope);
     this.log = (options.logger ?? noopLogger).child({
       informer: this.resource,
       ...(options.namespace ? { namespace: options.namespace } : {}),
@@ -230,7 +238,7 @@ export class Informer {
   }
 
   /** Which objects of the type it holds, and in what form (for names in logs and readiness checks). */
-  get scope(): { namespace?: string; labelSelector?: string; fieldSelector?: string; metadataOnly?: boolean; variant?: string } {
+  get scope(): CacheScope {
     const { namespace, labelSelector, fieldSelector, metadataOnly, variant } = this.options;
     return {
       ...(namespace ? { namespace } : {}),
@@ -634,7 +642,7 @@ export class Informer {
     const events = this.cache.replace(items, resourceVersion);
     this.freshAt = Date.now();
     this.log.debug("listed", { objects: items.length, resourceVersion, changes: events.length });
-    this.options.metrics?.informerObjects(this.resource, this.store.size);
+    this.options.metrics?.informerObjects(this.resource, this.store.size, this.cacheLabel);
     // The first list's events are the backlog, not changes (a relist's are what the watch missed).
     const initial = !this.synced;
     for (const event of events) this.dispatch(initial ? { ...event, initialList: true } : event);
@@ -663,7 +671,7 @@ export class Informer {
   }
 
   private dispatch(event: InformerEvent): void {
-    this.options.metrics?.informerObjects(this.resource, this.store.size);
+    this.options.metrics?.informerObjects(this.resource, this.store.size, this.cacheLabel);
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -7,6 +7,7 @@
  * past it the controller fails with `CacheSyncTimeoutError` (logged at error by the manager, red
  * in readiness, reported in the runtime's state) and the other controllers run on.
  */
+import { cacheScopeText } from "../cache/cache-scope.js";
 import type { Informer, InformerHealth } from "../cache/informer.js";
 import type { Controller } from "../controller/controller.js";
 import type { HealthServer } from "../observability/health-server.js";
@@ -44,21 +45,11 @@ export class CacheSyncTimeoutError extends Error {
   }
 }
 
-/** A name for an informer that is unique within a pool: `informer:<plural>[.<group>][ in <ns>][ (<selector>)]`. */
+/** A name for an informer that is unique within a pool: `informer:<plural>[.<group>][ in <ns>][ (<selector>)][ [options]]`. */
 export function informerName(informer: Informer): string {
   const { type } = informer;
-  const scope = informer.scope;
-  // Related types' cache options are part of the name: two caches of one type must not share it.
-  const extras = [
-    scope.fieldSelector ? `fields ${scope.fieldSelector}` : "",
-    scope.metadataOnly ? "metadata only" : "",
-    scope.variant ?? "",
-  ]
-    .filter(Boolean)
-    .join(", ");
-  return `informer:${type.group ? `${type.plural}.${type.group}` : type.plural}${scope.namespace ? ` in ${scope.namespace}` : ""}${
-    scope.labelSelector ? ` (${scope.labelSelector})` : ""
-  }${extras ? ` [${extras}]` : ""}`;
+  const scope = cacheScopeText(informer.scope);
+  return `informer:${type.group ? `${type.plural}.${type.group}` : type.plural}${scope ? ` ${scope}` : ""}`;
 }
 
 /** Resolves once every informer has listed, or after `timeoutMs` (false), or when `signal` aborts (false). */

@@ -68,7 +68,7 @@ export class Metrics {
   private readonly handlerErrors: Counter<"controller" | "reason">;
   private readonly writeErrors: Counter<"controller" | "write">;
   private readonly watchRestarts: Counter<"resource" | "reason">;
-  private readonly informerObjectsGauge: Gauge<"resource">;
+  private readonly informerObjectsGauge: Gauge<"resource" | "cache">;
   private readonly watchProbes: Counter<"resource" | "result">;
   /** Readers of each informer's staleness per resource, polled at scrape time (the stalest wins). */
   private readonly stalenessReaders = new Map<string, Array<() => number>>();
@@ -151,7 +151,12 @@ export class Metrics {
       "Requests the kube client lets be in flight to a cluster (adaptive: halved on 429, grows back on success)",
       ["host"],
     );
-    this.informerObjectsGauge = gauge(reg, "tsoperator_informer_objects", "Objects held in an informer's cache per resource", ["resource"]);
+    this.informerObjectsGauge = gauge(
+      reg,
+      "tsoperator_informer_objects",
+      "Objects held in an informer's cache per resource and cache (several caches of one resource are several series)",
+      ["resource", "cache"],
+    );
     this.watchProbes = counter(
       reg,
       "tsoperator_watch_probes_total",
@@ -271,9 +276,14 @@ export class Metrics {
     this.stalenessReaders.set(resource, reads);
   }
 
-  /** Sets how many objects an informer's cache holds. */
-  informerObjects(resource: string, count: number): void {
-    this.informerObjectsGauge.set({ resource }, count);
+  /**
+   * Sets `tsoperator_informer_objects{resource,cache}`: how many objects one informer's cache holds.
+   * `cache` tells the informers of one resource apart (a child cache and a related cache of one type,
+   * one per namespace): without it they would overwrite one series. `sum by (resource)` is what the
+   * process holds of a type.
+   */
+  informerObjects(resource: string, count: number, cache?: string): void {
+    this.informerObjectsGauge.set(cache === undefined ? { resource } : { resource, cache }, count);
   }
 
   /** Sets `leader_election_master_status{name}`: 1 while this process leads the lease, else 0. */

@@ -21,9 +21,11 @@ export {
 } from "./control-plane/binaries.js";
 export { ControlPlaneBuildError } from "./control-plane/go-build.js";
 export { CONTROL_PLANE_VERSIONS, KUBERNETES_VERSION, ETCD_VERSION, type ControlPlaneVersions } from "./control-plane/versions.js";
-export { TestKit, type TestKitOptions, type EventuallyOptions, type ReconcileOptions } from "./test-kit.js";
+export { TestKit, type TestKitOptions, type ReconcileOptions } from "./test-kit.js";
+export { eventually, type EventuallyOptions } from "./eventually.js";
 export { readManifests } from "./manifests.js";
 export { FaultProxy, type FaultProxyOptions, type StallOptions } from "./fault-proxy.js";
-export type { AuditOptions, AuditMode, AuditWrite } from "./control-plane/audit.js";
+export { limitUserSeats, type LimitUserSeatsOptions, type UserSeatLimit, type LevelSeats } from "./user-seats.js";
+export type { AuditOptions, AuditMode, AuditWrite, AuditEvent } from "./control-plane/audit.js";
 export type { ControlPlaneUser } from "./control-plane/credentials.js";
 export { WebhookCertificates } from "./webhook-certificates.js";

@@ -16,6 +16,7 @@ import { WebhookCertificates } from "./webhook-certificates.js";
 import { webhookSpecsOf } from "../webhook/definitions.js";
 import { findFreePorts } from "./control-plane/ports.js";
 import { wireWebhooks } from "./webhook-wiring.js";
+import { eventually, type EventuallyOptions } from "./eventually.js";
 
 /** Options of {@link TestKit.start}. */
 export interface TestKitOptions extends Omit<RunOptions, "kubeConfig" | "namespace" | "handleSignals"> {
@@ -52,14 +53,6 @@ export interface ReconcileOptions {
    * `reconcile_and_assert_success`.
    */
   allowFailures?: boolean;
-}
-
-/** Options of the `eventually` helpers. */
-export interface EventuallyOptions {
-  /** Give up after this long (ms). Default 20 000. */
-  timeout?: number;
-  /** Time between tries (ms). Default 50. */
-  interval?: number;
 }
 
 /**
@@ -246,16 +239,8 @@ export class TestKit {
   }
 
   /** Retries `check` until it returns without throwing (and its value when it has one). */
-  async eventually<T>(check: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<T> {
-    const deadline = Date.now() + (options.timeout ?? 20_000);
-    for (;;) {
-      try {
-        return await check();
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await sleep(options.interval ?? 50);
-      }
-    }
+  eventually<T>(check: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<T> {
+    return eventually(check, options);
   }
 
   /** Waits until the object exists; returns it. */

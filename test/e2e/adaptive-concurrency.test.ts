@@ -11,27 +11,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { isTooManyRequests, KubeClient, type KubeClientOptions, type ResourceType } from "../../src/kube/index.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const flowGroup = {
-  group: "flowcontrol.apiserver.k8s.io",
-  version: "v1",
-  apiVersion: "flowcontrol.apiserver.k8s.io/v1",
-  namespaced: false,
-};
-const flowSchemas: ResourceType = { ...flowGroup, kind: "FlowSchema", plural: "flowschemas" };
-const priorityLevels: ResourceType = { ...flowGroup, kind: "PriorityLevelConfiguration", plural: "prioritylevelconfigurations" };
-const clusterRoleBindings: ResourceType = {
-  group: "rbac.authorization.k8s.io",
-  version: "v1",
-  apiVersion: "rbac.authorization.k8s.io/v1",
-  kind: "ClusterRoleBinding",
-  plural: "clusterrolebindings",
-  namespaced: false,
-};
+import { isTooManyRequests, KubeClient, type KubeClientOptions } from "../../src/kube/index.js";
+import { LocalControlPlane, limitUserSeats } from "../../src/testing/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
 const USER = "apf-test";
 const PARENTS = 200;
@@ -42,39 +24,10 @@ let cp: LocalControlPlane;
 let admin: KubeClient;
 
 before(async () => {
-  // A small server-wide concurrency makes the one-share priority level exactly one seat.
-  cp = await LocalControlPlane.start({
-    controllerManager: false,
-    extraApiServerFlags: ["--max-requests-inflight=100", "--max-mutating-requests-inflight=50"],
-  });
+  cp = await LocalControlPlane.start({ controllerManager: false });
   admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-  await admin.create(clusterRoleBindings, {
-    metadata: { name: USER },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
-    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: USER }],
-  });
-  await admin.create(priorityLevels, {
-    metadata: { name: USER },
-    spec: {
-      type: "Limited",
-      limited: { nominalConcurrencyShares: 1, borrowingLimitPercent: 0, lendablePercent: 0, limitResponse: { type: "Reject" } },
-    },
-  });
-  await admin.create(flowSchemas, {
-    metadata: { name: USER },
-    spec: {
-      priorityLevelConfiguration: { name: USER },
-      matchingPrecedence: 500,
-      distinguisherMethod: { type: "ByUser" },
-      rules: [
-        {
-          subjects: [{ kind: "User", user: { name: USER } }],
-          resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"], namespaces: ["*"], clusterScope: true }],
-          nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
-        },
-      ],
-    },
-  });
+  // The admin token impersonating "apf-test" (apfClient): the binding lets it act, the limit gives it one seat.
+  await limitUserSeats(cp, USER, 1, { clusterRole: "cluster-admin" });
 });
 
 after(async () => {

@@ -23,7 +23,7 @@ import { ApiError } from "../../src/kube/errors.js";
 import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
 import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";
 import { runOperators } from "../../src/runner/run-operators.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
+import { eventually, LocalControlPlane } from "../../src/testing/index.js";
 import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, E2E_GROUP, testCrd, testType } from "./fixtures/crds.js";
@@ -135,26 +135,17 @@ describe("bad input from the user and the cluster: reported, no false success, n
     spec,
   });
 
-  async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await check();
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await sleep(100);
-      }
-    }
-  }
-
   async function converged(kind: string, name: string, message: string, timeoutMs?: number): Promise<KubeObject> {
-    return eventually(async () => {
-      const p = await get(kind, name);
-      const status = p?.status as { observedGeneration?: number; message?: string } | undefined;
-      assert.equal(status?.observedGeneration, p?.metadata?.generation, `${kind} ${name} has not converged`);
-      assert.equal(status?.message, message);
-      return p!;
-    }, timeoutMs);
+    return eventually(
+      async () => {
+        const p = await get(kind, name);
+        const status = p?.status as { observedGeneration?: number; message?: string } | undefined;
+        assert.equal(status?.observedGeneration, p?.metadata?.generation, `${kind} ${name} has not converged`);
+        assert.equal(status?.message, message);
+        return p!;
+      },
+      { timeout: timeoutMs },
+    );
   }
 
   async function events(name: string): Promise<KubeObject[]> {
@@ -285,7 +276,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await create(parent("Vanish", "v1", { message: "v1" }));
     await converged("Vanish", "v1", "v1");
     await admin.delete(crds, undefined, `vanishs.${E2E_GROUP}`);
-    await eventually(async () => assert.equal(await admin.get(crds, undefined, `vanishs.${E2E_GROUP}`), undefined), 30_000);
+    await eventually(async () => assert.equal(await admin.get(crds, undefined, `vanishs.${E2E_GROUP}`), undefined), { timeout: 30_000 });
     await bystanderConverges();
     await sleep(1_000);
     const gone = logs.find({ msg: "vanishs" }).filter((r) => r.level === "warn" || r.level === "error");
@@ -294,7 +285,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
 
     await applyManifests(admin, discovery, [testCrd("Vanish")]);
     const recreated = Date.now();
-    await eventually(async () => create(parent("Vanish", "v2", { message: "again" })), 20_000);
+    await eventually(async () => create(parent("Vanish", "v2", { message: "again" })), { timeout: 20_000 });
     await converged("Vanish", "v2", "again", 40_000);
     t.diagnostic(`a parent of the re-created CRD converged ${Date.now() - recreated} ms after the CRD was applied`);
     await bystanderConverges();
@@ -307,7 +298,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await converged("Nest", "n1", "v1");
     await eventually(async () => assert.ok(await admin.get(eggs, NS, "n1-egg"), "no Egg"));
     await admin.delete(crds, undefined, `eggs.${E2E_GROUP}`);
-    await eventually(async () => assert.equal(await admin.get(crds, undefined, `eggs.${E2E_GROUP}`), undefined), 30_000);
+    await eventually(async () => assert.equal(await admin.get(crds, undefined, `eggs.${E2E_GROUP}`), undefined), { timeout: 30_000 });
     // A new generation while the child type is gone: reported, not claimed.
     await admin.patch(await type(E2E_API_VERSION, "Nest"), NS, "n1", { spec: { message: "v2" } }, "merge");
     // The Egg's deletion with its CRD syncs n1 at once; a write in the moment the CRD terminates is
@@ -326,7 +317,7 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await applyManifests(admin, discovery, [testCrd("Egg")]);
     const recreated = Date.now();
     await converged("Nest", "n1", "v2", 60_000);
-    await eventually(async () => assert.ok(await admin.get(eggs, NS, "n1-egg"), "the Egg was not created again"), 30_000);
+    await eventually(async () => assert.ok(await admin.get(eggs, NS, "n1-egg"), "the Egg was not created again"), { timeout: 30_000 });
     t.diagnostic(`the child was written again ${Date.now() - recreated} ms after its CRD was applied`);
   });
 

@@ -23,7 +23,7 @@ import { LocalControlPlane, readManifests } from "../../src/testing/index.js";
 import { applyManifests, ensureNamespace } from "../../src/testing/manifests.js";
 import { tempNamespaceOperator } from "../../samples/temp-namespace/temp-namespace.js";
 import { E2E_API_VERSION, testCrd } from "./fixtures/crds.js";
-import { sleep } from "./fixtures/recorder.js";
+import { waitFor } from "./support/wait.js";
 
 /** Passes list and watch through to the server; `hold()` keeps watch events back until `release()`. */
 class LaggingClient implements ListWatchClient {
@@ -52,14 +52,6 @@ class LaggingClient implements ListWatchClient {
     const held = this.held;
     this.held = undefined;
     held?.release();
-  }
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(50);
   }
 }
 
@@ -112,27 +104,35 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       await informers.waitForSync(stop.signal);
       const p = { apiVersion: E2E_API_VERSION, kind: "Lagged", metadata: { name: "p", namespace: "lagged" }, spec: { message: "one" } };
       await client.create(parentType, p);
-      await until("the first sync starts (generation 1)", () => seenGenerations.length === 1);
+      await waitFor("the first sync starts (generation 1)", () => seenGenerations.length === 1, { timeout: 10_000 });
 
       // From here the watch lags: the user's spec change (generation 2) reaches the server while
       // the first sync runs, and the sync's status write lands on top of it.
       lagging.hold();
       await client.patch(parentType, "lagged", "p", { spec: { message: "two" } }, "merge");
       releaseFirstSync();
-      await until("the first sync wrote its status", async () => {
-        const p = await client.get(parentType, "lagged", "p");
-        return (p?.status as { message?: string } | undefined)?.message === "one";
-      });
+      await waitFor(
+        "the first sync wrote its status",
+        async () => {
+          const p = await client.get(parentType, "lagged", "p");
+          return (p?.status as { message?: string } | undefined)?.message === "one";
+        },
+        { timeout: 10_000 },
+      );
       await controller.idle();
       lagging.release();
 
-      await until("a sync sees generation 2", () => seenGenerations.includes(2)).catch((error: Error) => {
+      await waitFor("a sync sees generation 2", () => seenGenerations.includes(2), { timeout: 10_000 }).catch((error: Error) => {
         throw new Error(`${error.message}; generations synced: ${seenGenerations.join(", ")}`);
       });
-      await until("the status describes generation 2", async () => {
-        const p = await client.get(parentType, "lagged", "p");
-        return (p?.status as { message?: string; observedGeneration?: number } | undefined)?.observedGeneration === 2;
-      });
+      await waitFor(
+        "the status describes generation 2",
+        async () => {
+          const p = await client.get(parentType, "lagged", "p");
+          return (p?.status as { message?: string; observedGeneration?: number } | undefined)?.observedGeneration === 2;
+        },
+        { timeout: 10_000 },
+      );
     } finally {
       lagging.release();
       stop.abort();
@@ -182,13 +182,17 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       const parent = { apiVersion: E2E_API_VERSION, kind: "Guarded", metadata: { name: "g", namespace: "guarded" }, spec: {} };
       await client.create(parentType, parent);
       let written: KubeObject | undefined;
-      await until("finalizer and status written", async () => {
-        written = await client.get(parentType, "guarded", "g");
-        return !!written?.status && written.metadata?.finalizers?.length === 1;
-      });
+      await waitFor(
+        "finalizer and status written",
+        async () => {
+          written = await client.get(parentType, "guarded", "g");
+          return !!written?.status && written.metadata?.finalizers?.length === 1;
+        },
+        { timeout: 10_000 },
+      );
       await controller.idle();
       lagging.release();
-      await until("the watch delivered both writes", () => lastEvent === written?.metadata?.resourceVersion);
+      await waitFor("the watch delivered both writes", () => lastEvent === written?.metadata?.resourceVersion, { timeout: 10_000 });
       await controller.idle();
       assert.equal(syncs, 1, "one sync for one new parent");
     } finally {
@@ -216,16 +220,18 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
       const parent = { apiVersion: "samples.tsoperator.dev/v1", kind: "TempNamespace", metadata: { name: "scratch-scoped" }, spec: {} };
       await client.create(tempNamespaces, parent);
       let first: KubeObject | undefined;
-      await until("the Namespace is created", async () => !!(first = await client.get(namespaces, undefined, "scratch-scoped")));
+      await waitFor("the Namespace is created", async () => !!(first = await client.get(namespaces, undefined, "scratch-scoped")), {
+        timeout: 10_000,
+      });
       await client.delete(namespaces, undefined, "scratch-scoped");
       // The namespace controller finishes the delete in ~5 s; the operator must then create it again.
-      await until(
+      await waitFor(
         "the deleted Namespace is created again",
         async () => {
           const ns = await client.get(namespaces, undefined, "scratch-scoped");
           return !!ns && ns.metadata?.uid !== first?.metadata?.uid && !ns.metadata?.deletionTimestamp;
         },
-        30_000,
+        { timeout: 30_000 },
       );
     } finally {
       await runtime.stop();

@@ -6,7 +6,7 @@
  *   both versions; Ctrl-C stops everything.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,31 +16,11 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
+import { exitOf, waitForOutput } from "./support/child-process.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = join(root, "dist/src/cli/main.js");
 const webAppModule = join(root, "dist/samples/web-app/web-app.js");
-
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in output after ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      seen += d;
-      const m = seen.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        stream.off("data", onData);
-        resolve(m);
-      }
-    };
-    stream.on("data", onData);
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
 
 describe("tsoperator command with webhooks", { timeout: 180_000 }, () => {
   it("manifests: crds-only is the committed crd.yaml; --out adds 04-webhooks.yaml with the configurations and cert-manager", () => {
@@ -72,7 +52,7 @@ describe("tsoperator command with webhooks", { timeout: 180_000 }, () => {
     child.stderr!.on("data", (d) => (stderr += d));
     let client: KubeClient | undefined;
     try {
-      const [, kubeconfigPath] = await waitForOutput(child.stdout!, /kubeconfig: (\S+)/);
+      const [, kubeconfigPath] = await waitForOutput(child.stdout!, /kubeconfig: (\S+)/, 120_000);
       assert.match(stderr, /webhooks served on https:\/\/127\.0\.0\.1:\d+: tsoperator-dev-validating, tsoperator-dev-mutating/);
       const kc = new KubeConfig();
       kc.loadFromFile(kubeconfigPath!);

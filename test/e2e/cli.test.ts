@@ -10,7 +10,7 @@
  *   Ctrl-C (SIGINT) stops everything and removes the control plane's directory.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,48 +22,20 @@ import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests, readManifests } from "../../src/testing/manifests.js";
+import { exitOf, waitForOutput } from "./support/child-process.js";
+import { waitFor } from "./support/wait.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = join(root, "dist/src/cli/main.js");
 const greetingModule = join(root, "dist/samples/greeting/greeting.js");
 const echoModule = join(root, "dist/samples/echo-server/echo-server.js");
 const tempNamespaceModule = join(root, "dist/samples/temp-namespace/temp-namespace.js");
+/** A CLI's operator answers within 30 s. */
+const EVENTUALLY = { timeout: 30_000, interval: 100 };
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(process.execPath, [main, ...args], { cwd: root, env, encoding: "utf8", timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Resolves with the first match of `pattern` in what the stream prints. */
-function waitForOutput(stream: NodeJS.ReadableStream, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in output after ${timeoutMs} ms:\n${seen.slice(-2000)}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      seen += d;
-      const m = seen.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        stream.off("data", onData);
-        resolve(m);
-      }
-    };
-    stream.on("data", onData);
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 // The limit only stops a hung run: each step has its own wait; under heavy load (load average 20 on 2 cores) the group took > 240 s.
@@ -181,7 +153,7 @@ describe("tsoperator command", { timeout: 600_000 }, () => {
         const greetings = await discovery.resolve("samples.tsoperator.dev/v1", "Greeting");
         await client.create(greetings, { metadata: { name: "ada", namespace: "default" }, spec: { name: "Ada", language: "fr" } });
         const configMaps = await discovery.resolve("v1", "ConfigMap");
-        const cm = await eventually("the ConfigMap", () => client.get(configMaps, "default", "ada-greeting"));
+        const cm = await waitFor("the ConfigMap", () => client.get(configMaps, "default", "ada-greeting"), EVENTUALLY);
         assert.deepEqual(cm.data, { text: "Bonjour, Ada!" });
         const leases = await discovery.resolve("coordination.k8s.io/v1", "Lease");
         const held = await client.get(leases, "default", "cli-lock");
@@ -216,16 +188,20 @@ describe("tsoperator command", { timeout: 600_000 }, () => {
       const greetings = await discovery.resolve("samples.tsoperator.dev/v1", "Greeting");
       await client.create(greetings, { metadata: { name: "grace", namespace: "default" }, spec: { name: "Grace" } });
       const configMaps = await discovery.resolve("v1", "ConfigMap");
-      await eventually("the ConfigMap", () => client!.get(configMaps, "default", "grace-greeting"));
+      await waitFor("the ConfigMap", () => client!.get(configMaps, "default", "grace-greeting"), EVENTUALLY);
 
       const restarted = waitForOutput(child.stderr!, /restarted in \d+ ms/);
       writeFileSync(modulePath, readFileSync(modulePath, "utf8").replace("Bonjour", "Salut"));
       await restarted;
       await client.patch(greetings, "default", "grace", { spec: { language: "fr" } }, "merge");
-      await eventually("the restarted operator's text", async () => {
-        const cm = await client!.get(configMaps, "default", "grace-greeting");
-        return (cm?.data as { text?: string } | undefined)?.text === "Salut, Grace!" ? cm : undefined;
-      });
+      await waitFor(
+        "the restarted operator's text",
+        async () => {
+          const cm = await client!.get(configMaps, "default", "grace-greeting");
+          return (cm?.data as { text?: string } | undefined)?.text === "Salut, Grace!" ? cm : undefined;
+        },
+        EVENTUALLY,
+      );
       await client.close();
       client = undefined;
 

@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import {
   ControlPlaneBuildError,
@@ -13,6 +12,7 @@ import {
   LocalControlPlane,
   type ControlPlaneBinaries,
 } from "../../src/testing/index.js";
+import { waitFor } from "./support/wait.js";
 
 /** Minimal JSON client over the control plane's own CA and admin token. */
 function apiClient(cp: LocalControlPlane) {
@@ -28,17 +28,6 @@ function apiClient(cp: LocalControlPlane) {
     return { status: res.statusCode, body: text.startsWith("{") ? (JSON.parse(text) as any) : text };
   }
   return { call, close: () => agent.close() };
-}
-
-/** Polls `check` every 50 ms until it returns a value other than undefined. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Gone: no such process, or a zombie nobody reaped yet (reparented children in a container). */
@@ -127,14 +116,14 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     };
     const created = await api.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    await eventually("Established", async () => {
+    await waitFor("Established", async () => {
       const got = await api.call("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
       const established = got.body.status?.conditions?.find((c: any) => c.type === "Established");
       return established?.status === "True" ? true : undefined;
     });
     const path = "/apis/example.com/v1/namespaces/default/widgets";
     // Resources of a just-established CRD still answer 404 for ~2 s.
-    const widget = await eventually("the widget to be created", async () => {
+    const widget = await waitFor("the widget to be created", async () => {
       const res = await api.call("POST", path, {
         apiVersion: "example.com/v1",
         kind: "Widget",
@@ -162,7 +151,7 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.equal(owned.status, 201);
     assert.equal((await api.call("DELETE", `${cms}/owner`)).status, 200);
     const started = performance.now();
-    await eventually("the owned ConfigMap to be collected", async () =>
+    await waitFor("the owned ConfigMap to be collected", async () =>
       (await api.call("GET", `${cms}/owned`)).status === 404 ? true : undefined,
     );
     console.log(`# garbage collection after owner delete: ${Math.round(performance.now() - started)} ms`);
@@ -174,10 +163,10 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.equal(cm.status, 201);
     assert.equal((await api.call("DELETE", "/api/v1/namespaces/doomed")).status, 200);
     const started = performance.now();
-    await eventually(
+    await waitFor(
       "namespace doomed to be gone",
       async () => ((await api.call("GET", "/api/v1/namespaces/doomed")).status === 404 ? true : undefined),
-      30_000,
+      { timeout: 30_000 },
     );
     console.log(`# namespace termination: ${Math.round(performance.now() - started)} ms`);
   });
@@ -207,7 +196,7 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.ok(stopMs < 2_000, `stop took ${stopMs} ms`);
     await second.stop(); // idempotent
     assert.equal(existsSync(second.tempDir), false);
-    await eventually("the watchdog to exit", async () => (pids.every(processGone) ? true : undefined), 3_000);
+    await waitFor("the watchdog to exit", async () => (pids.every(processGone) ? true : undefined), { timeout: 3_000 });
   });
 
   it("fails start() with the tail of the failing process's log", async () => {
@@ -248,10 +237,10 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.ok(pids.every((p) => !processGone(p)) && existsSync(info.tempDir));
     child.kill("SIGKILL");
     const started = performance.now();
-    await eventually(
+    await waitFor(
       "the control plane of a killed process to be gone",
       async () => (pids.every(processGone) && !existsSync(info.tempDir) ? true : undefined),
-      5_000,
+      { timeout: 5_000 },
     );
     console.log(`# cleanup after SIGKILL of the owner: ${Math.round(performance.now() - started)} ms`);
   });

@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/client.js";
-import type { KubeObject, ResourceType } from "../../src/core/kube-object.js";
+import type { KubeObject } from "../../src/core/kube-object.js";
 import { EVENT_RESOURCE, EventRecorder } from "../../src/manager/event-recorder.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
-
-const CONFIG_MAPS: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const NAMESPACES: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+import { configMaps, namespaces } from "./support/core-types.js";
 
 describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
   let cp: LocalControlPlane;
@@ -18,7 +16,7 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
     // No controller manager: nothing here needs garbage collection.
     cp = await LocalControlPlane.start({ controllerManager: false });
     client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await client.create(NAMESPACES, { metadata: { name: namespace } });
+    await client.create(namespaces, { metadata: { name: namespace } });
   });
 
   after(async () => {
@@ -28,7 +26,7 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
 
   /** A fresh involved object (a real ConfigMap, so it has a uid and resourceVersion). */
   async function parent(name: string): Promise<KubeObject> {
-    return client.create(CONFIG_MAPS, { metadata: { name, namespace }, data: { a: "b" } });
+    return client.create(configMaps, { metadata: { name, namespace }, data: { a: "b" } });
   }
 
   /** The Events whose involvedObject is `obj`, from the API server. */

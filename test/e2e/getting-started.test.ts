@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { LocalControlPlane } from "../../src/testing/index.js";
+import { eventually, LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests, ensureNamespace } from "../../src/testing/manifests.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
@@ -116,15 +116,21 @@ test("the guide's project compiles with today's TypeScript and its operator runs
       metadata: { name: "home", namespace: "default" },
       spec: { title: "Hello" },
     });
-    await eventually(async () => {
-      assert.equal(child.exitCode, null, `the operator exited:\n${out}`);
-      const page = await client.get(configMaps, "default", "home-page");
-      assert.deepEqual(page?.data, { "index.html": "<h1>Hello</h1>" });
-    });
-    await eventually(async () => {
-      const site = await client.get(websites, "default", "home");
-      assert.deepEqual(site?.status, { published: true, observedGeneration: 1 });
-    });
+    await eventually(
+      async () => {
+        assert.equal(child.exitCode, null, `the operator exited:\n${out}`);
+        const page = await client.get(configMaps, "default", "home-page");
+        assert.deepEqual(page?.data, { "index.html": "<h1>Hello</h1>" });
+      },
+      { timeout: 30_000 },
+    );
+    await eventually(
+      async () => {
+        const site = await client.get(websites, "default", "home");
+        assert.deepEqual(site?.status, { published: true, observedGeneration: 1 });
+      },
+      { timeout: 30_000 },
+    );
     child.kill("SIGTERM");
     assert.equal(await exited, 0, out);
   } finally {
@@ -132,16 +138,3 @@ test("the guide's project compiles with today's TypeScript and its operator runs
     await client.close();
   }
 });
-
-async function eventually(check: () => unknown, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

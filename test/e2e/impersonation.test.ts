@@ -12,9 +12,8 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { isForbidden, toApiError, ApiError } from "../../src/kube/errors.js";
 import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
-import type { ResourceType } from "../../src/core/kube-object.js";
+import { configMaps } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 let cp: LocalControlPlane;
 before(async () => {
   cp = await LocalControlPlane.start({ controllerManager: false });

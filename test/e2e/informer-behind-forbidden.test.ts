@@ -12,13 +12,9 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
-import { Agent, request } from "undici";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient, type KubeObject } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { OperatorConfig, type OperatorDefinition } from "../../src/index.js";
@@ -29,103 +25,9 @@ import { runOperators } from "../../src/runner/run-operators.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-interface CuttingProxy {
-  url: string;
-  /** Answer every list (a GET that is not a watch) with 403 while true. */
-  forbidLists: boolean;
-  /** Destroys the open watch connections (a broken connection: no status). */
-  cutWatches(): number;
-  close(): Promise<void>;
-}
-
-/** A plain-HTTP loopback proxy to the API server that streams answers (watches included). */
-async function startCuttingProxy(cp: LocalControlPlane): Promise<CuttingProxy> {
-  const upstream = new Agent({ connect: { ca: cp.caCert } });
-  const watches = new Set<ServerResponse>();
-  const proxy: CuttingProxy = {
-    url: "",
-    forbidLists: false,
-    cutWatches: () => {
-      const n = watches.size;
-      for (const res of watches) res.destroy();
-      watches.clear();
-      return n;
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await upstream.close();
-    },
-  };
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", "http://proxy");
-      const watch = url.searchParams.get("watch") === "1" || url.searchParams.get("watch") === "true";
-      if (!watch && req.method === "GET" && proxy.forbidLists) {
-        res.writeHead(403, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            kind: "Status",
-            apiVersion: "v1",
-            status: "Failure",
-            message: "configmaps is forbidden",
-            reason: "Forbidden",
-            code: 403,
-          }),
-        );
-        return;
-      }
-      const body = await readBody(req);
-      const headers: Record<string, string> = {};
-      for (const name of ["authorization", "content-type", "accept", "user-agent"]) {
-        const value = req.headers[name];
-        if (typeof value === "string") headers[name] = value;
-      }
-      const answer = await request(cp.server + (req.url ?? "/"), {
-        method: (req.method ?? "GET") as "GET",
-        headers,
-        body: body.length > 0 ? body : null,
-        dispatcher: upstream,
-      });
-      res.writeHead(answer.statusCode, { "content-type": String(answer.headers["content-type"] ?? "application/json") });
-      if (watch) {
-        watches.add(res);
-        res.on("close", () => {
-          watches.delete(res);
-          answer.body.destroy();
-        });
-      }
-      for await (const chunk of answer.body) res.write(chunk);
-      res.end();
-    })().catch(() => {
-      if (!res.headersSent) res.writeHead(502);
-      res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
+import { forbidden, startApiHttpProxy } from "./support/api-http-proxy.js";
+import { waitFor } from "./support/wait.js";
+import { configMaps } from "./support/core-types.js";
 
 const cm = (namespace: string, name: string): KubeObject => ({
   apiVersion: "v1",
@@ -149,10 +51,10 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
 
   it("is current again after a 403 on its relist (a controller's hold is released), and keeps listing", async () => {
     await client.create(configMaps, cm("default", "held"));
-    const proxy = await startCuttingProxy(cp);
-    const kc = new KubeConfig();
-    kc.loadFromClusterAndUser({ name: "proxy", server: proxy.url, skipTLSVerify: true }, { name: "admin", token: cp.adminToken });
-    const proxied = KubeClient.fromKubeConfig(kc);
+    const proxy = await startApiHttpProxy(cp);
+    let forbidLists = false; // answer every list (a GET that is not a watch) with 403 while true
+    proxy.intercept = (req) => (forbidLists && !req.watch && req.method === "GET" ? forbidden("configmaps is forbidden") : undefined);
+    const proxied = KubeClient.fromKubeConfig(proxy.kubeConfig());
     const errors: Array<number | undefined> = [];
     const informer = new Informer({
       client: proxied,
@@ -169,14 +71,14 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
       await informer.waitForSync(AbortSignal.timeout(20_000));
       assert.equal(informer.isCurrent(), true);
       changes.length = 0; // the first list's "current"
-      proxy.forbidLists = true;
-      await until("a watch to cut", () => proxy.cutWatches() > 0, 10_000);
-      await until("two 403s on the relist", () => errors.filter((code) => code === 403).length >= 2, 20_000);
+      forbidLists = true;
+      await waitFor("a watch to cut", () => proxy.cutWatches() > 0, { timeout: 10_000 });
+      await waitFor("two 403s on the relist", () => errors.filter((code) => code === 403).length >= 2, { timeout: 20_000 });
       assert.equal(changes[0], false, `the broken watch put it behind: ${JSON.stringify(changes)}`);
       // A short refusal (a restarted server's 403 until its RBAC is loaded) keeps the hold.
       assert.equal(informer.isCurrent(), false, "behind during the first refusals");
       const refusedAt = Date.now();
-      await until("the hold to end while the lists are refused", () => informer.isCurrent(), 20_000).catch(() => {
+      await waitFor("the hold to end while the lists are refused", () => informer.isCurrent(), { timeout: 20_000 }).catch(() => {
         throw new Error(`a relist refused with 403 leaves the informer behind for good, its controllers' queues held: errors ${errors}`);
       });
       assert.ok(Date.now() - refusedAt >= 5_000, "the hold outlasts a short refusal");
@@ -184,9 +86,9 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
       assert.ok(informer.store.get("default", "held"), "the cache is served as it was");
 
       // RBAC back: the relist goes through and the cache is current (and stays so).
-      proxy.forbidLists = false;
+      forbidLists = false;
       await client.create(configMaps, cm("default", "after"));
-      await until("the relist after the 403s", () => informer.store.get("default", "after") !== undefined, 20_000);
+      await waitFor("the relist after the 403s", () => informer.store.get("default", "after") !== undefined, { timeout: 20_000 });
       assert.equal(informer.isCurrent(), true);
     } finally {
       controller.abort();
@@ -199,9 +101,8 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
   it("a watch cut on a healthy cluster does not reset the backoff of a parent that keeps failing", async () => {
     const KIND = "BehindBackoff";
     await applyManifests(client, new Discovery(client), [testCrd(KIND)]);
-    const proxy = await startCuttingProxy(cp);
-    const kc = new KubeConfig();
-    kc.loadFromClusterAndUser({ name: "proxy", server: proxy.url, skipTLSVerify: true }, { name: "admin", token: cp.adminToken });
+    const proxy = await startApiHttpProxy(cp);
+    const kc = proxy.kubeConfig();
     const operator: OperatorDefinition = {
       config: new OperatorConfig("behind-backoff", testType(KIND)),
       handler: {
@@ -216,11 +117,11 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
       const controller = (runtime as unknown as { parts: { controllers: Controller[] } }).parts.controllers[0]!;
       const type = await new Discovery(client).resolve(E2E_API_VERSION, KIND);
       await client.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "failing", namespace: "default" }, spec: {} });
-      await until("four failures in a row", () => controller.queue.failures("default/failing") >= 4, 30_000);
+      await waitFor("four failures in a row", () => controller.queue.failures("default/failing") >= 4, { timeout: 30_000 });
       const before = controller.queue.failures("default/failing");
-      await until("a watch to cut", () => proxy.cutWatches() > 0, 10_000);
-      await until("the hold", () => controller.queue.isPaused, 5_000);
-      await until("the relist", () => !controller.queue.isPaused, 20_000);
+      await waitFor("a watch to cut", () => proxy.cutWatches() > 0, { timeout: 10_000 });
+      await waitFor("the hold", () => controller.queue.isPaused, { timeout: 5_000 });
+      await waitFor("the relist", () => !controller.queue.isPaused, { timeout: 20_000 });
       await sleep(1_000);
       const after = controller.queue.failures("default/failing");
       assert.ok(

@@ -10,106 +10,20 @@
  *   30 s (it stayed green "Watching" for good before), and green again once the stall ends.
  */
 import assert from "node:assert/strict";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { KubeClient, type KubeObject } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { informerRunnable } from "../../src/manager/runnables.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
-import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
+import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
+import { waitFor } from "./support/wait.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-
-/** One proxied connection: forwarding in both directions unless stalled. */
-interface Pipe {
-  client: Socket;
-  upstream: Socket;
-  stalled: boolean;
-}
-
-/**
- * A TCP proxy on loopback. `stallOpen()` stalls the connections open now (bytes are dropped, the
- * sockets stay open); `stallAll()` stalls those and every later one until `resume()`.
- */
-class StallingProxy {
-  private readonly pipes = new Set<Pipe>();
-  private stallNew = false;
-  private server!: Server;
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      const pipe: Pipe = { client, upstream, stalled: this.stallNew };
-      this.pipes.add(pipe);
-      client.on("data", (chunk: Buffer) => {
-        if (!pipe.stalled) upstream.write(chunk);
-      });
-      upstream.on("data", (chunk: Buffer) => {
-        if (!pipe.stalled) client.write(chunk);
-      });
-      const end = (): void => {
-        this.pipes.delete(pipe);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("close", end).on("error", end);
-      upstream.on("close", end).on("error", end);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Stalls every connection open now; returns how many. */
-  stallOpen(): number {
-    for (const pipe of this.pipes) pipe.stalled = true;
-    return this.pipes.size;
-  }
-
-  /** Stalls every open and every new connection. */
-  stallAll(): void {
-    this.stallNew = true;
-    this.stallOpen();
-  }
-
-  /**
-   * Ends a stall: stalled connections are cut (their TLS streams lost bytes and cannot recover,
-   * as after a NAT entry expires), new ones are forwarded.
-   */
-  resume(): void {
-    this.stallNew = false;
-    for (const pipe of [...this.pipes]) {
-      if (pipe.stalled) {
-        pipe.client.destroy();
-        pipe.upstream.destroy();
-        this.pipes.delete(pipe);
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    this.resume();
-    for (const pipe of [...this.pipes]) {
-      pipe.client.destroy();
-      pipe.upstream.destroy();
-    }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
+/** Waits for `check` (polled every 100 ms) and answers how long that took, in ms. */
+async function until(what: string, check: () => boolean, timeout: number): Promise<number> {
   const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+  await waitFor(what, check, { timeout, interval: 100 });
   return Date.now() - started;
 }
 
@@ -134,11 +48,12 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
   });
 
   /** An informer on ConfigMaps of `ns` whose requests all go through `proxy`. */
-  function proxiedInformer(proxy: StallingProxy, ns: string, requestTimeoutMs?: number): { informer: Informer; proxied: KubeClient } {
-    const kc = new KubeConfig();
+  function proxiedInformer(proxy: FaultProxy, ns: string, requestTimeoutMs?: number): { informer: Informer; proxied: KubeClient } {
     // The apiserver's certificate names 127.0.0.1: TLS through the TCP proxy verifies as usual.
-    kc.loadFromString(renderKubeconfig(`https://127.0.0.1:${proxy.port}`, cp.caCert, cp.adminToken));
-    const proxied = KubeClient.fromKubeConfig(kc, requestTimeoutMs !== undefined ? { requestTimeoutMs } : {});
+    const proxied = KubeClient.fromKubeConfig(
+      cp.kubeConfigFor({ server: proxy.url }),
+      requestTimeoutMs !== undefined ? { requestTimeoutMs } : {},
+    );
     const informer = new Informer({
       client: proxied,
       type: configMaps,
@@ -151,9 +66,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
   it("sees an object created while its open watch is stalled within 30 s", async () => {
     const ns = "stall-watch";
     await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    const url = new URL(cp.server);
-    const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port) });
-    await proxy.start();
+    const proxy = await FaultProxy.start(cp.server);
     // A request timeout longer than the test: a write on a stalled pooled connection would hang.
     const { informer, proxied } = proxiedInformer(proxy, ns, 300_000);
     const controller = new AbortController();
@@ -163,7 +76,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       await proxied.list(configMaps, { namespace: ns }); // leaves an idle keep-alive connection in the request pool
       await client.create(configMaps, cm(ns, "before-stall"));
       await until("the watch to deliver an event", () => informer.store.get(ns, "before-stall") !== undefined, 10_000);
-      const stalled = proxy.stallOpen();
+      const stalled = proxy.stall();
       assert.ok(stalled >= 1, "the open watch goes through the proxy");
       await client.create(configMaps, cm(ns, "during-stall"));
       const took = await until(
@@ -194,9 +107,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
     const ns = "stall-all";
     await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await client.create(configMaps, cm(ns, "quiet"));
-    const url = new URL(cp.server);
-    const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port) });
-    await proxy.start();
+    const proxy = await FaultProxy.start(cp.server);
     const { informer, proxied } = proxiedInformer(proxy, ns);
     const readiness = informerRunnable(informer, { needsLeaderElection: false }).readiness!;
     const controller = new AbortController();
@@ -207,9 +118,11 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       // The watch is established (it delivered an event) before the stall: it will never error.
       await client.create(configMaps, cm(ns, "before-stall"));
       await until("the watch to deliver an event", () => informer.store.get(ns, "before-stall") !== undefined, 10_000);
-      proxy.stallAll();
+      proxy.stall({ newConnections: true });
       const red = await until("readiness to turn red", () => !readiness().ok, 30_000);
       console.log(`readiness red ${red} ms after the stall: ${readiness().detail}`);
+      // The stall ends as after a NAT entry expired: the stalled connections are cut, new ones pass.
+      proxy.reset();
       proxy.resume();
       const green = await until("readiness to turn green again", () => readiness().ok, 30_000);
       console.log(`readiness green ${green} ms after the stall ended: ${readiness().detail}`);

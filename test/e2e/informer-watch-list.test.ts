@@ -5,15 +5,12 @@
  * The audit policy records list and watch requests of configmaps (the default one records writes only).
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
+import { waitFor } from "./support/wait.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
 const READS_POLICY = [
   "apiVersion: audit.k8s.io/v1",
@@ -35,18 +32,9 @@ interface ReadRecord {
 
 /** List and watch requests of configmaps in `ns`, from the audit log (a watch is logged when its response starts). */
 async function reads(cp: LocalControlPlane, ns: string): Promise<ReadRecord[]> {
-  const text = await readFile(cp.auditLogPath!, "utf8");
   const seen = new Map<string, ReadRecord>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let e: { auditID: string; verb: string; objectRef?: { namespace?: string }; requestURI: string };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (e.objectRef?.namespace !== ns) continue;
-    seen.set(e.auditID, { verb: e.verb, namespace: e.objectRef.namespace, requestURI: e.requestURI });
+  for (const e of await cp.auditEvents()) {
+    if (e.namespace === ns) seen.set(e.auditID, { verb: e.verb, namespace: e.namespace, requestURI: e.requestURI });
   }
   return [...seen.values()];
 }
@@ -57,14 +45,6 @@ const cm = (namespace: string, name: string): KubeObject => ({
   metadata: { name, namespace },
   data: { v: "1" },
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe("Informer streaming lists (WatchList) on a real control plane", { timeout: 60_000 }, () => {
   let cp: LocalControlPlane;
@@ -98,9 +78,9 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
       assert.equal(informer.store.get(ns, "cm-7")?.kind, "ConfigMap", "type meta is filled");
       await client.create(configMaps, cm(ns, "later"));
       await client.delete(configMaps, ns, "cm-0");
-      await until("the later create and delete", () => seen.includes("ADDED later") && seen.includes("DELETED cm-0"));
+      await waitFor("the later create and delete", () => seen.includes("ADDED later") && seen.includes("DELETED cm-0"));
       assert.equal(informer.store.size, 30);
-      await until("the audit records", async () => (await reads(cp, ns)).length >= 2);
+      await waitFor("the audit records", async () => (await reads(cp, ns)).length >= 2);
       const log = await reads(cp, ns);
       console.log(`audit (configmaps in ${ns}):\n  ${log.map((r) => `${r.verb} ${r.requestURI}`).join("\n  ")}`);
       assert.deepEqual(
@@ -130,7 +110,7 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
     try {
       await informer.waitForSync();
       assert.equal(informer.store.size, 5);
-      await until("the audit records", async () => (await reads(cp, ns)).some((r) => r.verb === "watch"));
+      await waitFor("the audit records", async () => (await reads(cp, ns)).some((r) => r.verb === "watch"));
       const log = await reads(cp, ns);
       assert.ok(log.filter((r) => r.verb === "list").length >= 1, "LIST requests");
       assert.ok(!log.some((r) => r.requestURI.includes("sendInitialEvents")), "no streaming list");

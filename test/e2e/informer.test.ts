@@ -10,31 +10,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type KubeObject, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
 import { Informer, type InformerEvent, type ListWatchClient } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
-import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
-
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
-const serviceAccounts: ResourceType = {
-  group: "",
-  version: "v1",
-  apiVersion: "v1",
-  kind: "ServiceAccount",
-  plural: "serviceaccounts",
-  namespaced: true,
-};
-const roles: ResourceType = {
-  group: "rbac.authorization.k8s.io",
-  version: "v1",
-  apiVersion: "rbac.authorization.k8s.io/v1",
-  kind: "Role",
-  plural: "roles",
-  namespaced: true,
-};
-const roleBindings: ResourceType = { ...roles, kind: "RoleBinding", plural: "rolebindings" };
+import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
+import { waitFor } from "./support/wait.js";
+import { configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
 
 /** Counts list calls and can cut watch streams and hold new ones back (a simulated outage). */
 class GatedClient implements ListWatchClient {
@@ -102,14 +83,6 @@ function run(informer: Informer) {
   };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const cm = (namespace: string, name: string, labels?: Record<string, string>, data: Record<string, string> = {}): KubeObject => ({
   apiVersion: "v1",
   kind: "ConfigMap",
@@ -145,7 +118,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       // resourceVersion=0 is served from the watch cache, which may lag etcd by a few ms: an
       // object missing from that list then arrives through the watch (as with client-go).
-      await until("all five", () => informer.store.size === 5);
+      await waitFor("all five", () => informer.store.size === 5);
       assert.deepEqual(r.names("ADDED").sort(), ["pre-0", "pre-1", "pre-2", "pre-3", "pre-4"]);
       console.log(`first list: ${gated.lists.length} request(s) of limit 2 at resourceVersion=0`);
       assert.deepEqual(gated.lists[0], { resourceVersion: "0", continue: undefined, limit: 2 });
@@ -156,7 +129,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       await client.create(configMaps, cm(ns, "x", undefined, { v: "1" }));
       await client.patch(configMaps, ns, "x", { data: { v: "2" } }, "merge");
       await client.delete(configMaps, ns, "x");
-      await until("events of x", () => r.names().filter((n) => n === "x").length === 3);
+      await waitFor("events of x", () => r.names().filter((n) => n === "x").length === 3);
       const ofX = r.events.filter((e) => e.object.metadata?.name === "x");
       assert.deepEqual(
         ofX.map((e) => e.type),
@@ -185,9 +158,9 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.deepEqual(informer.store.keys(), [`${ns}/match-1`]);
       await client.create(configMaps, cm(ns, "other-2", { app: "other" }));
       await client.create(configMaps, cm(ns, "match-2", { app: "match" }));
-      await until("match-2", () => informer.store.size === 2);
+      await waitFor("match-2", () => informer.store.size === 2);
       await client.patch(configMaps, ns, "match-1", { metadata: { labels: { app: "other" } } }, "merge");
-      await until("match-1 leaves", () => informer.store.size === 1);
+      await waitFor("match-1 leaves", () => informer.store.size === 1);
       assert.deepEqual(
         r.events.map((e) => `${e.type}:${e.object.metadata?.name}`),
         ["ADDED:match-1", "ADDED:match-2", "DELETED:match-1"],
@@ -223,7 +196,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
         written.push(`c-${i}`);
         await sleep(80);
       }
-      await until("every create", () => r.events.length === written.length);
+      await waitFor("every create", () => r.events.length === written.length);
       assert.deepEqual(r.names("ADDED"), written, "every event, in order, exactly once");
       assert.equal(gated.lists.length, 1, "no relist");
       assert.ok(gated.watches.length >= 3, `the server closed the watch ${gated.watches.length - 1} times`);
@@ -255,9 +228,9 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     const r = run(informer);
     try {
       await informer.waitForSync();
-      await until("two inactivity restarts", () => restarts.filter((x) => x === "inactivity").length >= 2, 10_000);
+      await waitFor("two inactivity restarts", () => restarts.filter((x) => x === "inactivity").length >= 2, { timeout: 10_000 });
       await client.create(configMaps, cm(ns, "after-quiet"));
-      await until("after-quiet", () => r.names().includes("after-quiet"));
+      await waitFor("after-quiet", () => r.names().includes("after-quiet"));
       assert.equal(gated.lists.length, 1);
     } finally {
       await r.stop();
@@ -268,12 +241,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     const ns = await namespace("inf-rbac");
     await client.create(configMaps, cm(ns, "secret-plans"));
     await client.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } });
-    const tokenRequest = (await client.request("POST", `/api/v1/namespaces/${ns}/serviceaccounts/reader/token`, {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-    })) as { status: { token: string } };
-    const kc = new KubeConfig();
-    kc.loadFromString(renderKubeconfig(cp.server, cp.caCert, tokenRequest.status.token, "reader"));
-    const readerClient = KubeClient.fromKubeConfig(kc);
+    const readerClient = KubeClient.fromKubeConfig(await serviceAccountKubeConfig(cp, client, ns, "reader"));
     const errors: number[] = [];
     const informer = new Informer({
       client: readerClient,
@@ -283,7 +251,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     });
     const r = run(informer);
     try {
-      await until("two 403s", () => errors.length >= 2, 10_000);
+      await waitFor("two 403s", () => errors.length >= 2, { timeout: 10_000 });
       assert.ok(
         errors.every((code) => code === 403),
         `errors: ${errors}`,
@@ -293,24 +261,12 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.ok(health.consecutiveErrors >= 2);
       assert.match(health.lastError ?? "", /403|forbidden/i);
 
-      await client.create(roles, {
-        apiVersion: roles.apiVersion,
-        kind: "Role",
-        metadata: { name: "cm-reader", namespace: ns },
-        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
-      });
-      await client.create(roleBindings, {
-        apiVersion: roles.apiVersion,
-        kind: "RoleBinding",
-        metadata: { name: "cm-reader", namespace: ns },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" },
-        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: ns }],
-      });
+      await grantRole(client, ns, "cm-reader", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }], "reader");
       const granted = Date.now();
       await informer.waitForSync(AbortSignal.timeout(30_000));
       assert.ok(informer.store.get(ns, "secret-plans"));
       await client.create(configMaps, cm(ns, "later"));
-      await until("watch works", () => r.names().includes("later"));
+      await waitFor("watch works", () => r.names().includes("later"));
       assert.equal(informer.health().consecutiveErrors, 0);
       console.log(`informer synced ${Date.now() - granted} ms after the RoleBinding, after ${errors.length} failures`);
     } finally {
@@ -378,8 +334,8 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
       await sleep(2500);
       gated.restore();
 
-      await until("the relist", () => gated.lists.length > initialLists, 30_000);
-      await until("the store converges", () => informer.store.size === 3 && !!informer.store.get(ns, "new"));
+      await waitFor("the relist", () => gated.lists.length > initialLists, { timeout: 30_000 });
+      await waitFor("the store converges", () => informer.store.size === 3 && !!informer.store.get(ns, "new"));
       assert.deepEqual(
         gated.lists[initialLists],
         { resourceVersion: "", continue: undefined, limit: 2 },
@@ -398,7 +354,7 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
 
       // And the watch after the relist works.
       await client.create(configMaps, cm(ns, "after", { set: "gone-test" }));
-      await until("after", () => r.names().includes("after"));
+      await waitFor("after", () => r.names().includes("after"));
     } finally {
       await r.stop();
     }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { LocalControlPlane } from "../../src/testing/index.js";
+import { eventually, LocalControlPlane } from "../../src/testing/index.js";
 import {
   Discovery,
   isConflict,
@@ -26,9 +26,8 @@ import {
   type ResourceType,
   type WatchEvent,
 } from "../../src/kube/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
 
-const configMaps: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
-const namespaces: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const crds: ResourceType = {
   group: "apiextensions.k8s.io",
   version: "v1",
@@ -75,19 +74,6 @@ const widgetCrd: KubeObject = {
 };
 
 const NS = "kube-client-e2e";
-
-/** Retries `fn` while it throws, until `timeoutMs`. */
-async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${(err as Error).message}`);
-      await sleep(100);
-    }
-  }
-}
 
 /** ESTABLISHED TCP connections from this process to `port` (sockets of /proc/self/fd matched in /proc/net/tcp{,6}). */
 function establishedSocketsTo(port: number): number {
@@ -217,14 +203,14 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
 
   it("applies status on a custom resource with a status subresource; discovery finds the new kind", async () => {
     await client.apply(crds, widgetCrd, { fieldManager: "kube-client-e2e" });
-    await eventually("CRD Established", async () => {
+    await eventually(async () => {
       const crd = await client.get(crds, undefined, widgetCrd.metadata!.name!);
       const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? [];
       assert.ok(conditions.some((c) => c.type === "Established" && c.status === "True"));
     });
     const discovery = new Discovery(client);
     // The resource answers 404 for ~2 s after Established: retry.
-    const created = await eventually("widget served", () =>
+    const created = await eventually(() =>
       client.apply(
         widgets,
         {

@@ -18,18 +18,9 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { ApiError } from "../../src/kube/errors.js";
 import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
-import type { KubeObject, ResourceType } from "../../src/core/kube-object.js";
+import type { KubeObject } from "../../src/core/kube-object.js";
 import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
-
-const secrets: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Secret", plural: "secrets", namespaced: true };
-const serviceAccounts: ResourceType = {
-  group: "",
-  version: "v1",
-  apiVersion: "v1",
-  kind: "ServiceAccount",
-  plural: "serviceaccounts",
-  namespaced: true,
-};
+import { secrets, serviceAccounts } from "./support/core-types.js";
 
 let cp: LocalControlPlane;
 let admin: KubeClient;

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/client.js";
-import type { ResourceType } from "../../src/core/kube-object.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/manager/leader-election.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
+import { waitFor } from "./support/wait.js";
+import { namespaces } from "./support/core-types.js";
 
-const NAMESPACES: ResourceType = { group: "", version: "v1", apiVersion: "v1", kind: "Namespace", plural: "namespaces", namespaced: false };
 const namespace = "leader-e2e";
 /** Short durations so the test runs in seconds: lease 3 s, renew deadline 2 s, retry 0.5 s. */
 const TIMING = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
@@ -31,7 +31,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
   before(async () => {
     cp = await LocalControlPlane.start({ controllerManager: false });
     client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await client.create(NAMESPACES, { metadata: { name: namespace } });
+    await client.create(namespaces, { metadata: { name: namespace } });
   });
 
   after(async () => {
@@ -64,14 +64,6 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     return c as Candidate;
   }
 
-  async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!check()) {
-      if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
-
   async function leaseSpec(name: string): Promise<LeaseSpec> {
     return ((await client.get(LEASE_RESOURCE, namespace, name))?.spec ?? {}) as LeaseSpec;
   }
@@ -80,7 +72,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const a = candidate("released", "candidate-a", { metrics });
     const b = candidate("released", "candidate-b");
-    await until("a leader", () => a.elector.isLeader() || b.elector.isLeader());
+    await waitFor("a leader", () => a.elector.isLeader() || b.elector.isLeader(), { timeout: 15_000 });
     // Watch for a few renew periods: never two leaders, never a change of leader.
     const first = a.elector.isLeader() ? a : b;
     const second = first === a ? b : a;
@@ -103,7 +95,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     assert.equal(first.workSignal?.aborted, true, "the leader's work is stopped");
     assert.ok(first.stoppedAt !== undefined);
     assert.equal(first.elector.isLeader(), false);
-    await until("the other candidate to lead", () => second.startedAt !== undefined, 5_000);
+    await waitFor("the other candidate to lead", () => second.startedAt !== undefined, { timeout: 5_000 });
     const handover = second.startedAt! - stoppedAt;
     console.log(`# handover after release: ${Math.round(handover)} ms (retry period ${TIMING.retryPeriodMs} ms)`);
     assert.ok(handover <= 2 * TIMING.retryPeriodMs * 1.5 + 250, `took ${handover} ms`);
@@ -120,7 +112,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
 
   it("a leader killed without release is replaced once its lease expires", async () => {
     const a = candidate("expired", "killed-a", { releaseOnCancel: false });
-    await until("a to lead", () => a.elector.isLeader());
+    await waitFor("a to lead", () => a.elector.isLeader(), { timeout: 15_000 });
     const b = candidate("expired", "survivor-b");
     await sleep(1_000);
     assert.equal(b.startedAt, undefined, "b waits while a renews");
@@ -130,7 +122,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     a.stop.abort(); // stops renewing and does not release: as if the process died
     await a.done;
     assert.equal((await leaseSpec("expired")).holderIdentity, "killed-a", "not released");
-    await until("b to take over", () => b.startedAt !== undefined, 10_000);
+    await waitFor("b to take over", () => b.startedAt !== undefined, { timeout: 10_000 });
     const takeover = b.startedAt! - killedAt;
     console.log(`# takeover after a kill: ${Math.round(takeover)} ms (lease ${TIMING.leaseDurationMs} ms)`);
     // Not before the lease (renewed at most one retry period before the kill) expired,
@@ -146,7 +138,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
 
   it("a leader whose lease is taken over stops leading and run() resolves", async () => {
     const a = candidate("stolen", "victim-a");
-    await until("a to lead", () => a.elector.isLeader());
+    await waitFor("a to lead", () => a.elector.isLeader(), { timeout: 15_000 });
     // Another writer takes the lease (with the read resourceVersion, so the PUT is accepted).
     const lease = (await client.get(LEASE_RESOURCE, namespace, "stolen"))!;
     const now = microTime(new Date());

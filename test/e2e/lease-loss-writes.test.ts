@@ -17,6 +17,7 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
+import { waitFor } from "./support/wait.js";
 
 const BLOCK_MS = 4_000; // longer than the 2 s lease
 let handlerReturned = false;
@@ -70,19 +71,11 @@ test("a handler that blocks the event loop past the lease: its writes do not go 
   const discovery = new Discovery(admin);
   const parents = await discovery.resolve(E2E_API_VERSION, "Blocking");
   const configMaps = await discovery.resolve("v1", "ConfigMap");
-  await waitFor(() => runtime!.state().leading, "leadership");
+  await waitFor("leadership", () => runtime!.state().leading);
   await admin.create(parents, { apiVersion: E2E_API_VERSION, kind: "Blocking", metadata: { name: "b1", namespace: "default" }, spec: {} });
-  await waitFor(() => handlerReturned, "the handler to return");
+  await waitFor("the handler to return", () => handlerReturned);
   await new Promise((r) => setTimeout(r, 2_000)); // any write would have landed by now
   assert.equal(await admin.get(configMaps, "default", "b1-cm"), undefined, "a child was written after the lease was lost");
   assert.equal((await admin.get(parents, "default", "b1"))?.status, undefined, "the status was written after the lease was lost");
-  await waitFor(() => runtime!.lostLeadership, "the runtime to notice the lost lease");
+  await waitFor("the runtime to notice the lost lease", () => runtime!.lostLeadership);
 });
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

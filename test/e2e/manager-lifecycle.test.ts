@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -22,6 +22,8 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests, readManifests } from "../../src/testing/manifests.js";
 import { GreetingOperator } from "../../samples/greeting/greeting.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
+import { serviceAccountKubeConfig } from "./support/service-account.js";
+import { waitFor } from "./support/wait.js";
 
 const sample = (path: string) => fileURLToPath(new URL(`../../../samples/${path}`, import.meta.url));
 const NS = "lifecycle";
@@ -92,16 +94,7 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
       leaseRole,
       ...bindings,
     ]);
-    const token = (await admin.request("POST", `/api/v1/namespaces/${SA_NS}/serviceaccounts/${SA}/token`, {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-    })) as { status: { token: string } };
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: "local", server: cp.server, caData: Buffer.from(cp.caCert).toString("base64"), skipTLSVerify: false }],
-      users: [{ name: SA, token: token.status.token }],
-      contexts: [{ name: "sa", cluster: "local", user: SA }],
-      currentContext: "sa",
-    });
+    kubeConfig = await serviceAccountKubeConfig(cp, admin, SA_NS, SA);
   });
 
   after(async () => {
@@ -119,17 +112,6 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
       },
     });
     return createLogger({ level: "info", format: "json", stream });
-  }
-
-  type Maybe<T> = T | undefined | false;
-  async function eventually<T>(what: string, check: () => Promise<Maybe<T>> | Maybe<T>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   type Readyz = { status: number; body: { checks: Array<{ name: string; ok: boolean; detail?: string }> } };
@@ -157,9 +139,9 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     const greetings = await discovery.resolve("samples.tsoperator.dev/v1", "Greeting");
     await admin.create(greetings, { metadata: { name: "hello", namespace: NS }, spec: { name: "Ada" } });
     const configMaps = await discovery.resolve("v1", "ConfigMap");
-    await eventually("the greeting's ConfigMap", () => admin.get(configMaps, NS, "hello-greeting"));
+    await waitFor("the greeting's ConfigMap", () => admin.get(configMaps, NS, "hello-greeting"));
 
-    const echo = await eventually("echo-server reported failed", () =>
+    const echo = await waitFor("echo-server reported failed", () =>
       runtime.state().controllers.find((c) => c.name === "echo-server" && c.failed),
     );
     assert.match(echo.failed!, /caches not synced after 3 s .*services.*forbidden/i);
@@ -184,7 +166,7 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
       GreetingOperator,
     ]);
     const leaseError = /cannot read or write Lease default\/greeting-leader.*forbidden/i;
-    await eventually("an error log about the Lease", () => lines.some((l) => /"level":"error"/.test(l) && leaseError.test(l)));
+    await waitFor("an error log about the Lease", () => lines.some((l) => /"level":"error"/.test(l) && leaseError.test(l)));
     const ready = await readyz(stuck);
     assert.equal(ready.status, 503, JSON.stringify(ready.body));
     assert.match(ready.body.checks.find((c) => c.name === "leader-election")?.detail ?? "", /POD_NAMESPACE/);
@@ -203,8 +185,8 @@ describe("the manager with incomplete RBAC", { timeout: 120_000 }, () => {
     const fine = await start({ namespace: NS, logger: logTo([]), runnables: [job], leaderElection: { namespace: SA_NS, ...FAST_LEASE } }, [
       GreetingOperator,
     ]);
-    await eventually("leading", () => fine.state().leading);
-    await eventually("the user's runnable started under the lease", () => ran.includes("start"));
+    await waitFor("leading", () => fine.state().leading);
+    await waitFor("the user's runnable started under the lease", () => ran.includes("start"));
     assert.equal((await readyz(fine)).status, 200);
     await fine.stop();
     assert.deepEqual(ran, ["start", "stop"]);

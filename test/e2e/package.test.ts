@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { LocalControlPlane } from "../../src/testing/index.js";
+import { eventually, LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests, ensureNamespace } from "../../src/testing/manifests.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
@@ -152,21 +152,27 @@ test("a fresh project compiles an operator against the package and runs it on a 
   const greetings = await discovery.resolve("example.com/v1", "Greeting");
   const configMaps = await discovery.resolve("v1", "ConfigMap");
   try {
-    await eventually(() => assert.match(out, /RUNNING/));
+    await eventually(() => assert.match(out, /RUNNING/), { timeout: 30_000 });
     await client.create(greetings, {
       apiVersion: "example.com/v1",
       kind: "Greeting",
       metadata: { name: "ada", namespace: "consumer" },
       spec: { name: "Ada" },
     });
-    await eventually(async () => {
-      const cm = await client.get(configMaps, "consumer", "ada-greeting");
-      assert.deepEqual(cm?.data, { text: "Hello, Ada!" });
-    });
-    await eventually(async () => {
-      const greeting = await client.get(greetings, "consumer", "ada");
-      assert.deepEqual(greeting?.status, { text: "Hello, Ada!", published: true, observedGeneration: 1 });
-    });
+    await eventually(
+      async () => {
+        const cm = await client.get(configMaps, "consumer", "ada-greeting");
+        assert.deepEqual(cm?.data, { text: "Hello, Ada!" });
+      },
+      { timeout: 30_000 },
+    );
+    await eventually(
+      async () => {
+        const greeting = await client.get(greetings, "consumer", "ada");
+        assert.deepEqual(greeting?.status, { text: "Hello, Ada!", published: true, observedGeneration: 1 });
+      },
+      { timeout: 30_000 },
+    );
     child.kill("SIGTERM");
     assert.equal(await exited, 0, out);
     assert.match(out, /STOPPED/);
@@ -175,16 +181,3 @@ test("a fresh project compiles an operator against the package and runs it on a 
     await client.close();
   }
 });
-
-async function eventually(check: () => unknown, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

@@ -12,8 +12,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Writable } from "node:stream";
-import { KubeConfig, V1ConfigMap, V1ResourceQuota, V1Secret, V1ServiceAccount, type V1ObjectMeta } from "@kubernetes/client-node";
-import { Agent, request } from "undici";
+import { V1ConfigMap, V1ResourceQuota, V1Secret, V1ServiceAccount, type V1ObjectMeta } from "@kubernetes/client-node";
 import {
   Finalize,
   FinalizeResponse,
@@ -38,6 +37,9 @@ import { applyManifests } from "../../src/testing/manifests.js";
 import { EchoServerOperator } from "../../samples/echo-server/echo-server.js";
 import { tempNamespaceOperator } from "../../samples/temp-namespace/temp-namespace.js";
 import { CREDENTIALS_LABEL, DatabaseCredentialsOperator } from "../../samples/database-credentials/database-credentials.js";
+import { forbiddenRequests } from "./fixtures/apiserver-metrics.js";
+import { serviceAccountKubeConfig } from "./support/service-account.js";
+import { type WaitOptions, waitFor } from "./support/wait.js";
 
 /** A parent whose children cover the strategies echo-server does not: Replace, OnDelete, Apply with pruning. */
 @CustomResource({
@@ -109,40 +111,16 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
 
   const resource = (obj: KubeObject) => discovery.resolve(obj.apiVersion!, obj.kind!);
   const get = async (apiVersion: string, kind: string, name: string) => admin.get(await discovery.resolve(apiVersion, kind), NS, name);
-  async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline)
-        throw new Error(
-          `timed out waiting for ${what}; operator log:\n${logLines
-            .slice(-5)
-            .map((l) => l.slice(0, 400))
-            .join("\n")}`,
-        );
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /**
-   * Requests the authorizer did not allow (`authorization_attempts_total` without
-   * `result="allowed"`, from the apiserver's /metrics): RBAC denials are rejected in a filter
-   * before `apiserver_request_total` counts anything.
-   */
-  async function forbiddenRequests(): Promise<number> {
-    const dispatcher = new Agent({ connect: { ca: cp.caCert } });
-    try {
-      const res = await request(`${cp.server}/metrics`, { dispatcher, headers: { authorization: `Bearer ${cp.adminToken}` } });
-      const text = await res.body.text();
-      return text
-        .split("\n")
-        .filter((l) => l.startsWith("authorization_attempts_total{") && !l.includes('result="allowed"'))
-        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
-    } finally {
-      await dispatcher.close();
-    }
-  }
+  /** The operators answer within 30 s; a timeout shows the operator log's tail. */
+  const waitOptions: WaitOptions = {
+    timeout: 30_000,
+    interval: 100,
+    detail: () =>
+      `operator log:\n${logLines
+        .slice(-5)
+        .map((l) => l.slice(0, 400))
+        .join("\n")}`,
+  };
 
   before(async () => {
     cp = await LocalControlPlane.start();
@@ -174,16 +152,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
   });
 
   it("the operators run as the ServiceAccount through create, update, prune, events and delete without a Forbidden", async () => {
-    const tokenRequest = (await admin.request("POST", `/api/v1/namespaces/${INSTALL_NS}/serviceaccounts/${saName}/token`, {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-    })) as { status: { token: string } };
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: "local", server: cp.server, caData: Buffer.from(cp.caCert).toString("base64"), skipTLSVerify: false }],
-      users: [{ name: saName, token: tokenRequest.status.token }],
-      contexts: [{ name: "sa", cluster: "local", user: saName }],
-      currentContext: "sa",
-    });
+    const kubeConfig = await serviceAccountKubeConfig(cp, admin, INSTALL_NS, saName);
 
     // The token is the ServiceAccount's, not an admin's: a write outside the rules is refused.
     saClient = KubeClient.fromKubeConfig(kubeConfig);
@@ -191,7 +160,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
     await assert.rejects(saClient.create(await discovery.resolve("v1", "PersistentVolume"), { metadata: { name: "not-allowed" } }), (e) =>
       isForbidden(e),
     );
-    const forbiddenBefore = await forbiddenRequests();
+    const forbiddenBefore = await forbiddenRequests(cp);
     assert.ok(forbiddenBefore >= 1, "the refused request above shows in authorization_attempts_total");
 
     const stream = new Writable({
@@ -207,47 +176,69 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       logger: createLogger({ level: "info", format: "json", stream }),
       leaderElection: { namespace: INSTALL_NS, retryPeriodSeconds: 1 },
     });
-    await eventually("the lease", async () => runtime!.state().leading);
+    await waitFor("the lease", async () => runtime!.state().leading, waitOptions);
 
     // echo-server: Pod (Recreate) + Service (Apply), status, finalizer.
     const echoType = await discovery.resolve("samples.tsoperator.dev/v1", "EchoServer");
     await admin.create(echoType, { metadata: { name: "hello", namespace: NS }, spec: { message: "one", port: 8080 } });
-    await eventually("Pod and Service", async () => (await get("v1", "Pod", "hello")) && (await get("v1", "Service", "hello")));
-    await eventually("echo status", async () => ((await admin.get(echoType, NS, "hello"))?.status as any)?.observedGeneration === 1);
+    await waitFor("Pod and Service", async () => (await get("v1", "Pod", "hello")) && (await get("v1", "Service", "hello")), waitOptions);
+    await waitFor(
+      "echo status",
+      async () => ((await admin.get(echoType, NS, "hello"))?.status as any)?.observedGeneration === 1,
+      waitOptions,
+    );
     await admin.patch(echoType, NS, "hello", { spec: { message: "two" } }, "merge");
     let pod: KubeObject | undefined;
-    await eventually("the Pod recreated with the new message", async () => {
-      pod = await get("v1", "Pod", "hello");
-      return (pod?.spec as any)?.containers?.[0]?.args?.[0] === "-text=two" && !pod?.metadata?.deletionTimestamp;
-    }).catch((e) => Promise.reject(new Error(`${e.message}\npod: ${JSON.stringify(pod)}`)));
+    await waitFor(
+      "the Pod recreated with the new message",
+      async () => {
+        pod = await get("v1", "Pod", "hello");
+        return (pod?.spec as any)?.containers?.[0]?.args?.[0] === "-text=two" && !pod?.metadata?.deletionTimestamp;
+      },
+      waitOptions,
+    ).catch((e) => Promise.reject(new Error(`${e.message}\npod: ${JSON.stringify(pod)}`)));
 
     // bundle: ConfigMap (Replace), Secret (OnDelete), ServiceAccount (Apply, pruned when dropped).
     const bundleType = await discovery.resolve("rbac.tsoperator.dev/v1", "Bundle");
     await admin.create(bundleType, { metadata: { name: "b", namespace: NS }, spec: { text: "one", withAccount: true } });
-    await eventually(
+    await waitFor(
       "bundle children",
       async () => (await get("v1", "ConfigMap", "b")) && (await get("v1", "Secret", "b")) && (await get("v1", "ServiceAccount", "b")),
+      waitOptions,
     );
     await admin.patch(bundleType, NS, "b", { spec: { text: "two", withAccount: false } }, "merge");
-    await eventually(
+    await waitFor(
       "ConfigMap replaced, ServiceAccount pruned",
       async () => ((await get("v1", "ConfigMap", "b"))?.data as any)?.text === "two" && !(await get("v1", "ServiceAccount", "b")),
+      waitOptions,
     );
-    await eventually("bundle status", async () => ((await admin.get(bundleType, NS, "b"))?.status as any)?.text === "two");
+    await waitFor("bundle status", async () => ((await admin.get(bundleType, NS, "b"))?.status as any)?.text === "two", waitOptions);
 
     // A failing parent: the Event is created, then aggregated with a patch.
     await admin.create(bundleType, { metadata: { name: "broken", namespace: NS }, spec: { text: "x", fail: true } });
     const eventType = await discovery.resolve("v1", "Event");
-    await eventually("an aggregated Event", async () => {
-      const { items } = await admin.list(eventType, { namespace: NS });
-      return items.some((e) => (e.involvedObject as any)?.name === "broken" && Number(e.count) >= 2);
-    });
+    await waitFor(
+      "an aggregated Event",
+      async () => {
+        const { items } = await admin.list(eventType, { namespace: NS });
+        return items.some((e) => (e.involvedObject as any)?.name === "broken" && Number(e.count) >= 2);
+      },
+      waitOptions,
+    );
 
     // temp-namespace: a cluster-scoped parent owning a Namespace, which deletes itself (its own API call).
     const tempType = await discovery.resolve("samples.tsoperator.dev/v1", "TempNamespace");
     await admin.create(tempType, { metadata: { name: "rbac-temp" }, spec: { deleteAfterSeconds: 2 } });
-    await eventually("the temp namespace", async () => admin.get(await discovery.resolve("v1", "Namespace"), undefined, "rbac-temp"));
-    await eventually("the TempNamespace deleted by its own handler", async () => !(await admin.get(tempType, undefined, "rbac-temp")));
+    await waitFor(
+      "the temp namespace",
+      async () => admin.get(await discovery.resolve("v1", "Namespace"), undefined, "rbac-temp"),
+      waitOptions,
+    );
+    await waitFor(
+      "the TempNamespace deleted by its own handler",
+      async () => !(await admin.get(tempType, undefined, "rbac-temp")),
+      waitOptions,
+    );
 
     // database-credentials: a related Secret (read through a label-selected list+watch), rotated.
     const secretType = await discovery.resolve("v1", "Secret");
@@ -263,9 +254,13 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
         String(((await get("v1", "Secret", "orders-connection"))?.data as { url?: string } | undefined)?.url ?? ""),
         "base64",
       ).toString();
-    await eventually("the connection Secret", async () => (await connectionUrl()) === "postgres://app:one@db/app");
+    await waitFor("the connection Secret", async () => (await connectionUrl()) === "postgres://app:one@db/app", waitOptions);
     await admin.patch(secretType, NS, "creds", { data: { password: b64("two") } }, "merge");
-    await eventually("the connection Secret after the rotation", async () => (await connectionUrl()) === "postgres://app:two@db/app");
+    await waitFor(
+      "the connection Secret after the rotation",
+      async () => (await connectionUrl()) === "postgres://app:two@db/app",
+      waitOptions,
+    );
     await admin.delete(dbType, NS, "orders");
 
     // Delete with finalizers.
@@ -275,7 +270,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       [bundleType, "broken"],
     ] as const) {
       await admin.delete(type, NS, name);
-      await eventually(`${name} deleted`, async () => !(await admin.get(type, NS, name)));
+      await waitFor(`${name} deleted`, async () => !(await admin.get(type, NS, name)), waitOptions);
     }
 
     const forbiddenLogs = logLines.filter((l) => /forbidden|\b403\b/i.test(l));
@@ -285,7 +280,7 @@ describe("generated RBAC on a real API server", { timeout: 180_000 }, () => {
       events.filter((e) => /forbidden/i.test(String(e.message))).map((e) => e.message),
       [],
     );
-    assert.equal(await forbiddenRequests(), forbiddenBefore, "no request of the operators was refused");
+    assert.equal(await forbiddenRequests(cp), forbiddenBefore, "no request of the operators was refused");
     const errorCounts = runtime.operatorNames.map((name) => {
       const op = runtime!.inspect(name);
       return [name, op.errorCount(NS, "hello") + op.errorCount(NS, "b")];

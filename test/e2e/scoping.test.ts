@@ -11,10 +11,8 @@
  *   cluster-wide.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { KubeConfig, V1ConfigMap } from "@kubernetes/client-node";
-import { Agent, request } from "undici";
+import { V1ConfigMap } from "@kubernetes/client-node";
 import { OperatorConfig, SyncResponse, defineOperator, type KubeObject, type SyncRequest } from "../../src/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
@@ -26,7 +24,9 @@ import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests, ensureNamespace } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
-import { sleep } from "./fixtures/recorder.js";
+import { forbiddenRequests } from "./fixtures/apiserver-metrics.js";
+import { serviceAccountKubeConfig } from "./support/service-account.js";
+import { waitFor } from "./support/wait.js";
 
 const OPERATOR_USER = "scoped-operator";
 const IN = ["in-a", "in-b"];
@@ -43,14 +43,6 @@ const AUDIT_POLICY = [
   "- level: None",
   "",
 ].join("\n");
-
-async function until(what: string, check: () => Promise<unknown> | unknown, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A parent `Scoped` gets a ConfigMap `<name>` holding its spec.v; status `{ v }`. */
 function scopedOperator(syncs: string[] = []) {
@@ -115,7 +107,9 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
       handleSignals: false,
       logger: createLogger({ level: "warn" }),
     });
-    await until("p1 and p3 synced", async () => (await statusOf("in-a", "p1")) === "1" && (await statusOf("in-b", "p3")) === "1");
+    await waitFor("p1 and p3 synced", async () => (await statusOf("in-a", "p1")) === "1" && (await statusOf("in-b", "p3")) === "1", {
+      timeout: 30_000,
+    });
     await runtime.idle();
 
     // Synced: only the in-scope parents.
@@ -138,12 +132,7 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
     assert.equal(objects("configmaps"), 2, "children cached: p1's and p3's (not the 50 labelled ConfigMaps out of scope)");
 
     // Requested: every list and watch of the operator's user names a namespace of the scope.
-    const text = await readFile(cp.auditLogPath!, "utf8");
-    const requests = text
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { verb: string; requestURI: string; user: { username: string }; stageTimestamp: string })
-      .filter((e) => e.user.username === OPERATOR_USER && new Date(e.stageTimestamp) >= since);
+    const requests = (await cp.auditEvents(since)).filter((e) => e.user === OPERATOR_USER);
     const reads = requests.filter((e) => e.verb === "list" || e.verb === "watch");
     const outside = reads.filter((e) => !IN.some((ns) => e.requestURI.includes(`/namespaces/${ns}/`)));
     console.log(`scoping: ${requests.length} requests of the operator, ${reads.length} lists/watches, ${outside.length} outside the scope`);
@@ -168,18 +157,20 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
     assert.ok(runtime);
     const type = await discovery.resolve(E2E_API_VERSION, "Scoped");
     await admin.patch(type, "in-a", "p1", { metadata: { labels: { shard: null } } }, "merge");
-    await until("p1 leaves the cache", () => !runtime!.inspect().parent("in-a", "p1"));
+    await waitFor("p1 leaves the cache", () => !runtime!.inspect().parent("in-a", "p1"), { timeout: 30_000 });
     await admin.patch(type, "in-a", "p1", { spec: { v: "2" } }, "merge");
     // A barrier in the same namespace: a later in-scope parent is synced, so p1's change would have been too.
     await admin.create(type, parent("in-a", "p5", "a", "1"));
-    await until("p5 synced", async () => (await statusOf("in-a", "p5")) === "1");
+    await waitFor("p5 synced", async () => (await statusOf("in-a", "p5")) === "1", { timeout: 30_000 });
     await runtime.idle();
     assert.equal(await statusOf("in-a", "p1"), "1", "p1's change is not synced");
     assert.equal(((await configMap("in-a", "p1"))?.data as { v?: string } | undefined)?.v, "1", "p1's child is left as it was");
 
     await admin.patch(type, "in-a", "p1", { metadata: { labels: { shard: "a" } } }, "merge");
-    await until("p1 synced again with its new spec", async () => (await statusOf("in-a", "p1")) === "2");
-    await until("its child too", async () => ((await configMap("in-a", "p1"))?.data as { v?: string } | undefined)?.v === "2");
+    await waitFor("p1 synced again with its new spec", async () => (await statusOf("in-a", "p1")) === "2", { timeout: 30_000 });
+    await waitFor("its child too", async () => ((await configMap("in-a", "p1"))?.data as { v?: string } | undefined)?.v === "2", {
+      timeout: 30_000,
+    });
     await runtime.stop();
     runtime = undefined;
   });
@@ -202,16 +193,7 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
     );
 
     const sa = manifests.rbac[0]!.metadata!.name!;
-    const token = (await admin.request("POST", `/api/v1/namespaces/${INSTALL}/serviceaccounts/${sa}/token`, {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
-    })) as { status: { token: string } };
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: "local", server: cp.server, caData: Buffer.from(cp.caCert).toString("base64"), skipTLSVerify: false }],
-      users: [{ name: sa, token: token.status.token }],
-      contexts: [{ name: "sa", cluster: "local", user: sa }],
-      currentContext: "sa",
-    });
+    const kubeConfig = await serviceAccountKubeConfig(cp, admin, INSTALL, sa);
     const saClient = KubeClient.fromKubeConfig(kubeConfig);
     try {
       // The account is really scoped: a cluster-wide list, or one in another namespace, is refused.
@@ -237,12 +219,13 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
       });
       await admin.patch(type, "in-b", "p3", { spec: { v: "3" } }, "merge");
       await admin.create(type, parent("in-b", "p6", "a", "6"));
-      await until(
+      await waitFor(
         "p3 and p6 synced as the ServiceAccount",
         async () => (await statusOf("in-b", "p3")) === "3" && (await statusOf("in-b", "p6")) === "6",
+        { timeout: 30_000 },
       );
       await admin.delete(type, "in-b", "p6");
-      await until("p6 gone", async () => !(await admin.get(type, "in-b", "p6")));
+      await waitFor("p6 gone", async () => !(await admin.get(type, "in-b", "p6")), { timeout: 30_000 });
       await runtime.idle();
       assert.deepEqual(
         logLines.filter((l) => /forbidden|\b403\b/i.test(l)),
@@ -257,18 +240,3 @@ describe("scoping: namespaces and a parent label selector", { timeout: 180_000 }
     }
   });
 });
-
-/** Requests the authorizer did not allow (`authorization_attempts_total` without `result="allowed"`). */
-async function forbiddenRequests(cp: LocalControlPlane): Promise<number> {
-  const dispatcher = new Agent({ connect: { ca: cp.caCert } });
-  try {
-    const res = await request(`${cp.server}/metrics`, { dispatcher, headers: { authorization: `Bearer ${cp.adminToken}` } });
-    const text = await res.body.text();
-    return text
-      .split("\n")
-      .filter((l) => l.startsWith("authorization_attempts_total{") && !l.includes('result="allowed"'))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
-  } finally {
-    await dispatcher.close();
-  }
-}

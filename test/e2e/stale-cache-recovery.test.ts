@@ -24,6 +24,7 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, E2E_GROUP, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
+import { waitFor } from "./support/wait.js";
 
 const KIND = "StaleGate";
 const RESOURCE = `stalegates.${E2E_GROUP}`;
@@ -67,12 +68,12 @@ describe("syncs wait for the relist after an API server restart past a compactio
       admin.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name, namespace: "default" }, spec });
     for (let i = 0; i < 3; i++) await create(`ok-${i}`, {});
     for (let i = 0; i < 3; i++) await create(`fail-${i}`, { fail: true });
-    await until("the ok parents have a status", async () => {
+    await waitFor("the ok parents have a status", async () => {
       const list = await admin.list(type, { namespace: "default" });
       return list.items.filter((p) => (p.status as { synced?: boolean } | undefined)?.synced).length === 3;
     });
     // The failing parents are being retried (their handler was called more than once).
-    await until("the failing parents are retried", async () => logs.find({ msg: "test sync", parent: "fail-0" }).length >= 2);
+    await waitFor("the failing parents are retried", async () => logs.find({ msg: "test sync", parent: "fail-0" }).length >= 2);
 
     await cp.stopApiServer({ signal: "SIGKILL" });
     await sleep(300); // the informers see their watches break (connection reset) at once
@@ -84,15 +85,15 @@ describe("syncs wait for the relist after an API server restart past a compactio
     logs.logger.info("test mark: API server ready");
 
     // The parent informer lists again (the old resourceVersion is compacted away: 410, relist).
-    await until("the parent informer lists again", async () => relistedAfterMark() !== undefined, 30_000);
+    await waitFor("the parent informer lists again", async () => relistedAfterMark() !== undefined, { timeout: 30_000 });
     // The failed syncs run again soon after the relist, not when their backoff would allow.
-    await until(
+    await waitFor(
       "the failing parents have a status",
       async () => {
         const list = await admin.list(type, { namespace: "default" });
         return list.items.filter((p) => (p.status as { synced?: boolean } | undefined)?.synced).length === 6;
       },
-      15_000,
+      { timeout: 15_000 },
     );
     const records = logs.find({});
     const mark = records.findIndex((r) => r.msg === "test mark: watches broken");
@@ -116,11 +117,3 @@ describe("syncs wait for the relist after an API server restart past a compactio
     }
   });
 });
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}

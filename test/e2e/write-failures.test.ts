@@ -18,6 +18,7 @@ import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, E2E_GROUP, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
+import { waitFor } from "./support/wait.js";
 
 const USER = "no-parent-patch";
 
@@ -70,11 +71,11 @@ describe("failed writes are reported alike", { timeout: 120_000 }, () => {
   it("a 403 on the parent's finalizer patch: error log, Warning Event, write-error metric", async () => {
     const type = await new Discovery(admin).resolve(E2E_API_VERSION, "NoPatch");
     await admin.create(type, { apiVersion: E2E_API_VERSION, kind: "NoPatch", metadata: { name: "p1", namespace: "default" }, spec: {} });
-    const events = await eventually(async () => {
+    const events = await waitFor("a FinalizerWriteFailed Event", async () => {
       const list = await admin.list(await new Discovery(admin).resolve("v1", "Event"), { namespace: "default" });
       const found = list.items.filter((e) => (e.involvedObject as { name?: string })?.name === "p1" && e.reason === "FinalizerWriteFailed");
       return found.length > 0 ? found : undefined;
-    }, "a FinalizerWriteFailed Event");
+    });
     assert.equal(events[0]!.type, "Warning");
     assert.match(String(events[0]!.message), /forbidden|cannot patch/i);
     assert.ok(logs.find({ operator: "no-patch", level: "error", reason: "FinalizerWriteFailed" }).length > 0, "no error log line");
@@ -83,13 +84,3 @@ describe("failed writes are reported alike", { timeout: 120_000 }, () => {
     assert.ok(finalizerErrors >= 1, "tsoperator_write_errors_total{write=finalizer} did not move");
   });
 });
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

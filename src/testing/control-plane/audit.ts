@@ -1,8 +1,8 @@
 /**
  * API server audit logging for the local control plane: the policy it is started with, the flags,
- * and the reader that turns the JSON-lines log into write records (who wrote what, when, with what
- * answer). The audit log is the API server's own account of every request, so fault tests count
- * writes per user from it instead of trusting the client's metrics.
+ * and the reader that turns the JSON-lines log into records (who asked what, when, with what answer;
+ * writes apart). The audit log is the API server's own account of every request, so fault tests
+ * count writes per user from it instead of trusting the client's metrics.
  */
 import { readFile } from "node:fs/promises";
 
@@ -53,6 +53,16 @@ export interface AuditWrite {
   requestURI: string;
 }
 
+/** One request (any verb) at one stage, as the API server's audit log recorded it. */
+export interface AuditEvent extends AuditWrite {
+  /** The request's id: a watch's ResponseStarted and ResponseComplete events share it. */
+  auditID: string;
+  /** RequestReceived, ResponseStarted (watches), ResponseComplete or Panic. */
+  stage: string;
+  /** The client's User-Agent header. */
+  userAgent?: string;
+}
+
 /** Verbs the audit reader counts as writes. */
 export const AUDIT_WRITE_VERBS: ReadonlySet<string> = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 
@@ -81,9 +91,9 @@ export function auditFlags(policyFile: string, logFile: string, mode: AuditMode)
   ];
 }
 
-/** Parses audit log text (one JSON event a line) into write records; other events and torn lines are skipped. */
-export function parseAuditWrites(text: string): AuditWrite[] {
-  const out: AuditWrite[] = [];
+/** Parses audit log text (one JSON event a line) into events, every verb and stage; torn lines are skipped. */
+export function parseAuditEvents(text: string): AuditEvent[] {
+  const out: AuditEvent[] = [];
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;
     let event: any;
@@ -92,7 +102,6 @@ export function parseAuditWrites(text: string): AuditWrite[] {
     } catch {
       continue; // the last line may be half-written in batch mode
     }
-    if (!AUDIT_WRITE_VERBS.has(event.verb) || event.stage === "RequestReceived") continue;
     const ref = event.objectRef ?? {};
     out.push({
       verb: event.verb,
@@ -105,13 +114,39 @@ export function parseAuditWrites(text: string): AuditWrite[] {
       code: event.responseStatus?.code,
       time: new Date(event.requestReceivedTimestamp ?? event.stageTimestamp),
       requestURI: event.requestURI ?? "",
+      auditID: event.auditID ?? "",
+      stage: event.stage ?? "",
+      ...(event.userAgent ? { userAgent: event.userAgent } : {}),
     });
   }
   return out;
 }
 
-/** Reads the write records of an audit log file (empty when it does not exist yet). */
-export async function readAuditWrites(logFile: string): Promise<AuditWrite[]> {
+/** Parses audit log text into write records; other events and torn lines are skipped. */
+export function parseAuditWrites(text: string): AuditWrite[] {
+  return auditWritesOf(parseAuditEvents(text));
+}
+
+/** The writes among `events`, once each (their completed stage), as write records. */
+export function auditWritesOf(events: readonly AuditEvent[]): AuditWrite[] {
+  return events
+    .filter((e) => AUDIT_WRITE_VERBS.has(e.verb) && e.stage !== "RequestReceived")
+    .map(({ verb, resource, subresource, apiGroup, namespace, name, user, code, time, requestURI }) => ({
+      verb,
+      resource,
+      subresource,
+      apiGroup,
+      namespace,
+      name,
+      user,
+      code,
+      time,
+      requestURI,
+    }));
+}
+
+/** Reads the events of an audit log file (empty when it does not exist yet). */
+export async function readAuditEvents(logFile: string): Promise<AuditEvent[]> {
   let text: string;
   try {
     text = await readFile(logFile, "utf8");
@@ -119,5 +154,5 @@ export async function readAuditWrites(logFile: string): Promise<AuditWrite[]> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  return parseAuditWrites(text);
+  return parseAuditEvents(text);
 }

@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries, type EnsureBinariesOptions } from "./binaries.js";
-import { auditFlags, DEFAULT_AUDIT_POLICY, readAuditWrites, type AuditOptions, type AuditWrite } from "./audit.js";
+import {
+  auditFlags,
+  auditWritesOf,
+  DEFAULT_AUDIT_POLICY,
+  readAuditEvents,
+  type AuditEvent,
+  type AuditOptions,
+  type AuditWrite,
+} from "./audit.js";
 import { generateServiceAccountKey, renderKubeconfig, writeCredentials, type ControlPlaneUser } from "./credentials.js";
 import { compactEtcd } from "./etcd-admin.js";
 import { apiServerArgs, controllerManagerArgs, etcdArgs } from "./flags.js";
@@ -385,11 +393,20 @@ export class LocalControlPlane {
    * the newest events may not be written yet.
    */
   async auditWrites(since?: Date | number): Promise<AuditWrite[]> {
+    return auditWritesOf(await this.auditEvents(since));
+  }
+
+  /**
+   * Every event of the API server's audit log so far (what the policy records: with a policy of
+   * your own, reads and watches too), oldest first, optionally only of requests received at or
+   * after `since`. A request may have several events (stages); `auditID` ties them together.
+   */
+  async auditEvents(since?: Date | number): Promise<AuditEvent[]> {
     if (!this.auditLogPath) throw new Error("this control plane was started without audit logging (audit: true)");
-    const all = await readAuditWrites(this.auditLogPath);
+    const all = await readAuditEvents(this.auditLogPath);
     if (since === undefined) return all;
     const from = typeof since === "number" ? since : since.getTime();
-    return all.filter((w) => w.time.getTime() >= from);
+    return all.filter((e) => e.time.getTime() >= from);
   }
 
   /** The bearer token of a user given in `users` ("admin" for the admin). */

@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_AUDIT_POLICY, auditFlags, parseAuditWrites } from "../../../src/testing/control-plane/audit.js";
+import {
+  DEFAULT_AUDIT_POLICY,
+  auditFlags,
+  auditWritesOf,
+  parseAuditEvents,
+  parseAuditWrites,
+} from "../../../src/testing/control-plane/audit.js";
 
 const event = (over: Record<string, unknown>) =>
   JSON.stringify({
@@ -65,4 +71,18 @@ test("the default policy records writes only, once; the flags point the API serv
     "--audit-log-path=/a.log",
     "--audit-log-mode=batch",
   ]);
+});
+
+test("parseAuditEvents keeps every verb and stage, with the request's id and user agent", () => {
+  const text = [
+    event({ verb: "watch", stage: "ResponseStarted", auditID: "w1", userAgent: "op/1.0" }),
+    event({ verb: "watch", stage: "ResponseComplete", auditID: "w1", userAgent: "op/1.0" }),
+    event({ verb: "list", auditID: "l1" }),
+  ].join("\n");
+  const events = parseAuditEvents(text);
+  assert.deepEqual(
+    events.map((e) => `${e.auditID} ${e.verb} ${e.stage} ${e.userAgent ?? "-"}`),
+    ["w1 watch ResponseStarted op/1.0", "w1 watch ResponseComplete op/1.0", "l1 list ResponseComplete -"],
+  );
+  assert.deepEqual(auditWritesOf(events), [], "no writes among them");
 });

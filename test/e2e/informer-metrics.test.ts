@@ -1,0 +1,73 @@
+/**
+ * `tsoperator_informer_objects` with several caches of one resource type, on a real kube-apiserver:
+ * an operator's child cache (label-selected by the tracking label) and a related cache of the same
+ * type (every object of the namespace) are two informers of one pool. Each must show its own count;
+ * before the `cache` label they wrote one series `{resource}` and the last writer won.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { InformerPool } from "../../src/cache/informer-pool.js";
+import { KubeClient } from "../../src/kube/index.js";
+import { noopLogger } from "../../src/observability/logger.js";
+import { Metrics } from "../../src/observability/metrics.js";
+import { LocalControlPlane } from "../../src/testing/index.js";
+import { configMaps, namespaces } from "./support/core-types.js";
+
+const NAMESPACE = "informer-metrics";
+
+let cp: LocalControlPlane;
+let client: KubeClient;
+
+before(async () => {
+  cp = await LocalControlPlane.start({ controllerManager: false });
+  client = KubeClient.fromKubeConfig(cp.kubeConfig);
+  await client.create(namespaces, { metadata: { name: NAMESPACE } });
+});
+
+after(async () => {
+  await client?.close();
+  await cp?.stop();
+});
+
+/** Every sample of `name` whose labels include `resource="<resource>"`: value per label text. */
+function samples(text: string, name: string, resource: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = new RegExp(`^${name}\\{(.*)\\} (\\S+)$`).exec(line);
+    if (m?.[1]?.includes(`resource="${resource}"`)) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+test("a child cache and a related cache of one resource type each report their own tsoperator_informer_objects", async () => {
+  // Three ConfigMaps, one of them a child (it carries the tracking label the child cache selects).
+  await client.create(configMaps, { metadata: { name: "child", namespace: NAMESPACE, labels: { "tsoperator.dev/parent": "p" } } });
+  await client.create(configMaps, { metadata: { name: "other-a", namespace: NAMESPACE } });
+  await client.create(configMaps, { metadata: { name: "other-b", namespace: NAMESPACE } });
+
+  const metrics = new Metrics({ defaultMetrics: false });
+  const pool = new InformerPool(client, noopLogger, metrics);
+  const children = pool.informerFor(configMaps, { namespace: NAMESPACE, labelSelector: "tsoperator.dev/parent" });
+  const related = pool.informerFor(configMaps, { namespace: NAMESPACE });
+  const stop = new AbortController();
+  const running = pool.run(stop.signal);
+  try {
+    await pool.waitForSync(stop.signal);
+    // kube-root-ca.crt may appear in the namespace too: count what each cache holds.
+    const deadline = Date.now() + 10_000;
+    while (related.store.size < 3 && Date.now() < deadline) await sleep(50);
+    assert.equal(children.store.size, 1);
+    const relatedCount = related.store.size;
+
+    const series = samples(await metrics.render(), "tsoperator_informer_objects", "configmaps");
+    assert.deepEqual(
+      [...series.values()].sort((a, b) => a - b),
+      [1, relatedCount],
+      `one series per cache (1 child, ${relatedCount} related), got ${JSON.stringify([...series])}`,
+    );
+  } finally {
+    stop.abort();
+    await running;
+  }
+});
