@@ -9,6 +9,7 @@ import { container as globalContainer } from "tsyringe";
 import { compileOperator, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { operatorScope, scopeProblems } from "../api/scope.js";
+import { customResourceOf } from "../api/custom-resource.js";
 import { OperatorDefinitionError } from "../core/errors.js";
 import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
@@ -259,7 +260,19 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   else spec.formerFinalizer = config.finalizerName;
   const resyncPeriodMs = config.resyncPeriodMs ?? OPERATOR_DEFAULTS.resyncPeriodMs;
   if (resyncPeriodMs > 0) spec.resyncPeriodMs = resyncPeriodMs;
+  const statusCondition = statusConditionOf(config);
+  if (statusCondition) spec.statusCondition = statusCondition;
   return spec;
+}
+
+/**
+ * The condition showing each sync's outcome: the operator's choice, else the default for a parent
+ * declared with `@CustomResource` (the CRD `tsoperator manifests` generates keeps `status.conditions`
+ * and has a status subresource), else none.
+ */
+function statusConditionOf(config: OperatorConfig): string | undefined {
+  if (config.statusCondition !== undefined) return config.statusCondition || undefined;
+  return customResourceOf(config.parentClass) ? OPERATOR_DEFAULTS.statusCondition : undefined;
 }
 
 function inClusterNamespace(): string | undefined {
