@@ -66,7 +66,8 @@ import type { DependencyContainer } from "tsyringe";
  * of single parents are logged, counted and recorded as Events; they never stop the runtime. An
  * operator whose caches do not list within `cacheSyncTimeoutMs` (e.g. RBAC without `list` on a
  * child type) does not run: it is logged at error, `/readyz` turns red, and
- * `runtime.state().controllers[i].failed` says why; the other operators run on.
+ * `runtime.state().controllers[i].failed` says why; the other operators run on. It keeps waiting,
+ * and runs once its lists succeed (RBAC granted, CRD installed later): no restart needed.
  */
 export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
   if (operators.length === 0 && (options.webhooks ?? []).length === 0) {
@@ -162,7 +163,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     });
     informers.seal();
     for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches }));
-    for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
+    for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs, logger }));
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
     for (const runnable of options.runnables ?? []) manager.add(runnable);
     // The injectable OperatorEvents records through a recorder of its own (component: the operators).
