@@ -7,7 +7,9 @@
  * reports `CacheSyncTimeoutError` (logged at error, red in readiness, reported in the runtime's
  * state: the operator does not run) but keeps waiting: its informers keep retrying their lists with
  * backoff, so RBAC or a CRD that arrives later starts it without a restart (the report clears). The
- * other controllers run on meanwhile.
+ * other controllers run on meanwhile. A controller whose syncs fail with 401 (a revoked or expired
+ * token: the watches opened before keep delivering, so only a request tells) is red in readiness
+ * until a sync succeeds.
  */
 import { cacheScopeText } from "../cache/cache-scope.js";
 import type { Informer, InformerHealth } from "../cache/informer.js";
@@ -148,7 +150,18 @@ export function controllerRunnable(
     started: async (signal) => void (await waitOwn(signal)),
     readiness: () => {
       const waiting = waitingPastTimeout.get(controller);
-      return waiting ? { ok: false, detail: waiting.message } : { ok: true };
+      if (waiting) return { ok: false, detail: waiting.message };
+      // Open watches outlive a revoked token: a sync's 401 may be the only sign (until a sync succeeds).
+      const refused = controller.credentialsRefused();
+      if (refused) {
+        return {
+          ok: false,
+          detail:
+            `the API server refuses this operator's credentials (401 Unauthorized) since ${refused.since.toISOString()}: ` +
+            `a revoked or expired token? Syncs fail until it is replaced (${refused.message})`,
+        };
+      }
+      return { ok: true };
     },
   };
 }
