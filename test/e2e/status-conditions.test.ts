@@ -9,7 +9,8 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
-import { KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "../../src/api/index.js";
+import { KubernetesType, Operator, OperatorConfig, Sync, SyncResponse, defineOperator, type SyncRequest } from "../../src/api/index.js";
+import type { KubeObject } from "../../src/core/kube-object.js";
 import { CustomResource, crdFor, customResourceOf } from "../../src/manifests/index.js";
 import { K8sType } from "../../src/core/k8s-type.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
@@ -63,6 +64,44 @@ interface WidgetStatus {
   conditions?: Condition[];
 }
 
+/**
+ * Another project's CRD (or one generated before conditions were) whose status schema has no
+ * `conditions`: the API server refuses an apply carrying it (500 "field not declared in schema").
+ * The operator asked for the condition anyway (`statusCondition`).
+ */
+const PRUNING_CRD: KubeObject = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: `gadgets.conditions.tsoperator.dev` },
+  spec: {
+    group: "conditions.tsoperator.dev",
+    scope: "Namespaced",
+    names: { kind: "Gadget", plural: "gadgets", singular: "gadget" },
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            properties: {
+              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              status: { type: "object", properties: { text: { type: "string" }, observedGeneration: { type: "integer" } } },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+const gadgetOperator = defineOperator(
+  new OperatorConfig("gadget", K8sType.of(API, "Gadget", { plural: "gadgets", namespaced: true })).withStatusCondition("Synced"),
+  (req: SyncRequest<KubeObject>) => SyncResponse.of({ text: String((req.parent.spec as { text?: string } | undefined)?.text) }),
+);
+
 let cp: LocalControlPlane;
 let kit: TestKit;
 
@@ -70,7 +109,12 @@ before(async () => {
   cp = await LocalControlPlane.start({ controllerManager: false, audit: true, users: [{ name: "operator" }] });
   // The CRD `tsoperator manifests` would generate from the class.
   const crd = crdFor([{ type: K8sType.of(API, "Widget", { plural: "widgets", namespaced: true }), options: customResourceOf(Widget)! }]);
-  kit = await TestKit.start({ controlPlane: cp, manifests: [crd], operators: [WidgetOperator], operatorUser: "operator" });
+  kit = await TestKit.start({
+    controlPlane: cp,
+    manifests: [crd, PRUNING_CRD],
+    operators: [WidgetOperator, gadgetOperator],
+    operatorUser: "operator",
+  });
 });
 after(async () => {
   await kit?.close();
@@ -86,8 +130,8 @@ function synced(status: WidgetStatus): Condition | undefined {
   return status.conditions?.find((c) => c.type === "Synced");
 }
 
-async function operatorWritesTo(name: string, since: number) {
-  return (await cp.auditWrites(since)).filter((w) => w.user === "operator" && w.resource === "widgets" && w.name === name);
+async function operatorWritesTo(name: string, since: number, resource = "widgets") {
+  return (await cp.auditWrites(since)).filter((w) => w.user === "operator" && w.resource === resource && w.name === name);
 }
 
 describe("status conditions: the last sync's outcome on the parent", { timeout: 90_000 }, () => {
@@ -156,5 +200,25 @@ describe("status conditions: the last sync's outcome on the parent", { timeout: 
     assert.equal(failedAgain.status.observedGeneration, 1, "a failed generation is never claimed");
     assert.equal(failedAgain.status.text, "one", "the last good status stays");
     failWith = undefined;
+    await kit.eventually(async () => assert.equal(synced((await statusOf("w")).status)?.status, "True"), { timeout: 30_000 });
+  });
+
+  it("a CRD without status.conditions in its schema: the condition is turned off, the status written without it, syncs stay zero-write", async () => {
+    const since = Date.now();
+    await kit.createParent({ apiVersion: API, kind: "Gadget", metadata: { name: "g" }, spec: { text: "hi" } });
+    await kit.eventually(async () => {
+      const status = (await kit.get(API, "Gadget", "g"))?.status as { text?: string; conditions?: unknown } | undefined;
+      assert.equal(status?.text, "hi");
+      assert.equal(status?.conditions, undefined, "not in the schema");
+    });
+    await kit.reconcile();
+    for (const touched of ["1", "2"]) {
+      await kit.patch(API, "Gadget", "g", { metadata: { labels: { touched } } });
+      await kit.reconcile();
+    }
+    const statusWrites = (await operatorWritesTo("g", since, "gadgets")).filter((w) => w.subresource === "status");
+    const codes = statusWrites.map((w) => w.code);
+    // The first apply (with the condition) refused, the same status applied at once without it, then nothing.
+    assert.deepEqual(codes, [500, 200], `status writes: ${JSON.stringify(statusWrites.map((w) => [w.time.toISOString(), w.code]))}`);
   });
 });
