@@ -35,7 +35,15 @@ import { describeThrown, HandlerTimeoutError, InvalidResponseError, isTerminalEr
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
 import { ownedFields } from "./needs-write.js";
-import { conditionsOf, hasCondition, ownStatusOf, syncCondition, withCondition, type SyncVerdict } from "./sync-condition.js";
+import {
+  conditionsOf,
+  hasCondition,
+  ownStatusOf,
+  syncCondition,
+  withCondition,
+  withoutCondition,
+  type SyncVerdict,
+} from "./sync-condition.js";
 import { guardedWriteClient, type WriteClient } from "./write-client.js";
 import { resultOfError, type ReconcileResult } from "./reconcile-result.js";
 import { AbandonedCalls } from "./abandoned-calls.js";
@@ -406,19 +414,13 @@ export class Reconciler {
   ): Promise<void> {
     const { spec } = this.deps;
     try {
-      const result = await writeStatus(client, spec.parent, parent, status, spec.fieldManager, { claimGeneration });
+      const result = await this.applyStatus(parent, status, client, log, claimGeneration);
       if (!result) return;
       this.deps.metrics?.statusWrite(spec.name);
       written.add("status");
       this.deps.parents.recordWrite(result);
       const condition = this.conditionType();
-      if (condition && !hasCondition(result.status, condition)) {
-        this.conditionPruned = true;
-        log.warn(
-          `the API server dropped status.conditions: add conditions to the CRD's status schema (\`tsoperator manifests\` does), ` +
-            `or set statusCondition: false; the ${condition} condition is no longer written by this operator`,
-        );
-      }
+      if (condition && !hasCondition(result.status, condition)) this.turnConditionOff(condition, "dropped", log);
       const generation = parent.metadata?.generation;
       const observed = (result.status as Record<string, unknown> | undefined)?.observedGeneration;
       if (claimGeneration && generation !== undefined && observed !== generation) {
@@ -431,6 +433,34 @@ export class Reconciler {
       if (!(error instanceof WritesStoppedError)) this.reportWriteFailure(parent, "status", error, log);
       throw error;
     }
+  }
+
+  /**
+   * One status apply. A CRD whose status schema does not declare `conditions` refuses an apply that
+   * carries it ("field not declared in schema": e.g. a CRD generated before conditions were, not
+   * applied again after an upgrade): the condition is turned off and the status applied without it,
+   * so a missing schema field never fails every sync.
+   */
+  private async applyStatus(parent: KubeObject, status: Record<string, unknown>, client: WriteClient, log: Logger, claim: boolean) {
+    const { spec } = this.deps;
+    const condition = this.conditionType();
+    try {
+      return await writeStatus(client, spec.parent, parent, status, spec.fieldManager, { claimGeneration: claim });
+    } catch (error) {
+      if (!condition || !conditionsNotDeclared(error)) throw error;
+      this.turnConditionOff(condition, "refused", log);
+      return await writeStatus(client, spec.parent, parent, withoutCondition(status, condition), spec.fieldManager, {
+        claimGeneration: claim,
+      });
+    }
+  }
+
+  private turnConditionOff(condition: string, how: "dropped" | "refused", log: Logger): void {
+    this.conditionPruned = true;
+    log.warn(
+      `the API server ${how} status.conditions: its CRD's status schema does not declare it (\`tsoperator manifests\` does; ` +
+        `apply the CRD again), or set statusCondition: false; the ${condition} condition is no longer written by this operator`,
+    );
   }
 
   private reportHandlerError(parent: KubeObject, handler: "sync" | "finalize", error: unknown, log: Logger): void {
@@ -487,6 +517,12 @@ export class Reconciler {
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);
   }
+}
+
+/** The API server refused a status apply because its CRD does not declare `status.conditions`. */
+function conditionsNotDeclared(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return /\.status\.conditions\b.*not declared in schema/s.test(message);
 }
 
 /** The message of a failure's Event and condition. */

@@ -69,6 +69,13 @@ export function withCondition(status: Record<string, unknown>, condition: Condit
   return { ...status, conditions: [...others, condition] };
 }
 
+/** `status` without the condition of `type` (and without `conditions` when none is left). */
+export function withoutCondition(status: Record<string, unknown>, type: string): Record<string, unknown> {
+  const { conditions: _all, ...rest } = status;
+  const others = conditionsOf(status).filter((c) => c?.type !== type);
+  return others.length > 0 ? { ...rest, conditions: others } : rest;
+}
+
 /**
  * The part of the cached status this field manager applied last (its top-level fields, from the
  * status entry of `managedFields`): what a status write must send again to leave the handler's
