@@ -12,6 +12,7 @@ import {
   ownStatusOf,
   syncCondition,
   withCondition,
+  withoutCondition,
   type Condition,
 } from "../../../src/controller/sync-condition.js";
 import { desiredStatusOf, statusUpToDate } from "../../../src/controller/status-writer.js";
@@ -75,6 +76,15 @@ describe("withCondition", () => {
     const merged = withCondition(handler, ours);
     assert.deepEqual(merged.conditions, [{ type: "Available", status: "True" }, ours]);
     assert.equal(merged.text, "t");
+  });
+});
+
+describe("withoutCondition", () => {
+  it("drops the framework's condition, and the list when nothing else is in it", () => {
+    const ours = syncCondition("Synced", parentWith(), { ok: true }, T1);
+    assert.deepEqual(withoutCondition({ text: "t", conditions: [ours] }, "Synced"), { text: "t" });
+    const theirs = { type: "Ready", status: "True" };
+    assert.deepEqual(withoutCondition({ conditions: [theirs, ours] }, "Synced"), { conditions: [theirs] });
   });
 });
 
