@@ -156,6 +156,7 @@ function compileClass<P>(cls: Constructor): CompiledOperator<P> {
     if (options.backoff !== undefined) config = config.withBackoff(options.backoff);
     if (options.fieldManager !== undefined) config = config.withFieldManager(options.fieldManager);
     if (options.trackingLabel !== undefined) config = config.withTrackingLabel(options.trackingLabel);
+    if (options.statusCondition !== undefined) config = config.withStatusCondition(options.statusCondition);
     if (options.rbac !== undefined) {
       if (Array.isArray(options.rbac)) config = config.withRbac(options.rbac);
       else problems.push(`rbac must be an array of RBAC rules, e.g. [{ apiGroups: ["example.com"], resources: ["w"], verbs: ["delete"] }]`);

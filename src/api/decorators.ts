@@ -48,6 +48,11 @@ export interface OperatorOptions {
   readonly trackingLabel?: string;
   /** Server-side apply field manager (default: the name). */
   readonly fieldManager?: string;
+  /**
+   * The condition in `status.conditions` showing each sync's outcome; `false`: none. Default:
+   * `"Synced"` for a `@CustomResource` parent, none otherwise (see `OperatorConfig.statusCondition`).
+   */
+  readonly statusCondition?: string | false;
   /** Extra RBAC rules for the handler's own API calls, added by `tsoperator manifests`. */
   readonly rbac?: readonly PolicyRule[];
   /** Types the handler reads but never writes, selected per parent into `req.related` (see `RelatedOptions`). */

@@ -68,11 +68,20 @@ export const OPERATOR_DEFAULTS = Object.freeze({
    * change no watch reports, not a polling interval; `withResyncPeriod(0)` turns it off.
    */
   resyncPeriodMs: 10 * 60 * 60 * 1000,
+  /**
+   * The condition in `status.conditions` that shows each sync's outcome, written by default for a
+   * parent declared with `@CustomResource` (its generated CRD keeps `conditions`); `withStatusCondition`
+   * turns it on for other parents or off.
+   */
+  statusCondition: "Synced",
 });
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN_WITH_DOT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** metav1.Condition's type: an optional DNS subdomain prefix and a qualified name, at most 316 characters. */
+const CONDITION_TYPE =
+  /^(?=.{1,316}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Why `name` is not a domain-qualified finalizer name, or undefined when it is one. */
 export function finalizerNameProblem(name: string): string | undefined {
@@ -161,6 +170,13 @@ export class OperatorConfig {
    * `tsoperator.dev/parent-uid`; never `app.kubernetes.io/instance`, which Helm sets too.
    */
   readonly trackingLabel?: string;
+  /**
+   * The condition type in `status.conditions` showing each sync's outcome (True, or False with the
+   * error); `false`: none. Undefined: `OPERATOR_DEFAULTS.statusCondition` when the parent class is a
+   * `@CustomResource`, none otherwise (another project's CRD may prune the field; a built-in kind
+   * may have no status to write).
+   */
+  readonly statusCondition?: string | false;
   private readonly customFinalizerName?: string;
   private readonly customFieldManager?: string;
 
@@ -280,6 +296,15 @@ export class OperatorConfig {
     return this.copy({ trackingLabel: label });
   }
 
+  /**
+   * Shows each sync's outcome on the parent as a condition of this type in `status.conditions`
+   * (`false`: none; undefined: the default, see `statusCondition`). The parent's CRD must have a
+   * status subresource and keep `status.conditions`.
+   */
+  withStatusCondition(type: string | false | undefined): OperatorConfig {
+    return this.copy({ statusCondition: type });
+  }
+
   /** Sets the server-side apply field manager (default: the operator's name). */
   withFieldManager(fieldManager: string): OperatorConfig {
     return this.copy({ customFieldManager: fieldManager } as Partial<Settings>);
@@ -335,6 +360,11 @@ export class OperatorConfig {
     if (this.trackingLabel !== undefined) {
       const problem = labelKeyProblem(this.trackingLabel);
       if (problem) p.push(problem);
+    }
+    if (this.statusCondition !== undefined && this.statusCondition !== false && !CONDITION_TYPE.test(String(this.statusCondition))) {
+      p.push(
+        `statusCondition ${JSON.stringify(this.statusCondition)} is not a condition type: use a CamelCase name such as "Synced" (optionally "<your domain>/Synced"), or false for none`,
+      );
     }
     p.push(...backoffProblems(this.backoff));
     this.rbac.forEach((rule, i) => {

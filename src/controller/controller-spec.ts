@@ -41,6 +41,11 @@ export interface ControllerSpec {
   /** Sync every parent at least this often (ms), even without events. */
   resyncPeriodMs?: number;
   backoff: BackoffConfig;
+  /**
+   * The type of the condition in `status.conditions` that shows each sync's outcome (e.g.
+   * `Synced`); undefined: no condition is written.
+   */
+  statusCondition?: string;
   /** Related types: read, selected per parent into the snapshot, never written. */
   related?: RelatedSpec[];
   /** User-facing indexes, looked up from the snapshot. */

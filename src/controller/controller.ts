@@ -23,6 +23,7 @@ import { reconcileDecisionOf, resultOfError, type ReconcileResult } from "./reco
 import { QueuePriority, WorkQueue, type QueueAction } from "./work-queue.js";
 import { SyncReasons } from "./sync-reasons.js";
 import type { SyncTrigger } from "../core/sync-trigger.js";
+import { unauthorizedIn, type CredentialsRefused } from "./credentials-refused.js";
 
 /** What a controller needs from the process it runs in. */
 export interface ControllerDeps {
@@ -66,6 +67,8 @@ export class Controller {
   readonly related: RelatedSources;
   private readonly log: Logger;
   private synced = false;
+  /** The latest 401 refusal of a sync, until a sync succeeds (see `credentialsRefused`). */
+  private refused: CredentialsRefused | undefined;
   private lastSyncAt: Date | undefined;
   private lastErrorAt: Date | undefined;
   /** Failed syncs per parent key since the parent appeared (for tests and status endpoints). */
@@ -238,6 +241,27 @@ export class Controller {
     return this.errorCounts.get(key) ?? 0;
   }
 
+  /**
+   * The API server's latest refusal of this operator's credentials (a sync failed with 401), kept
+   * until a sync succeeds; undefined when none. Readiness is red while it is set.
+   */
+  credentialsRefused(): CredentialsRefused | undefined {
+    return this.refused;
+  }
+
+  private noteCredentials(result: ReconcileResult): void {
+    if (result.kind === "done" || result.kind === "requeue") {
+      this.refused = undefined;
+      return;
+    }
+    if (result.kind !== "failed" && result.kind !== "terminal") return;
+    const refusal = unauthorizedIn(result.error);
+    if (!refusal) return;
+    if (!this.refused)
+      this.log.error("the API server refuses this operator's credentials (401): a revoked or expired token?", { err: refusal });
+    this.refused = { since: this.refused?.since ?? new Date(), message: refusal.message };
+  }
+
   /** The work-queue keys of the parents whose latest sync failed. */
   failingKeys(): string[] {
     return [...this.failing];
@@ -270,6 +294,7 @@ export class Controller {
       this.deps.metrics?.activeWorkers(this.spec.name, -1);
     }
     const decision = reconcileDecisionOf(result);
+    this.noteCredentials(result);
     if (decision.failure) {
       this.lastErrorAt = new Date();
       // Counted only while the parent exists: a sync that was in flight when its parent was

@@ -8,6 +8,12 @@
  *   then it moves to the end of the line of that priority (a live change of a parent that waited
  *   behind a backlog at low priority jumps the backlog);
  * - a priority is never lowered by an add (the higher of the two wins, as in controller-runtime);
+ * - no starvation: of every {@link OLDEST_TURN_EVERY} pops that pass over an older key waiting at a
+ *   lower priority, one takes the key that has waited longest. A key with `k` keys older than it
+ *   waiting is popped within `OLDEST_TURN_EVERY × (k + 1)` pops, however many keys of higher
+ *   priority arrive after it (controller-runtime's strict order starves low keys under steady live
+ *   churn: its issue #3496). Without churn the order stays strict: the turn only comes when a
+ *   higher key keeps jumping older ones;
  * - push, pop and raise are O(1) amortized (one FIFO per distinct priority; there are few), with
  *   lazy removal of the entries a raise leaves behind.
  */
@@ -24,6 +30,17 @@ export const QueuePriority = Object.freeze({
   low: -100,
 });
 
+/**
+ * Of every this many pops that take a newer key of a higher priority while an older key waits, one
+ * takes the oldest waiting key instead (see the module comment). 8: live changes keep 7/8 of the
+ * workers under churn, the backlog is never below 1/8 of them.
+ *
+ * Fairness, not aging: aging (a low key waiting longer than X is served like a normal one) would
+ * promote a whole initial-list backlog at once — its keys all entered together — and put it back in
+ * front of later live changes, the very wait the priorities exist to remove.
+ */
+export const OLDEST_TURN_EVERY = 8;
+
 interface Entry<K> {
   key: K;
   seq: number;
@@ -35,6 +52,9 @@ class Line<K> {
   head = 0;
   push(entry: Entry<K>): void {
     this.items.push(entry);
+  }
+  peek(): Entry<K> | undefined {
+    return this.items[this.head];
   }
   shift(): Entry<K> | undefined {
     if (this.head >= this.items.length) return undefined;
@@ -57,6 +77,8 @@ export class PriorityFifo<K> {
   /** Distinct priorities with a line, highest first. */
   private priorities: number[] = [];
   private nextSeq = 0;
+  /** Pops in a row that took a newer key while an older one waited at a lower priority. */
+  private passedOver = 0;
 
   /** Keys waiting. */
   get size(): number {
@@ -86,22 +108,48 @@ export class PriorityFifo<K> {
     return current === undefined;
   }
 
-  /** Takes the next key: the oldest of the highest priority. Undefined when none waits. */
+  /**
+   * Takes the next key: the oldest of the highest priority, except on the fairness turn (the
+   * oldest of all; see {@link OLDEST_TURN_EVERY}). Undefined when none waits.
+   */
   pop(): K | undefined {
+    let top: Line<K> | undefined;
+    let oldest: Line<K> | undefined;
+    let oldestSeq = Infinity;
     for (let i = 0; i < this.priorities.length; ) {
       const priority = this.priorities[i]!;
       const line = this.lines.get(priority)!;
-      const entry = line.shift();
-      if (entry === undefined) {
+      const head = this.liveHead(line);
+      if (head === undefined) {
         // An empty line: drop it so the scan stays short.
         this.lines.delete(priority);
         this.priorities.splice(i, 1);
         continue;
       }
-      const live = this.waiting.get(entry.key);
-      if (!live || live.seq !== entry.seq) continue; // left behind by a raise
-      this.waiting.delete(entry.key);
-      return entry.key;
+      top ??= line;
+      if (head.seq < oldestSeq) {
+        oldestSeq = head.seq;
+        oldest = line;
+      }
+      i++;
+    }
+    if (top === undefined || oldest === undefined) return undefined;
+    let line = top;
+    if (oldest === top) this.passedOver = 0;
+    else if (this.passedOver >= OLDEST_TURN_EVERY - 1) {
+      line = oldest;
+      this.passedOver = 0;
+    } else this.passedOver += 1;
+    const entry = line.shift()!;
+    this.waiting.delete(entry.key);
+    return entry.key;
+  }
+
+  /** The line's first entry that still waits, dropping those a raise or a pop left behind. */
+  private liveHead(line: Line<K>): Entry<K> | undefined {
+    for (let entry = line.peek(); entry !== undefined; entry = line.peek()) {
+      if (this.waiting.get(entry.key)?.seq === entry.seq) return entry;
+      line.shift();
     }
     return undefined;
   }

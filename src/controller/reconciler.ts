@@ -12,6 +12,9 @@
  *   lease expired by its own clock, and every write request carries the signal (write-client.ts);
  * - status goes out after the children, and claims `observedGeneration` only when every child
  *   write of the sync succeeded;
+ * - with `spec.statusCondition`, every sync's outcome shows on the parent as that condition
+ *   (sync-condition.ts): True after a success, False with the Event's reason and message after a
+ *   handler failure or a failed child write; written only when it changed;
  * - every failed write (child, status, finalizer) is reported the same way: error log, Warning
  *   Event on the parent, `tsoperator_write_errors_total`;
  * - a sync that wrote something logs one info line saying what; a no-op sync logs nothing.
@@ -31,6 +34,16 @@ import { TRACKING_LABEL, ownershipOf, type ChildOwner } from "./ownership.js";
 import { describeThrown, HandlerTimeoutError, InvalidResponseError, isTerminalError, WritesStoppedError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
 import { writeStatus } from "./status-writer.js";
+import { ownedFields } from "./needs-write.js";
+import {
+  conditionsOf,
+  hasCondition,
+  ownStatusOf,
+  syncCondition,
+  withCondition,
+  withoutCondition,
+  type SyncVerdict,
+} from "./sync-condition.js";
 import { guardedWriteClient, type WriteClient } from "./write-client.js";
 import { resultOfError, type ReconcileResult } from "./reconcile-result.js";
 import { AbandonedCalls } from "./abandoned-calls.js";
@@ -110,6 +123,8 @@ const CHILD_VERB_PAST: Record<ChildWrite["verb"], string> = {
  */
 export class Reconciler {
   private readonly abandoned: AbandonedCalls;
+  /** Set once the API server dropped the condition from a written status (its CRD has no `conditions`). */
+  private conditionPruned = false;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.abandoned = new AbandonedCalls((key) => this.deps.requeue?.(key));
@@ -171,7 +186,10 @@ export class Reconciler {
       );
     } catch (error) {
       // A handler that gave up because shutdown or lease loss aborted its signal did not fail.
-      if (!signal.aborted) this.reportHandlerError(parent, "sync", error, log);
+      if (!signal.aborted && !(error instanceof WritesStoppedError)) {
+        this.reportHandlerError(parent, "sync", error, log);
+        await this.writeFailedCondition(parent, this.handlerVerdict("sync", error), client, written, log);
+      }
       throw error;
     }
 
@@ -186,9 +204,20 @@ export class Reconciler {
         childError = error; // reported by writeChildren
       }
     }
-    if (plan.status) {
+    const condition = this.conditionType();
+    if (plan.status || condition) {
       const claim = plan.claimGeneration === "always" || childError === undefined;
-      await this.writeStatus(parent, plan.status, client, written, log, claim);
+      // No status from the handler: what we applied last stays (an apply removes what it leaves out).
+      let status = plan.status ?? ownStatusOf(parent, ownedFields(parent, spec.fieldManager, "status"));
+      if (condition) {
+        const verdict: SyncVerdict = plan.failure
+          ? this.handlerVerdict("sync", plan.failure.error)
+          : childError !== undefined
+            ? childVerdict(childError)
+            : { ok: true };
+        status = withCondition(status, syncCondition(condition, parent, verdict, new Date()));
+      }
+      await this.writeStatus(parent, status, client, written, log, claim);
     }
     if (plan.failure) {
       this.reportHandlerError(parent, "sync", plan.failure.error, log);
@@ -341,7 +370,7 @@ export class Reconciler {
       if (patched) log.info("finalized; finalizer removed", { finalizer });
       return { kind: "done" };
     }
-    if (outcome.status) await this.writeStatus(parent, outcome.status, client, written, log);
+    if (outcome.status) await this.writeStatus(parent, this.keepCondition(parent, outcome.status), client, written, log);
     return { kind: "requeue", afterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
   }
 
@@ -385,11 +414,13 @@ export class Reconciler {
   ): Promise<void> {
     const { spec } = this.deps;
     try {
-      const result = await writeStatus(client, spec.parent, parent, status, spec.fieldManager, { claimGeneration });
+      const result = await this.applyStatus(parent, status, client, log, claimGeneration);
       if (!result) return;
       this.deps.metrics?.statusWrite(spec.name);
       written.add("status");
       this.deps.parents.recordWrite(result);
+      const condition = this.conditionType();
+      if (condition && !hasCondition(result.status, condition)) this.turnConditionOff(condition, "dropped", log);
       const generation = parent.metadata?.generation;
       const observed = (result.status as Record<string, unknown> | undefined)?.observedGeneration;
       if (claimGeneration && generation !== undefined && observed !== generation) {
@@ -404,15 +435,74 @@ export class Reconciler {
     }
   }
 
+  /**
+   * One status apply. A CRD whose status schema does not declare `conditions` refuses an apply that
+   * carries it ("field not declared in schema": e.g. a CRD generated before conditions were, not
+   * applied again after an upgrade): the condition is turned off and the status applied without it,
+   * so a missing schema field never fails every sync.
+   */
+  private async applyStatus(parent: KubeObject, status: Record<string, unknown>, client: WriteClient, log: Logger, claim: boolean) {
+    const { spec } = this.deps;
+    const condition = this.conditionType();
+    try {
+      return await writeStatus(client, spec.parent, parent, status, spec.fieldManager, { claimGeneration: claim });
+    } catch (error) {
+      if (!condition || !conditionsNotDeclared(error)) throw error;
+      this.turnConditionOff(condition, "refused", log);
+      return await writeStatus(client, spec.parent, parent, withoutCondition(status, condition), spec.fieldManager, {
+        claimGeneration: claim,
+      });
+    }
+  }
+
+  private turnConditionOff(condition: string, how: "dropped" | "refused", log: Logger): void {
+    this.conditionPruned = true;
+    log.warn(
+      `the API server ${how} status.conditions: its CRD's status schema does not declare it (\`tsoperator manifests\` does; ` +
+        `apply the CRD again), or set statusCondition: false; the ${condition} condition is no longer written by this operator`,
+    );
+  }
+
   private reportHandlerError(parent: KubeObject, handler: "sync" | "finalize", error: unknown, log: Logger): void {
     if (error instanceof WritesStoppedError) return;
-    const reason = handlerErrorReason(error);
-    this.deps.metrics?.handlerError(this.deps.spec.name, reason);
-    const eventReason = HANDLER_EVENT_REASON[reason] ?? (handler === "sync" ? "SyncFailed" : "FinalizeFailed");
-    const suffix = reason === "terminal" ? " (not retried until the parent or one of its children changes)" : "";
-    // `throw "db down"` or `throw undefined`: say what was thrown, and that it was not an Error.
-    const thrown = error instanceof Error ? error : `the ${handler} handler ${describeThrown(error)}`;
-    this.report(parent, eventReason, thrown, log, suffix + frozenEditHint(error));
+    this.deps.metrics?.handlerError(this.deps.spec.name, handlerErrorReason(error));
+    const failure = handlerFailure(handler, error);
+    this.report(parent, failure.reason, failure.thrown, log, failure.suffix);
+  }
+
+  /** The verdict of a handler failure: the reason and message of its Event. */
+  private handlerVerdict(handler: "sync" | "finalize", error: unknown): SyncVerdict {
+    const failure = handlerFailure(handler, error);
+    return { ok: false, reason: failure.reason, message: failureMessage(failure.thrown, failure.suffix) };
+  }
+
+  /** The condition type to write, unless the operator has none or the API server prunes it. */
+  private conditionType(): string | undefined {
+    return this.conditionPruned ? undefined : this.deps.spec.statusCondition;
+  }
+
+  /**
+   * A sync that failed before it had an outcome (the handler threw, timed out, returned something
+   * invalid): the condition says so; the status keeps what we applied last and its observedGeneration.
+   * A failure of this write is reported and dropped: the handler's failure is the one the sync ends with.
+   */
+  private async writeFailedCondition(parent: KubeObject, verdict: SyncVerdict, client: WriteClient, written: WriteLog, log: Logger) {
+    const condition = this.conditionType();
+    if (!condition) return;
+    const own = ownStatusOf(parent, ownedFields(parent, this.deps.spec.fieldManager, "status"));
+    const status = withCondition(own, syncCondition(condition, parent, verdict, new Date()));
+    try {
+      await this.writeStatus(parent, status, client, written, log, false);
+    } catch (error) {
+      if (error instanceof WritesStoppedError) throw error;
+    }
+  }
+
+  /** A status written outside a sync (finalize's) keeps the sync's condition as it is. */
+  private keepCondition(parent: KubeObject, status: Record<string, unknown>): Record<string, unknown> {
+    const condition = this.conditionType();
+    const cached = condition ? conditionsOf(parent.status).find((c) => c?.type === condition) : undefined;
+    return cached ? withCondition(status, cached) : status;
   }
 
   /** Every failed write, whichever it was: error log, Warning Event, `tsoperator_write_errors_total`. */
@@ -422,12 +512,40 @@ export class Reconciler {
   }
 
   private report(parent: KubeObject, reason: string, thrown: unknown, log: Logger, suffix = ""): void {
-    // A handler's own client-node call throws "HTTP-Code: 403 Message: Unknown API Status Code!…".
     const error = toApiError(thrown);
-    const message = (error instanceof Error ? error.message : String(error)) + suffix;
+    const message = failureMessage(thrown, suffix);
     log.error(`${reason}: ${message}`, { reason, error });
     this.deps.events?.warning(parent, reason, message);
   }
+}
+
+/** The API server refused a status apply because its CRD does not declare `status.conditions`. */
+function conditionsNotDeclared(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return /\.status\.conditions\b.*not declared in schema/s.test(message);
+}
+
+/** The message of a failure's Event and condition. */
+function failureMessage(thrown: unknown, suffix = ""): string {
+  // A handler's own client-node call throws "HTTP-Code: 403 Message: Unknown API Status Code!…".
+  const error = toApiError(thrown);
+  return (error instanceof Error ? error.message : String(error)) + suffix;
+}
+
+/** A handler failure's Event reason, what to report as thrown, and the hint after its message. */
+function handlerFailure(handler: "sync" | "finalize", error: unknown): { reason: string; thrown: unknown; suffix: string } {
+  const reason = handlerErrorReason(error);
+  const eventReason = HANDLER_EVENT_REASON[reason] ?? (handler === "sync" ? "SyncFailed" : "FinalizeFailed");
+  const suffix = reason === "terminal" ? " (not retried until the parent or one of its children changes)" : "";
+  // `throw "db down"` or `throw undefined`: say what was thrown, and that it was not an Error.
+  const thrown = error instanceof Error ? error : `the ${handler} handler ${describeThrown(error)}`;
+  return { reason: eventReason, thrown, suffix: suffix + frozenEditHint(error) };
+}
+
+/** The verdict of a sync whose child writes failed: the reason of the Event that reported it. */
+function childVerdict(error: unknown): SyncVerdict {
+  const reason = error instanceof ChildWriteError && error.conflicts.length > 0 ? "ChildConflict" : "ChildWriteFailed";
+  return { ok: false, reason, message: failureMessage(error) };
 }
 
 function isInvalidChild(error: unknown): boolean {

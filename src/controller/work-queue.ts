@@ -8,7 +8,9 @@
  * - priorities: ready keys run highest priority first, FIFO within one priority (`PriorityFifo`);
  *   a key added again while it waits keeps its place, or moves up when added with a higher
  *   priority (live changes before the backlog of an initial list or a periodic resync);
- *   a retry, and a requeue without a priority of its own, keep the priority the key ran with;
+ *   a retry, and a requeue without a priority of its own, keep the priority the key ran with
+ *   (controller-runtime's choice: a failing backlog must not crowd out live changes); no key
+ *   starves, `PriorityFifo` gives every 8th pop that jumps an older key to the oldest;
  * - bounded concurrency: at most `concurrency` keys in flight;
  * - failures retry with per-key exponential backoff and jitter; success resets the count; on top,
  *   one token bucket over all keys bounds the overall retry rate (client-go's default controller

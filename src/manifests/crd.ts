@@ -14,6 +14,30 @@ const OBSERVED_GENERATION: OpenApiSchema = {
   description: "The metadata.generation the status was computed from.",
 };
 
+/**
+ * `status.conditions`: the runtime writes its sync condition there (`statusCondition`), and a
+ * handler may add its own. A map keyed by `type` (Kubernetes' `metav1.Condition` list), so each
+ * condition is one entry server-side apply can tell apart.
+ */
+const CONDITIONS: OpenApiSchema = {
+  type: "array",
+  description: "The latest observations of the object's state; Synced: the outcome of the operator's last sync.",
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["type"],
+  items: {
+    type: "object",
+    required: ["type", "status", "lastTransitionTime", "reason", "message"],
+    properties: {
+      type: { type: "string", maxLength: 316 },
+      status: { type: "string", enum: ["True", "False", "Unknown"] },
+      observedGeneration: { type: "integer", format: "int64", minimum: 0 },
+      lastTransitionTime: { type: "string", format: "date-time" },
+      reason: { type: "string", maxLength: 1024 },
+      message: { type: "string", maxLength: 32768 },
+    },
+  },
+};
+
 const AGE_COLUMN: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
 /** A field that accepts any object: used when the schema of spec or status is not declared. */
@@ -21,11 +45,12 @@ function openObject(description: string): OpenApiSchema {
   return { type: "object", description, "x-kubernetes-preserve-unknown-fields": true };
 }
 
-/** The status schema with `observedGeneration` added (the user's own declaration wins). */
+/** The status schema with `observedGeneration` and `conditions` added (the user's own declarations win). */
 function statusSchema(declared: OpenApiSchema | undefined): OpenApiSchema {
   const base = declared ?? openObject("Written by the operator.");
   const properties = { ...(base.properties ?? {}) };
   properties.observedGeneration ??= OBSERVED_GENERATION;
+  properties.conditions ??= CONDITIONS;
   return { ...base, type: "object", properties };
 }
 

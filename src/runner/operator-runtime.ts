@@ -14,6 +14,7 @@ import type { Controller, ControllerState } from "../controller/controller.js";
 import type { InformerPool } from "../cache/informer-pool.js";
 import type { InformerHealth } from "../cache/informer.js";
 import type { Manager } from "../manager/manager.js";
+import { controllerCacheWait } from "../manager/runnables.js";
 
 /** One operator's state; `failed` says why it does not run (e.g. its caches never synced). */
 export interface OperatorState extends ControllerState {
@@ -194,7 +195,8 @@ export class OperatorRuntime {
 
   private failureOf(c: Controller): string | undefined {
     const failure = this.parts.manager.failures().find((f) => f.name === `controller:${c.spec.name}`);
-    if (!failure) return undefined;
+    // Waiting for its caches past the timeout: it does not run (yet), though it starts once they list.
+    if (!failure) return controllerCacheWait(c)?.message;
     return failure.error instanceof Error ? failure.error.message : String(failure.error);
   }
 }

@@ -9,13 +9,15 @@ import { container as globalContainer } from "tsyringe";
 import { compileOperator, type CompiledOperator, type OperatorInput } from "../api/compile.js";
 import { OPERATOR_DEFAULTS, type OperatorConfig } from "../api/operator-config.js";
 import { operatorScope, scopeProblems } from "../api/scope.js";
+import { customResourceOf } from "../api/custom-resource.js";
 import { OperatorDefinitionError } from "../core/errors.js";
 import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../di/resolver.js";
 import { KubeClient } from "../kube/client.js";
-import { Discovery } from "../kube/discovery.js";
+import { Discovery, KindNotServedError } from "../kube/discovery.js";
 import { clusterConfigOf, loadClusterConfig, type ClusterConfig } from "../kube/cluster-config.js";
 import { findKubeConfigClass } from "./kubeconfig-token.js";
 import type { ResourceType } from "../core/kube-object.js";
+import type { K8sType } from "../core/k8s-type.js";
 import { HealthServer } from "../observability/health-server.js";
 import { EventLoopMonitor } from "../observability/event-loop-monitor.js";
 import { createLogger, type Logger } from "../observability/logger.js";
@@ -61,11 +63,13 @@ import type { DependencyContainer } from "tsyringe";
  * ```
  *
  * Errors: rejects when an operator is ill-defined (`OperatorDefinitionError`) or a type it uses is
- * not served by the cluster (`KindNotServedError`: install the CRD first). Once running, failures
+ * not served by the cluster (`KindNotServedError`: install the CRD first) — except a child type
+ * that declares its plural and scope: it is watched as declared and the operator starts once it is served. Once running, failures
  * of single parents are logged, counted and recorded as Events; they never stop the runtime. An
  * operator whose caches do not list within `cacheSyncTimeoutMs` (e.g. RBAC without `list` on a
  * child type) does not run: it is logged at error, `/readyz` turns red, and
- * `runtime.state().controllers[i].failed` says why; the other operators run on.
+ * `runtime.state().controllers[i].failed` says why; the other operators run on. It keeps waiting,
+ * and runs once its lists succeed (RBAC granted, CRD installed later): no restart needed.
  */
 export async function runOperators(operators: readonly OperatorInput[], options: RunOptions = {}): Promise<OperatorRuntime> {
   if (operators.length === 0 && (options.webhooks ?? []).length === 0) {
@@ -114,7 +118,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       const config = op.config;
       registerClasses(config, registry);
       registerRelatedClasses(config, registry);
-      const spec = await controllerSpecOf(config, discovery, options);
+      const spec = await controllerSpecOf(config, discovery, options, logger);
       if (config.related.length > 0 || config.indexes.length > 0) Object.assign(spec, await relatedSpecsOf(config, discovery, registry));
       const handler = await op.handlerFactory(resolver);
       const events = options.events === false ? undefined : new EventRecorder({ client, component: config.name, logger });
@@ -161,7 +165,7 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     });
     informers.seal();
     for (const informer of informers.all()) manager.add(informerRunnable(informer, { needsLeaderElection: !warmCaches }));
-    for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs }));
+    for (const controller of controllers) manager.add(controllerRunnable(controller, { cacheSyncTimeoutMs, logger }));
     for (const [name, recorder] of recorders) manager.add(eventRecorderRunnable(name, recorder));
     for (const runnable of options.runnables ?? []) manager.add(runnable);
     // The injectable OperatorEvents records through a recorder of its own (component: the operators).
@@ -234,11 +238,34 @@ function registerClasses(config: OperatorConfig, registry: TypeRegistry): void {
   }
 }
 
-async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, options: RunOptions): Promise<ControllerSpec> {
+/**
+ * A child type as discovery serves it; when it is not served yet but its declaration says plural and
+ * scope (a CRD installed after the operator, e.g. by the same chart), the declared type, with a
+ * warning: its informer's lists are refused and retried, and the controller starts once they succeed
+ * (it reports the wait past `cacheSyncTimeoutMs`). Without a declared plural and scope it rejects
+ * (`KindNotServedError`), as a parent type always does: a parent type that does not exist is a mistake to fail on at start.
+ */
+async function childResourceOf(type: K8sType, discovery: Discovery, logger: Logger): Promise<ResourceType> {
+  try {
+    return await discovery.resolve(type.apiVersion, type.kind);
+  } catch (error) {
+    if (!(error instanceof KindNotServedError) || type.plural === undefined || type.namespaced === undefined) throw error;
+    logger.warn(`${error.message}; watching it as declared (${type.plural}) until it is served`, { kind: type.kind });
+    const { group, version, apiVersion, kind, plural, namespaced } = type;
+    return { group, version, apiVersion, kind, plural, namespaced };
+  }
+}
+
+async function controllerSpecOf(
+  config: OperatorConfig,
+  discovery: Discovery,
+  options: RunOptions,
+  logger: Logger,
+): Promise<ControllerSpec> {
   const parent = await discovery.resolve(config.parent.apiVersion, config.parent.kind);
   const children: ControllerSpec["children"] = [];
   for (const child of config.children) {
-    const resource: ResourceType = await discovery.resolve(child.type.apiVersion, child.type.kind);
+    const resource: ResourceType = await childResourceOf(child.type, discovery, logger);
     children.push({ resource, strategy: child.updateStrategy, adopt: child.adopt === true });
   }
   const spec: ControllerSpec = {
@@ -259,7 +286,19 @@ async function controllerSpecOf(config: OperatorConfig, discovery: Discovery, op
   else spec.formerFinalizer = config.finalizerName;
   const resyncPeriodMs = config.resyncPeriodMs ?? OPERATOR_DEFAULTS.resyncPeriodMs;
   if (resyncPeriodMs > 0) spec.resyncPeriodMs = resyncPeriodMs;
+  const statusCondition = statusConditionOf(config);
+  if (statusCondition) spec.statusCondition = statusCondition;
   return spec;
+}
+
+/**
+ * The condition showing each sync's outcome: the operator's choice, else the default for a parent
+ * declared with `@CustomResource` (the CRD `tsoperator manifests` generates keeps `status.conditions`
+ * and has a status subresource), else none.
+ */
+function statusConditionOf(config: OperatorConfig): string | undefined {
+  if (config.statusCondition !== undefined) return config.statusCondition || undefined;
+  return customResourceOf(config.parentClass) ? OPERATOR_DEFAULTS.statusCondition : undefined;
 }
 
 function inClusterNamespace(): string | undefined {

@@ -108,8 +108,9 @@ export interface RunOptions {
    */
   operatorEvents?: OperatorEvents;
   /**
-   * How long an operator waits for its caches' first list before it is reported failed (it then
-   * does not run; the others do; `/readyz` is red). Default 120 000 ms.
+   * How long an operator waits for its caches' first list before it is reported failed (it does
+   * not run until they list, then starts without a restart; the others run; `/readyz` is red
+   * meanwhile). Default 120 000 ms.
    */
   cacheSyncTimeoutMs?: number;
   /**

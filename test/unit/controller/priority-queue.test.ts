@@ -184,3 +184,75 @@ describe("WorkQueue priorities", () => {
     assert.equal(priorityOf({ type: "DELETED", object }), normal);
   });
 });
+
+/**
+ * Starvation (controller-runtime issue #3496): with strict priorities, a steady stream of live
+ * changes holds every low key back for good, and a failing low key retries at low priority, so it
+ * is held back too. The contract: of every 8 pops that pass over an older waiting key, at least
+ * one takes the key that has waited longest, so a key with `k` keys older than it waiting is taken
+ * within 8 × (k + 1) pops, whatever arrives after it. Counted in pops, not time.
+ */
+describe("starvation under live churn", () => {
+  const OLDEST_EVERY = 8;
+
+  it("a low key behind a backlog is popped within 8 × (keys older + 1) pops of a churn of normal keys", () => {
+    const fifo = new PriorityFifo<string>();
+    const older = 100;
+    for (let i = 0; i < older; i++) fifo.push(`backlog-${i}`, low);
+    fifo.push("target", low);
+    let live = 0;
+    fifo.push(`live-${live++}`, normal);
+    let popsUntilTarget = -1;
+    for (let step = 1; step <= 10_000; step++) {
+      // Churn above capacity: two live changes arrive for every key a worker takes.
+      fifo.push(`live-${live++}`, normal);
+      fifo.push(`live-${live++}`, normal);
+      if (fifo.pop() === "target") {
+        popsUntilTarget = step;
+        break;
+      }
+    }
+    assert.ok(popsUntilTarget > 0, "the low key was never popped in 10,000 pops of live churn");
+    assert.ok(popsUntilTarget <= OLDEST_EVERY * (older + 1), `popped after ${popsUntilTarget} pops, bound ${OLDEST_EVERY * (older + 1)}`);
+  });
+
+  it("without churn the order stays strict: priority first, FIFO within one", () => {
+    const fifo = new PriorityFifo<string>();
+    for (let i = 0; i < 20; i++) fifo.push(`b${i}`, low);
+    for (let i = 0; i < 5; i++) fifo.push(`n${i}`, normal);
+    const order = drain(fifo);
+    assert.deepEqual(order.slice(0, 5), ["n0", "n1", "n2", "n3", "n4"]);
+    assert.equal(order.length, 25);
+  });
+
+  it("a failing low key keeps retrying under live churn at capacity (counted in runs)", async () => {
+    const runs: string[] = [];
+    let queue!: WorkQueue<string>;
+    let live = 0;
+    const controller = new AbortController();
+    queue = new WorkQueue<string>({
+      name: "t",
+      concurrency: 1,
+      process: async (key) => {
+        runs.push(key);
+        if (runs.length >= 400) {
+          controller.abort();
+          return;
+        }
+        // Each live change brings the next one: the worker is always busy with live keys.
+        if (key.startsWith("live-")) queue.add(`live-${live++}`);
+        if (key === "failing") return { type: "retry", error: new Error("boom"), afterMs: 0 };
+      },
+    });
+    queue.add("failing", low);
+    queue.add(`live-${live++}`);
+    queue.add(`live-${live++}`);
+    await queue.start(controller.signal);
+    const positions = runs.flatMap((key, i) => (key === "failing" ? [i] : []));
+    assert.ok(positions.length > 0, `the failing low key never ran in ${runs.length} runs of live churn`);
+    // At most 2 live keys wait before each retry: served within 8 × 3 runs every time.
+    const gaps = positions.map((p, i) => p - (i === 0 ? -1 : positions[i - 1]!));
+    assert.ok(Math.max(...gaps) <= OLDEST_EVERY * 3, `gaps between its runs: ${gaps.join(",")}`);
+    assert.ok(positions.length >= 400 / (OLDEST_EVERY * 3), `ran ${positions.length} times in 400 runs`);
+  });
+});

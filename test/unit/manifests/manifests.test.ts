@@ -193,7 +193,7 @@ describe("CRDs", () => {
     );
     const schema = version.schema.openAPIV3Schema;
     assert.deepEqual(schema.properties.spec.required, ["message"]);
-    assert.deepEqual(Object.keys(schema.properties.status.properties), ["ready", "observedGeneration"]);
+    assert.deepEqual(Object.keys(schema.properties.status.properties), ["ready", "observedGeneration", "conditions"]);
   });
 
   it("accept anything in spec and status when no schema is declared, and guess the plural", () => {
