@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { categoryOf, summarizeProfile } from "../profile/cpu-summary.js";
 import {
   cacheHeapPerObject,
   cacheHeapTable,
@@ -103,4 +104,24 @@ test("parseCacheLine reads cache-heap.ts's line; cacheHeapTable shows the saving
   const table = cacheHeapTable([run("tsoperator", 1000, 1, 1, { cacheHeap: { plain, intern } }), run("c", 1000, 1, 1)]);
   assert.equal(table.split("\n").length, 3);
   assert.match(table, /\| 1000 \| 4000 \| 1\.22 KiB \| 0\.98 KiB \| 20 % \|/);
+});
+
+test("summarizeProfile sums self time per category and function (sample i lasts timeDeltas[i + 1])", () => {
+  const frame = (functionName: string, url = "") => ({ functionName, url });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame("(idle)") },
+      { id: 2, callFrame: frame("(garbage collector)") },
+      { id: 3, callFrame: frame("parse") },
+      { id: 4, callFrame: frame("apply", "file:///w/dist/src/cache/informer.js") },
+      { id: 5, callFrame: frame("onData", "file:///w/node_modules/undici/lib/x.js") },
+    ],
+    samples: [1, 2, 3, 4, 5, 1],
+    timeDeltas: [0, 1000, 2000, 3000, 4000, 5000],
+  };
+  const s = summarizeProfile(profile);
+  assert.deepEqual(s.byCategory, { idle: 1, gc: 2, json: 3, tsoperator: 4, undici: 5 });
+  assert.equal(s.totalMs, 15);
+  assert.equal(s.topFunctions[0]!.ms, 5);
+  assert.equal(categoryOf(frame("x", "node:internal/streams")), "node-internals");
 });
