@@ -41,6 +41,8 @@ export interface ScaleRun {
   /** How long creating the backlog took (untimed work of the harness). */
   backlogMs?: number;
   w1b?: ScalePhase;
+  /** W1b that did not converge in time: how long it ran and how many parents had converged. */
+  w1bUnfinished?: { ms: number; converged: number };
   /** Operators only: a restart over the converged state W1b left. */
   w2?: ScalePhase;
   /** Ready over an empty namespace (caches listed, nothing in them). */
@@ -194,7 +196,7 @@ export function scaleTable(runs: ScaleRun[]): string {
     const c = r.w1b?.cpuMs;
     const load = r.loadavg ? `${r.loadavg.start[0]?.toFixed(1)} / ${r.loadavg.end[0]?.toFixed(1)}` : "—";
     return (
-      `| ${r.peer}${r.error ? " (failed)" : ""} | ${r.parents} | ${s(r.w1b?.ms)} | ${n(r.w1b?.writes)} | ` +
+      `| ${r.peer}${r.error ? " (failed)" : ""} | ${r.parents} | ${r.w1bUnfinished ? `> ${s(r.w1bUnfinished.ms)} (${r.w1bUnfinished.converged} converged)` : s(r.w1b?.ms)} | ${n(r.w1b?.writes)} | ` +
       `${c ? `${s(c.peer)} / ${s(c.apiServer)} / ${s(c.etcd)}` : "—"} | ${s(r.w2?.ms)} | ${n(r.w2?.writes)} | ${s(r.w2?.cpuMs.peer)} | ` +
       `${mb(r.empty?.rssBytes)} → ${mb(full?.rssBytes)} | ${mb(r.empty?.heapBytes)} → ${mb(full?.heapBytes)} | ` +
       `${kb(per.rssBytes)} | ${kb(per.heapBytes)} | ${mb(r.peakRssBytes)} | ${load} |`

@@ -99,7 +99,12 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
         }
         // The last run leaves its namespace: the control plane stops right after (minutes saved at 10,000).
         const last = P === largest && peer === runnable[runnable.length - 1];
-        runs.push(await runOne(ctx, peer, cmd, P, !last));
+        if (Date.now() > deadline) {
+          log(`scale: ${peer.name} P=${P} skipped: past BENCH_SCALE_DEADLINE`);
+          runs.push({ peer: peer.name, parents: P, cachedObjects: cachedObjects(P), error: "skipped: past BENCH_SCALE_DEADLINE" });
+          continue;
+        }
+        runs.push(await runOne(ctx, peer, cmd, P, !last && Date.now() < deadline));
         if (opts.write) writeResults(opts, cp, began, runs);
       }
     }
@@ -205,6 +210,17 @@ async function readMemory(proc: PeerProcess, askHeap: boolean): Promise<MemoryRe
   return { rssBytes, ...(heapBytes !== undefined ? { heapBytes } : {}) };
 }
 
+/**
+ * `BENCH_SCALE_DEADLINE` (an ISO time): no wait runs past it, so a run on a shared machine ends when
+ * planned with what it measured so far (an unfinished W1b records how far the peer got).
+ */
+const deadline = process.env.BENCH_SCALE_DEADLINE ? Date.parse(process.env.BENCH_SCALE_DEADLINE) : Number.POSITIVE_INFINITY;
+
+/** `timeoutMs`, or less when the deadline comes first (at least 1 s). */
+function capped(timeoutMs: number): number {
+  return Math.max(1000, Math.min(timeoutMs, deadline - Date.now()));
+}
+
 /** One peer at one P; never throws (failures land in `error`). */
 async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: number, clean: boolean): Promise<ScaleRun> {
   const { http, log } = ctx;
@@ -256,7 +272,13 @@ async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: numbe
           proc.send(JSON.stringify({ op: "w1", name: m.name, uid: m.uid, generation: m.generation, payload: p.spec?.payload ?? "" }));
         }
       }
-      await observer.waitConverged(P, 60_000 + P * 400);
+      try {
+        await observer.waitConverged(P, capped(60_000 + P * 400));
+      } catch (err) {
+        // Not converged in time (or by the run's deadline): keep how far the peer got, and its rate.
+        run.w1bUnfinished = { ms: Math.round(performance.now() - started), converged: observer.convergedCount };
+        throw err;
+      }
       const ms = Math.round(performance.now() - started);
       await waitQuiet(proc, 30_000);
       run.w1b = await phaseFigures(ctx, proc, ms, m0, own0, cpu0);
@@ -269,7 +291,7 @@ async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: numbe
         const [n0, ownB, cpuB] = [await readRequestTotals(http), snapshotOwn(http.counts), await cpuNow(ctx, undefined)];
         const began = performance.now();
         proc = PeerProcess.start(peer.name, cmd, ctx.cp.kubeconfigPath, ns, logPath);
-        await proc.waitSyncs(P, 60_000 + P * 100);
+        await proc.waitSyncs(P, capped(60_000 + P * 100));
         const w2ms = Math.round(performance.now() - began);
         await waitQuiet(proc, 30_000);
         run.w2 = await phaseFigures(ctx, proc, w2ms, n0, ownB, cpuB);
