@@ -88,25 +88,22 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
   try {
     await installCrd(cp, http);
     const largest = Math.max(...opts.sizes);
-    for (const P of opts.sizes) {
-      const runnable = peers.filter((p) => !(p.kind === "raw" && P > rawMax));
-      for (const peer of runnable) {
-        let cmd = opts.commands.get(peer.name)!;
-        if (cmd.command === process.execPath) cmd = { ...cmd, args: ["--expose-gc", ...cmd.args] };
-        if (cpuProf && peer.name === "tsoperator" && P === largest) {
-          const dir = join(logDir, `cpu-prof-${namespaceOf(peer.name, P)}`);
-          cmd = { ...cmd, args: ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...cmd.args] };
-        }
-        // The last run leaves its namespace: the control plane stops right after (minutes saved at 10,000).
-        const last = P === largest && peer === runnable[runnable.length - 1];
-        if (Date.now() > deadline) {
-          log(`scale: ${peer.name} P=${P} skipped: past BENCH_SCALE_DEADLINE`);
-          runs.push({ peer: peer.name, parents: P, cachedObjects: cachedObjects(P), error: "skipped: past BENCH_SCALE_DEADLINE" });
-          continue;
-        }
-        runs.push(await runOne(ctx, peer, cmd, P, !last && Date.now() < deadline));
-        if (opts.write) writeResults(opts, cp, began, runs);
+    const plan = runPlan(opts.sizes, peers, rawMax);
+    for (const [i, { P, peer }] of plan.entries()) {
+      let cmd = opts.commands.get(peer.name)!;
+      if (cmd.command === process.execPath) cmd = { ...cmd, args: ["--expose-gc", ...cmd.args] };
+      if (cpuProf && peer.name === "tsoperator" && P === largest) {
+        const dir = join(logDir, `cpu-prof-${namespaceOf(peer.name, P)}`);
+        cmd = { ...cmd, args: ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...cmd.args] };
       }
+      if (Date.now() > deadline) {
+        log(`scale: ${peer.name} P=${P} skipped: past BENCH_SCALE_DEADLINE`);
+        runs.push({ peer: peer.name, parents: P, cachedObjects: cachedObjects(P), error: "skipped: past BENCH_SCALE_DEADLINE" });
+        continue;
+      }
+      // The last run leaves its namespace: the control plane stops right after (minutes saved at 10,000).
+      runs.push(await runOne(ctx, peer, cmd, P, i < plan.length - 1 && Date.now() < deadline));
+      if (opts.write) writeResults(opts, cp, began, runs);
     }
   } finally {
     await http.close();
@@ -117,6 +114,25 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
       `scale ${r.peer} P=${r.parents}: W1b ${r.w1b?.ms} ms ${r.w1b?.writes} writes, W2 ${r.w2?.ms ?? "-"} ms ${r.w2?.writes ?? "-"} writes`,
     );
   return runs;
+}
+
+/**
+ * The order of the runs: tsoperator at the largest P first, then every peer at the smaller sizes,
+ * then the other peers at the largest P (the raw bound only up to `rawMax`). On a shared machine
+ * with a deadline, what is cut is the end: tsoperator's growth and memory at 10,000 come first,
+ * controller-runtime's W1b at 10,000 (the longest run by far) last.
+ */
+export function runPlan<T extends { name: string; kind: string }>(
+  sizes: number[],
+  peers: T[],
+  rawMax: number,
+): Array<{ P: number; peer: T }> {
+  const largest = Math.max(...sizes);
+  const fits = (P: number, peer: T) => !(peer.kind === "raw" && P > rawMax);
+  const first = peers.filter((p) => p.name === "tsoperator").map((peer) => ({ P: largest, peer }));
+  const smaller = sizes.filter((P) => P < largest).flatMap((P) => peers.filter((p) => fits(P, p)).map((peer) => ({ P, peer })));
+  const rest = peers.filter((p) => p.name !== "tsoperator" && fits(largest, p)).map((peer) => ({ P: largest, peer }));
+  return [...first, ...smaller, ...rest];
 }
 
 function namespaceOf(peer: string, P: number): string {

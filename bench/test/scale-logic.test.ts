@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { categoryOf, summarizeProfile } from "../profile/cpu-summary.js";
+import { runPlan } from "../lib/scale.js";
 import {
   cacheHeapPerObject,
   cacheHeapTable,
@@ -124,4 +125,21 @@ test("summarizeProfile sums self time per category and function (sample i lasts 
   assert.equal(s.totalMs, 15);
   assert.equal(s.topFunctions[0]!.ms, 5);
   assert.equal(categoryOf(frame("x", "node:internal/streams")), "node-internals");
+});
+
+test("runPlan: tsoperator at the largest P first, then the smaller sizes, then the others at the largest (raw up to rawMax)", () => {
+  const peers = [
+    { name: "tsoperator", kind: "operator" },
+    { name: "controller-runtime", kind: "operator" },
+    { name: "raw-client-go", kind: "raw" },
+  ];
+  const plan = runPlan([1000, 10_000], peers, 1000).map(({ P, peer }) => `${peer.name}@${P}`);
+  assert.deepEqual(plan, [
+    "tsoperator@10000",
+    "tsoperator@1000",
+    "controller-runtime@1000",
+    "raw-client-go@1000",
+    "controller-runtime@10000",
+  ]);
+  assert.equal(runPlan([1000, 10_000], peers, Number.POSITIVE_INFINITY).length, 6);
 });
