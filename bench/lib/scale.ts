@@ -251,7 +251,8 @@ async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: numbe
   let proc: PeerProcess | undefined;
   let peak = 0;
   const stop = async () => {
-    if (proc) peak = Math.max(peak, (await proc.stop()).peakRssBytes);
+    // 30 s of grace: a process run with --cpu-prof writes its profile on the way out.
+    if (proc) peak = Math.max(peak, (await proc.stop(30_000)).peakRssBytes);
     proc = undefined;
   };
   await createNamespace(http, ns);
