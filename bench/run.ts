@@ -3,6 +3,7 @@
  *
  * `--w1b` runs only W1b (restart over a backlog, lib/backlog.ts) and writes bench/results/w1b.json.
  * `--w5 [--w5-rates a,b ...]` runs only W5 (churn capacity, lib/churn.ts) and writes bench/results/w5.json and w5.svg.
+ * `--scale [1000,10000]` runs W1b, W2 and memory at each size (lib/scale.ts) and writes bench/results/scale.json.
  *
  * Starts a local control plane, installs the BenchParent CRD, and runs every peer through the
  * workloads W1..W4 (bench/README.md) in fresh namespaces, repetitions alternating the order.
@@ -18,6 +19,8 @@ import { LocalControlPlane } from "../src/testing/control-plane/local-control-pl
 import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { runBacklog, type BacklogResult } from "./lib/backlog.js";
+import { runScaleBench } from "./lib/scale.js";
+import { parseScaleSizes } from "./lib/scale-report.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import { installCrd } from "./lib/install-crd.js";
 import { runChurnCapacity, takeW5Args } from "./lib/churn.js";
@@ -45,6 +48,8 @@ interface Options {
   reportOnly: boolean;
   /** Run only W1b, restart over a backlog (--w1b); writes bench/results/w1b.json. */
   w1b: boolean;
+  /** Sizes of the scale run (--scale [1000,10000]; lib/scale.ts), undefined when not asked for. */
+  scale?: number[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -69,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--no-write") o.write = false;
     else if (a === "--report") o.reportOnly = true;
     else if (a === "--w1b") o.w1b = true;
+    else if (a === "--scale") o.scale = parseScaleSizes(argv[i + 1]?.startsWith("--") ? undefined : argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
 
   const commands = new Map<string, PeerCommand>();
   for (const p of peers) commands.set(p.name, await p.prepare(log));
+  if (opts.scale) return void (await runScaleBench({ sizes: opts.scale, peers, commands, write: opts.write, root, log }));
 
   log("starting the local control plane ...");
   const cp = await LocalControlPlane.start({

@@ -20,6 +20,7 @@
 import "reflect-metadata";
 import { V1ConfigMap, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
 import { createInterface } from "node:readline";
+import { getHeapStatistics } from "node:v8";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   createLogger,
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
   const input = createInterface({ input: process.stdin });
   input.on("close", () => void runtime.stop());
   input.on("line", (line) => {
+    if (line === "HEAP") return void process.stdout.write(`${heapLine()}\n`);
     if (line !== "RELEASE") return;
     released.resolve();
     released = gate();
@@ -170,6 +172,15 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (handled !== last) process.stdout.write(`SYNCS ${(last = handled)}\n`);
   }, 50);
+}
+
+/** `HEAP <used heap bytes> <rss bytes>` after forced full GCs (when run with --expose-gc; `gc` is undefined otherwise). */
+function heapLine(): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Twice: the first pass can leave objects whose finalizers or weak callbacks free more on the second.
+  gc?.();
+  gc?.();
+  return `HEAP ${getHeapStatistics().used_heap_size} ${process.memoryUsage().rss}${gc ? "" : " no-gc"}`;
 }
 
 /** Renew deadline and retry period scaled to a short lease (the defaults are 15 s, 10 s, 2 s). */

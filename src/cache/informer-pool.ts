@@ -2,13 +2,24 @@
  * The process's informers, shared: one per (type, namespace, label selector; plus field selector,
  * metadata-only and transform for related types), so operators with the same child or related
  * type share one list+watch and one cache. Owns their creation (with the managedFields
- * transform) and their start; guarantees no informer is added after the pool started.
+ * transform, and equal short strings shared between cached objects: `string-interner.ts`) and
+ * their start; guarantees no informer is added after the pool started.
  */
 import type { KubeObject, ResourceType } from "../core/kube-object.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { Informer, type ListWatchClient } from "./informer.js";
 import { InformerGroup } from "./informer-group.js";
+import { StringInterner } from "./string-interner.js";
+
+/** Options of an `InformerPool`. */
+export interface InformerPoolOptions {
+  /**
+   * Share equal short strings between cached objects (`StringInterner`; default true). Off only to
+   * measure what it saves (bench/memory).
+   */
+  internStrings?: boolean;
+}
 
 /** Which objects of a type an informer holds. */
 export interface InformerScope {
@@ -49,12 +60,17 @@ export class InformerPool {
   /** Per informer, the field managers whose managedFields entries its cache keeps. */
   private readonly keptManagers = new Map<Informer, Set<string>>();
   private started = false;
+  /** One table for every informer of the pool: a child's owner uid and namespace are the parent's too. */
+  private readonly interner: StringInterner | undefined;
 
   constructor(
     private readonly client: ListWatchClient,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
-  ) {}
+    options: InformerPoolOptions = {},
+  ) {
+    this.interner = options.internStrings === false ? undefined : new StringInterner();
+  }
 
   /** The informer for `type` within `scope`; created on first request, before `start`. */
   informerFor(type: ResourceType, scope: InformerScope = {}): Informer {
@@ -74,8 +90,12 @@ export class InformerPool {
       if (this.started) throw new Error(`informer for ${type.plural} requested after the pool started`);
       const managers = new Set<string>();
       const extra = scope.transform;
+      const interner = this.interner;
+      const trimmed = extra
+        ? (obj: KubeObject) => extra(keepManagedFieldsOf(obj, managers))
+        : (obj: KubeObject) => keepManagedFieldsOf(obj, managers);
       informer = new Informer({
-        transform: extra ? (obj) => extra(keepManagedFieldsOf(obj, managers)) : (obj) => keepManagedFieldsOf(obj, managers),
+        transform: interner ? (obj) => interner.internValues(trimmed(obj)) : trimmed,
         client: this.client,
         type,
         ...(scope.namespace ? { namespace: scope.namespace } : {}),
@@ -141,13 +161,18 @@ export function keepManagedFieldsOf(obj: KubeObject, managers: ReadonlySet<strin
   const entries = obj.metadata?.managedFields;
   if (!entries) return obj;
   // What the no-op check reads, with fieldsV1 as a JSON string: ~30 % less memory per object.
+  // fieldsV1 only of Apply entries: the only ones whose fields are read (needs-write.ts, status-writer.ts: an
+  // Update entry lists every defaulted field too); of the others, the runtime reads only that they exist
+  // (ownership.ts: a child from before the operator label). A Replace/Recreate child's Update entry is large.
   const kept = entries
     .filter((e) => e.manager !== undefined && managers.has(e.manager))
     .map((e) => ({
       manager: e.manager,
       ...(e.operation ? { operation: e.operation } : {}),
       ...(e.subresource ? { subresource: e.subresource } : {}),
-      ...(e.fieldsV1 !== undefined ? { fieldsV1: typeof e.fieldsV1 === "string" ? e.fieldsV1 : JSON.stringify(e.fieldsV1) } : {}),
+      ...(e.fieldsV1 !== undefined && e.operation === "Apply"
+        ? { fieldsV1: typeof e.fieldsV1 === "string" ? e.fieldsV1 : JSON.stringify(e.fieldsV1) }
+        : {}),
     }));
   const metadata = { ...obj.metadata };
   if (kept.length > 0) metadata.managedFields = kept;

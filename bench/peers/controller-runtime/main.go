@@ -6,14 +6,16 @@
 //
 // Progress protocol shared by every peer: "READY" on stdout once the caches are synced, then
 // "SYNCS <n>" (cumulative number of completed reconciles) at most every 50 ms while it changes.
+// Memory (bench/lib/scale.ts): "HEAP" on stdin answers "HEAP <HeapAlloc bytes> <Sys bytes>" after runtime.GC().
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -190,7 +192,12 @@ func main() {
 	// harness leaves no peer behind.
 	ctx, cancel := context.WithCancel(ctrl.SetupSignalHandler())
 	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
+		lines := bufio.NewScanner(os.Stdin)
+		for lines.Scan() {
+			if lines.Text() == "HEAP" {
+				printHeap()
+			}
+		}
 		cancel()
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -215,6 +222,14 @@ func reportSyncs(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// printHeap prints the live Go heap after a forced GC (the figure beside V8's used heap size).
+func printHeap() {
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	fmt.Printf("HEAP %d %d\n", m.HeapAlloc, m.Sys)
 }
 
 func must(err error) {

@@ -37,3 +37,38 @@ describe("informer names (runnables, readiness) tell related caches apart", () =
     assert.equal(new Set(names).size, 4, `the manager refuses two runnables of one name: ${names.join(" | ")}`);
   });
 });
+
+describe("keepManagedFieldsOf: caches keep what the runtime reads of managedFields", () => {
+  it("keeps the operator's Apply entries with fieldsV1, its other entries without fieldsV1, nobody else's", async () => {
+    const { keepManagedFieldsOf } = await import("../../../src/cache/informer-pool.js");
+    const { needsWrite } = await import("../../../src/controller/needs-write.js");
+    const { ownershipOf } = await import("../../../src/controller/ownership.js");
+    const applied = { "f:data": { "f:a": {} } };
+    const updated = { "f:data": { "f:a": {}, "f:b": {} }, "f:metadata": { "f:finalizers": { ".": {}, 'v:"x"': {} } } };
+    const wire = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "c",
+        ownerReferences: [{ apiVersion: "v1", kind: "P", name: "p", uid: "u", controller: true }],
+        managedFields: [
+          { manager: "op", operation: "Apply", apiVersion: "v1", time: "t", fieldsType: "FieldsV1", fieldsV1: applied },
+          { manager: "op", operation: "Update", apiVersion: "v1", time: "t", fieldsType: "FieldsV1", fieldsV1: updated },
+          { manager: "kubectl", operation: "Update", apiVersion: "v1", time: "t", fieldsType: "FieldsV1", fieldsV1: updated },
+        ],
+      },
+      data: { a: "1", b: "2" },
+    };
+    const cached = keepManagedFieldsOf(wire, new Set(["op"]));
+    assert.deepEqual(cached.metadata?.managedFields, [
+      { manager: "op", operation: "Apply", fieldsV1: JSON.stringify(applied) },
+      // Only Apply entries say which fields the operator wants (needs-write.ts): of the others, the runtime reads only that they exist.
+      { manager: "op", operation: "Update" },
+    ]);
+    // A child from before the operator label is recognized by its field manager's entry (any operation).
+    const withUpdateOnly = { ...cached, metadata: { ...cached.metadata, managedFields: [cached.metadata!.managedFields![1]!] } };
+    assert.equal(ownershipOf(withUpdateOnly, { parentUid: "u", operator: "o", fieldManager: "op" }), "ours");
+    for (const desired of [{ data: { a: "1" } }, { data: { a: "2" } }, { data: {} }])
+      assert.equal(needsWrite(desired as never, cached, "op"), needsWrite(desired as never, wire, "op"));
+  });
+});
