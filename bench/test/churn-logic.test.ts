@@ -77,6 +77,16 @@ test("convergedFor needs the status at the change's generation or later and ever
   assert.equal(convergedFor({ parent: view(5, [3, 3, 3]).parent }, change), false, "children not seen");
 });
 
+test("convergedFor orders changes as the API server applied them: a change whose patch landed first is superseded by an older one that landed later", () => {
+  // Two open-loop patches to one parent in flight at once can be applied out of send order: change 4
+  // (sent later) produced generation 4, change 3 (sent earlier) generation 5. The parent ends at change 3's
+  // payload, which supersedes change 4; change 4 must count as converged, or the harness waits forever.
+  const generationOf = (seq: number) => ({ 3: 5, 4: 4 })[seq];
+  assert.equal(convergedFor(view(5, [3, 3, 3]), { seq: 4, generation: 4, generationOf }), true);
+  assert.equal(convergedFor(view(4, [4, 4, 4]), { seq: 3, generation: 5, generationOf }), false, "status not at 5 yet");
+  assert.equal(convergedFor(view(5, [4, 4, 4]), { seq: 3, generation: 5, generationOf }), false, "children at the payload of generation 4");
+});
+
 test("percentile is nearest-rank", () => {
   const v = Array.from({ length: 100 }, (_, i) => i + 1);
   assert.equal(percentile(v, 0.5), 50);
