@@ -67,20 +67,32 @@ export interface ChangeKey {
   seq: number;
   /** The parent's metadata.generation the harness's patch produced. */
   generation: number;
+  /**
+   * The generation the patch of another change of this parent produced, if known. Open-loop
+   * patches to one parent can be in flight together and be applied out of send order, so "later"
+   * is the API server's order (generation), not the harness's (seq); unknown changes fall back to seq.
+   */
+  generationOf?: (seq: number) => number | undefined;
 }
 
 /**
  * Whether a parent has converged for a change: its status observed at least the generation the
  * patch produced, and each of its three children carries this change's payload or a later
- * change's (a later change supersedes this one, as a level-triggered operator's next sync does).
+ * change's (a later change supersedes this one, as a level-triggered operator's next sync does);
+ * "later" in the API server's order when the change's generation is known (`generationOf`).
  */
 export function convergedFor(view: ParentView, change: ChangeKey): boolean {
   const observed = view.parent?.status?.observedGeneration;
   if (typeof observed !== "number" || observed < change.generation) return false;
+  const notOlder = (seq: number): boolean => {
+    if (seq === change.seq) return true;
+    const generation = change.generationOf?.(seq);
+    return generation === undefined ? seq > change.seq : generation > change.generation;
+  };
   return (
-    changeSeqOf(view.configMapA?.data?.payload) >= change.seq &&
-    changeSeqOf(view.configMapB?.data?.["payload-upper"]) >= change.seq &&
-    changeSeqOf(view.service?.metadata?.annotations?.["bench.tsoperator.dev/payload"]) >= change.seq
+    notOlder(changeSeqOf(view.configMapA?.data?.payload)) &&
+    notOlder(changeSeqOf(view.configMapB?.data?.["payload-upper"])) &&
+    notOlder(changeSeqOf(view.service?.metadata?.annotations?.["bench.tsoperator.dev/payload"]))
   );
 }
 

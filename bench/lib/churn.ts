@@ -206,6 +206,8 @@ interface ChurnPeer {
 /** Tracks which changes have converged, from the observer's events. */
 class ChangeTracker {
   private readonly pending = new Map<string, Change[]>();
+  /** Per parent, the generation each change's patch produced (the API server's order of the changes). */
+  private readonly generations = new Map<string, Map<number, number>>();
   private waiter: (() => void) | undefined;
   outstanding = 0;
 
@@ -215,6 +217,9 @@ class ChangeTracker {
   ) {}
 
   add(change: Change): void {
+    const generations = this.generations.get(change.parent) ?? new Map<number, number>();
+    generations.set(change.seq, change.generation!);
+    this.generations.set(change.parent, generations);
     const list = this.pending.get(change.parent) ?? [];
     list.push(change);
     this.pending.set(change.parent, list);
@@ -227,8 +232,9 @@ class ChangeTracker {
     if (!list) return;
     const view = this.observer.view(parent);
     const now = performance.now();
+    const generationOf = this.generationOf(parent);
     const left = list.filter((c) => {
-      if (!convergedFor(view, { seq: c.seq, generation: c.generation! })) return true;
+      if (!convergedFor(view, { seq: c.seq, generation: c.generation!, generationOf })) return true;
       c.convergedAt = now;
       this.outstanding--;
       this.onConverged(c);
@@ -237,6 +243,12 @@ class ChangeTracker {
     if (left.length) this.pending.set(parent, left);
     else this.pending.delete(parent);
     if (this.outstanding === 0) this.waiter?.();
+  }
+
+  /** Looks up the generation a change of `parent` produced (for convergedFor's order). */
+  generationOf(parent: string): (seq: number) => number | undefined {
+    const generations = this.generations.get(parent);
+    return (seq) => generations?.get(seq);
   }
 
   /** Resolves true when nothing is outstanding, false at `deadline` (performance.now() time). */
@@ -537,7 +549,7 @@ async function runStep(
   const endedAt = performance.now();
   // Changes the watches still show unconverged: read them from the API server, to tell an
   // operator that has not written them from a watch (the harness's) that has not delivered them.
-  const serverCheck = allIn ? undefined : await checkOnServer(http, peer, tracker.unconverged(), log);
+  const serverCheck = allIn ? undefined : await checkOnServer(http, peer, tracker, log);
   // Let a backlog finish before the next step (not measured: the next step must start clean).
   if (!allIn) {
     log(
@@ -604,9 +616,10 @@ async function runStep(
 async function checkOnServer(
   http: KubeHttp,
   peer: ChurnPeer,
-  changes: Change[],
+  tracker: ChangeTracker,
   log: (line: string) => void,
 ): Promise<ChurnStep["serverCheck"]> {
+  const changes = tracker.unconverged();
   const core = `/api/v1/namespaces/${peer.ns}`;
   const out = { convergedOnServer: 0, notOnServer: 0 };
   await forEachLimited(changes, 8, async (c) => {
@@ -618,7 +631,8 @@ async function checkOnServer(
         get(`${core}/configmaps/${c.parent}-b`),
         get(`${core}/services/${c.parent}`),
       ]);
-      if (convergedFor({ parent, configMapA, configMapB, service }, { seq: c.seq, generation: c.generation! })) out.convergedOnServer++;
+      const key = { seq: c.seq, generation: c.generation!, generationOf: tracker.generationOf(c.parent) };
+      if (convergedFor({ parent, configMapA, configMapB, service }, key)) out.convergedOnServer++;
       else out.notOnServer++;
     } catch {
       out.notOnServer++;
