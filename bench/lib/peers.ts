@@ -73,7 +73,11 @@ function nodePeer(name: string, kind: PeerKind, script: string, concurrency: num
       if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
       // The V8 setting tsoperator's generated Deployment uses (docs/deploying.md): V8 sizes its
       // young generation from the machine's memory (up to 128 MB of RSS on this 24 GiB machine).
-      return { command: process.execPath, args: [...NODE_PEER_FLAGS, path, "--concurrency", String(concurrency)] };
+      // BENCH_CPU_PROF_DIR=<dir>: profile the Node peers of any workload (`--cpu-prof` is refused in NODE_OPTIONS);
+      // summarize with dist/bench/profile/cpu-summary.js.
+      const dir = process.env.BENCH_CPU_PROF_DIR;
+      const prof = dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+      return { command: process.execPath, args: [...NODE_PEER_FLAGS, ...prof, path, "--concurrency", String(concurrency)] };
     },
   };
 }
