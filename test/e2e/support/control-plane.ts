@@ -2,7 +2,10 @@
  * One local control plane per suite: `withControlPlane()` registers the `before` that starts it
  * (and an admin client on it) and the `after` that closes both, and answers an accessor, so a test
  * file does not write the same hooks again. Call it in a `describe` body (or at a file's top
- * level); read `plane.cp` / `plane.client` only inside tests and later hooks.
+ * level); read `plane.cp` / `plane.client` only inside tests and later hooks. What the suite
+ * needs on the plane before its tests (a namespace, a CRD) goes in `setUp`, which runs in the same
+ * hook: a second top-level `before` would not wait for the first (node:test runs a hook added to
+ * the running root test at once).
  */
 import { after, before } from "node:test";
 import { KubeClient, type KubeClientOptions } from "../../../src/kube/index.js";
@@ -20,6 +23,8 @@ export interface ControlPlaneSuite {
 export interface WithControlPlaneOptions extends LocalControlPlaneOptions {
   /** Options of the admin client (e.g. `onRequest`). */
   client?: KubeClientOptions;
+  /** Runs once the plane and client are up, before the suite's tests (in the same `before` hook). */
+  setUp?: (plane: ControlPlaneSuite) => Promise<unknown>;
 }
 
 /**
@@ -28,12 +33,13 @@ export interface WithControlPlaneOptions extends LocalControlPlaneOptions {
  * garbage collection and start faster without it.
  */
 export function withControlPlane(options: WithControlPlaneOptions = {}): ControlPlaneSuite {
-  const { client: clientOptions, ...planeOptions } = options;
+  const { client: clientOptions, setUp, ...planeOptions } = options;
   let cp: LocalControlPlane | undefined;
   let client: KubeClient | undefined;
   before(async () => {
     cp = await LocalControlPlane.start({ controllerManager: false, ...planeOptions });
     client = KubeClient.fromKubeConfig(cp.kubeConfig, clientOptions);
+    await setUp?.(suite);
   });
   after(async () => {
     await client?.close();
@@ -43,7 +49,7 @@ export function withControlPlane(options: WithControlPlaneOptions = {}): Control
     if (value === undefined) throw new Error("withControlPlane: the control plane is not started yet (read it inside a test or hook)");
     return value;
   };
-  return {
+  const suite: ControlPlaneSuite = {
     get cp() {
       return started(cp);
     },
@@ -51,4 +57,5 @@ export function withControlPlane(options: WithControlPlaneOptions = {}): Control
       return started(client);
     },
   };
+  return suite;
 }
