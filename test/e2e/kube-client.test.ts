@@ -27,6 +27,7 @@ import {
   type WatchEvent,
 } from "../../src/kube/index.js";
 import { configMaps, namespaces } from "./support/core-types.js";
+import { testCrd } from "./fixtures/crds.js";
 
 const crds: ResourceType = {
   group: "apiextensions.k8s.io",
@@ -45,33 +46,11 @@ const widgets: ResourceType = {
   namespaced: true,
 };
 
-const widgetCrd: KubeObject = {
-  apiVersion: crds.apiVersion,
-  kind: crds.kind,
-  metadata: { name: `${widgets.plural}.${widgets.group}` },
-  spec: {
-    group: widgets.group,
-    scope: "Namespaced",
-    names: { plural: widgets.plural, singular: "widget", kind: widgets.kind, listKind: "WidgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", properties: { phase: { type: "string" }, observedGeneration: { type: "integer" } } },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
+const widgetCrd = testCrd(widgets.kind, {
+  group: widgets.group,
+  listKind: true,
+  status: { type: "object", properties: { phase: { type: "string" }, observedGeneration: { type: "integer" } } },
+});
 
 const NS = "kube-client-e2e";
 
