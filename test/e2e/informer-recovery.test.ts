@@ -12,9 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { startApiHttpProxy } from "./support/api-http-proxy.js";
-import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
+import { grantRole, newServiceAccountClient, READ_CONFIGMAPS } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-import { configMap, configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
 import { withControlPlane } from "./support/control-plane.js";
 
 /** The readiness rule of runOperators and the Nest status: synced and fewer than 3 errors in a row. */
@@ -55,8 +55,7 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
     const ns = "rec-rbac";
     await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await plane.client.create(configMaps, configMap(ns, "quiet"));
-    await plane.client.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } });
-    const readerClient = KubeClient.fromKubeConfig(await serviceAccountKubeConfig(plane.cp, plane.client, ns, "reader"));
+    const readerClient = await newServiceAccountClient(plane.cp, plane.client, ns, "reader");
     const errors: number[] = [];
     const informer = new Informer({
       client: readerClient,
@@ -75,13 +74,7 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
       );
       assert.equal(ready(informer), false, "not ready while RBAC forbids the list");
 
-      await grantRole(
-        plane.client,
-        ns,
-        "cm-reader",
-        [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
-        "reader",
-      );
+      await grantRole(plane.client, ns, "cm-reader", [READ_CONFIGMAPS], "reader");
       await informer.waitForSync(AbortSignal.timeout(30_000));
       // Nothing changes in the namespace: no watch event (and no bookmark for ~60 s) arrives.
       const health = informer.health();

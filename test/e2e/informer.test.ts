@@ -12,9 +12,9 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
 import { Informer, type InformerEvent, type ListWatchClient } from "../../src/cache/informer.js";
-import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
+import { grantRole, newServiceAccountClient, READ_CONFIGMAPS } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-import { configMap, configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
 import { withControlPlane } from "./support/control-plane.js";
 
 /** Counts list calls and can cut watch streams and hold new ones back (a simulated outage). */
@@ -229,8 +229,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
   it("keeps retrying through 403 and syncs by itself once RBAC grants access", async () => {
     const ns = await namespace("inf-rbac");
     await plane.client.create(configMaps, configMap(ns, "secret-plans"));
-    await plane.client.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } });
-    const readerClient = KubeClient.fromKubeConfig(await serviceAccountKubeConfig(plane.cp, plane.client, ns, "reader"));
+    const readerClient = await newServiceAccountClient(plane.cp, plane.client, ns, "reader");
     const errors: number[] = [];
     const informer = new Informer({
       client: readerClient,
@@ -250,13 +249,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.ok(health.consecutiveErrors >= 2);
       assert.match(health.lastError ?? "", /403|forbidden/i);
 
-      await grantRole(
-        plane.client,
-        ns,
-        "cm-reader",
-        [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
-        "reader",
-      );
+      await grantRole(plane.client, ns, "cm-reader", [READ_CONFIGMAPS], "reader");
       const granted = Date.now();
       await informer.waitForSync(AbortSignal.timeout(30_000));
       assert.ok(informer.store.get(ns, "secret-plans"));
