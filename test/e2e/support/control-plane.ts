@@ -5,7 +5,8 @@
  * level); read `plane.cp` / `plane.client` only inside tests and later hooks. What the suite
  * needs on the plane before its tests (a namespace, a CRD) goes in `setUp`, which runs in the same
  * hook: a second top-level `before` would not wait for the first (node:test runs a hook added to
- * the running root test at once).
+ * the running root test at once). Likewise `tearDown` runs first in the `after` hook (node:test runs
+ * `after` hooks in the order they were added, so a later one would find the plane stopped).
  */
 import { after, before } from "node:test";
 import { KubeClient, type KubeClientOptions } from "../../../src/kube/index.js";
@@ -25,6 +26,8 @@ export interface WithControlPlaneOptions extends LocalControlPlaneOptions {
   client?: KubeClientOptions;
   /** Runs once the plane and client are up, before the suite's tests (in the same `before` hook). */
   setUp?: (plane: ControlPlaneSuite) => Promise<unknown>;
+  /** Runs after the suite's tests, before the client is closed and the plane stopped (e.g. stopping an operator). */
+  tearDown?: () => Promise<unknown>;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface WithControlPlaneOptions extends LocalControlPlaneOptions {
  * garbage collection and start faster without it.
  */
 export function withControlPlane(options: WithControlPlaneOptions = {}): ControlPlaneSuite {
-  const { client: clientOptions, setUp, ...planeOptions } = options;
+  const { client: clientOptions, setUp, tearDown, ...planeOptions } = options;
   let cp: LocalControlPlane | undefined;
   let client: KubeClient | undefined;
   before(async () => {
@@ -42,8 +45,12 @@ export function withControlPlane(options: WithControlPlaneOptions = {}): Control
     await setUp?.(suite);
   });
   after(async () => {
-    await client?.close();
-    await cp?.stop();
+    try {
+      await tearDown?.();
+    } finally {
+      await client?.close();
+      await cp?.stop();
+    }
   });
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error("withControlPlane: the control plane is not started yet (read it inside a test or hook)");
