@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeClient, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
-import { Informer, type InformerEvent, type ListWatchClient } from "../../src/cache/informer.js";
+import { Informer, type InformerEvent, type InformerOptions, type ListWatchClient } from "../../src/cache/informer.js";
 import { grantRole, newServiceAccountClient, READ_CONFIGMAPS } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
 import { configMap, configMaps, namespaces } from "./support/core-types.js";
@@ -81,6 +81,24 @@ function run(informer: Informer) {
       await done;
     },
   };
+}
+
+/**
+ * Runs a paged informer (watchList off, so LIST requests count) of the ConfigMaps in `ns` through a
+ * GatedClient on `client`, recording its watch restarts' reasons.
+ */
+function runGated(client: KubeClient, ns: string, options: Omit<InformerOptions, "client" | "type" | "namespace" | "metrics">) {
+  const gated = new GatedClient(client);
+  const restarts: string[] = [];
+  const informer = new Informer({
+    client: gated,
+    type: configMaps,
+    namespace: ns,
+    watchList: false,
+    metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
+    ...options,
+  });
+  return { gated, restarts, informer, r: run(informer) };
 }
 
 describe("Informer on a real control plane", { timeout: 180_000 }, () => {
@@ -165,17 +183,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("resumes a watch the server closes from the last resourceVersion, without relisting or losing events", async () => {
     const ns = await namespace("inf-resume");
-    const gated = new GatedClient(plane.client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      watchList: false, // counts LIST requests: the paged path
-      watchTimeoutSeconds: 1,
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { watchTimeoutSeconds: 1 });
     try {
       await informer.waitForSync();
       const written: string[] = [];
@@ -204,17 +212,7 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("re-opens a watch that stays silent past the inactivity timeout and keeps delivering", async () => {
     const ns = await namespace("inf-quiet");
-    const gated = new GatedClient(plane.client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      watchList: false, // counts LIST requests: the paged path
-      inactivityTimeoutMs: 700,
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { inactivityTimeoutMs: 700 });
     try {
       await informer.waitForSync();
       await waitFor("two inactivity restarts", () => restarts.filter((x) => x === "inactivity").length >= 2, { timeout: 10_000 });
@@ -275,18 +273,7 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
     const ns = "default";
     for (const name of ["keep", "change", "remove"])
       await plane.client.create(configMaps, configMap(ns, name, { v: "1" }, { set: "gone-test" }));
-    const gated = new GatedClient(plane.client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      labelSelector: "set=gone-test",
-      pageSize: 2,
-      watchList: false, // counts LIST requests: the paged path
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { labelSelector: "set=gone-test", pageSize: 2 });
     try {
       await informer.waitForSync();
       assert.equal(informer.store.size, 3);
