@@ -12,17 +12,15 @@
  */
 import "reflect-metadata";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { LocalControlPlane } from "../src/testing/control-plane/local-control-plane.js";
-import { KubeHttp } from "./lib/kube-http.js";
 import { runPeer, type PeerRunResult } from "./lib/phases.js";
 import { runBacklog, type BacklogResult } from "./lib/backlog.js";
 import { runScaleBench } from "./lib/scale.js";
 import { parseScaleSizes } from "./lib/scale-report.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
-import { installCrd } from "./lib/install-crd.js";
+import { startBenchCluster } from "./lib/bench-cluster.js";
 import { runChurnCapacity, takeW5Args } from "./lib/churn.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
@@ -134,19 +132,10 @@ async function main(): Promise<void> {
   for (const p of peers) commands.set(p.name, await p.prepare(log));
   if (opts.scale) return void (await runScaleBench({ sizes: opts.scale, peers, commands, write: opts.write, root, log }));
 
-  log("starting the local control plane ...");
-  const cp = await LocalControlPlane.start({
-    serviceClusterIpRange: "10.0.0.0/16",
-    onPhase: (phase, ms) => log(`  control plane: ${phase} after ${ms} ms`),
-  });
-  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
-  const logDir = join(root, "bench", "results", "tmp");
-  mkdirSync(logDir, { recursive: true });
+  const { cp, http, logDir, stop } = await startBenchCluster(root, log);
   const runs: PeerRunResult[] = [];
   const backlogRuns: BacklogResult[] = [];
   try {
-    await installCrd(cp, http);
-    log(`CRD installed; peer logs in ${logDir}`);
     const ctx = {
       http,
       kubeconfigPath: cp.kubeconfigPath,
@@ -168,22 +157,12 @@ async function main(): Promise<void> {
       const order = rep % 2 === 0 ? peers : [...peers].reverse();
       for (const [position, peer] of order.entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-        const ctx = {
-          http,
-          kubeconfigPath: cp.kubeconfigPath,
-          apiServerPid: cp.pids.apiServer,
-          parents: opts.parents,
-          harnessConcurrency: opts.concurrency,
-          logDir,
-          log,
-        };
         if (opts.w1b) backlogRuns.push(await runBacklog(ctx, peer, commands.get(peer.name)!, rep));
         else runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
     }
   } finally {
-    await http.close();
-    await cp.stop();
+    await stop();
   }
   if (w5) return;
 

@@ -15,14 +15,14 @@
  * largest P are left (minutes saved; the runs after one meet a larger etcd).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { LocalControlPlane } from "../../src/testing/control-plane/local-control-plane.js";
+import type { LocalControlPlane } from "../../src/testing/control-plane/local-control-plane.js";
 import { countWrites, diffCounts, readRequestTotals, snapshotOwn } from "./apiserver-metrics.js";
-import { installCrd } from "./install-crd.js";
+import { startBenchCluster } from "./bench-cluster.js";
 import { KubeHttp, PATCH_TYPES } from "./kube-http.js";
 import { ConvergenceObserver } from "./observer.js";
 import { PeerProcess, readProcUsage, type PeerCommand } from "./peer-process.js";
@@ -76,18 +76,11 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
   log(
     `scale: P=${opts.sizes.join(", ")} peers=${peers.map((p) => p.name).join(",")}${Number.isFinite(rawMax) ? ` raw up to P=${rawMax}` : ""}`,
   );
-  const cp = await LocalControlPlane.start({
-    serviceClusterIpRange: "10.0.0.0/16",
-    onPhase: (phase, ms) => log(`  control plane: ${phase} after ${ms} ms`),
-  });
-  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
-  const logDir = join(root, "bench", "results", "tmp");
-  mkdirSync(logDir, { recursive: true });
+  const { cp, http, logDir, stop } = await startBenchCluster(root, log);
   const ctx: Ctx = { http, cp, logDir, log };
   const runs: ScaleRun[] = [];
   const began = new Date().toISOString();
   try {
-    await installCrd(cp, http);
     const largest = Math.max(...opts.sizes);
     const plan = runPlan(opts.sizes, peers, rawMax);
     for (const [i, { P, peer }] of plan.entries()) {
@@ -108,8 +101,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
       if (opts.write) writeResults(opts, cp, began, runs);
     }
   } finally {
-    await http.close();
-    await cp.stop();
+    await stop();
   }
   for (const r of runs)
     log(

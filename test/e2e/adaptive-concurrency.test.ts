@@ -8,37 +8,26 @@
  * (both start with 16 requests at once, refused alike). Figures go to notes/rel-recovery.md.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
 import { isTooManyRequests, KubeClient, type KubeClientOptions } from "../../src/kube/index.js";
-import { LocalControlPlane, limitUserSeats } from "../../src/testing/index.js";
+import { limitUserSeats } from "../../src/testing/index.js";
 import { configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const USER = "apf-test";
 const PARENTS = 200;
 const WORKERS = 16;
 const WARM_UP = 32;
 
-let cp: LocalControlPlane;
-let admin: KubeClient;
-
-before(async () => {
-  cp = await LocalControlPlane.start({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-  // The admin token impersonating "apf-test" (apfClient): the binding lets it act, the limit gives it one seat.
-  await limitUserSeats(cp, USER, 1, { clusterRole: "cluster-admin" });
-});
-
-after(async () => {
-  await admin?.close();
-  await cp?.stop();
-});
+// The admin token impersonating "apf-test" (apfClient): the binding lets it act, the limit gives it one seat.
+const plane = withControlPlane({ setUp: ({ cp }) => limitUserSeats(cp, USER, 1, { clusterRole: "cluster-admin" }) });
 
 /** A client that acts as user "apf-test" (the admin token impersonating it). */
 function apfClient(options: KubeClientOptions): KubeClient {
   const kc = new KubeConfig();
-  kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, { ...cp.kubeConfig.getCurrentUser()!, impersonateUser: USER });
+  kc.loadFromClusterAndUser(plane.cp.kubeConfig.getCurrentCluster()!, { ...plane.cp.kubeConfig.getCurrentUser()!, impersonateUser: USER });
   return KubeClient.fromKubeConfig(kc, options);
 }
 
@@ -65,7 +54,7 @@ async function untilAccepted(write: () => Promise<unknown>): Promise<void> {
 
 /** Creates PARENTS ConfigMaps in a fresh namespace, WORKERS at a time, each retried until it exists. */
 async function converge(namespace: string, adaptive: boolean): Promise<RunFigures> {
-  await admin.create(namespaces, { metadata: { name: namespace } });
+  await plane.client.create(namespaces, { metadata: { name: namespace } });
   let throttled = 0;
   let throttledAfterWarmUp = 0;
   let done = 0;
@@ -102,7 +91,7 @@ async function converge(namespace: string, adaptive: boolean): Promise<RunFigure
     await client.close();
   }
   const wallMs = Math.round(performance.now() - started);
-  const listed = await admin.list(configMaps, { namespace });
+  const listed = await plane.client.list(configMaps, { namespace });
   assert.equal(listed.items.length, PARENTS, `${namespace}: every parent converged`);
   return { wallMs, throttled, throttledAfterWarmUp, requests, ...(lowestLimit !== undefined ? { lowestLimit } : {}) };
 }

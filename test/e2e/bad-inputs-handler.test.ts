@@ -27,7 +27,7 @@ import {
   type SyncRequest,
 } from "../../src/index.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
-import { E2E_API_VERSION, E2E_GROUP } from "./fixtures/crds.js";
+import { E2E_API_VERSION, FREE_FORM, testCrd } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 
 const KIND = "BadIn";
@@ -37,34 +37,7 @@ const MB = 1024 * 1024;
 
 /** Free-form spec and status, except `status.count`, which must be an integer (a status the server refuses). */
 function crdOf(kind: string): KubeObject {
-  const plural = `${kind.toLowerCase()}s`;
-  return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.${E2E_GROUP}` },
-    spec: {
-      group: E2E_GROUP,
-      scope: "Namespaced",
-      names: { kind, plural, singular: kind.toLowerCase() },
-      versions: [
-        {
-          name: "v1",
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: {
-            openAPIV3Schema: {
-              type: "object",
-              properties: {
-                spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { count: { type: "integer" } } },
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
+  return testCrd(kind, { status: { ...FREE_FORM, properties: { count: { type: "integer" } } } });
 }
 
 /** The kind of the operator whose handler is a [sync, onError] pair (roperator's error handler). */

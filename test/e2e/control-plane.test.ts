@@ -13,6 +13,7 @@ import {
   type ControlPlaneBinaries,
 } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
+import { testCrd } from "./fixtures/crds.js";
 
 /** Minimal JSON client over the control plane's own CA and admin token. */
 function apiClient(cp: LocalControlPlane) {
@@ -87,33 +88,7 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
   });
 
   it("establishes a CRD with a status subresource; /status updates status only", async () => {
-    const crd = {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: "widgets.example.com" },
-      spec: {
-        group: "example.com",
-        scope: "Namespaced",
-        names: { plural: "widgets", singular: "widget", kind: "Widget" },
-        versions: [
-          {
-            name: "v1",
-            served: true,
-            storage: true,
-            subresources: { status: {} },
-            schema: {
-              openAPIV3Schema: {
-                type: "object",
-                properties: {
-                  spec: { type: "object", properties: { size: { type: "integer" } } },
-                  status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-                },
-              },
-            },
-          },
-        ],
-      },
-    };
+    const crd = testCrd("Widget", { group: "example.com", spec: { type: "object", properties: { size: { type: "integer" } } } });
     const created = await api.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await waitFor("Established", async () => {

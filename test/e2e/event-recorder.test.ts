@@ -1,43 +1,29 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient } from "../../src/kube/client.js";
 import type { KubeObject } from "../../src/core/kube-object.js";
 import { EVENT_RESOURCE, EventRecorder } from "../../src/manager/event-recorder.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
   const namespace = "events-e2e";
-
-  before(async () => {
-    // No controller manager: nothing here needs garbage collection.
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await client.create(namespaces, { metadata: { name: namespace } });
-  });
-
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane({ setUp: ({ client }) => client.create(namespaces, { metadata: { name: namespace } }) });
 
   /** A fresh involved object (a real ConfigMap, so it has a uid and resourceVersion). */
   async function parent(name: string): Promise<KubeObject> {
-    return client.create(configMaps, { metadata: { name, namespace }, data: { a: "b" } });
+    return plane.client.create(configMaps, { metadata: { name, namespace }, data: { a: "b" } });
   }
 
   /** The Events whose involvedObject is `obj`, from the API server. */
   async function eventsOf(obj: KubeObject): Promise<KubeObject[]> {
-    const { items } = await client.list(EVENT_RESOURCE, { namespace, fieldSelector: `involvedObject.uid=${obj.metadata!.uid}` });
+    const { items } = await plane.client.list(EVENT_RESOURCE, { namespace, fieldSelector: `involvedObject.uid=${obj.metadata!.uid}` });
     return items;
   }
 
   it("writes an Event with the right involvedObject, source and reporting fields", async () => {
     const cm = await parent("first");
-    const recorder = new EventRecorder({ client, component: "echo-server", instance: "pod-a" });
+    const recorder = new EventRecorder({ client: plane.client, component: "echo-server", instance: "pod-a" });
     recorder.normal(cm, "Synced", "children created");
     await recorder.flush();
     const [event, ...rest] = await eventsOf(cm);
@@ -64,7 +50,7 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
 
   it("aggregates 5 identical warnings into one Event with count 5", async () => {
     const cm = await parent("hot");
-    const recorder = new EventRecorder({ client, component: "echo-server" });
+    const recorder = new EventRecorder({ client: plane.client, component: "echo-server" });
     // Two at once (coalesced while the create is in flight), then three one after another (patches).
     recorder.warning(cm, "SyncFailed", "handler threw: boom");
     recorder.warning(cm, "SyncFailed", "handler threw: boom");
@@ -88,7 +74,7 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
   it("caps a burst of distinct events per object with the rate limit", async () => {
     const cm = await parent("flood");
     const other = await parent("quiet");
-    const recorder = new EventRecorder({ client, component: "echo-server", burst: 5 });
+    const recorder = new EventRecorder({ client: plane.client, component: "echo-server", burst: 5 });
     for (let i = 0; i < 40; i++) recorder.warning(cm, "SyncFailed", `attempt ${i}`);
     recorder.normal(other, "Synced", "the limit is per object");
     await recorder.flush();
@@ -100,7 +86,7 @@ describe("EventRecorder on a real API server", { timeout: 120_000 }, () => {
 
   it("truncates long messages to 1 KiB and never throws on a failing write", async () => {
     const cm = await parent("long");
-    const recorder = new EventRecorder({ client, component: "echo-server" });
+    const recorder = new EventRecorder({ client: plane.client, component: "echo-server" });
     recorder.warning(cm, "Long", "é".repeat(2000));
     // An object in a namespace that does not exist: the create fails; recording must not throw.
     recorder.warning(

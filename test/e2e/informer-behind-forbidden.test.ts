@@ -12,11 +12,10 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject } from "../../src/kube/index.js";
+import { KubeClient } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { OperatorConfig, type OperatorDefinition } from "../../src/index.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import type { Controller } from "../../src/controller/controller.js";
@@ -27,31 +26,15 @@ import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 import { forbidden, startApiHttpProxy } from "./support/api-http-proxy.js";
 import { waitFor } from "./support/wait.js";
-import { configMaps } from "./support/core-types.js";
-
-const cm = (namespace: string, name: string): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name, namespace },
-  data: {},
-});
+import { configMap, configMaps } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 describe("an informer behind whose relist is refused for good", { timeout: 90_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane();
 
   it("is current again after a 403 on its relist (a controller's hold is released), and keeps listing", async () => {
-    await client.create(configMaps, cm("default", "held"));
-    const proxy = await startApiHttpProxy(cp);
+    await plane.client.create(configMaps, configMap("default", "held"));
+    const proxy = await startApiHttpProxy(plane.cp);
     let forbidLists = false; // answer every list (a GET that is not a watch) with 403 while true
     proxy.intercept = (req) => (forbidLists && !req.watch && req.method === "GET" ? forbidden("configmaps is forbidden") : undefined);
     const proxied = KubeClient.fromKubeConfig(proxy.kubeConfig());
@@ -87,7 +70,7 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
 
       // RBAC back: the relist goes through and the cache is current (and stays so).
       forbidLists = false;
-      await client.create(configMaps, cm("default", "after"));
+      await plane.client.create(configMaps, configMap("default", "after"));
       await waitFor("the relist after the 403s", () => informer.store.get("default", "after") !== undefined, { timeout: 20_000 });
       assert.equal(informer.isCurrent(), true);
     } finally {
@@ -100,8 +83,8 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
 
   it("a watch cut on a healthy cluster does not reset the backoff of a parent that keeps failing", async () => {
     const KIND = "BehindBackoff";
-    await applyManifests(client, new Discovery(client), [testCrd(KIND)]);
-    const proxy = await startApiHttpProxy(cp);
+    await applyManifests(plane.client, new Discovery(plane.client), [testCrd(KIND)]);
+    const proxy = await startApiHttpProxy(plane.cp);
     const kc = proxy.kubeConfig();
     const operator: OperatorDefinition = {
       config: new OperatorConfig("behind-backoff", testType(KIND)),
@@ -115,8 +98,13 @@ describe("an informer behind whose relist is refused for good", { timeout: 90_00
     try {
       runtime = await runOperators([operator], { kubeConfig: kc, handleSignals: false, logger: new LogCapture("info").logger });
       const controller = (runtime as unknown as { parts: { controllers: Controller[] } }).parts.controllers[0]!;
-      const type = await new Discovery(client).resolve(E2E_API_VERSION, KIND);
-      await client.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name: "failing", namespace: "default" }, spec: {} });
+      const type = await new Discovery(plane.client).resolve(E2E_API_VERSION, KIND);
+      await plane.client.create(type, {
+        apiVersion: E2E_API_VERSION,
+        kind: KIND,
+        metadata: { name: "failing", namespace: "default" },
+        spec: {},
+      });
       await waitFor("four failures in a row", () => controller.queue.failures("default/failing") >= 4, { timeout: 30_000 });
       const before = controller.queue.failures("default/failing");
       await waitFor("a watch to cut", () => proxy.cutWatches() > 0, { timeout: 10_000 });

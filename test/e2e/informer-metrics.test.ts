@@ -5,30 +5,17 @@
  * before the `cache` label they wrote one series `{resource}` and the last writer won.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InformerPool } from "../../src/cache/informer-pool.js";
-import { KubeClient } from "../../src/kube/index.js";
 import { noopLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const NAMESPACE = "informer-metrics";
 
-let cp: LocalControlPlane;
-let client: KubeClient;
-
-before(async () => {
-  cp = await LocalControlPlane.start({ controllerManager: false });
-  client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  await client.create(namespaces, { metadata: { name: NAMESPACE } });
-});
-
-after(async () => {
-  await client?.close();
-  await cp?.stop();
-});
+const plane = withControlPlane({ setUp: ({ client }) => client.create(namespaces, { metadata: { name: NAMESPACE } }) });
 
 /** Every sample of `name` whose labels include `resource="<resource>"`: value per label text. */
 function samples(text: string, name: string, resource: string): Map<string, number> {
@@ -42,12 +29,12 @@ function samples(text: string, name: string, resource: string): Map<string, numb
 
 test("a child cache and a related cache of one resource type each report their own tsoperator_informer_objects", async () => {
   // Three ConfigMaps, one of them a child (it carries the tracking label the child cache selects).
-  await client.create(configMaps, { metadata: { name: "child", namespace: NAMESPACE, labels: { "tsoperator.dev/parent": "p" } } });
-  await client.create(configMaps, { metadata: { name: "other-a", namespace: NAMESPACE } });
-  await client.create(configMaps, { metadata: { name: "other-b", namespace: NAMESPACE } });
+  await plane.client.create(configMaps, { metadata: { name: "child", namespace: NAMESPACE, labels: { "tsoperator.dev/parent": "p" } } });
+  await plane.client.create(configMaps, { metadata: { name: "other-a", namespace: NAMESPACE } });
+  await plane.client.create(configMaps, { metadata: { name: "other-b", namespace: NAMESPACE } });
 
   const metrics = new Metrics({ defaultMetrics: false });
-  const pool = new InformerPool(client, noopLogger, metrics);
+  const pool = new InformerPool(plane.client, noopLogger, metrics);
   const children = pool.informerFor(configMaps, { namespace: NAMESPACE, labelSelector: "tsoperator.dev/parent" });
   const related = pool.informerFor(configMaps, { namespace: NAMESPACE });
   const stop = new AbortController();

@@ -7,42 +7,25 @@
  *   green), not only after the first watch event or bookmark (~60 s later on a quiet type).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject } from "../../src/kube/index.js";
+import { KubeClient } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { startApiHttpProxy } from "./support/api-http-proxy.js";
-import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
+import { grantRole, newServiceAccountClient, READ_CONFIGMAPS } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-import { configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 /** The readiness rule of runOperators and the Nest status: synced and fewer than 3 errors in a row. */
 const ready = (informer: Informer): boolean => informer.health().synced && informer.health().consecutiveErrors < 3;
 
-const cm = (namespace: string, name: string): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name, namespace },
-  data: {},
-});
-
 describe("Informer recovery on a real control plane", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane();
 
   it("backs off when a proxy answers every watch with 200 and closes it at once", async () => {
-    await client.create(configMaps, cm("default", "behind-proxy"));
-    const proxy = await startApiHttpProxy(cp);
+    await plane.client.create(configMaps, configMap("default", "behind-proxy"));
+    const proxy = await startApiHttpProxy(plane.cp);
     proxy.intercept = (req) => (req.watch ? { status: 200 } : undefined); // every watch: 200, empty, closed
     const proxied = KubeClient.fromKubeConfig(proxy.kubeConfig());
     const informer = new Informer({ client: proxied, type: configMaps, namespace: "default" });
@@ -70,10 +53,9 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
 
   it("reads healthy as soon as a list succeeds after 403s (readiness does not wait for a watch event)", async () => {
     const ns = "rec-rbac";
-    await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    await client.create(configMaps, cm(ns, "quiet"));
-    await client.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } });
-    const readerClient = KubeClient.fromKubeConfig(await serviceAccountKubeConfig(cp, client, ns, "reader"));
+    await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await plane.client.create(configMaps, configMap(ns, "quiet"));
+    const readerClient = await newServiceAccountClient(plane.cp, plane.client, ns, "reader");
     const errors: number[] = [];
     const informer = new Informer({
       client: readerClient,
@@ -92,7 +74,7 @@ describe("Informer recovery on a real control plane", { timeout: 120_000 }, () =
       );
       assert.equal(ready(informer), false, "not ready while RBAC forbids the list");
 
-      await grantRole(client, ns, "cm-reader", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }], "reader");
+      await grantRole(plane.client, ns, "cm-reader", [READ_CONFIGMAPS], "reader");
       await informer.waitForSync(AbortSignal.timeout(30_000));
       // Nothing changes in the namespace: no watch event (and no bookmark for ~60 s) arrives.
       const health = informer.health();

@@ -10,15 +10,16 @@
  *   30 s (it stayed green "Watching" for good before), and green again once the stall ends.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject } from "../../src/kube/index.js";
+import { KubeClient } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { informerRunnable } from "../../src/manager/runnables.js";
-import { FaultProxy, LocalControlPlane } from "../../src/testing/index.js";
+import { FaultProxy } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
-import { configMaps, namespaces } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 /** Waits for `check` (polled every 100 ms) and answers how long that took, in ms. */
 async function until(what: string, check: () => boolean, timeout: number): Promise<number> {
@@ -27,31 +28,14 @@ async function until(what: string, check: () => boolean, timeout: number): Promi
   return Date.now() - started;
 }
 
-const cm = (namespace: string, name: string): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name, namespace },
-  data: {},
-});
-
 describe("a silently stalled watch", { timeout: 150_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane();
 
   /** An informer on ConfigMaps of `ns` whose requests all go through `proxy`. */
   function proxiedInformer(proxy: FaultProxy, ns: string, requestTimeoutMs?: number): { informer: Informer; proxied: KubeClient } {
     // The apiserver's certificate names 127.0.0.1: TLS through the TCP proxy verifies as usual.
     const proxied = KubeClient.fromKubeConfig(
-      cp.kubeConfigFor({ server: proxy.url }),
+      plane.cp.kubeConfigFor({ server: proxy.url }),
       requestTimeoutMs !== undefined ? { requestTimeoutMs } : {},
     );
     const informer = new Informer({
@@ -65,8 +49,8 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
 
   it("sees an object created while its open watch is stalled within 30 s", async () => {
     const ns = "stall-watch";
-    await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    const proxy = await FaultProxy.start(cp.server);
+    await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const proxy = await FaultProxy.start(plane.cp.server);
     // A request timeout longer than the test: a write on a stalled pooled connection would hang.
     const { informer, proxied } = proxiedInformer(proxy, ns, 300_000);
     const controller = new AbortController();
@@ -74,11 +58,11 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
     try {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       await proxied.list(configMaps, { namespace: ns }); // leaves an idle keep-alive connection in the request pool
-      await client.create(configMaps, cm(ns, "before-stall"));
+      await plane.client.create(configMaps, configMap(ns, "before-stall"));
       await until("the watch to deliver an event", () => informer.store.get(ns, "before-stall") !== undefined, 10_000);
       const stalled = proxy.stall();
       assert.ok(stalled >= 1, "the open watch goes through the proxy");
-      await client.create(configMaps, cm(ns, "during-stall"));
+      await plane.client.create(configMaps, configMap(ns, "during-stall"));
       const took = await until(
         "the informer to see the object created during the stall",
         () => informer.store.get(ns, "during-stall") !== undefined,
@@ -87,7 +71,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       console.log(`object created during a stalled watch seen after ${took} ms; health ${JSON.stringify(informer.health())}`);
       // The stalled idle connection was dropped with the watch's: a write through the same client
       // goes out on a new connection instead of waiting out the request timeout.
-      const wrote = proxied.create(configMaps, cm(ns, "after-stall"));
+      const wrote = proxied.create(configMaps, configMap(ns, "after-stall"));
       const giveUp = new AbortController();
       const verdict = await Promise.race([
         wrote.then(() => "written"),
@@ -105,9 +89,9 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
 
   it("turns readiness red within 30 s when everything stalls, and green once the stall ends", async () => {
     const ns = "stall-all";
-    await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    await client.create(configMaps, cm(ns, "quiet"));
-    const proxy = await FaultProxy.start(cp.server);
+    await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await plane.client.create(configMaps, configMap(ns, "quiet"));
+    const proxy = await FaultProxy.start(plane.cp.server);
     const { informer, proxied } = proxiedInformer(proxy, ns);
     const readiness = informerRunnable(informer, { needsLeaderElection: false }).readiness!;
     const controller = new AbortController();
@@ -116,7 +100,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       await informer.waitForSync(AbortSignal.timeout(10_000));
       assert.equal(readiness().ok, true, `ready after the list: ${readiness().detail}`);
       // The watch is established (it delivered an event) before the stall: it will never error.
-      await client.create(configMaps, cm(ns, "before-stall"));
+      await plane.client.create(configMaps, configMap(ns, "before-stall"));
       await until("the watch to deliver an event", () => informer.store.get(ns, "before-stall") !== undefined, 10_000);
       proxy.stall({ newConnections: true });
       const red = await until("readiness to turn red", () => !readiness().ok, 30_000);
@@ -126,7 +110,7 @@ describe("a silently stalled watch", { timeout: 150_000 }, () => {
       proxy.resume();
       const green = await until("readiness to turn green again", () => readiness().ok, 30_000);
       console.log(`readiness green ${green} ms after the stall ended: ${readiness().detail}`);
-      await client.create(configMaps, cm(ns, "after-stall"));
+      await plane.client.create(configMaps, configMap(ns, "after-stall"));
       await until("the watch to work again", () => informer.store.get(ns, "after-stall") !== undefined, 30_000);
     } finally {
       controller.abort();

@@ -5,12 +5,13 @@
  * The audit policy records list and watch requests of configmaps (the default one records writes only).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/index.js";
+import { describe, it } from "node:test";
+import { KubeClient, type ResourceType } from "../../src/kube/index.js";
 import { Informer } from "../../src/cache/informer.js";
 import { LocalControlPlane } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
-import { configMaps, namespaces } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const READS_POLICY = [
   "apiVersion: audit.k8s.io/v1",
@@ -39,35 +40,18 @@ async function reads(cp: LocalControlPlane, ns: string): Promise<ReadRecord[]> {
   return [...seen.values()];
 }
 
-const cm = (namespace: string, name: string): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name, namespace },
-  data: { v: "1" },
-});
-
 describe("Informer streaming lists (WatchList) on a real control plane", { timeout: 60_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false, audit: { policy: READS_POLICY } });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane({ audit: { policy: READS_POLICY } });
 
   async function namespaceWith(name: string, objects: number): Promise<string> {
-    await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
-    for (let i = 0; i < objects; i++) await client.create(configMaps, cm(name, `cm-${i}`));
+    await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    for (let i = 0; i < objects; i++) await plane.client.create(configMaps, configMap(name, `cm-${i}`, { v: "1" }));
     return name;
   }
 
   it("syncs from one streaming watch (no LIST in the audit log) and then sees later changes", async () => {
     const ns = await namespaceWith("wl-stream", 30);
-    const informer = new Informer({ client, type: configMaps, namespace: ns, watchList: true });
+    const informer = new Informer({ client: plane.client, type: configMaps, namespace: ns, watchList: true });
     const seen: string[] = [];
     informer.on((e) => seen.push(`${e.type} ${e.object.metadata?.name}`));
     const stop = new AbortController();
@@ -76,12 +60,12 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
       await informer.waitForSync();
       assert.equal(informer.store.size, 30, "every existing object is in the cache when synced");
       assert.equal(informer.store.get(ns, "cm-7")?.kind, "ConfigMap", "type meta is filled");
-      await client.create(configMaps, cm(ns, "later"));
-      await client.delete(configMaps, ns, "cm-0");
+      await plane.client.create(configMaps, configMap(ns, "later", { v: "1" }));
+      await plane.client.delete(configMaps, ns, "cm-0");
       await waitFor("the later create and delete", () => seen.includes("ADDED later") && seen.includes("DELETED cm-0"));
       assert.equal(informer.store.size, 30);
-      await waitFor("the audit records", async () => (await reads(cp, ns)).length >= 2);
-      const log = await reads(cp, ns);
+      await waitFor("the audit records", async () => (await reads(plane.cp, ns)).length >= 2);
+      const log = await reads(plane.cp, ns);
       console.log(`audit (configmaps in ${ns}):\n  ${log.map((r) => `${r.verb} ${r.requestURI}`).join("\n  ")}`);
       assert.deepEqual(
         log.filter((r) => r.verb === "list"),
@@ -104,14 +88,14 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
 
   it("with watchList off it lists with pages (LIST in the audit log, no streaming watch)", async () => {
     const ns = await namespaceWith("wl-off", 5);
-    const informer = new Informer({ client, type: configMaps, namespace: ns, watchList: false, pageSize: 2 });
+    const informer = new Informer({ client: plane.client, type: configMaps, namespace: ns, watchList: false, pageSize: 2 });
     const stop = new AbortController();
     const done = informer.start(stop.signal);
     try {
       await informer.waitForSync();
       assert.equal(informer.store.size, 5);
-      await waitFor("the audit records", async () => (await reads(cp, ns)).some((r) => r.verb === "watch"));
-      const log = await reads(cp, ns);
+      await waitFor("the audit records", async () => (await reads(plane.cp, ns)).some((r) => r.verb === "watch"));
+      const log = await reads(plane.cp, ns);
       assert.ok(log.filter((r) => r.verb === "list").length >= 1, "LIST requests");
       assert.ok(!log.some((r) => r.requestURI.includes("sendInitialEvents")), "no streaming list");
     } finally {
@@ -126,10 +110,10 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
     // server does not support for configmaps (400), standing in for a server without WatchList.
     let streamTries = 0;
     const refusing = {
-      list: client.list.bind(client),
+      list: plane.client.list.bind(plane.client),
       watch: (type: ResourceType, opts: Parameters<KubeClient["watch"]>[1]) => {
         if (opts.sendInitialEvents) streamTries++;
-        return client.watch(type, opts.sendInitialEvents ? { ...opts, fieldSelector: "no.such.field=x" } : opts);
+        return plane.client.watch(type, opts.sendInitialEvents ? { ...opts, fieldSelector: "no.such.field=x" } : opts);
       },
     };
     const informer = new Informer({ client: refusing, type: configMaps, namespace: ns, watchList: true });
@@ -139,7 +123,7 @@ describe("Informer streaming lists (WatchList) on a real control plane", { timeo
       await informer.waitForSync();
       assert.equal(informer.store.size, 3);
       assert.equal(streamTries, 1, "one refused streaming list, then pages");
-      const log = await reads(cp, ns);
+      const log = await reads(plane.cp, ns);
       assert.ok(
         log.some((r) => r.verb === "list"),
         "a LIST after the refusal",

@@ -8,14 +8,14 @@
  * new watches back, standing in for a broken connection. Every answer still comes from the server.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient, type KubeObject, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
-import { Informer, type InformerEvent, type ListWatchClient } from "../../src/cache/informer.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
-import { grantRole, serviceAccountKubeConfig } from "./support/service-account.js";
+import { KubeClient, type ResourceType, type WatchEvent } from "../../src/kube/index.js";
+import { Informer, type InformerEvent, type InformerOptions, type ListWatchClient } from "../../src/cache/informer.js";
+import { grantRole, newServiceAccountClient, READ_CONFIGMAPS } from "./support/service-account.js";
 import { waitFor } from "./support/wait.js";
-import { configMaps, namespaces, serviceAccounts } from "./support/core-types.js";
+import { configMap, configMaps, namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 /** Counts list calls and can cut watch streams and hold new ones back (a simulated outage). */
 class GatedClient implements ListWatchClient {
@@ -83,35 +83,36 @@ function run(informer: Informer) {
   };
 }
 
-const cm = (namespace: string, name: string, labels?: Record<string, string>, data: Record<string, string> = {}): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name, namespace, ...(labels ? { labels } : {}) },
-  data,
-});
+/**
+ * Runs a paged informer (watchList off, so LIST requests count) of the ConfigMaps in `ns` through a
+ * GatedClient on `client`, recording its watch restarts' reasons.
+ */
+function runGated(client: KubeClient, ns: string, options: Omit<InformerOptions, "client" | "type" | "namespace" | "metrics">) {
+  const gated = new GatedClient(client);
+  const restarts: string[] = [];
+  const informer = new Informer({
+    client: gated,
+    type: configMaps,
+    namespace: ns,
+    watchList: false,
+    metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
+    ...options,
+  });
+  return { gated, restarts, informer, r: run(informer) };
+}
 
 describe("Informer on a real control plane", { timeout: 180_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane();
 
   async function namespace(name: string): Promise<string> {
-    await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await plane.client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
     return name;
   }
 
   it("lists existing objects (resourceVersion=0, limited pages), then reports watch events in order", async () => {
     const ns = await namespace("inf-order");
-    for (let i = 0; i < 5; i++) await client.create(configMaps, cm(ns, `pre-${i}`));
-    const gated = new GatedClient(client);
+    for (let i = 0; i < 5; i++) await plane.client.create(configMaps, configMap(ns, `pre-${i}`));
+    const gated = new GatedClient(plane.client);
     const informer = new Informer({ client: gated, type: configMaps, namespace: ns, pageSize: 2, watchList: false });
     const r = run(informer);
     try {
@@ -126,9 +127,9 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.equal(fromStore.apiVersion, "v1");
       assert.equal(fromStore.kind, "ConfigMap", "list items get their kind back");
 
-      await client.create(configMaps, cm(ns, "x", undefined, { v: "1" }));
-      await client.patch(configMaps, ns, "x", { data: { v: "2" } }, "merge");
-      await client.delete(configMaps, ns, "x");
+      await plane.client.create(configMaps, configMap(ns, "x", { v: "1" }));
+      await plane.client.patch(configMaps, ns, "x", { data: { v: "2" } }, "merge");
+      await plane.client.delete(configMaps, ns, "x");
       await waitFor("events of x", () => r.names().filter((n) => n === "x").length === 3);
       const ofX = r.events.filter((e) => e.object.metadata?.name === "x");
       assert.deepEqual(
@@ -149,17 +150,23 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("with a label selector sees only matching objects, and one that stops matching as DELETED", async () => {
     const ns = await namespace("inf-label");
-    await client.create(configMaps, cm(ns, "match-1", { app: "match" }));
-    await client.create(configMaps, cm(ns, "other-1", { app: "other" }));
-    const informer = new Informer({ client, type: configMaps, namespace: ns, labelSelector: "app=match", indexLabels: ["app"] });
+    await plane.client.create(configMaps, configMap(ns, "match-1", {}, { app: "match" }));
+    await plane.client.create(configMaps, configMap(ns, "other-1", {}, { app: "other" }));
+    const informer = new Informer({
+      client: plane.client,
+      type: configMaps,
+      namespace: ns,
+      labelSelector: "app=match",
+      indexLabels: ["app"],
+    });
     const r = run(informer);
     try {
       await informer.waitForSync();
       assert.deepEqual(informer.store.keys(), [`${ns}/match-1`]);
-      await client.create(configMaps, cm(ns, "other-2", { app: "other" }));
-      await client.create(configMaps, cm(ns, "match-2", { app: "match" }));
+      await plane.client.create(configMaps, configMap(ns, "other-2", {}, { app: "other" }));
+      await plane.client.create(configMaps, configMap(ns, "match-2", {}, { app: "match" }));
       await waitFor("match-2", () => informer.store.size === 2);
-      await client.patch(configMaps, ns, "match-1", { metadata: { labels: { app: "other" } } }, "merge");
+      await plane.client.patch(configMaps, ns, "match-1", { metadata: { labels: { app: "other" } } }, "merge");
       await waitFor("match-1 leaves", () => informer.store.size === 1);
       assert.deepEqual(
         r.events.map((e) => `${e.type}:${e.object.metadata?.name}`),
@@ -176,23 +183,13 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("resumes a watch the server closes from the last resourceVersion, without relisting or losing events", async () => {
     const ns = await namespace("inf-resume");
-    const gated = new GatedClient(client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      watchList: false, // counts LIST requests: the paged path
-      watchTimeoutSeconds: 1,
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { watchTimeoutSeconds: 1 });
     try {
       await informer.waitForSync();
       const written: string[] = [];
       const started = Date.now();
       for (let i = 0; Date.now() - started < 4000; i++) {
-        await client.create(configMaps, cm(ns, `c-${i}`));
+        await plane.client.create(configMaps, configMap(ns, `c-${i}`));
         written.push(`c-${i}`);
         await sleep(80);
       }
@@ -215,21 +212,11 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("re-opens a watch that stays silent past the inactivity timeout and keeps delivering", async () => {
     const ns = await namespace("inf-quiet");
-    const gated = new GatedClient(client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      watchList: false, // counts LIST requests: the paged path
-      inactivityTimeoutMs: 700,
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { inactivityTimeoutMs: 700 });
     try {
       await informer.waitForSync();
       await waitFor("two inactivity restarts", () => restarts.filter((x) => x === "inactivity").length >= 2, { timeout: 10_000 });
-      await client.create(configMaps, cm(ns, "after-quiet"));
+      await plane.client.create(configMaps, configMap(ns, "after-quiet"));
       await waitFor("after-quiet", () => r.names().includes("after-quiet"));
       assert.equal(gated.lists.length, 1);
     } finally {
@@ -239,9 +226,8 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
 
   it("keeps retrying through 403 and syncs by itself once RBAC grants access", async () => {
     const ns = await namespace("inf-rbac");
-    await client.create(configMaps, cm(ns, "secret-plans"));
-    await client.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } });
-    const readerClient = KubeClient.fromKubeConfig(await serviceAccountKubeConfig(cp, client, ns, "reader"));
+    await plane.client.create(configMaps, configMap(ns, "secret-plans"));
+    const readerClient = await newServiceAccountClient(plane.cp, plane.client, ns, "reader");
     const errors: number[] = [];
     const informer = new Informer({
       client: readerClient,
@@ -261,11 +247,11 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
       assert.ok(health.consecutiveErrors >= 2);
       assert.match(health.lastError ?? "", /403|forbidden/i);
 
-      await grantRole(client, ns, "cm-reader", [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }], "reader");
+      await grantRole(plane.client, ns, "cm-reader", [READ_CONFIGMAPS], "reader");
       const granted = Date.now();
       await informer.waitForSync(AbortSignal.timeout(30_000));
       assert.ok(informer.store.get(ns, "secret-plans"));
-      await client.create(configMaps, cm(ns, "later"));
+      await plane.client.create(configMaps, configMap(ns, "later"));
       await waitFor("watch works", () => r.names().includes("later"));
       assert.equal(informer.health().consecutiveErrors, 0);
       console.log(`informer synced ${Date.now() - granted} ms after the RoleBinding, after ${errors.length} failures`);
@@ -281,36 +267,13 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
  * (see the kube client's e2e test). The watch is held down by a simulated outage meanwhile.
  */
 describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({
-      controllerManager: false,
-      extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"],
-    });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-  });
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
-  });
+  const plane = withControlPlane({ extraApiServerFlags: ["--watch-cache=false", "--etcd-compaction-interval=1s"] });
 
   it("relists with an empty resourceVersion and reports what changed while the watch was down, deletions included", async () => {
     const ns = "default";
-    for (const name of ["keep", "change", "remove"]) await client.create(configMaps, cm(ns, name, { set: "gone-test" }, { v: "1" }));
-    const gated = new GatedClient(client);
-    const restarts: string[] = [];
-    const informer = new Informer({
-      client: gated,
-      type: configMaps,
-      namespace: ns,
-      labelSelector: "set=gone-test",
-      pageSize: 2,
-      watchList: false, // counts LIST requests: the paged path
-      metrics: { watchRestart: (_r, reason) => restarts.push(reason), informerObjects: () => {} },
-    });
-    const r = run(informer);
+    for (const name of ["keep", "change", "remove"])
+      await plane.client.create(configMaps, configMap(ns, name, { v: "1" }, { set: "gone-test" }));
+    const { gated, restarts, informer, r } = runGated(plane.client, ns, { labelSelector: "set=gone-test", pageSize: 2 });
     try {
       await informer.waitForSync();
       assert.equal(informer.store.size, 3);
@@ -325,12 +288,12 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
       // once: stale-cache-recovery.test.ts): the informer resumes from its version, meets 410 Gone
       // once the history is compacted, and relists.
       gated.cut({ reset: false });
-      await client.delete(configMaps, ns, "remove");
-      await client.patch(configMaps, ns, "change", { data: { v: "2" } }, "merge");
-      await client.create(configMaps, cm(ns, "new", { set: "gone-test" }));
+      await plane.client.delete(configMaps, ns, "remove");
+      await plane.client.patch(configMaps, ns, "change", { data: { v: "2" } }, "merge");
+      await plane.client.create(configMaps, configMap(ns, "new", {}, { set: "gone-test" }));
       // Let etcd compact past everything the informer has seen (two 1 s compaction rounds).
       await sleep(1500);
-      await client.apply(configMaps, cm(ns, "tick", undefined, { t: String(Date.now()) }), { fieldManager: "e2e" });
+      await plane.client.apply(configMaps, configMap(ns, "tick", { t: String(Date.now()) }), { fieldManager: "e2e" });
       await sleep(2500);
       gated.restore();
 
@@ -353,7 +316,7 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
       assert.deepEqual(informer.store.keys().sort(), [`${ns}/change`, `${ns}/keep`, `${ns}/new`]);
 
       // And the watch after the relist works.
-      await client.create(configMaps, cm(ns, "after", { set: "gone-test" }));
+      await plane.client.create(configMaps, configMap(ns, "after", {}, { set: "gone-test" }));
       await waitFor("after", () => r.names().includes("after"));
     } finally {
       await r.stop();

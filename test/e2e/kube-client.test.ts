@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { eventually, LocalControlPlane } from "../../src/testing/index.js";
+import { eventually } from "../../src/testing/index.js";
 import {
   Discovery,
   isConflict,
@@ -27,6 +27,8 @@ import {
   type WatchEvent,
 } from "../../src/kube/index.js";
 import { configMaps, namespaces } from "./support/core-types.js";
+import { testCrd } from "./fixtures/crds.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const crds: ResourceType = {
   group: "apiextensions.k8s.io",
@@ -45,33 +47,11 @@ const widgets: ResourceType = {
   namespaced: true,
 };
 
-const widgetCrd: KubeObject = {
-  apiVersion: crds.apiVersion,
-  kind: crds.kind,
-  metadata: { name: `${widgets.plural}.${widgets.group}` },
-  spec: {
-    group: widgets.group,
-    scope: "Namespaced",
-    names: { plural: widgets.plural, singular: "widget", kind: widgets.kind, listKind: "WidgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", properties: { phase: { type: "string" }, observedGeneration: { type: "integer" } } },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
+const widgetCrd = testCrd(widgets.kind, {
+  group: widgets.group,
+  listKind: true,
+  status: { type: "object", properties: { phase: { type: "string" }, observedGeneration: { type: "integer" } } },
+});
 
 const NS = "kube-client-e2e";
 
@@ -106,36 +86,27 @@ function establishedSocketsTo(port: number): number {
 }
 
 describe("KubeClient against a real control plane", { timeout: 240_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
   const events: RequestEvent[] = [];
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig, { onRequest: (e) => events.push(e) });
-    await client.create(namespaces, { metadata: { name: NS } });
-  });
-
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
+  const plane = withControlPlane({
+    client: { onRequest: (e) => events.push(e) },
+    setUp: ({ client }) => client.create(namespaces, { metadata: { name: NS } }),
   });
 
   it("creates, gets and lists in pages with apiVersion/kind restored", async () => {
     for (let i = 0; i < 30; i++) {
-      await client.create(configMaps, {
+      await plane.client.create(configMaps, {
         metadata: { name: `page-${String(i).padStart(2, "0")}`, namespace: NS, labels: { set: "paged" } },
         data: { i: String(i), text: "grüße 日本" },
       });
     }
-    const one = await client.get(configMaps, NS, "page-07");
+    const one = await plane.client.get(configMaps, NS, "page-07");
     assert.equal((one!.data as Record<string, string>).text, "grüße 日本");
-    assert.equal(await client.get(configMaps, NS, "does-not-exist"), undefined);
+    assert.equal(await plane.client.get(configMaps, NS, "does-not-exist"), undefined);
 
     const pages: KubeObject[][] = [];
     let token: string | undefined;
     do {
-      const page = await client.list(configMaps, {
+      const page = await plane.client.list(configMaps, {
         namespace: NS,
         labelSelector: "set=paged",
         limit: 7,
@@ -156,7 +127,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
       assert.equal(item.kind, "ConfigMap");
     }
 
-    const everything = await client.listAll(configMaps, { namespace: NS, labelSelector: "set=paged", limit: 4 });
+    const everything = await plane.client.listAll(configMaps, { namespace: NS, labelSelector: "set=paged", limit: 4 });
     assert.equal(everything.items.length, 30);
     assert.ok(Number(everything.resourceVersion) > 0);
     assert.ok(everything.items.every((o) => o.kind === "ConfigMap" && o.apiVersion === "v1"));
@@ -165,53 +136,53 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
       (e) => e.method === "GET" && e.resource === "/api/v1/namespaces/{namespace}/configmaps/{name}" && e.code === 404,
     );
     assert.ok(metric, "the metrics hook saw the 404 with a templated path");
-    assert.equal(metric.host, new URL(cp.server).host);
+    assert.equal(metric.host, new URL(plane.cp.server).host);
   });
 
   it("applies twice without a second write, and refuses a stale replace with a conflict", async () => {
     const desired = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "applied", namespace: NS }, data: { a: "1" } };
-    const first = await client.apply(configMaps, desired, { fieldManager: "kube-client-e2e" });
-    const second = await client.apply(configMaps, desired, { fieldManager: "kube-client-e2e", force: true });
+    const first = await plane.client.apply(configMaps, desired, { fieldManager: "kube-client-e2e" });
+    const second = await plane.client.apply(configMaps, desired, { fieldManager: "kube-client-e2e", force: true });
     assert.equal(second.metadata?.resourceVersion, first.metadata?.resourceVersion);
     assert.equal(first.metadata?.managedFields?.[0]?.manager, "kube-client-e2e");
 
-    const changed = await client.apply(configMaps, { ...desired, data: { a: "2" } }, { fieldManager: "kube-client-e2e" });
+    const changed = await plane.client.apply(configMaps, { ...desired, data: { a: "2" } }, { fieldManager: "kube-client-e2e" });
     assert.notEqual(changed.metadata?.resourceVersion, first.metadata?.resourceVersion);
 
     const stale = { ...first, data: { a: "stale" } };
     await assert.rejects(
-      client.replace(configMaps, stale),
+      plane.client.replace(configMaps, stale),
       (err) => isConflict(err) && /PUT \/api\/v1\/namespaces\/kube-client-e2e\/configmaps\/applied/.test((err as Error).message),
     );
-    const replaced = await client.replace(configMaps, { ...changed, data: { a: "3" } });
+    const replaced = await plane.client.replace(configMaps, { ...changed, data: { a: "3" } });
     assert.deepEqual(replaced.data, { a: "3" });
 
-    const merged = await client.patch(configMaps, NS, "applied", { data: { b: "x" } }, "merge");
+    const merged = await plane.client.patch(configMaps, NS, "applied", { data: { b: "x" } }, "merge");
     assert.deepEqual(merged.data, { a: "3", b: "x" });
-    const jsonPatched = await client.patch(configMaps, NS, "applied", [{ op: "remove", path: "/data/b" }], "json");
+    const jsonPatched = await plane.client.patch(configMaps, NS, "applied", [{ op: "remove", path: "/data/b" }], "json");
     assert.deepEqual(jsonPatched.data, { a: "3" });
   });
 
   it("deletes, then reports NotFound as undefined", async () => {
-    await client.create(configMaps, { metadata: { name: "doomed", namespace: NS } });
-    const deleted = await client.delete(configMaps, NS, "doomed", { propagationPolicy: "Background" });
+    await plane.client.create(configMaps, { metadata: { name: "doomed", namespace: NS } });
+    const deleted = await plane.client.delete(configMaps, NS, "doomed", { propagationPolicy: "Background" });
     assert.ok(deleted);
-    assert.equal(await client.get(configMaps, NS, "doomed"), undefined);
-    assert.equal(await client.delete(configMaps, NS, "doomed"), undefined);
-    await assert.rejects(client.request("GET", `/api/v1/namespaces/${NS}/configmaps/doomed`), (err) => isNotFound(err));
+    assert.equal(await plane.client.get(configMaps, NS, "doomed"), undefined);
+    assert.equal(await plane.client.delete(configMaps, NS, "doomed"), undefined);
+    await assert.rejects(plane.client.request("GET", `/api/v1/namespaces/${NS}/configmaps/doomed`), (err) => isNotFound(err));
   });
 
   it("applies status on a custom resource with a status subresource; discovery finds the new kind", async () => {
-    await client.apply(crds, widgetCrd, { fieldManager: "kube-client-e2e" });
+    await plane.client.apply(crds, widgetCrd, { fieldManager: "kube-client-e2e" });
     await eventually(async () => {
-      const crd = await client.get(crds, undefined, widgetCrd.metadata!.name!);
+      const crd = await plane.client.get(crds, undefined, widgetCrd.metadata!.name!);
       const conditions = (crd?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? [];
       assert.ok(conditions.some((c) => c.type === "Established" && c.status === "True"));
     });
-    const discovery = new Discovery(client);
+    const discovery = new Discovery(plane.client);
     // The resource answers 404 for ~2 s after Established: retry.
     const created = await eventually(() =>
-      client.apply(
+      plane.client.apply(
         widgets,
         {
           apiVersion: widgets.apiVersion,
@@ -224,7 +195,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     );
     assert.deepEqual(created.spec, { size: 3, free: { form: true } }, "x-kubernetes-preserve-unknown-fields kept the spec");
 
-    const withStatus = await client.applyStatus(
+    const withStatus = await plane.client.applyStatus(
       widgets,
       {
         apiVersion: widgets.apiVersion,
@@ -235,7 +206,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
       { fieldManager: "kube-client-e2e", force: true },
     );
     assert.deepEqual(withStatus.status, { phase: "Ready", observedGeneration: 1 });
-    const read = await client.get(widgets, NS, "w1");
+    const read = await plane.client.get(widgets, NS, "w1");
     assert.deepEqual(read?.status, { phase: "Ready", observedGeneration: 1 });
     assert.deepEqual(read?.spec, { size: 3, free: { form: true } });
 
@@ -243,7 +214,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
   });
 
   it("discovery resolves core, cluster-scoped and group kinds and names the missing ones", async () => {
-    const discovery = new Discovery(client);
+    const discovery = new Discovery(plane.client);
     assert.deepEqual(await discovery.resolve("v1", "ConfigMap"), configMaps);
     assert.deepEqual(await discovery.resolve("v1", "Namespace"), namespaces);
     assert.deepEqual(await discovery.resolve("apps/v1", "Deployment"), {
@@ -265,11 +236,11 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
   });
 
   it("watches ADDED, MODIFIED, DELETED and BOOKMARK until the server closes the stream", async () => {
-    const start = await client.list(configMaps, { namespace: NS, labelSelector: "set=watched" });
+    const start = await plane.client.list(configMaps, { namespace: NS, labelSelector: "set=watched" });
     const controller = new AbortController();
     const seen: WatchEvent[] = [];
     const watching = (async () => {
-      for await (const event of client.watch(configMaps, {
+      for await (const event of plane.client.watch(configMaps, {
         namespace: NS,
         labelSelector: "set=watched",
         resourceVersion: start.resourceVersion,
@@ -281,9 +252,9 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
       }
     })();
     await sleep(200);
-    await client.create(configMaps, { metadata: { name: "watched", namespace: NS, labels: { set: "watched" } }, data: { v: "1" } });
-    await client.patch(configMaps, NS, "watched", { data: { v: "2" } }, "merge");
-    await client.delete(configMaps, NS, "watched");
+    await plane.client.create(configMaps, { metadata: { name: "watched", namespace: NS, labels: { set: "watched" } }, data: { v: "1" } });
+    await plane.client.patch(configMaps, NS, "watched", { data: { v: "2" } }, "merge");
+    await plane.client.delete(configMaps, NS, "watched");
     const began = Date.now();
     await watching; // the server ends the stream after timeoutSeconds
     assert.ok(Date.now() - began < 15_000);
@@ -302,7 +273,7 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     const controller = new AbortController();
     const seen: WatchEvent[] = [];
     const watching = (async () => {
-      for await (const event of client.watch(configMaps, { namespace: NS, signal: controller.signal })) seen.push(event);
+      for await (const event of plane.client.watch(configMaps, { namespace: NS, signal: controller.signal })) seen.push(event);
     })();
     await sleep(500);
     controller.abort();
@@ -323,15 +294,15 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
          status: { token: readFileSync(${JSON.stringify(tokenFile)}, "utf8") } }));`,
     );
     const kc = new KubeConfig();
-    const { token: _admin, ...userWithoutToken } = cp.kubeConfig.getCurrentUser()!;
-    kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, {
+    const { token: _admin, ...userWithoutToken } = plane.cp.kubeConfig.getCurrentUser()!;
+    kc.loadFromClusterAndUser(plane.cp.kubeConfig.getCurrentCluster()!, {
       ...userWithoutToken,
       exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [plugin], interactiveMode: "Never" },
     });
     const execClient = KubeClient.fromKubeConfig(kc, { authCacheMs: 60_000 });
     try {
       await assert.rejects(execClient.get(namespaces, undefined, NS), (err) => (err as ApiError).statusCode === 401);
-      writeFileSync(tokenFile, cp.adminToken);
+      writeFileSync(tokenFile, plane.cp.adminToken);
       const before = execClient.stats().retries;
       const ns = await execClient.get(namespaces, undefined, NS);
       assert.equal(ns?.metadata?.name, NS);
@@ -344,8 +315,8 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
 
   it("reuses a bounded number of connections for 500 sequential and 500 concurrent requests", async () => {
     const limit = 8;
-    const bounded = KubeClient.fromKubeConfig(cp.kubeConfig, { connections: limit });
-    const port = Number(new URL(cp.server).port);
+    const bounded = KubeClient.fromKubeConfig(plane.cp.kubeConfig, { connections: limit });
+    const port = Number(new URL(plane.cp.server).port);
     const before = establishedSocketsTo(port);
     try {
       for (let i = 0; i < 500; i++) await bounded.get(configMaps, NS, `page-${String(i % 30).padStart(2, "0")}`);
@@ -387,33 +358,23 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
  * system:masters, so an impersonated user meets real 429 answers with Retry-After.
  */
 describe("KubeClient on a compacting, throttling control plane", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
-
-  before(async () => {
-    cp = await LocalControlPlane.start({
-      controllerManager: false,
-      extraApiServerFlags: [
-        "--watch-cache=false",
-        "--etcd-compaction-interval=1s",
-        "--enable-priority-and-fairness=false",
-        "--max-requests-inflight=1",
-        "--max-mutating-requests-inflight=1",
-      ],
-    });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    for (let i = 0; i < 5; i++) await client.create(configMaps, { metadata: { name: `old-${i}`, namespace: "default" } });
-  });
-
-  after(async () => {
-    await client?.close();
-    await cp?.stop();
+  const plane = withControlPlane({
+    extraApiServerFlags: [
+      "--watch-cache=false",
+      "--etcd-compaction-interval=1s",
+      "--enable-priority-and-fairness=false",
+      "--max-requests-inflight=1",
+      "--max-mutating-requests-inflight=1",
+    ],
+    setUp: async ({ client }) => {
+      for (let i = 0; i < 5; i++) await client.create(configMaps, { metadata: { name: `old-${i}`, namespace: "default" } });
+    },
   });
 
   /** Writes, then waits past two compaction rounds so everything before the write is compacted. */
   async function compactPastNow(): Promise<void> {
     await sleep(1500);
-    await client.apply(
+    await plane.client.apply(
       configMaps,
       { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: String(Date.now()) } },
       { fieldManager: "e2e" },
@@ -422,10 +383,10 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
   }
 
   it("yields the 410 Status of a watch from a compacted resourceVersion as an ERROR event", async () => {
-    const { resourceVersion } = await client.list(configMaps, { namespace: "default" });
+    const { resourceVersion } = await plane.client.list(configMaps, { namespace: "default" });
     await compactPastNow();
     const seen: WatchEvent[] = [];
-    for await (const event of client.watch(configMaps, {
+    for await (const event of plane.client.watch(configMaps, {
       namespace: "default",
       resourceVersion,
       timeoutSeconds: 5,
@@ -443,19 +404,19 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
   });
 
   it("reports an expired continue token as Gone, and listAll restarts the list from scratch", async () => {
-    const first = await client.list(configMaps, { namespace: "default", limit: 2 });
+    const first = await plane.client.list(configMaps, { namespace: "default", limit: 2 });
     assert.ok(first.continue);
     await compactPastNow();
     await assert.rejects(
-      client.list(configMaps, { namespace: "default", limit: 2, continue: first.continue }),
+      plane.client.list(configMaps, { namespace: "default", limit: 2, continue: first.continue }),
       (err) => isGone(err) && /continue parameter is too old/.test((err as Error).message),
     );
 
     // Pause listAll after its first page long enough for its continue token to expire.
     const pages: string[] = [];
-    const original = client.list.bind(client);
+    const original = plane.client.list.bind(plane.client);
     let paused = false;
-    client.list = async (type, opts) => {
+    plane.client.list = async (type, opts) => {
       pages.push(opts?.continue ? "continue" : "first");
       const page = await original(type, opts);
       if (!paused) {
@@ -465,11 +426,11 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
       return page;
     };
     try {
-      const all = await client.listAll(configMaps, { namespace: "default", limit: 2 });
+      const all = await plane.client.listAll(configMaps, { namespace: "default", limit: 2 });
       assert.deepEqual(all.items.map((o) => o.metadata?.name).sort(), ["old-0", "old-1", "old-2", "old-3", "old-4", "tick"]);
       assert.deepEqual(pages.slice(0, 3), ["first", "continue", "first"], "the expired token restarted the list");
     } finally {
-      client.list = original;
+      plane.client.list = original;
     }
   });
 
@@ -482,13 +443,16 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
       plural: "clusterrolebindings",
       namespaced: false,
     };
-    await client.create(crb, {
+    await plane.client.create(crb, {
       metadata: { name: "throttled-admin" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "throttled" }],
     });
     const kc = new KubeConfig();
-    kc.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, { ...cp.kubeConfig.getCurrentUser()!, impersonateUser: "throttled" });
+    kc.loadFromClusterAndUser(plane.cp.kubeConfig.getCurrentCluster()!, {
+      ...plane.cp.kubeConfig.getCurrentUser()!,
+      impersonateUser: "throttled",
+    });
 
     const burst = async (maxRetries: number) => {
       const codes: number[] = [];

@@ -11,39 +11,29 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { ApiError } from "../../src/kube/errors.js";
 import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
 import type { KubeObject } from "../../src/core/kube-object.js";
 import { renderKubeconfig } from "../../src/testing/control-plane/credentials.js";
 import { secrets, serviceAccounts } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
-let cp: LocalControlPlane;
-let admin: KubeClient;
-let dir: string;
-before(async () => {
-  cp = await LocalControlPlane.start({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-  dir = mkdtempSync(join(tmpdir(), "tsoperator-token-file-"));
-});
-after(async () => {
-  await admin?.close();
-  await cp?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const plane = withControlPlane();
+const dir = mkdtempSync(join(tmpdir(), "tsoperator-token-file-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A token of ServiceAccount `rotator` that is valid while Secret `name` exists. */
 async function boundToken(name: string): Promise<string> {
-  const secret = (await admin.create(secrets, {
+  const secret = (await plane.client.create(secrets, {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name, namespace: "default" },
   })) as KubeObject;
-  const answer = (await admin.request("POST", "/api/v1/namespaces/default/serviceaccounts/rotator/token", {
+  const answer = (await plane.client.request("POST", "/api/v1/namespaces/default/serviceaccounts/rotator/token", {
     body: {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenRequest",
@@ -62,7 +52,11 @@ async function whoAmI(client: KubeClient): Promise<string> {
 }
 
 test("a rotated token file keeps the client working; a 401 makes it read the file again, once", async () => {
-  await admin.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "rotator", namespace: "default" } });
+  await plane.client.create(serviceAccounts, {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "rotator", namespace: "default" },
+  });
   const first = await boundToken("first");
   const second = await boundToken("second");
   const tokenPath = join(dir, "token");
@@ -70,19 +64,19 @@ test("a rotated token file keeps the client working; a 401 makes it read the fil
   const kubeconfigPath = join(dir, "kubeconfig");
   writeFileSync(
     kubeconfigPath,
-    renderKubeconfig(cp.server, cp.caCert, "unused").replace(/^(\s+)token: unused$/m, `$1token-file: ${tokenPath}`),
+    renderKubeconfig(plane.cp.server, plane.cp.caCert, "unused").replace(/^(\s+)token: unused$/m, `$1token-file: ${tokenPath}`),
   );
   const client = KubeClient.fromKubeConfig(loadKubeConfig({ path: kubeconfigPath }));
   // A client that holds the first token for good: it tells when the server stops accepting it.
   const staticKc = new KubeConfig();
-  staticKc.loadFromString(renderKubeconfig(cp.server, cp.caCert, first));
+  staticKc.loadFromString(renderKubeconfig(plane.cp.server, plane.cp.caCert, first));
   const staticClient = KubeClient.fromKubeConfig(staticKc);
   try {
     assert.equal(await whoAmI(client), "system:serviceaccount:default:rotator");
 
     // Rotate: the file gets the second token, the first is revoked (its Secret deleted).
     writeFileSync(tokenPath, second);
-    await admin.delete(secrets, "default", "first");
+    await plane.client.delete(secrets, "default", "first");
     const deadline = Date.now() + 30_000;
     for (;;) {
       const status = await whoAmI(staticClient).then(

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeClient } from "../../src/kube/client.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/manager/leader-election.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { waitFor } from "./support/wait.js";
 import { namespaces } from "./support/core-types.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const namespace = "leader-e2e";
 /** Short durations so the test runs in seconds: lease 3 s, renew deadline 2 s, retry 0.5 s. */
@@ -23,29 +22,21 @@ interface Candidate {
 }
 
 describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let client: KubeClient;
   /** Every candidate started, stopped in after() whatever a test did: a running elector keeps the process alive. */
   const started: Candidate[] = [];
-
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    client = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await client.create(namespaces, { metadata: { name: namespace } });
-  });
-
-  after(async () => {
-    for (const c of started) c.stop.abort();
-    await Promise.all(started.map((c) => c.done));
-    await client?.close();
-    await cp?.stop();
+  const plane = withControlPlane({
+    setUp: ({ client }) => client.create(namespaces, { metadata: { name: namespace } }),
+    tearDown: async () => {
+      for (const c of started) c.stop.abort();
+      await Promise.all(started.map((c) => c.done));
+    },
   });
 
   function candidate(lease: string, identity: string, extra: { releaseOnCancel?: boolean; metrics?: Metrics } = {}): Candidate {
     const stop = new AbortController();
     const c: Partial<Candidate> = { stop };
     c.elector = new LeaderElector({
-      client,
+      client: plane.client,
       namespace,
       name: lease,
       identity,
@@ -65,7 +56,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
   }
 
   async function leaseSpec(name: string): Promise<LeaseSpec> {
-    return ((await client.get(LEASE_RESOURCE, namespace, name))?.spec ?? {}) as LeaseSpec;
+    return ((await plane.client.get(LEASE_RESOURCE, namespace, name))?.spec ?? {}) as LeaseSpec;
   }
 
   it("two candidates: exactly one leads; a released lease passes to the other within ~2 retry periods", async () => {
@@ -140,9 +131,9 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     const a = candidate("stolen", "victim-a");
     await waitFor("a to lead", () => a.elector.isLeader(), { timeout: 15_000 });
     // Another writer takes the lease (with the read resourceVersion, so the PUT is accepted).
-    const lease = (await client.get(LEASE_RESOURCE, namespace, "stolen"))!;
+    const lease = (await plane.client.get(LEASE_RESOURCE, namespace, "stolen"))!;
     const now = microTime(new Date());
-    await client.replace(LEASE_RESOURCE, {
+    await plane.client.replace(LEASE_RESOURCE, {
       ...lease,
       spec: { holderIdentity: "intruder", leaseDurationSeconds: 30, acquireTime: now, renewTime: now, leaseTransitions: 1 },
     });
@@ -161,7 +152,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     assert.throws(
       () =>
         new LeaderElector({
-          client,
+          client: plane.client,
           namespace,
           name: "x",
           leaseDurationMs: 2_000,
@@ -171,7 +162,7 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
         }),
       /leaseDurationMs must be greater than renewDeadlineMs/,
     );
-    const e = new LeaderElector({ client, namespace, name: "x", onStartedLeading() {} });
+    const e = new LeaderElector({ client: plane.client, namespace, name: "x", onStartedLeading() {} });
     assert.match(e.identity, /^.+_[0-9a-f]{8}$/);
   });
 });

@@ -6,18 +6,17 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { V1ConfigMap } from "@kubernetes/client-node";
 import { OperatorConfig, SyncResponse, type KubeObject, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
-import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";
 import { runOperators } from "../../src/runner/run-operators.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 import { waitFor } from "./support/wait.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const BLOCK_MS = 4_000; // longer than the 2 s lease
 let handlerReturned = false;
@@ -39,25 +38,16 @@ const blocking: OperatorDefinition = {
   },
 };
 
-let cp: LocalControlPlane;
-let admin: KubeClient;
 let runtime: OperatorRuntime | undefined;
 const logs = new LogCapture();
-
-before(async () => {
-  cp = await LocalControlPlane.start({ controllerManager: false });
-  admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-  await applyManifests(admin, new Discovery(admin), [testCrd("Blocking")]);
-});
-after(async () => {
-  await runtime?.stop();
-  await admin?.close();
-  await cp?.stop();
+const plane = withControlPlane({
+  setUp: ({ client }) => applyManifests(client, new Discovery(client), [testCrd("Blocking")]),
+  tearDown: async () => runtime?.stop(),
 });
 
 test("a handler that blocks the event loop past the lease: its writes do not go out", { timeout: 90_000 }, async () => {
   runtime = await runOperators([blocking], {
-    kubeConfig: cp.kubeConfig,
+    kubeConfig: plane.cp.kubeConfig,
     handleSignals: false,
     logger: logs.logger,
     leaderElection: {
@@ -68,14 +58,19 @@ test("a handler that blocks the event loop past the lease: its writes do not go 
       retryPeriodSeconds: 0.5,
     },
   });
-  const discovery = new Discovery(admin);
+  const discovery = new Discovery(plane.client);
   const parents = await discovery.resolve(E2E_API_VERSION, "Blocking");
   const configMaps = await discovery.resolve("v1", "ConfigMap");
   await waitFor("leadership", () => runtime!.state().leading);
-  await admin.create(parents, { apiVersion: E2E_API_VERSION, kind: "Blocking", metadata: { name: "b1", namespace: "default" }, spec: {} });
+  await plane.client.create(parents, {
+    apiVersion: E2E_API_VERSION,
+    kind: "Blocking",
+    metadata: { name: "b1", namespace: "default" },
+    spec: {},
+  });
   await waitFor("the handler to return", () => handlerReturned);
   await new Promise((r) => setTimeout(r, 2_000)); // any write would have landed by now
-  assert.equal(await admin.get(configMaps, "default", "b1-cm"), undefined, "a child was written after the lease was lost");
-  assert.equal((await admin.get(parents, "default", "b1"))?.status, undefined, "the status was written after the lease was lost");
+  assert.equal(await plane.client.get(configMaps, "default", "b1-cm"), undefined, "a child was written after the lease was lost");
+  assert.equal((await plane.client.get(parents, "default", "b1"))?.status, undefined, "the status was written after the lease was lost");
   await waitFor("the runtime to notice the lost lease", () => runtime!.lostLeadership);
 });

@@ -127,7 +127,7 @@ describe("DI, typed views, error functions and cluster-scoped parents", { timeou
     child.registerInstance(GreetingService, new ShoutingGreetingService());
     kit = await TestKit.start({
       controlPlane: cp,
-      manifests: [greetingCrd, testCrd("Typed"), testCrd("ErrFn"), testCrd("ClusterOwner", "Cluster")],
+      manifests: [greetingCrd, testCrd("Typed"), testCrd("ErrFn"), testCrd("ClusterOwner", { scope: "Cluster" })],
       operators: [GreetingOperator, TypedOperator, withErrorFn, clusterScoped],
       container: child,
       logger: logs.logger,

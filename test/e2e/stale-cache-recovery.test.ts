@@ -13,25 +13,22 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { OperatorConfig, SyncResponse, type OperatorDefinition, type SyncRequest } from "../../src/index.js";
-import { KubeClient } from "../../src/kube/client.js";
 import { Discovery } from "../../src/kube/discovery.js";
 import type { OperatorRuntime } from "../../src/runner/operator-runtime.js";
 import { runOperators } from "../../src/runner/run-operators.js";
-import { LocalControlPlane } from "../../src/testing/index.js";
 import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, E2E_GROUP, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 import { waitFor } from "./support/wait.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const KIND = "StaleGate";
 const RESOURCE = `stalegates.${E2E_GROUP}`;
 
 describe("syncs wait for the relist after an API server restart past a compaction", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let admin: KubeClient;
   let runtime: OperatorRuntime | undefined;
   const logs = new LogCapture("debug");
   let failing = true;
@@ -49,38 +46,33 @@ describe("syncs wait for the relist after an API server restart past a compactio
     },
   };
 
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    admin = KubeClient.fromKubeConfig(cp.kubeConfig);
-    await applyManifests(admin, new Discovery(admin), [testCrd(KIND)]);
-    runtime = await runOperators([operator], { kubeConfig: cp.kubeConfig, handleSignals: false, logger: logs.logger });
-  });
-
-  after(async () => {
-    await runtime?.stop();
-    await admin?.close();
-    await cp?.stop();
+  const plane = withControlPlane({
+    setUp: async ({ cp, client }) => {
+      await applyManifests(client, new Discovery(client), [testCrd(KIND)]);
+      runtime = await runOperators([operator], { kubeConfig: cp.kubeConfig, handleSignals: false, logger: logs.logger });
+    },
+    tearDown: async () => runtime?.stop(),
   });
 
   it("runs no sync between the watch breaking and the relist, then retries the failed syncs at once", async () => {
-    const type = await new Discovery(admin).resolve(E2E_API_VERSION, KIND);
+    const type = await new Discovery(plane.client).resolve(E2E_API_VERSION, KIND);
     const create = (name: string, spec: Record<string, unknown>) =>
-      admin.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name, namespace: "default" }, spec });
+      plane.client.create(type, { apiVersion: E2E_API_VERSION, kind: KIND, metadata: { name, namespace: "default" }, spec });
     for (let i = 0; i < 3; i++) await create(`ok-${i}`, {});
     for (let i = 0; i < 3; i++) await create(`fail-${i}`, { fail: true });
     await waitFor("the ok parents have a status", async () => {
-      const list = await admin.list(type, { namespace: "default" });
+      const list = await plane.client.list(type, { namespace: "default" });
       return list.items.filter((p) => (p.status as { synced?: boolean } | undefined)?.synced).length === 3;
     });
     // The failing parents are being retried (their handler was called more than once).
     await waitFor("the failing parents are retried", async () => logs.find({ msg: "test sync", parent: "fail-0" }).length >= 2);
 
-    await cp.stopApiServer({ signal: "SIGKILL" });
+    await plane.cp.stopApiServer({ signal: "SIGKILL" });
     await sleep(300); // the informers see their watches break (connection reset) at once
     logs.logger.info("test mark: watches broken");
-    await cp.compactEtcd();
+    await plane.cp.compactEtcd();
     await sleep(2_000);
-    const readyAt = await cp.startApiServer();
+    const readyAt = await plane.cp.startApiServer();
     failing = false;
     logs.logger.info("test mark: API server ready");
 
@@ -90,7 +82,7 @@ describe("syncs wait for the relist after an API server restart past a compactio
     await waitFor(
       "the failing parents have a status",
       async () => {
-        const list = await admin.list(type, { namespace: "default" });
+        const list = await plane.client.list(type, { namespace: "default" });
         return list.items.filter((p) => (p.status as { synced?: boolean } | undefined)?.synced).length === 6;
       },
       { timeout: 15_000 },

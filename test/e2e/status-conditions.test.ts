@@ -14,6 +14,7 @@ import type { KubeObject } from "../../src/core/kube-object.js";
 import { CustomResource, crdFor, customResourceOf } from "../../src/manifests/index.js";
 import { K8sType } from "../../src/core/k8s-type.js";
 import { LocalControlPlane, TestKit } from "../../src/testing/index.js";
+import { testCrd } from "./fixtures/crds.js";
 
 const API = "conditions.tsoperator.dev/v1";
 
@@ -69,33 +70,10 @@ interface WidgetStatus {
  * `conditions`: the API server refuses an apply carrying it (500 "field not declared in schema").
  * The operator asked for the condition anyway (`statusCondition`).
  */
-const PRUNING_CRD: KubeObject = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: `gadgets.conditions.tsoperator.dev` },
-  spec: {
-    group: "conditions.tsoperator.dev",
-    scope: "Namespaced",
-    names: { kind: "Gadget", plural: "gadgets", singular: "gadget" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            properties: {
-              spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-              status: { type: "object", properties: { text: { type: "string" }, observedGeneration: { type: "integer" } } },
-            },
-          },
-        },
-      },
-    ],
-  },
-};
+const PRUNING_CRD = testCrd("Gadget", {
+  group: "conditions.tsoperator.dev",
+  status: { type: "object", properties: { text: { type: "string" }, observedGeneration: { type: "integer" } } },
+});
 
 const gadgetOperator = defineOperator(
   new OperatorConfig("gadget", K8sType.of(API, "Gadget", { plural: "gadgets", namespaced: true })).withStatusCondition("Synced"),

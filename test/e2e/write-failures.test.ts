@@ -7,7 +7,7 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { FinalizeResponse, OperatorConfig, SyncResponse, type OperatorDefinition } from "../../src/index.js";
 import { KubeClient } from "../../src/kube/client.js";
@@ -19,6 +19,7 @@ import { applyManifests } from "../../src/testing/manifests.js";
 import { E2E_API_VERSION, E2E_GROUP, testCrd, testType } from "./fixtures/crds.js";
 import { LogCapture } from "./fixtures/log-capture.js";
 import { waitFor } from "./support/wait.js";
+import { withControlPlane } from "./support/control-plane.js";
 
 const USER = "no-parent-patch";
 
@@ -28,14 +29,13 @@ const finalizing: OperatorDefinition = {
 };
 
 describe("failed writes are reported alike", { timeout: 120_000 }, () => {
-  let cp: LocalControlPlane;
-  let admin: KubeClient;
   let runtime: OperatorRuntime | undefined;
   const logs = new LogCapture();
 
-  before(async () => {
-    cp = await LocalControlPlane.start({ controllerManager: false });
-    admin = KubeClient.fromKubeConfig(cp.kubeConfig);
+  const plane = withControlPlane({ setUp: ({ cp, client }) => startOperatorAsUser(cp, client), tearDown: async () => runtime?.stop() });
+
+  /** The CRD, the user's rules (no patch of the parent), and the operator running as that user. */
+  async function startOperatorAsUser(cp: LocalControlPlane, admin: KubeClient): Promise<void> {
     const discovery = new Discovery(admin);
     await applyManifests(admin, discovery, [
       testCrd("NoPatch"),
@@ -60,19 +60,18 @@ describe("failed writes are reported alike", { timeout: 120_000 }, () => {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromClusterAndUser(cp.kubeConfig.getCurrentCluster()!, { ...cp.kubeConfig.getCurrentUser()!, impersonateUser: USER });
     runtime = await runOperators([finalizing], { kubeConfig, handleSignals: false, logger: logs.logger });
-  });
-
-  after(async () => {
-    await runtime?.stop();
-    await admin?.close();
-    await cp?.stop();
-  });
+  }
 
   it("a 403 on the parent's finalizer patch: error log, Warning Event, write-error metric", async () => {
-    const type = await new Discovery(admin).resolve(E2E_API_VERSION, "NoPatch");
-    await admin.create(type, { apiVersion: E2E_API_VERSION, kind: "NoPatch", metadata: { name: "p1", namespace: "default" }, spec: {} });
+    const type = await new Discovery(plane.client).resolve(E2E_API_VERSION, "NoPatch");
+    await plane.client.create(type, {
+      apiVersion: E2E_API_VERSION,
+      kind: "NoPatch",
+      metadata: { name: "p1", namespace: "default" },
+      spec: {},
+    });
     const events = await waitFor("a FinalizerWriteFailed Event", async () => {
-      const list = await admin.list(await new Discovery(admin).resolve("v1", "Event"), { namespace: "default" });
+      const list = await plane.client.list(await new Discovery(plane.client).resolve("v1", "Event"), { namespace: "default" });
       const found = list.items.filter((e) => (e.involvedObject as { name?: string })?.name === "p1" && e.reason === "FinalizerWriteFailed");
       return found.length > 0 ? found : undefined;
     });

@@ -3,9 +3,10 @@
  * a pod's projected token is), and the namespaced Role + RoleBinding that grant it rules.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import type { KubeClient, ResourceType } from "../../../src/kube/index.js";
+import { KubeClient, type ResourceType } from "../../../src/kube/index.js";
 import type { LocalControlPlane } from "../../../src/testing/index.js";
 import { renderKubeconfig } from "../../../src/testing/control-plane/credentials.js";
+import { serviceAccounts } from "./core-types.js";
 
 const roles: ResourceType = {
   group: "rbac.authorization.k8s.io",
@@ -23,6 +24,9 @@ export interface PolicyRule {
   resources: string[];
   verbs: string[];
 }
+
+/** Reading ConfigMaps: get, list and watch. */
+export const READ_CONFIGMAPS: PolicyRule = { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] };
 
 /** A kubeconfig for ServiceAccount `namespace/name` on `cp` (a one-hour token the admin requests). */
 export async function serviceAccountKubeConfig(
@@ -55,4 +59,15 @@ export async function grantRole(
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
     subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
   });
+}
+
+/** Creates ServiceAccount `namespace/name` (no rules yet) and answers a client acting as it (close it after use). */
+export async function newServiceAccountClient(
+  cp: LocalControlPlane,
+  admin: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<KubeClient> {
+  await admin.create(serviceAccounts, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+  return KubeClient.fromKubeConfig(await serviceAccountKubeConfig(cp, admin, namespace, name));
 }

@@ -19,6 +19,7 @@ import { BUILTIN_TYPES, K8sTypes, builtinFor } from "../../../src/core/builtin-t
 import { modelClass } from "../../../src/registry/model-codec.js";
 import { TypeRegistry } from "../../../src/registry/type-registry.js";
 import type { KubeObject } from "../../../src/core/kube-object.js";
+import { FREE_FORM, testCrd } from "../../e2e/fixtures/crds.js";
 
 const TIME = "2024-05-01T10:00:00Z";
 
@@ -112,36 +113,20 @@ const EXTRAS: Record<string, Record<string, unknown>> = {
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }],
     },
   },
+  // int-or-string, a list-type set and a status default: schema fields the model classes must keep.
   "apiextensions.k8s.io/v1/CustomResourceDefinition": {
-    spec: {
+    spec: testCrd("EchoServer", {
       group: "example.com",
-      scope: "Namespaced",
-      names: { plural: "echoservers", singular: "echoserver", kind: "EchoServer", listKind: "EchoServerList" },
-      versions: [
-        {
-          name: "v1",
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: {
-            openAPIV3Schema: {
-              type: "object",
-              properties: {
-                spec: {
-                  type: "object",
-                  "x-kubernetes-preserve-unknown-fields": true,
-                  properties: {
-                    port: { "x-kubernetes-int-or-string": true },
-                    list: { type: "array", "x-kubernetes-list-type": "set", items: { type: "string" } },
-                  },
-                },
-                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true, default: { ready: false } },
-              },
-            },
-          },
+      listKind: true,
+      spec: {
+        ...FREE_FORM,
+        properties: {
+          port: { "x-kubernetes-int-or-string": true },
+          list: { type: "array", "x-kubernetes-list-type": "set", items: { type: "string" } },
         },
-      ],
-    },
+      },
+      status: { ...FREE_FORM, default: { ready: false } },
+    }).spec,
   },
 };
 
