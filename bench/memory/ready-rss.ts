@@ -49,7 +49,7 @@ if (!existsSync(plainScript)) {
   copyFileSync(join(here, "plain-operator.js"), plainScript);
 }
 const peers: Peer[] = [
-  nodePeer("tsoperator bench peer (imports V1ConfigMap, V1Service)", join(root, "dist", "bench", "operators", "tsoperator-bench.js")),
+  nodePeer("tsoperator bench peer (bench/operators/tsoperator-bench.ts)", join(root, "dist", "bench", "operators", "tsoperator-bench.js")),
   nodePeer("tsoperator, no client-node import (K8sTypes children)", plainScript),
 ];
 if (!process.argv.includes("--no-go")) {
