@@ -17,6 +17,7 @@ import {
   Sync,
   SyncResponse,
   defineOperator,
+  failable,
   type SyncRequest,
 } from "../../src/api/index.js";
 import type { KubeObject } from "../../src/core/kube-object.js";
@@ -85,6 +86,27 @@ class SprocketOperator {
   }
 }
 
+@CustomResource({ schema: { spec: { type: "object", properties: { text: { type: "string" } } } } })
+@KubernetesType({ apiVersion: API, kind: "Cog", plural: "cogs", namespaced: true })
+class Cog {
+  metadata!: V1ObjectMeta;
+  spec!: { text: string };
+}
+
+/** A failable handler whose finalize step fails (returns an Error) while `cogFinalizeFails` is set. */
+let cogFinalizeFails: string | undefined;
+const cogOperator = defineOperator(
+  new OperatorConfig("cog", Cog),
+  failable<Cog, void>(
+    {
+      syncChildren: () => [],
+      finalize: () => (cogFinalizeFails !== undefined ? new Error(cogFinalizeFails) : undefined),
+      determineStatus: (_req, outcome) => ({ phase: outcome.kind }),
+    },
+    { backoff: { initialDelayMs: 200, maxDelayMs: 1_000 } },
+  ),
+);
+
 interface Condition {
   type: string;
   status: string;
@@ -121,13 +143,14 @@ before(async () => {
   cp = await LocalControlPlane.start({ controllerManager: false, audit: true, users: [{ name: "operator" }] });
   // The CRD `tsoperator manifests` would generate from the class.
   const crd = crdFor([{ type: K8sType.of(API, "Widget", { plural: "widgets", namespaced: true }), options: customResourceOf(Widget)! }]);
+  const cogCrd = crdFor([{ type: K8sType.of(API, "Cog", { plural: "cogs", namespaced: true }), options: customResourceOf(Cog)! }]);
   const sprocketCrd = crdFor([
     { type: K8sType.of(API, "Sprocket", { plural: "sprockets", namespaced: true }), options: customResourceOf(Sprocket)! },
   ]);
   kit = await TestKit.start({
     controlPlane: cp,
-    manifests: [crd, sprocketCrd, PRUNING_CRD],
-    operators: [WidgetOperator, SprocketOperator, gadgetOperator],
+    manifests: [crd, sprocketCrd, cogCrd, PRUNING_CRD],
+    operators: [WidgetOperator, SprocketOperator, gadgetOperator, cogOperator],
     operatorUser: "operator",
   });
 });
@@ -267,5 +290,35 @@ describe("status conditions: the last sync's outcome on the parent", { timeout: 
     assert.deepEqual(retryWrites, [], "a retry failing with the same message writes no status");
     finalizeFailsWith = undefined;
     await kit.eventually(async () => assert.equal(await kit.get(API, "Sprocket", "s"), undefined), { timeout: 30_000 });
+  });
+
+  it("a failable handler whose finalize step fails: its status, Synced=False with the Event's reason and message, no success claimed", async () => {
+    await kit.createParent({ apiVersion: API, kind: "Cog", metadata: { name: "c" }, spec: { text: "x" } });
+    await kit.eventually(async () => {
+      const status = ((await kit.get(API, "Cog", "c"))?.status ?? {}) as WidgetStatus;
+      assert.equal(synced(status)?.status, "True", `status ${JSON.stringify(status)}`);
+    });
+
+    cogFinalizeFails = "the snapshot service said no";
+    await kit.deleteParent(API, "Cog", "c");
+    const failed = await kit.eventually(async () => {
+      const obj = await kit.get(API, "Cog", "c");
+      const status = (obj?.status ?? {}) as WidgetStatus & { phase?: string };
+      assert.equal(status.phase, "finalizeFailed", `status ${JSON.stringify(status)}`);
+      const condition = synced(status);
+      assert.equal(condition?.status, "False", `status ${JSON.stringify(status)}`);
+      return condition!;
+    });
+    assert.equal(failed.reason, "FinalizeFailed");
+    assert.match(failed.message ?? "", /the snapshot service said no/);
+    const event = await kit.eventually(async () => {
+      const found = (await kit.events("c")).find((e) => e.reason === "FinalizeFailed");
+      assert.ok(found, "a FinalizeFailed Event");
+      return found;
+    });
+    assert.equal(failed.message, event.message, "the condition carries the Event's message");
+
+    cogFinalizeFails = undefined;
+    await kit.eventually(async () => assert.equal(await kit.get(API, "Cog", "c"), undefined), { timeout: 30_000 });
   });
 });
