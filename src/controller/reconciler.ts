@@ -14,8 +14,8 @@
  *   write of the sync succeeded;
  * - with `spec.statusCondition`, every sync's outcome shows on the parent as that condition
  *   (sync-condition.ts): True after a success, False with the Event's reason and message after a
- *   handler failure or a failed child write, and after a failed finalize (the handler failed, or
- *   removing the finalizer did); written only when it changed;
+ *   handler failure or a failed child write, and after a failed finalize (the handler threw or
+ *   answered `FinalizeResponse.failed`, or removing the finalizer failed); written only when it changed;
  * - every failed write (child, status, finalizer) is reported the same way: error log, Warning
  *   Event on the parent, `tsoperator_write_errors_total`;
  * - a sync that wrote something logs one info line saying what; a no-op sync logs nothing.
@@ -384,8 +384,23 @@ export class Reconciler {
       if (patched) log.info("finalized; finalizer removed", { finalizer });
       return { kind: "done" };
     }
+    const retryAfterMs = outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS;
+    if (outcome.failed) {
+      // A failure answered with a status (failable): reported like a throw, shown on the parent, retried.
+      const { error } = outcome.failed;
+      this.reportHandlerError(parent, "finalize", error, log);
+      const condition = this.conditionType();
+      if (outcome.status || condition) {
+        const own = outcome.status ?? ownStatusOf(parent, ownedFields(parent, this.deps.spec.fieldManager, "status"));
+        const status = condition
+          ? withCondition(own, syncCondition(condition, parent, this.handlerVerdict("finalize", error), new Date()))
+          : own;
+        await this.writeStatus(parent, status, client, written, log, false);
+      }
+      return resultOfError(error, retryAfterMs);
+    }
     if (outcome.status) await this.writeStatus(parent, this.keepCondition(parent, outcome.status), client, written, log);
-    return { kind: "requeue", afterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
+    return { kind: "requeue", afterMs: retryAfterMs };
   }
 
   /** Calls the handler under the timeout; a call abandoned at its timeout blocks the next one for the key. */
