@@ -3,8 +3,8 @@
  * without importing a value from @kubernetes/client-node: children named by `K8sTypes`, desired
  * children as plain wire objects, `V1ObjectMeta` as a type only. The same peer protocol as
  * bench/operators/tsoperator-bench.ts ("READY" once the caches are listed; stops when stdin closes).
- * bench/memory/ready-rss.ts compares its RSS when ready with that peer's, which imports
- * `V1ConfigMap`/`V1Service` as the guides show.
+ * bench/memory/ready-rss.ts compares its RSS when ready with that peer's (which imported
+ * `V1ConfigMap`/`V1Service` from client-node's index until it was written with `K8sTypes` too).
  */
 import "reflect-metadata";
 import type { V1ObjectMeta } from "@kubernetes/client-node";

@@ -1,7 +1,8 @@
 /**
  * RSS of an operator process when ready (caches listed, namespace empty), the figure issue 15
  * compares with controller-runtime's (~32 MB). One local control plane; each peer runs alone in
- * its own namespace, is read `SETTLE_MS` after it printed READY (/proc VmRSS), then stopped.
+ * its own namespace, is read `SETTLE_MS` after it printed READY (/proc VmRSS), then stopped;
+ * `readyMs` is its start-up (spawn to READY: imports, kubeconfig, discovery, caches listed).
  *
  *   node dist/bench/memory/ready-rss.js [--reps 2] [--root <a build of tsoperator>] [--no-go]
  *
@@ -48,7 +49,7 @@ if (!existsSync(plainScript)) {
   copyFileSync(join(here, "plain-operator.js"), plainScript);
 }
 const peers: Peer[] = [
-  nodePeer("tsoperator bench peer (imports V1ConfigMap, V1Service)", join(root, "dist", "bench", "operators", "tsoperator-bench.js")),
+  nodePeer("tsoperator bench peer (bench/operators/tsoperator-bench.ts)", join(root, "dist", "bench", "operators", "tsoperator-bench.js")),
   nodePeer("tsoperator, no client-node import (K8sTypes children)", plainScript),
 ];
 if (!process.argv.includes("--no-go")) {
@@ -57,8 +58,9 @@ if (!process.argv.includes("--no-go")) {
   peers.push({ name: "controller-runtime", command: cmd.command, args: cmd.args });
 }
 
-/** Starts `peer`, waits for READY and the settle time, reads its RSS, stops it. */
-async function readyRss(peer: Peer, kubeconfigPath: string, namespace: string): Promise<number> {
+/** Starts `peer`, waits for READY (its start-up: spawn to READY) and the settle time, reads its RSS, stops it. */
+async function readyRss(peer: Peer, kubeconfigPath: string, namespace: string): Promise<{ rss: number; readyMs: number }> {
+  const started = performance.now();
   const child = spawn(peer.command, [...peer.args, "--namespace", namespace], {
     env: { ...process.env, KUBECONFIG: kubeconfigPath, BENCH_NAMESPACE: namespace },
     stdio: ["pipe", "pipe", "inherit"],
@@ -73,8 +75,9 @@ async function readyRss(peer: Peer, kubeconfigPath: string, namespace: string): 
       child.on("exit", (code) => reject(new Error(`${peer.name} exited ${code} before READY`)));
       setTimeout(() => reject(new Error(`${peer.name}: no READY within 60 s`)), 60_000).unref();
     });
+    const readyMs = performance.now() - started;
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return (await readProcUsage(child.pid!)).rssBytes;
+    return { rss: (await readProcUsage(child.pid!)).rssBytes, readyMs };
   } finally {
     child.stdin!.end();
     child.kill("SIGTERM");
@@ -92,8 +95,9 @@ try {
     for (const peer of rep % 2 === 0 ? peers : [...peers].reverse()) {
       const ns = `ready-${n++}`;
       await client.create(namespaces, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-      const rss = await readyRss(peer, cp.kubeconfigPath, ns);
-      console.log(JSON.stringify({ peer: peer.name, rep, rssReadyMb: +(rss / 1e6).toFixed(1), load1: +loadavg()[0]!.toFixed(1), root }));
+      const { rss, readyMs } = await readyRss(peer, cp.kubeconfigPath, ns);
+      const load1 = +loadavg()[0]!.toFixed(1);
+      console.log(JSON.stringify({ peer: peer.name, rep, rssReadyMb: +(rss / 1e6).toFixed(1), readyMs: Math.round(readyMs), load1, root }));
     }
   }
 } finally {

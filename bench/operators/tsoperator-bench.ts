@@ -2,7 +2,8 @@
  * The tsoperator peer of the benchmark (bench/README.md): the workload written the way a user
  * writes it, against the public API only. One `@Sync` returning the three children and the
  * status; `@Finalize` (which makes the framework add and remove the finalizer) with nothing to
- * clean up outside the cluster.
+ * clean up outside the cluster. Child types are named with `K8sTypes` and client-node is imported
+ * for types only, as the guides show: a value import of its index (`V1ConfigMap`) loads all of it.
  *
  * Peer protocol: "READY" on stdout once the caches are listed, then "SYNCS <n>" (handler calls
  * so far) at most every 50 ms while it changes.
@@ -18,7 +19,7 @@
  *   `bench-leader` in the namespace; prints `LEADING` / `NOT LEADING` when that changes.
  */
 import "reflect-metadata";
-import { V1ConfigMap, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { createInterface } from "node:readline";
 import { getHeapStatistics } from "node:v8";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,6 +27,7 @@ import {
   createLogger,
   Finalize,
   FinalizeResponse,
+  K8sTypes,
   KubernetesType,
   Metrics,
   Operator,
@@ -78,7 +80,7 @@ function gate(): { promise: Promise<void>; resolve: () => void } {
 @Operator({
   name: "bench-tsoperator",
   parent: BenchParent,
-  children: [{ type: V1ConfigMap, ...(recreate ? { update: UpdateStrategy.Recreate } : {}) }, { type: V1Service }],
+  children: [{ type: K8sTypes.ConfigMap, ...(recreate ? { update: UpdateStrategy.Recreate } : {}) }, { type: K8sTypes.Service }],
   namespace,
   concurrency,
   finalizerName: FINALIZER,

@@ -1,7 +1,6 @@
 // docs/examples/children-and-update-strategies.ts — one update strategy per child type.
 import "reflect-metadata";
-import { V1ConfigMap, V1Job, V1Pod, V1Secret, V1Service } from "@kubernetes/client-node";
-import { ChildConfig, K8sType, Operator, OperatorConfig, Sync, SyncResponse, UpdateStrategy, defineOperator } from "tsoperator";
+import { ChildConfig, K8sType, K8sTypes, Operator, OperatorConfig, Sync, SyncResponse, UpdateStrategy, defineOperator } from "tsoperator";
 
 const Database = K8sType.of("example.com/v1", "Database", { plural: "databases", namespaced: true });
 
@@ -9,10 +8,10 @@ const Database = K8sType.of("example.com/v1", "Database", { plural: "databases",
   name: "database",
   parent: Database,
   children: [
-    { type: V1Service }, // Apply (default): server-side apply
-    { type: V1ConfigMap, update: UpdateStrategy.Replace }, // PUT of the whole object
-    { type: V1Pod, update: UpdateStrategy.Recreate }, // delete, then create on the next sync
-    { type: V1Secret, update: UpdateStrategy.OnDelete }, // create when missing, never update
+    { type: K8sTypes.Service }, // Apply (default): server-side apply
+    { type: K8sTypes.ConfigMap, update: UpdateStrategy.Replace }, // PUT of the whole object
+    { type: K8sTypes.Pod, update: UpdateStrategy.Recreate }, // delete, then create on the next sync
+    { type: K8sTypes.Secret, update: UpdateStrategy.OnDelete }, // create when missing, never update
   ],
 })
 export class DatabaseOperator {
@@ -25,10 +24,10 @@ export class DatabaseOperator {
 // The same operator without decorators (roperator's builder): one runtime path either way.
 export const databaseDefinition = defineOperator(
   new OperatorConfig("database-builder", Database)
-    .withChild(V1Service)
-    .withChild(V1ConfigMap, ChildConfig.replace())
-    .withChild(V1Pod, ChildConfig.recreate())
-    .withChild(V1Secret, ChildConfig.onDelete())
-    .withChild(V1Job, ChildConfig.apply()),
+    .withChild(K8sTypes.Service)
+    .withChild(K8sTypes.ConfigMap, ChildConfig.replace())
+    .withChild(K8sTypes.Pod, ChildConfig.recreate())
+    .withChild(K8sTypes.Secret, ChildConfig.onDelete())
+    .withChild(K8sTypes.Job, ChildConfig.apply()),
   () => SyncResponse.of({}),
 );

@@ -1,8 +1,7 @@
 // docs/examples/dependency-injection.ts — constructor injection with tsyringe (the default).
 import "reflect-metadata";
-import { V1ConfigMap } from "@kubernetes/client-node";
 import { container as rootContainer, injectable } from "tsyringe";
-import { K8sType, Operator, Sync, SyncResponse, runOperators, tsyringeResolver, type SyncRequest } from "tsoperator";
+import { K8sType, K8sTypes, Operator, Sync, SyncResponse, runOperators, tsyringeResolver, type SyncRequest } from "tsoperator";
 
 @injectable()
 export class Clock {
@@ -14,7 +13,7 @@ export class Clock {
 @Operator({
   name: "stamp",
   parent: K8sType.of("example.com/v1", "Stamp", { plural: "stamps", namespaced: true }),
-  children: [{ type: V1ConfigMap }],
+  children: [{ type: K8sTypes.ConfigMap }],
 })
 export class StampOperator {
   constructor(private readonly clock: Clock) {} // resolved from the container, once, at start-up

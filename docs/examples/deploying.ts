@@ -1,7 +1,7 @@
 // docs/examples/deploying.ts — what `tsoperator manifests dist/operators.js` reads.
 import "reflect-metadata";
-import { V1Deployment, type V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomResource, Operator, Sync, SyncResponse, UpdateStrategy } from "tsoperator";
+import type { V1ObjectMeta } from "@kubernetes/client-node";
+import { CustomResource, K8sTypes, Operator, Sync, SyncResponse, UpdateStrategy } from "tsoperator";
 
 @CustomResource({
   apiVersion: "example.com/v1",
@@ -30,7 +30,7 @@ export class MicroService {
   spec!: { image: string; replicas?: number };
 }
 
-@Operator({ name: "microservice", parent: MicroService, children: [{ type: V1Deployment, update: UpdateStrategy.Apply }] })
+@Operator({ name: "microservice", parent: MicroService, children: [{ type: K8sTypes.Deployment, update: UpdateStrategy.Apply }] })
 export class MicroServiceOperator {
   @Sync()
   sync(): SyncResponse {

@@ -1,8 +1,8 @@
 // docs/examples/errors-and-backoff.ts — what happens when a sync fails.
 import "reflect-metadata";
-import { V1ConfigMap } from "@kubernetes/client-node";
 import {
   K8sType,
+  K8sTypes,
   Operator,
   OperatorConfig,
   Sync,
@@ -20,7 +20,7 @@ const Report = K8sType.of("example.com/v1", "Report", { plural: "reports", names
 @Operator({
   name: "report",
   parent: Report,
-  children: [{ type: V1ConfigMap }],
+  children: [{ type: K8sTypes.ConfigMap }],
   backoff: { initialDelayMs: 1_000, multiplier: 2, jitter: 0.2, maxDelayMs: 300_000 },
 })
 export class ReportOperator {
@@ -45,7 +45,7 @@ export const withStatusOnError = defineOperator(
 
 // 3. Failable handler: validate → children → status, errors become status, backoff per parent.
 export const failableReport = defineOperator(
-  new OperatorConfig("report-failable", Report).withChild(V1ConfigMap),
+  new OperatorConfig("report-failable", Report).withChild(K8sTypes.ConfigMap),
   failable<unknown, string>(
     {
       validate: (req) => (req.raw.metadata?.name?.startsWith("tmp-") ? new Error("temporary reports are not published") : "ok"),

@@ -1,10 +1,11 @@
 // docs/examples/handler-context.ts — what a handler gets beside the snapshot, and a service that records without plumbing.
 import "reflect-metadata";
-import { V1ConfigMap } from "@kubernetes/client-node";
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { Counter } from "prom-client";
 import { inject, injectable } from "tsyringe";
 import {
   K8sType,
+  K8sTypes,
   Metrics,
   Operator,
   OperatorEvents,
@@ -42,7 +43,7 @@ export class BackupStore {
   }
 }
 
-@Operator({ name: "backup", parent: Backup, children: [{ type: V1ConfigMap }] })
+@Operator({ name: "backup", parent: Backup, children: [{ type: K8sTypes.ConfigMap }] })
 export class BackupOperator {
   constructor(private readonly store: BackupStore) {}
 
@@ -51,7 +52,7 @@ export class BackupOperator {
     const { bucket } = (req.raw as { spec: BackupSpec }).spec;
     // Why this sync runs: "created", "changed", "child-changed ConfigMap x (MODIFIED)", "resync"...
     req.log.info("syncing", { reason: String(req.reason) });
-    const existing = req.children.ofType(V1ConfigMap).first();
+    const existing = req.children.ofType<V1ConfigMap>(K8sTypes.ConfigMap).first();
     let etag = existing?.data?.etag;
     // The state decides; the reason only saves work: a plain resync does not upload again.
     if (!etag || !req.reason.has("resync")) {

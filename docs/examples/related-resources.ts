@@ -1,7 +1,7 @@
 // docs/examples/related-resources.ts — read objects you do not own, and react when they change.
 import "reflect-metadata";
-import { V1ConfigMap, V1Deployment, V1Secret, type V1ObjectMeta } from "@kubernetes/client-node";
-import { KubernetesType, Operator, Sync, SyncResponse, index, type SyncRequest } from "tsoperator";
+import type { V1ConfigMap, V1ObjectMeta, V1Secret } from "@kubernetes/client-node";
+import { K8sTypes, KubernetesType, Operator, Sync, SyncResponse, index, type SyncRequest } from "tsoperator";
 
 @KubernetesType({ apiVersion: "example.com/v1", kind: "App", plural: "apps", namespaced: true })
 export class App {
@@ -15,11 +15,11 @@ export const appsBySecret = index(App, "apps-by-secret", (app) => app.spec.crede
 @Operator({
   name: "app",
   parent: App,
-  children: [{ type: V1Deployment }],
+  children: [{ type: K8sTypes.Deployment }],
   related: [
     // By name, from the parent: the Secret its spec names (same namespace).
     {
-      type: V1Secret,
+      type: K8sTypes.Secret,
       names: (app: App) => app.spec.credentialsSecret,
       // Cache only labelled Secrets, and drop what the handler never reads.
       cache: {
@@ -28,16 +28,16 @@ export const appsBySecret = index(App, "apps-by-secret", (app) => app.spec.crede
       },
     },
     // By label selector, from the parent: every ConfigMap its selector matches (same namespace).
-    { type: V1ConfigMap, selector: (app: App) => ({ matchLabels: app.spec.configSelector }) },
+    { type: K8sTypes.ConfigMap, selector: (app: App) => ({ matchLabels: app.spec.configSelector }) },
   ],
   indexes: [appsBySecret],
 })
 export class AppOperator {
   @Sync()
   sync(req: SyncRequest<App>): SyncResponse {
-    const secret = req.related.ofType(V1Secret).get(req.parent.spec.credentialsSecret); // a V1Secret, or undefined
+    const secret = req.related.ofType<V1Secret>(K8sTypes.Secret).get(req.parent.spec.credentialsSecret); // a V1Secret, or undefined
     if (!secret) return SyncResponse.of({ ready: false, message: `waiting for Secret ${req.parent.spec.credentialsSecret}` });
-    const configs = req.related.ofType(V1ConfigMap).toArray(); // V1ConfigMap[]
+    const configs = req.related.ofType<V1ConfigMap>(K8sTypes.ConfigMap).toArray(); // V1ConfigMap[]
     // Restart the pods when the Secret or a ConfigMap changes: a change syncs this App again.
     const version = [secret, ...configs].map((o) => o.metadata?.resourceVersion).join(".");
     const deployment = {

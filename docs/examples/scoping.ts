@@ -1,12 +1,27 @@
 // docs/examples/scoping.ts — operators that watch a few namespaces and the parents a label selects.
 import "reflect-metadata";
-import { V1ConfigMap } from "@kubernetes/client-node";
-import { K8sType, Operator, OperatorConfig, Sync, SyncResponse, defineOperator, runOperators, type SyncRequest } from "tsoperator";
+import {
+  K8sType,
+  K8sTypes,
+  Operator,
+  OperatorConfig,
+  Sync,
+  SyncResponse,
+  defineOperator,
+  runOperators,
+  type SyncRequest,
+} from "tsoperator";
 
 const Site = K8sType.of("example.com/v1", "Site", { plural: "sites", namespaced: true });
 
 // Per operator, with the decorator: only `team-a` and `team-b`, only parents labelled `shard=a`.
-@Operator({ name: "site", parent: Site, children: [{ type: V1ConfigMap }], namespaces: ["team-a", "team-b"], labelSelector: "shard=a" })
+@Operator({
+  name: "site",
+  parent: Site,
+  children: [{ type: K8sTypes.ConfigMap }],
+  namespaces: ["team-a", "team-b"],
+  labelSelector: "shard=a",
+})
 export class SiteOperator {
   @Sync()
   sync(req: SyncRequest): SyncResponse {

@@ -1,7 +1,7 @@
 // docs/examples/sync-model.ts — one function from a snapshot to the desired state.
 import "reflect-metadata";
-import { V1Deployment, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
-import { KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import type { V1Deployment, V1ObjectMeta } from "@kubernetes/client-node";
+import { K8sTypes, KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
 @KubernetesType({ apiVersion: "example.com/v1", kind: "App", plural: "apps", namespaced: true })
 export class App {
@@ -9,14 +9,14 @@ export class App {
   spec!: { image: string; replicas: number; expose?: boolean };
 }
 
-@Operator({ name: "app", parent: App, children: [{ type: V1Deployment }, { type: V1Service }] })
+@Operator({ name: "app", parent: App, children: [{ type: K8sTypes.Deployment }, { type: K8sTypes.Service }] })
 export class AppOperator {
   @Sync()
   sync(req: SyncRequest<App>): SyncResponse {
     const { metadata, spec } = req.parent;
     const name = metadata.name!;
     // Read what exists (from the cache, typed): never write from here, only describe.
-    const deployment = req.children.ofType(V1Deployment).first();
+    const deployment = req.children.ofType<V1Deployment>(K8sTypes.Deployment).first();
     const ready = deployment?.status?.readyReplicas ?? 0;
 
     const response = SyncResponse.of({ readyReplicas: ready }).withChild({

@@ -1,6 +1,6 @@
 import "reflect-metadata";
-import { V1Secret, type V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomResource, Operator, Sync, SyncResponse, UpdateStrategy, index, type SyncRequest } from "tsoperator";
+import type { V1ObjectMeta, V1Secret } from "@kubernetes/client-node";
+import { CustomResource, K8sTypes, Operator, Sync, SyncResponse, UpdateStrategy, index, type SyncRequest } from "tsoperator";
 
 /** The label a credentials Secret carries: the operator caches only Secrets with it (see `cache` below). */
 export const CREDENTIALS_LABEL = "samples.tsoperator.dev/credentials";
@@ -52,10 +52,10 @@ export const byCredentials = index(Database, "by-credentials", (db) => db.spec?.
 @Operator({
   name: "database-credentials",
   parent: Database,
-  children: [{ type: V1Secret, update: UpdateStrategy.Replace }],
+  children: [{ type: K8sTypes.Secret, update: UpdateStrategy.Replace }],
   related: [
     {
-      type: V1Secret,
+      type: K8sTypes.Secret,
       names: (db: Database) => db.spec.credentialsSecret,
       // Memory: cache only the Secrets labelled as credentials, not every Secret of the cluster.
       cache: { labelSelector: { matchLabels: { [CREDENTIALS_LABEL]: "true" } } },
@@ -68,7 +68,7 @@ export class DatabaseCredentialsOperator {
   sync(req: SyncRequest<Database>): SyncResponse {
     const db = req.parent;
     const secretName = db.spec.credentialsSecret;
-    const credentials = req.related.ofType(V1Secret).get(secretName);
+    const credentials = req.related.ofType<V1Secret>(K8sTypes.Secret).get(secretName);
     const username = decode(credentials?.data?.username);
     const password = decode(credentials?.data?.password);
     if (!credentials || !username || !password) {
@@ -80,11 +80,12 @@ export class DatabaseCredentialsOperator {
     }
     const users = req.lookup(byCredentials, secretName, db.metadata.namespace).length;
     const url = `postgres://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${db.spec.host}/${db.spec.database ?? "app"}`;
-    const connection = new V1Secret();
-    connection.apiVersion = "v1";
-    connection.kind = "Secret";
-    connection.metadata = { name: `${db.metadata.name}-connection` };
-    connection.data = { url: Buffer.from(url).toString("base64") };
+    const connection: V1Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: `${db.metadata.name}-connection` },
+      data: { url: Buffer.from(url).toString("base64") },
+    };
     return SyncResponse.of({
       ready: true,
       message: users > 1 ? `credentials shared with ${users - 1} other database(s)` : "connected",

@@ -1,6 +1,16 @@
 import "reflect-metadata";
-import { V1Pod, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
-import { CustomResource, FinalizeResponse, Finalize, Operator, Sync, SyncResponse, UpdateStrategy, type SyncRequest } from "tsoperator";
+import type { V1ObjectMeta, V1Pod } from "@kubernetes/client-node";
+import {
+  CustomResource,
+  Finalize,
+  FinalizeResponse,
+  K8sTypes,
+  Operator,
+  Sync,
+  SyncResponse,
+  UpdateStrategy,
+  type SyncRequest,
+} from "tsoperator";
 
 /** The spec a user writes: the text to echo and the port to serve it on. */
 export interface EchoServerSpec {
@@ -67,7 +77,7 @@ export class ImageCatalog {
 @Operator({
   name: "echo-server",
   parent: EchoServer,
-  children: [{ type: V1Pod, update: UpdateStrategy.Recreate }, { type: V1Service }],
+  children: [{ type: K8sTypes.Pod, update: UpdateStrategy.Recreate }, { type: K8sTypes.Service }],
 })
 export class EchoServerOperator {
   constructor(private readonly images: ImageCatalog) {}
@@ -77,7 +87,7 @@ export class EchoServerOperator {
     const echo = req.parent;
     const name = echo.metadata.name!;
     const port = echo.spec.port ?? 8080;
-    const pod = req.children.ofType(V1Pod).first();
+    const pod = req.children.ofType<V1Pod>(K8sTypes.Pod).first();
     const phase = pod?.status?.phase ?? "Pending";
     return SyncResponse.of({ ready: phase === "Running", podPhase: phase, serviceName: name })
       .withChild({

@@ -1,7 +1,7 @@
 import "reflect-metadata";
-import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1ObjectMeta } from "@kubernetes/client-node";
 import { injectable } from "tsyringe";
-import { CustomResource, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
+import { CustomResource, K8sTypes, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
 
 /** A greeting to publish as a ConfigMap (its CRD, samples/greeting/crd.yaml, is `tsoperator manifests` output). */
 @CustomResource({
@@ -40,7 +40,7 @@ export class GreetingService {
 }
 
 /** Greeting → a ConfigMap `<name>-greeting` holding the text the injected service made. */
-@Operator({ name: "greeting", parent: Greeting, children: [{ type: V1ConfigMap }] })
+@Operator({ name: "greeting", parent: Greeting, children: [{ type: K8sTypes.ConfigMap }] })
 export class GreetingOperator {
   constructor(private readonly greetings: GreetingService) {}
 
@@ -48,11 +48,12 @@ export class GreetingOperator {
   sync(req: SyncRequest<Greeting>): SyncResponse {
     const { name, language } = req.parent.spec;
     const text = this.greetings.greet(name, language);
-    const configMap = new V1ConfigMap();
-    configMap.apiVersion = "v1";
-    configMap.kind = "ConfigMap";
-    configMap.metadata = { name: `${req.parent.metadata.name}-greeting` };
-    configMap.data = { text };
+    const configMap: V1ConfigMap = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `${req.parent.metadata.name}-greeting` },
+      data: { text },
+    };
     return SyncResponse.of({ text }).withChild(configMap);
   }
 }

@@ -1,8 +1,9 @@
 import "reflect-metadata";
-import { V1Deployment, V1Service, type V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1Deployment, V1ObjectMeta } from "@kubernetes/client-node";
 import { injectable } from "tsyringe";
 import {
   CustomResource,
+  K8sTypes,
   Operator,
   Sync,
   SyncResponse,
@@ -132,7 +133,7 @@ export const webAppConversion = defineConversion({
 });
 
 /** WebApp → a Deployment and a Service `<name>`. */
-@Operator({ name: "web-app", parent: WebApp, children: [{ type: V1Deployment }, { type: V1Service }] })
+@Operator({ name: "web-app", parent: WebApp, children: [{ type: K8sTypes.Deployment }, { type: K8sTypes.Service }] })
 export class WebAppOperator {
   @Sync()
   sync(req: SyncRequest<WebApp>): SyncResponse {
@@ -155,7 +156,7 @@ export class WebAppOperator {
       metadata: { name, labels },
       spec: { selector: labels, ports: [{ port: 80, targetPort: port }] },
     };
-    return SyncResponse.of({ replicas: req.children.ofType(V1Deployment).first()?.status?.replicas ?? 0 })
+    return SyncResponse.of({ replicas: req.children.ofType<V1Deployment>(K8sTypes.Deployment).first()?.status?.replicas ?? 0 })
       .withChild(deployment)
       .withChild(service);
   }

@@ -159,7 +159,7 @@ export function failable<P, V>(handler: FailableHandler<P, V>, options: Failable
         const { error } = done;
         return answerFailure(error, async () => {
           const status = await handler.determineStatus(req, { kind: "finalizeFailed", ok: false, error });
-          return FinalizeResponse.retryAfter(retryDelay(req), status);
+          return FinalizeResponse.failed(error, { status, retryAfter: retryDelay(req) });
         });
       }
       failures.reset(parentKey(req));

@@ -137,6 +137,9 @@ export class SyncResponse {
  * (once done, the parent is on its way out and a status write would race its deletion).
  */
 export class FinalizeResponse {
+  /** Set when the finalize failed but answered (`failed`): the runtime reports it like a thrown error. */
+  declare readonly failure?: SyncFailure;
+
   private constructor(
     /** true: cleanup finished, remove the finalizer. */
     readonly done: boolean,
@@ -144,7 +147,9 @@ export class FinalizeResponse {
     readonly status: unknown,
     /** When not done: call finalize again after this many ms. */
     readonly retryAfter: number | undefined,
+    failure?: SyncFailure,
   ) {
+    if (failure) (this as { failure?: SyncFailure }).failure = failure;
     Object.freeze(this);
   }
 
@@ -156,6 +161,15 @@ export class FinalizeResponse {
   /** Not finished: write `status` and call finalize again after `ms` milliseconds. */
   static retryAfter(ms: number, status?: unknown): FinalizeResponse {
     return new FinalizeResponse(false, status, checkDelay(ms, "retryAfter"));
+  }
+
+  /**
+   * A failed finalize that answered with a status (used by `failable`): not done, `status` is
+   * written and finalize is called again after `retryAfter` ms; the failure is reported like a
+   * thrown error (log, Warning Event, metric, a False `Synced` condition).
+   */
+  static failed(error: unknown, answer: { status?: unknown; retryAfter: number }): FinalizeResponse {
+    return new FinalizeResponse(false, answer.status, checkDelay(answer.retryAfter, "retryAfter"), Object.freeze({ error }));
   }
 
   /**

@@ -84,6 +84,8 @@ export interface FinalizeOutcome {
   done: boolean;
   status?: Record<string, unknown>;
   retryAfterMs?: number;
+  /** The finalize failed but answered (a failable handler): write its status, report the failure, retry. */
+  failed?: { error: unknown };
 }
 
 /** The handler, adapted to snapshots in and normalized outcomes out. */

@@ -14,7 +14,8 @@
  *   write of the sync succeeded;
  * - with `spec.statusCondition`, every sync's outcome shows on the parent as that condition
  *   (sync-condition.ts): True after a success, False with the Event's reason and message after a
- *   handler failure or a failed child write; written only when it changed;
+ *   handler failure or a failed child write, and after a failed finalize (the handler threw or
+ *   answered `FinalizeResponse.failed`, or removing the finalizer failed); written only when it changed;
  * - every failed write (child, status, finalizer) is reported the same way: error log, Warning
  *   Event on the parent, `tsoperator_write_errors_total`;
  * - a sync that wrote something logs one info line saying what; a no-op sync logs nothing.
@@ -360,18 +361,46 @@ export class Reconciler {
           this.deps.handler.finalize!({ parent, children, finalizing: true, reasons, ...this.deps.relatedOf?.(parent) }, s),
         );
       } catch (error) {
-        if (!signal.aborted) this.reportHandlerError(parent, "finalize", error, log);
+        if (!signal.aborted && !(error instanceof WritesStoppedError)) {
+          this.reportHandlerError(parent, "finalize", error, log);
+          await this.writeFailedCondition(parent, this.handlerVerdict("finalize", error), client, written, log);
+        }
         throw error;
       }
     }
     if (outcome.done) {
-      const patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, finalizer), log);
+      let patched: KubeObject | undefined;
+      try {
+        patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, finalizer), log);
+      } catch (error) {
+        // Reported by writeFinalizer; the parent stays until the finalizer goes: say so on it.
+        if (!signal.aborted && !(error instanceof WritesStoppedError)) {
+          const verdict: SyncVerdict = { ok: false, reason: WRITE_FAILED_REASON.finalizer, message: failureMessage(error) };
+          await this.writeFailedCondition(parent, verdict, client, written, log);
+        }
+        throw error;
+      }
       // The one info line of this pass (nothing else was written).
       if (patched) log.info("finalized; finalizer removed", { finalizer });
       return { kind: "done" };
     }
+    const retryAfterMs = outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS;
+    if (outcome.failed) {
+      // A failure answered with a status (failable): reported like a throw, shown on the parent, retried.
+      const { error } = outcome.failed;
+      this.reportHandlerError(parent, "finalize", error, log);
+      const condition = this.conditionType();
+      if (outcome.status || condition) {
+        const own = outcome.status ?? ownStatusOf(parent, ownedFields(parent, this.deps.spec.fieldManager, "status"));
+        const status = condition
+          ? withCondition(own, syncCondition(condition, parent, this.handlerVerdict("finalize", error), new Date()))
+          : own;
+        await this.writeStatus(parent, status, client, written, log, false);
+      }
+      return resultOfError(error, retryAfterMs);
+    }
     if (outcome.status) await this.writeStatus(parent, this.keepCondition(parent, outcome.status), client, written, log);
-    return { kind: "requeue", afterMs: outcome.retryAfterMs ?? DEFAULT_FINALIZE_RETRY_MS };
+    return { kind: "requeue", afterMs: retryAfterMs };
   }
 
   /** Calls the handler under the timeout; a call abandoned at its timeout blocks the next one for the key. */
@@ -482,8 +511,8 @@ export class Reconciler {
   }
 
   /**
-   * A sync that failed before it had an outcome (the handler threw, timed out, returned something
-   * invalid): the condition says so; the status keeps what we applied last and its observedGeneration.
+   * A sync or finalize that failed before it had an outcome (the handler threw, timed out, returned
+   * something invalid), or whose finalizer could not be removed: the condition says so; the status keeps what we applied last and its observedGeneration.
    * A failure of this write is reported and dropped: the handler's failure is the one the sync ends with.
    */
   private async writeFailedCondition(parent: KubeObject, verdict: SyncVerdict, client: WriteClient, written: WriteLog, log: Logger) {

@@ -99,6 +99,7 @@ export function adaptHandler(
       const status = statusToWire(registry, response.status);
       if (status !== undefined) outcome.status = status;
       if (response.retryAfter !== undefined) outcome.retryAfterMs = response.retryAfter;
+      if (response.failure) outcome.failed = { error: response.failure.error };
       return outcome;
     };
   }

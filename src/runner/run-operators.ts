@@ -15,7 +15,7 @@ import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../
 import { KubeClient } from "../kube/client.js";
 import { Discovery, KindNotServedError } from "../kube/discovery.js";
 import { clusterConfigOf, loadClusterConfig, type ClusterConfig } from "../kube/cluster-config.js";
-import { findKubeConfigClass } from "./kubeconfig-token.js";
+import { findKubeConfigClass, lendKubeConfigOnResolve } from "./kubeconfig-token.js";
 import type { ResourceType } from "../core/kube-object.js";
 import type { K8sType } from "../core/k8s-type.js";
 import { HealthServer } from "../observability/health-server.js";
@@ -102,6 +102,8 @@ export async function runOperators(operators: readonly OperatorInput[], options:
     : isTsyringeResolver(given)
       ? tsyringeResolver(injectablesContainer(given.container, lent))
       : given;
+  // A KubeConfig class no constructor named (a token's provider, container.resolve in a handler): the runtime's too.
+  lendKubeConfigOnResolve(given && isTsyringeResolver(given) ? given.container : container, () => cluster.toKubeConfig());
 
   let health: HealthServer | undefined;
   let webhookServer: WebhookServer | undefined;
@@ -348,6 +350,7 @@ function injectablesContainer(
 ): DependencyContainer {
   const child = parent.createChildContainer();
   if (lent.kubeConfigClass) child.register(lent.kubeConfigClass, { useFactory: () => lent.cluster.toKubeConfig() });
+  lendKubeConfigOnResolve(child, () => lent.cluster.toKubeConfig());
   child.registerInstance(Metrics, lent.metrics);
   child.registerInstance(OperatorEvents, lent.operatorEvents);
   child.registerInstance(TSOPERATOR_LOGGER, lent.logger);

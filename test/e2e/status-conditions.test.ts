@@ -9,7 +9,17 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { V1ConfigMap, type V1ObjectMeta } from "@kubernetes/client-node";
-import { KubernetesType, Operator, OperatorConfig, Sync, SyncResponse, defineOperator, type SyncRequest } from "../../src/api/index.js";
+import {
+  Finalize,
+  KubernetesType,
+  Operator,
+  OperatorConfig,
+  Sync,
+  SyncResponse,
+  defineOperator,
+  failable,
+  type SyncRequest,
+} from "../../src/api/index.js";
 import type { KubeObject } from "../../src/core/kube-object.js";
 import { CustomResource, crdFor, customResourceOf } from "../../src/manifests/index.js";
 import { K8sType } from "../../src/core/k8s-type.js";
@@ -51,6 +61,52 @@ class WidgetOperator {
   }
 }
 
+@CustomResource({ schema: { spec: { type: "object", properties: { text: { type: "string" } } } } })
+@KubernetesType({ apiVersion: API, kind: "Sprocket", plural: "sprockets", namespaced: true })
+class Sprocket {
+  metadata!: V1ObjectMeta;
+  spec!: { text: string };
+}
+
+/** What the finalize handler does, switched by the test. */
+let finalizeFailsWith: string | undefined;
+let finalizeCalls = 0;
+
+@Operator({ name: "sprocket", parent: Sprocket })
+class SprocketOperator {
+  @Sync()
+  sync(): SyncResponse {
+    return SyncResponse.of({});
+  }
+
+  @Finalize()
+  finalize(): void {
+    finalizeCalls++;
+    if (finalizeFailsWith !== undefined) throw new Error(finalizeFailsWith);
+  }
+}
+
+@CustomResource({ schema: { spec: { type: "object", properties: { text: { type: "string" } } } } })
+@KubernetesType({ apiVersion: API, kind: "Cog", plural: "cogs", namespaced: true })
+class Cog {
+  metadata!: V1ObjectMeta;
+  spec!: { text: string };
+}
+
+/** A failable handler whose finalize step fails (returns an Error) while `cogFinalizeFails` is set. */
+let cogFinalizeFails: string | undefined;
+const cogOperator = defineOperator(
+  new OperatorConfig("cog", Cog),
+  failable<Cog, void>(
+    {
+      syncChildren: () => [],
+      finalize: () => (cogFinalizeFails !== undefined ? new Error(cogFinalizeFails) : undefined),
+      determineStatus: (_req, outcome) => ({ phase: outcome.kind }),
+    },
+    { backoff: { initialDelayMs: 200, maxDelayMs: 1_000 } },
+  ),
+);
+
 interface Condition {
   type: string;
   status: string;
@@ -87,10 +143,14 @@ before(async () => {
   cp = await LocalControlPlane.start({ controllerManager: false, audit: true, users: [{ name: "operator" }] });
   // The CRD `tsoperator manifests` would generate from the class.
   const crd = crdFor([{ type: K8sType.of(API, "Widget", { plural: "widgets", namespaced: true }), options: customResourceOf(Widget)! }]);
+  const cogCrd = crdFor([{ type: K8sType.of(API, "Cog", { plural: "cogs", namespaced: true }), options: customResourceOf(Cog)! }]);
+  const sprocketCrd = crdFor([
+    { type: K8sType.of(API, "Sprocket", { plural: "sprockets", namespaced: true }), options: customResourceOf(Sprocket)! },
+  ]);
   kit = await TestKit.start({
     controlPlane: cp,
-    manifests: [crd, PRUNING_CRD],
-    operators: [WidgetOperator, gadgetOperator],
+    manifests: [crd, sprocketCrd, cogCrd, PRUNING_CRD],
+    operators: [WidgetOperator, SprocketOperator, gadgetOperator, cogOperator],
     operatorUser: "operator",
   });
 });
@@ -198,5 +258,67 @@ describe("status conditions: the last sync's outcome on the parent", { timeout: 
     const codes = statusWrites.map((w) => w.code);
     // The first apply (with the condition) refused, the same status applied at once without it, then nothing.
     assert.deepEqual(codes, [500, 200], `status writes: ${JSON.stringify(statusWrites.map((w) => [w.time.toISOString(), w.code]))}`);
+  });
+
+  it("a throwing @Finalize on a parent being deleted shows Synced=False with the Event's reason and message; fixed, the parent goes", async () => {
+    await kit.createParent({ apiVersion: API, kind: "Sprocket", metadata: { name: "s" }, spec: { text: "x" } });
+    await kit.eventually(async () => {
+      const status = ((await kit.get(API, "Sprocket", "s"))?.status ?? {}) as WidgetStatus;
+      assert.equal(synced(status)?.status, "True", `status ${JSON.stringify(status)}`);
+    });
+
+    finalizeFailsWith = "cannot drop the bucket: access denied";
+    await kit.deleteParent(API, "Sprocket", "s");
+    const failed = await kit.eventually(async () => {
+      const obj = await kit.get(API, "Sprocket", "s");
+      assert.ok(obj?.metadata?.deletionTimestamp, "the parent is being deleted, held by the finalizer");
+      const condition = synced((obj.status ?? {}) as WidgetStatus);
+      assert.equal(condition?.status, "False", `status ${JSON.stringify(obj.status)}`);
+      return condition!;
+    });
+    assert.equal(failed.reason, "FinalizeFailed", "the Event's reason");
+    assert.match(failed.message ?? "", /cannot drop the bucket: access denied/);
+    const event = (await kit.events("s")).find((e) => e.reason === "FinalizeFailed");
+    assert.ok(event, "a FinalizeFailed Event");
+    assert.equal(failed.message, event.message, "the condition carries the Event's message");
+
+    // Retries failing the same way rewrite nothing; fixed, the finalizer goes and so does the parent.
+    const callsAtFailure = finalizeCalls;
+    const sinceFailure = Date.now();
+    await kit.eventually(() => assert.ok(finalizeCalls >= callsAtFailure + 1, "a failed retry"), { timeout: 30_000 });
+    const retryWrites = (await operatorWritesTo("s", sinceFailure, "sprockets")).filter((w) => w.subresource === "status");
+    assert.deepEqual(retryWrites, [], "a retry failing with the same message writes no status");
+    finalizeFailsWith = undefined;
+    await kit.eventually(async () => assert.equal(await kit.get(API, "Sprocket", "s"), undefined), { timeout: 30_000 });
+  });
+
+  it("a failable handler whose finalize step fails: its status, Synced=False with the Event's reason and message, no success claimed", async () => {
+    await kit.createParent({ apiVersion: API, kind: "Cog", metadata: { name: "c" }, spec: { text: "x" } });
+    await kit.eventually(async () => {
+      const status = ((await kit.get(API, "Cog", "c"))?.status ?? {}) as WidgetStatus;
+      assert.equal(synced(status)?.status, "True", `status ${JSON.stringify(status)}`);
+    });
+
+    cogFinalizeFails = "the snapshot service said no";
+    await kit.deleteParent(API, "Cog", "c");
+    const failed = await kit.eventually(async () => {
+      const obj = await kit.get(API, "Cog", "c");
+      const status = (obj?.status ?? {}) as WidgetStatus & { phase?: string };
+      assert.equal(status.phase, "finalizeFailed", `status ${JSON.stringify(status)}`);
+      const condition = synced(status);
+      assert.equal(condition?.status, "False", `status ${JSON.stringify(status)}`);
+      return condition!;
+    });
+    assert.equal(failed.reason, "FinalizeFailed");
+    assert.match(failed.message ?? "", /the snapshot service said no/);
+    const event = await kit.eventually(async () => {
+      const found = (await kit.events("c")).find((e) => e.reason === "FinalizeFailed");
+      assert.ok(found, "a FinalizeFailed Event");
+      return found;
+    });
+    assert.equal(failed.message, event.message, "the condition carries the Event's message");
+
+    cogFinalizeFails = undefined;
+    await kit.eventually(async () => assert.equal(await kit.get(API, "Cog", "c"), undefined), { timeout: 30_000 });
   });
 });

@@ -197,6 +197,7 @@ describe("failable", () => {
     assert.equal(retry.done, false);
     assert.equal(retry.retryAfter, 500);
     assert.deepEqual(retry.status, { kind: "finalizeFailed", ok: false, error: "still in use" });
+    assert.equal((retry.failure?.error as Error | undefined)?.message, "still in use", "a failure the runtime reports, not a plain retry");
     state.finalizeError = false;
     const done = await h.finalize!(req());
     assert.equal(done.done, true);
