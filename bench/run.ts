@@ -1,13 +1,15 @@
 /**
- * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b]`
+ * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b | --w5 | --scale] [--skip-w1b] [--skip-w5]`
  *
- * `--w1b` runs only W1b (restart over a backlog, lib/backlog.ts) and writes bench/results/w1b.json.
- * `--w5 [--w5-rates a,b ...]` runs only W5 (churn capacity, lib/churn.ts) and writes bench/results/w5.json and w5.svg.
+ * Without a mode, every workload against one local control plane (bench/README.md): W1..W4 for every
+ * peer in fresh namespaces (repetitions alternating the order), then W1b (restart over a backlog,
+ * lib/backlog.ts) with as many repetitions, then W5 (churn capacity, lib/churn.ts). Writes
+ * bench/results/latest.json (W1..W4, with the W1b medians and W5 capacities), w1b.json, w5.json,
+ * w1.svg, w5.svg and the table in bench/README.md. `--skip-w1b` / `--skip-w5` leave those out.
+ *
+ * `--w1b` runs only W1b and writes bench/results/w1b.json.
+ * `--w5 [--w5-rates a,b ...]` runs only W5 and writes bench/results/w5.json and w5.svg.
  * `--scale [1000,10000]` runs W1b, W2 and memory at each size (lib/scale.ts) and writes bench/results/scale.json.
- *
- * Starts a local control plane, installs the BenchParent CRD, and runs every peer through the
- * workloads W1..W4 (bench/README.md) in fresh namespaces, repetitions alternating the order.
- * Writes bench/results/latest.json, the table in bench/README.md and bench/results/w1.svg.
  * Progress goes to stderr.
  */
 import "reflect-metadata";
@@ -21,7 +23,7 @@ import { runScaleBench } from "./lib/scale.js";
 import { parseScaleSizes } from "./lib/scale-report.js";
 import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
 import { startBenchCluster } from "./lib/bench-cluster.js";
-import { runChurnCapacity, takeW5Args } from "./lib/churn.js";
+import { DEFAULT_CHURN, runChurnCapacity, takeW5Args, type ChurnOptions, type ChurnResult } from "./lib/churn.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
   convergenceSvg,
@@ -46,6 +48,9 @@ interface Options {
   reportOnly: boolean;
   /** Run only W1b, restart over a backlog (--w1b); writes bench/results/w1b.json. */
   w1b: boolean;
+  /** Leave W1b / W5 out of the full run (--skip-w1b, --skip-w5). */
+  skipW1b: boolean;
+  skipW5: boolean;
   /** Sizes of the scale run (--scale [1000,10000]; lib/scale.ts), undefined when not asked for. */
   scale?: number[];
 }
@@ -60,6 +65,8 @@ function parseOptions(argv: string[]): Options {
     write: true,
     reportOnly: false,
     w1b: false,
+    skipW1b: false,
+    skipW5: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -72,6 +79,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--no-write") o.write = false;
     else if (a === "--report") o.reportOnly = true;
     else if (a === "--w1b") o.w1b = true;
+    else if (a === "--skip-w1b") o.skipW1b = true;
+    else if (a === "--skip-w5") o.skipW5 = true;
     else if (a === "--scale") o.scale = parseScaleSizes(argv[i + 1]?.startsWith("--") ? undefined : argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
@@ -135,6 +144,9 @@ async function main(): Promise<void> {
   const { cp, http, logDir, stop } = await startBenchCluster(root, log);
   const runs: PeerRunResult[] = [];
   const backlogRuns: BacklogResult[] = [];
+  // No mode asked for: every workload (W1..W4, then W1b, then W5) against this control plane.
+  const full = !opts.w1b && !w5;
+  let churn: ChurnResult | undefined;
   try {
     const ctx = {
       http,
@@ -161,26 +173,27 @@ async function main(): Promise<void> {
         else runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
     }
+    if (full && !opts.skipW1b) {
+      for (let rep = 0; rep < opts.reps; rep++) {
+        const order = rep % 2 === 0 ? peers : [...peers].reverse();
+        for (const peer of order) {
+          log(`W1b rep ${rep + 1}/${opts.reps}: ${peer.name}`);
+          backlogRuns.push(await runBacklog(ctx, peer, commands.get(peer.name)!, rep));
+        }
+      }
+    }
+    // Last: W5 leaves its namespaces behind (the control plane stops right after).
+    if (full && !opts.skipW5) {
+      const pairs = peers.map((def) => ({ def, cmd: commands.get(def.name)! }));
+      churn = await runChurnCapacity(ctx, cp.pids, pairs, fullRunChurn(opts.quick), opts.write);
+    }
   } finally {
     await stop();
   }
   if (w5) return;
 
-  if (opts.w1b) {
-    for (const name of opts.peers) {
-      const ok = backlogRuns.filter((r) => r.peer === name && r.ms !== undefined);
-      log(`W1b median ${name}: ${median(ok.map((r) => r.ms!))} ms, ${median(ok.map((r) => r.writes!))} writes`);
-    }
-    if (opts.write) {
-      const file = join(root, "bench", "results", "w1b.json");
-      writeFileSync(
-        file,
-        `${JSON.stringify({ date: new Date().toISOString(), config: opts, loadavg: loadavg(), runs: backlogRuns }, null, 2)}\n`,
-      );
-      log(`wrote ${file}`);
-    }
-    return;
-  }
+  const backlogMedians = backlogRuns.length > 0 ? reportBacklog(opts, backlogRuns, root) : undefined;
+  if (opts.w1b) return;
   const summaries = summarize(runs, opts.parents);
   for (const s of summaries)
     log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);
@@ -204,6 +217,9 @@ async function main(): Promise<void> {
     ratiosToControllerRuntime: ratios(summaries, "controller-runtime"),
     ratiosToRawClientGo: ratios(summaries, "raw-client-go"),
     runs: runs.map((r) => ({ ...r, w1: r.w1 && { ...r.w1, timeline: undefined } })),
+    // The full run's other workloads, in brief (their files: w1b.json, w5.json).
+    ...(backlogMedians ? { w1b: backlogMedians } : {}),
+    ...(churn ? { w5: { capacity: churn.capacity, parents: churn.parents, ...(churn.error ? { error: churn.error } : {}) } } : {}),
   };
   const resultsDir = join(root, "bench", "results");
   writeFileSync(join(resultsDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
@@ -219,6 +235,33 @@ async function main(): Promise<void> {
 
   writeReadmeTable(result);
   log(`wrote bench/results/latest.json, bench/results/w1.svg and the table in bench/README.md`);
+}
+
+/** W5's options in the full run: the defaults, or a short search under `--quick`. */
+function fullRunChurn(quick: boolean): ChurnOptions {
+  const o: ChurnOptions = { ...DEFAULT_CHURN, search: { ...DEFAULT_CHURN.search } };
+  if (quick) Object.assign(o, { durationMs: 10_000, drainMs: 10_000, search: { ...o.search, maxSteps: 3 } });
+  return o;
+}
+
+/** Logs W1b's medians per peer and writes bench/results/w1b.json (unless --no-write); returns the medians. */
+function reportBacklog(opts: Options, backlogRuns: BacklogResult[], root: string): Record<string, { ms?: number; writes?: number }> {
+  const medians: Record<string, { ms?: number; writes?: number }> = {};
+  for (const name of opts.peers) {
+    const ok = backlogRuns.filter((r) => r.peer === name && r.ms !== undefined);
+    const m = { ms: median(ok.map((r) => r.ms!)), writes: median(ok.map((r) => r.writes!)) };
+    medians[name] = m;
+    log(`W1b median ${name}: ${m.ms} ms, ${m.writes} writes`);
+  }
+  if (opts.write) {
+    const file = join(root, "bench", "results", "w1b.json");
+    writeFileSync(
+      file,
+      `${JSON.stringify({ date: new Date().toISOString(), config: opts, loadavg: loadavg(), runs: backlogRuns }, null, 2)}\n`,
+    );
+    log(`wrote ${file}`);
+  }
+  return medians;
 }
 
 // Ctrl-C / SIGTERM: exit through process.exit so the exit hooks stop the peers and the control plane.

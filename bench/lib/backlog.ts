@@ -80,7 +80,10 @@ export async function runBacklog(ctx: RunContext, peer: PeerDefinition, cmd: Pee
     result.writes = countWrites(result.requests);
     result.peerCpuMs = usage.cpuMs;
     result.apiServerCpuMs = api1.cpuMs - api0.cpuMs;
-    log(`  ${peer.name} rep ${rep}: W1b ${result.ms} ms from process start, ${result.writes} writes`);
+    log(
+      `  ${peer.name} rep ${rep}: W1b ${result.ms} ms from process start, ${result.writes} writes, ` +
+        `CPU ${result.peerCpuMs} ms (API server ${result.apiServerCpuMs} ms)`,
+    );
   } catch (err) {
     result.error = (err as Error).message;
     log(`  ${peer.name} rep ${rep}: W1b FAILED: ${result.error} (peer log: ${logPath})`);

@@ -666,8 +666,23 @@ export class Informer {
   }
 
   private applyEvent(event: WatchEvent): void {
-    const change = this.cache.apply({ type: event.type, object: this.withTypeMeta(event.object) });
+    const change = this.cache.apply({ type: event.type, object: this.writtenCopy(event) ?? this.withTypeMeta(event.object) });
     if (change) this.dispatch(change);
+  }
+
+  /**
+   * The cached object when `event` is the echo of our own write: same uid and resourceVersion as
+   * the answer `recordWrite` stored, so the same object state (a resourceVersion names one state),
+   * already typed and transformed. Most events of a busy operator are such echoes; reusing the
+   * answer spares a second transform (trim and interning) of an equal object.
+   */
+  private writtenCopy(event: WatchEvent): KubeObject | undefined {
+    if (event.type !== "ADDED" && event.type !== "MODIFIED") return undefined;
+    const meta = event.object?.metadata;
+    if (!meta?.name || !meta.resourceVersion || !meta.uid || this.options.metadataOnly) return undefined;
+    const current = this.cache.get(meta.namespace, meta.name);
+    const cur = current?.metadata;
+    return cur && cur.uid === meta.uid && cur.resourceVersion === meta.resourceVersion ? current : undefined;
   }
 
   private dispatch(event: InformerEvent): void {

@@ -34,8 +34,7 @@ export function ownedFields(existing: KubeObject, fieldManager: string, subresou
   let merged: FieldsNode | undefined;
   for (const entry of existing.metadata?.managedFields ?? []) {
     if (!isOurs(entry, fieldManager, subresource)) continue;
-    const fields =
-      typeof entry.fieldsV1 === "string" ? (parseJson(entry.fieldsV1) as FieldsNode | undefined) : (entry.fieldsV1 as FieldsNode);
+    const fields = typeof entry.fieldsV1 === "string" ? parsedFields(entry.fieldsV1) : (entry.fieldsV1 as FieldsNode);
     if (fields) merged = mergeFields(merged ?? {}, fields);
   }
   return merged;
@@ -54,6 +53,26 @@ function isOurs(entry: ManagedFieldsEntry, fieldManager: string, subresource: st
     (entry.subresource || undefined) === subresource &&
     entry.fieldsV1 !== undefined
   );
+}
+
+/**
+ * Parsed fieldsV1 strings (caches keep them as strings: informer-pool.ts), shared by equal texts.
+ * Children of one operator mostly carry one of a few field sets, and every no-op check parses its
+ * child's: a bounded table turns those parses into lookups. Trees are only read (mergeFields copies).
+ */
+const parsedFieldsTable = new Map<string, FieldsNode | undefined>();
+const PARSED_FIELDS_CAPACITY = 512;
+/** Longer texts are parsed each time: the table stays under ~2 MB. */
+const PARSED_FIELDS_MAX_LENGTH = 4096;
+
+function parsedFields(text: string): FieldsNode | undefined {
+  if (parsedFieldsTable.has(text)) return parsedFieldsTable.get(text);
+  const fields = parseJson(text) as FieldsNode | undefined;
+  if (text.length > PARSED_FIELDS_MAX_LENGTH) return fields;
+  // Starts over when full: texts that do not repeat pass through without piling up.
+  if (parsedFieldsTable.size >= PARSED_FIELDS_CAPACITY) parsedFieldsTable.clear();
+  parsedFieldsTable.set(text, fields);
+  return fields;
 }
 
 function mergeFields(a: FieldsNode, b: FieldsNode): FieldsNode {
