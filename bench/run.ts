@@ -84,6 +84,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--scale") o.scale = parseScaleSizes(argv[i + 1]?.startsWith("--") ? undefined : argv[++i]);
     else throw new Error(`unknown option ${a}`);
   }
+  if ((o.skipW1b || o.skipW5) && (o.w1b || o.scale))
+    throw new Error("--skip-w1b / --skip-w5 apply to the full run, not to --w1b or --scale");
   return o;
 }
 
@@ -123,6 +125,7 @@ function writeReadmeTable(result: ResultsForReadme): void {
 async function main(): Promise<void> {
   const { w5, rest: argv } = takeW5Args(process.argv.slice(2));
   const opts = parseOptions(argv);
+  if (w5 && (opts.skipW1b || opts.skipW5)) throw new Error("--skip-w1b / --skip-w5 apply to the full run, not to --w5");
   const root = repoRoot();
   if (opts.reportOnly) {
     writeReadmeTable(JSON.parse(readFileSync(join(root, "bench", "results", "latest.json"), "utf8")) as ResultsForReadme);

@@ -401,7 +401,8 @@ export async function runChurnCapacity(
     result.error = (err as Error).message;
     log(`  W5 FAILED: ${result.error}`);
   } finally {
-    // No namespace deletion: W5 has the control plane to itself and it is stopped right after
+    // No namespace deletion: W5 is the last workload on its control plane (alone with --w5, after W1-W4
+    // and W1b in the full run, which meet it with their etcd history), and it is stopped right after
     // (deleting 3 x 4P objects took minutes on the shared machine).
     for (const p of ready) await stopPeer(p);
     await driverHttp.close();

@@ -90,7 +90,7 @@ export class TypedView<T> implements Iterable<T> {
  * All children a parent owns, from the cache. `ofType` narrows to one type and gives instances.
  *
  * ```ts
- * const pod = req.children.ofType(V1Pod).first();            // a real V1Pod
+ * const pod = req.children.ofType<V1Pod>(K8sTypes.Pod).first(); // a real V1Pod (`import type { V1Pod }`)
  * const svc = req.children.ofType("v1", "Service").get("web");
  * ```
  */

@@ -88,7 +88,7 @@ function own(cls: Function): Recorded {
  * `design:paramtypes` metadata TypeScript emits for a decorated class (`emitDecoratorMetadata`).
  *
  * ```ts
- * @Operator({ name: "echo-server", parent: EchoServer, children: [{ type: V1Pod, update: UpdateStrategy.Recreate }] })
+ * @Operator({ name: "echo-server", parent: EchoServer, children: [{ type: K8sTypes.Pod, update: UpdateStrategy.Recreate }] })
  * class EchoServerOperator { constructor(private readonly images: ImageCatalog) {} ... }
  * ```
  */

@@ -1,6 +1,6 @@
 /**
  * What a handler reads of related objects: `RelatedView` (typed views over the objects a parent
- * selects, like children: `req.related.ofType(V1Secret).get(name)`) and the conversion of index
+ * selects, like children: `req.related.ofType<V1Secret>(K8sTypes.Secret).get(name)`) and the conversion of index
  * lookups to instances. Read-only snapshots from the cache; converted lazily, once.
  */
 import type { Constructor } from "../core/k8s-type.js";
@@ -9,7 +9,7 @@ import type { TypeRegistry } from "../registry/type-registry.js";
 import { ChildrenView } from "./children-view.js";
 
 /**
- * The related objects a parent selects (see `RelatedOptions`), by type: `ofType(V1Secret)` gives a
+ * The related objects a parent selects (see `RelatedOptions`), by type: `ofType<V1Secret>(K8sTypes.Secret)` gives a
  * `TypedView` of instances (`get(name)`, `get(namespace, name)`, `toArray()`, `count()`).
  * Related objects are read, never written: to change one, do it in your own code.
  */

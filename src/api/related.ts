@@ -56,7 +56,7 @@ export interface RelatedCacheOptions {
  * @Operator({
  *   name: "database",
  *   parent: Database,
- *   related: [{ type: V1Secret, names: (db: Database) => db.spec.secretRef.name }],
+ *   related: [{ type: K8sTypes.Secret, names: (db: Database) => db.spec.secretRef.name }],
  * })
  * ```
  */

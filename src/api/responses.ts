@@ -166,7 +166,8 @@ export class FinalizeResponse {
   /**
    * A failed finalize that answered with a status (used by `failable`): not done, `status` is
    * written and finalize is called again after `retryAfter` ms; the failure is reported like a
-   * thrown error (log, Warning Event, metric, a False `Synced` condition).
+   * thrown error (log, Warning Event, metric, a False `Synced` condition), and like a thrown
+   * `TerminalError` it is not retried when `error` is one.
    */
   static failed(error: unknown, answer: { status?: unknown; retryAfter: number }): FinalizeResponse {
     return new FinalizeResponse(false, answer.status, checkDelay(answer.retryAfter, "retryAfter"), Object.freeze({ error }));

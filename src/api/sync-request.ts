@@ -7,6 +7,7 @@ import type { IndexDefinition } from "./related.js";
 import { RelatedView, lookupInstances } from "./related-view.js";
 import type { SyncTrigger } from "../core/sync-trigger.js";
 import { NO_EVENTS, SILENT_LOGGER, syncReason, type HandlerLogger, type ParentEvents, type SyncReason } from "./handler-context.js";
+import { deepFreeze } from "../core/deep-freeze.js";
 
 /** The snapshot handed to `@Sync` / `@Finalize` handlers. */
 export interface SyncRequest<P = KubeObject> {
@@ -17,7 +18,7 @@ export interface SyncRequest<P = KubeObject> {
    * changing the cache (which would hide the change from the next comparison with the cluster).
    */
   readonly raw: Readonly<KubeObject>;
-  /** Every child the parent owns, from the cache; `children.ofType(V1Pod)` for typed views. */
+  /** Every child the parent owns, from the cache; `children.ofType<V1Pod>(K8sTypes.Pod)` for typed views. */
   readonly children: ChildrenView;
   /** true when the parent is being deleted (it carries a deletionTimestamp). */
   readonly finalizing: boolean;
@@ -28,7 +29,7 @@ export interface SyncRequest<P = KubeObject> {
   readonly signal: AbortSignal;
   /**
    * The related objects this parent selects (`related` in `@Operator`), from the cache; read-only:
-   * `req.related.ofType(V1Secret).get(name)`. An object that does not exist is absent.
+   * `req.related.ofType<V1Secret>(K8sTypes.Secret).get(name)`. An object that does not exist is absent.
    */
   readonly related: RelatedView;
   /**
@@ -125,11 +126,4 @@ export function createSyncRequest<P = KubeObject>(init: SyncRequestInit): SyncRe
   // Related objects are the cache's own too (`related.raw()`): read-only in the same way.
   for (const related of init.related ?? []) deepFreeze(related);
   return new SnapshotRequest<P>(init);
-}
-
-/** Freezes an object graph; an object already frozen is taken as done (only this function freezes cached objects). */
-function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }

@@ -4,6 +4,7 @@
  */
 import type { KubeObject, ManagedFieldsEntry } from "../core/kube-object.js";
 import { deepEqual } from "../core/deep-equal.js";
+import { deepFreeze } from "../core/deep-freeze.js";
 
 /**
  * Deciding whether a desired object must be written, from the cache alone.
@@ -58,17 +59,19 @@ function isOurs(entry: ManagedFieldsEntry, fieldManager: string, subresource: st
 /**
  * Parsed fieldsV1 strings (caches keep them as strings: informer-pool.ts), shared by equal texts.
  * Children of one operator mostly carry one of a few field sets, and every no-op check parses its
- * child's: a bounded table turns those parses into lookups. Trees are only read (mergeFields copies).
+ * child's: a bounded table turns those parses into lookups. The trees are shared, so they are
+ * frozen (mergeFields copies what it changes).
  */
 const parsedFieldsTable = new Map<string, FieldsNode | undefined>();
 const PARSED_FIELDS_CAPACITY = 512;
-/** Longer texts are parsed each time: the table stays under ~2 MB. */
+/** Longer texts are parsed each time: 512 texts of up to 4 KiB, a few MB of trees at most. */
 const PARSED_FIELDS_MAX_LENGTH = 4096;
 
 function parsedFields(text: string): FieldsNode | undefined {
   if (parsedFieldsTable.has(text)) return parsedFieldsTable.get(text);
   const fields = parseJson(text) as FieldsNode | undefined;
   if (text.length > PARSED_FIELDS_MAX_LENGTH) return fields;
+  deepFreeze(fields);
   // Starts over when full: texts that do not repeat pass through without piling up.
   if (parsedFieldsTable.size >= PARSED_FIELDS_CAPACITY) parsedFieldsTable.clear();
   parsedFieldsTable.set(text, fields);

@@ -30,7 +30,7 @@ import { addFinalizer, removeFinalizer } from "./finalizers.js";
 import { planDeletion, planLiveFinalizer, planOutcomeWrites } from "./parent-plan.js";
 import type { CacheReader } from "../cache/object-store.js";
 import { requestKey, type ReconcileRequest } from "./event-mapping.js";
-import { toApiError } from "../kube/errors.js";
+import { isConflict, isNotFound, toApiError } from "../kube/errors.js";
 import { TRACKING_LABEL, ownershipOf, type ChildOwner } from "./ownership.js";
 import { describeThrown, HandlerTimeoutError, InvalidResponseError, isTerminalError, WritesStoppedError } from "../core/errors.js";
 import { runWithTimeout } from "./run-with-timeout.js";
@@ -373,8 +373,9 @@ export class Reconciler {
       try {
         patched = await this.writeFinalizer(parent, () => removeFinalizer(client, spec.parent, parent, finalizer), log);
       } catch (error) {
-        // Reported by writeFinalizer; the parent stays until the finalizer goes: say so on it.
-        if (!signal.aborted && !(error instanceof WritesStoppedError)) {
+        // Reported by writeFinalizer; the parent stays until the finalizer goes: say so on it. Not for a
+        // conflict (the guarded patch met a newer parent: the retry reads it) or a parent already gone.
+        if (!signal.aborted && !(error instanceof WritesStoppedError) && !isConflict(error) && !isNotFound(error)) {
           const verdict: SyncVerdict = { ok: false, reason: WRITE_FAILED_REASON.finalizer, message: failureMessage(error) };
           await this.writeFailedCondition(parent, verdict, client, written, log);
         }

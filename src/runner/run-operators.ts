@@ -15,7 +15,7 @@ import { isTsyringeResolver, tsyringeResolver, type InstanceResolver } from "../
 import { KubeClient } from "../kube/client.js";
 import { Discovery, KindNotServedError } from "../kube/discovery.js";
 import { clusterConfigOf, loadClusterConfig, type ClusterConfig } from "../kube/cluster-config.js";
-import { findKubeConfigClass, lendKubeConfigOnResolve } from "./kubeconfig-token.js";
+import { lendKubeConfigOnResolve } from "./kubeconfig-token.js";
 import type { ResourceType } from "../core/kube-object.js";
 import type { K8sType } from "../core/k8s-type.js";
 import { HealthServer } from "../observability/health-server.js";
@@ -89,21 +89,18 @@ export async function runOperators(operators: readonly OperatorInput[], options:
   });
   const registry = options.registry ?? new TypeRegistry();
   const container = options.container ?? globalContainer;
-  // client-node's KubeConfig class only when the process uses it (kubeconfig-token.ts).
-  const kubeConfigClass = findKubeConfigClass(operators, options.kubeConfig);
-  if (kubeConfigClass && !container.isRegistered(kubeConfigClass))
-    container.register(kubeConfigClass, { useFactory: () => cluster.toKubeConfig() });
   const operatorEvents = options.operatorEvents ?? new OperatorEvents();
   // A tsyringe resolver (given, or made from `container`) gets the injectables through a child of its container.
-  const lent = { cluster, kubeConfigClass, logger, metrics, operatorEvents };
+  const lent = { cluster, logger, metrics, operatorEvents };
   const given = options.resolver;
   const resolver: InstanceResolver = !given
     ? tsyringeResolver(injectablesContainer(container, lent))
     : isTsyringeResolver(given)
       ? tsyringeResolver(injectablesContainer(given.container, lent))
       : given;
-  // A KubeConfig class no constructor named (a token's provider, container.resolve in a handler): the runtime's too.
-  lendKubeConfigOnResolve(given && isTsyringeResolver(given) ? given.container : container, () => cluster.toKubeConfig());
+  // KubeConfig resolved through the user's container (a token's provider, container.resolve in a handler): the
+  // runtime's while it runs (kubeconfig-token.ts); never registered there, so a later runtime lends its own.
+  const unlend = lendKubeConfigOnResolve(given && isTsyringeResolver(given) ? given.container : container, () => cluster.toKubeConfig());
 
   let health: HealthServer | undefined;
   let webhookServer: WebhookServer | undefined;
@@ -219,10 +216,12 @@ export async function runOperators(operators: readonly OperatorInput[], options:
       ...(webhookPort !== undefined ? { webhookPort } : {}),
     });
     if (options.handleSignals !== false) installSignalHandlers(runtime, logger);
+    void runtime.done.then(unlend, unlend);
     await manager.start(options.signal);
     logger.info("operators running", { operators: compiled.map((c) => c.config.name).join(",") });
     return runtime;
   } catch (error) {
+    unlend();
     await health?.stop();
     await webhookServer?.stop();
     await client.close();
@@ -346,10 +345,10 @@ function installSignalHandlers(runtime: OperatorRuntime, logger: Logger): void {
  */
 function injectablesContainer(
   parent: DependencyContainer,
-  lent: { cluster: ClusterConfig; kubeConfigClass?: new () => object; logger: Logger; metrics: Metrics; operatorEvents: OperatorEvents },
+  lent: { cluster: ClusterConfig; logger: Logger; metrics: Metrics; operatorEvents: OperatorEvents },
 ): DependencyContainer {
   const child = parent.createChildContainer();
-  if (lent.kubeConfigClass) child.register(lent.kubeConfigClass, { useFactory: () => lent.cluster.toKubeConfig() });
+  // The runtime's own KubeConfig however it is asked for, unless the user registered one (kubeconfig-token.ts).
   lendKubeConfigOnResolve(child, () => lent.cluster.toKubeConfig());
   child.registerInstance(Metrics, lent.metrics);
   child.registerInstance(OperatorEvents, lent.operatorEvents);

@@ -24,6 +24,9 @@ class KubeConfigClusterInfo implements ClusterInfo {
   server(): string | undefined {
     return this.kubeConfig.getCurrentCluster()?.server;
   }
+  kubeConfigInUse(): KubeConfig {
+    return this.kubeConfig;
+  }
 }
 
 const container = rootContainer.createChildContainer();
@@ -31,6 +34,9 @@ container.register("ClusterInfo", { useClass: KubeConfigClusterInfo });
 
 let infoFromService: string | undefined;
 let infoFromResolve: string | undefined;
+/** What the last sync resolved, by identity: each runtime's KubeConfig is one instance. */
+let resolvedByToken: KubeConfig | undefined;
+let resolvedFromContainer: KubeConfig | undefined;
 
 @Operator({ name: "kcinject", parent: K8sType.of("v1", "ConfigMap", { plural: "configmaps", namespaced: true }) })
 class ServerReporter {
@@ -40,6 +46,8 @@ class ServerReporter {
   sync(): SyncResponse {
     infoFromService = this.info.server() ?? "(no cluster)";
     infoFromResolve = container.resolve(KubeConfig).getCurrentCluster()?.server ?? "(no cluster)";
+    resolvedByToken = (this.info as KubeConfigClusterInfo).kubeConfigInUse();
+    resolvedFromContainer = container.resolve(KubeConfig);
     return SyncResponse.of();
   }
 }
@@ -63,4 +71,17 @@ test("a KubeConfig no operator names in a constructor resolves to the runtime's 
   assert.ok(server, "the runtime has a server");
   assert.equal(infoFromService, server, "a service injected by token gets the runtime's KubeConfig");
   assert.equal(infoFromResolve, server, "container.resolve(KubeConfig) on the given container gets the runtime's KubeConfig");
+});
+
+test("a second runtime in the process lends its own KubeConfig, not the first one's (stopped)", async () => {
+  const first = kit.runtime.kubeConfig;
+  await kit.close();
+  resolvedByToken = resolvedFromContainer = undefined;
+  kit = await TestKit.start({ controlPlane: cp, operators: [ServerReporter], container });
+  const second = kit.runtime.kubeConfig;
+  assert.notEqual(second, first, "two runtimes, two KubeConfig instances");
+  await kit.createParent({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "probe-2" }, data: {} });
+  await kit.eventually(() => assert.ok(resolvedByToken !== undefined && resolvedFromContainer !== undefined, "the handler ran"));
+  assert.equal(resolvedByToken, second, "a service injected by token gets the running runtime's KubeConfig");
+  assert.equal(resolvedFromContainer, second, "container.resolve(KubeConfig) gets the running runtime's KubeConfig");
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isSubset, needsWrite, ownedFieldRemoved } from "../../../src/controller/needs-write.js";
+import { isSubset, needsWrite, ownedFieldRemoved, ownedFields } from "../../../src/controller/needs-write.js";
 import type { KubeObject } from "../../../src/core/kube-object.js";
 
 const existing: KubeObject = {
@@ -200,4 +200,27 @@ test("fieldsV1 kept as a JSON string (as the caches store it) reads the same as 
     data: { k: "v" },
   };
   assert.equal(needsWrite(same, cached, "op"), false);
+});
+
+test("fieldsV1 texts parsed once are shared between objects, frozen: no check can change another's", () => {
+  const fieldsV1 = JSON.stringify({ "f:data": { "f:a": {}, "f:b": {} } });
+  const child = (rv: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "c", resourceVersion: rv, managedFields: [{ manager: "op", operation: "Apply", fieldsV1 }] },
+    data: { a: "1", b: "2" },
+  });
+  const first = ownedFields(child("1"), "op")!;
+  const second = ownedFields(child("2"), "op")!;
+  assert.equal(first["f:data"], second["f:data"], "one parsed tree for one text");
+  assert.ok(Object.isFrozen(first["f:data"]), "the shared tree is frozen");
+  assert.throws(() => {
+    (first["f:data"] as Record<string, unknown>)["f:c"] = {};
+  }, TypeError);
+  // Still read right: b dropped from the desired object is a field we own and no longer want.
+  assert.equal(needsWrite({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1" } }, child("3"), "op"), true);
+  assert.equal(
+    needsWrite({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1", b: "2" } }, child("3"), "op"),
+    false,
+  );
 });

@@ -12,6 +12,7 @@ import { DEFAULT_BACKOFF } from "../../../src/core/backoff.js";
 import type { ControllerSpec, SnapshotHandler, SyncOutcome } from "../../../src/controller/controller-spec.js";
 import type { WriteClient } from "../../../src/controller/write-client.js";
 import type { KubeObject, ResourceType } from "../../../src/core/kube-object.js";
+import { ApiError } from "../../../src/kube/errors.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const PARENTS: ResourceType = {
@@ -118,5 +119,58 @@ describe("Reconciler", () => {
     assert.deepEqual(result, { kind: "skipped", reason: "stopped" });
     assert.equal(sent, 0, "a write went out without a valid lease");
     assert.deepEqual(events, []);
+  });
+  it("a finalizer removal refused with a conflict or a 404 writes no Synced=False (the retry resolves it); a 403 does", async () => {
+    const statusWrites = async (statusCode: number, reason: string): Promise<unknown[]> => {
+      const store = new ObjectStore();
+      const deleting: KubeObject = {
+        apiVersion: PARENTS.apiVersion,
+        kind: PARENTS.kind,
+        metadata: {
+          namespace: "ns",
+          name: "p",
+          uid: "u1",
+          resourceVersion: "1",
+          generation: 1,
+          deletionTimestamp: "2026-12-01T00:00:00Z",
+          finalizers: ["example.com/cleanup"],
+        },
+      };
+      store.replace([deleting], "1");
+      const written: unknown[] = [];
+      const client = new Proxy({} as WriteClient, {
+        get:
+          (_t, verb) =>
+          (..._args: unknown[]) => {
+            if (verb === "patch") return Promise.reject(new ApiError({ statusCode, reason, method: "PATCH", path: "/things/p" }));
+            if (verb === "applyStatus") {
+              written.push(_args[1]);
+              return Promise.resolve(_args[1]);
+            }
+            return Promise.reject(new Error(`unexpected ${String(verb)}`));
+          },
+      });
+      const reconciler = new Reconciler({
+        spec: spec({ finalizer: "example.com/cleanup", statusCondition: "Synced" }),
+        client,
+        handler: { sync: async () => ({ children: [] }), finalize: async () => ({ done: true }) },
+        parents: { store, recordWrite: (obj) => store.upsertFromWrite(obj) },
+        children: new Map(),
+        logger: noopLogger,
+        events: { warning: () => undefined },
+      });
+      await reconciler.reconcile(P).catch(() => undefined);
+      return written;
+    };
+    assert.deepEqual(await statusWrites(409, "Conflict"), [], "a conflict: the retry reads the newer parent");
+    assert.deepEqual(await statusWrites(404, "NotFound"), [], "the parent is already gone");
+    const refused = (await statusWrites(403, "Forbidden")) as Array<{
+      status?: { conditions?: Array<{ status: string; reason: string }> };
+    }>;
+    assert.equal(refused.length, 1, "a refusal is shown on the parent");
+    assert.deepEqual(
+      refused[0]!.status?.conditions?.map((c) => [c.status, c.reason]),
+      [["False", "FinalizerWriteFailed"]],
+    );
   });
 });
