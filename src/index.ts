@@ -86,6 +86,7 @@ export { TSOPERATOR_LOGGER } from "./di/tokens.js";
 export type { RateLimitOptions } from "./kube/rate-limiter.js";
 export { tsyringeResolver, type InstanceResolver, type TsyringeResolver } from "./di/resolver.js";
 export { MANAGED_BY_LABEL, OPERATOR_LABEL, TRACKING_LABEL } from "./controller/ownership.js";
+export type { Condition } from "./controller/sync-condition.js";
 
 // Observability
 export { createLogger, type Logger, type LoggerOptions, type LogFormat, type LogLevel } from "./observability/logger.js";

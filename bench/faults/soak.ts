@@ -28,6 +28,7 @@ import { installCrd } from "../lib/install-crd.js";
 import { type SoakSample, soakStats, soakVerdict, sumMetric } from "./soak-stats.js";
 import { type SoakMark, soakSvg } from "./soak-svg.js";
 import { tallyChildren, tallyWrites } from "./tally.js";
+import { seededRandom } from "../lib/churn-plan.js";
 
 interface Options {
   minutes: number;
@@ -73,18 +74,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 const log = (line: string) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence of operations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -146,7 +135,7 @@ async function main(): Promise<void> {
   const marks: SoakMark[] = [];
   const loads: number[] = [];
   const churn: Churn = { specChanges: 0, childDeletions: 0, parentDeletions: 0, parentCreations: 0, failed: 0 };
-  const rand = random(opts.seed);
+  const rand = seededRandom(opts.seed);
   let h: CaseHarness | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let result: Record<string, unknown> | undefined;

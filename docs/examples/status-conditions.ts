@@ -1,16 +1,7 @@
 // docs/examples/status-conditions.ts — the outcome of each sync on the parent: the Synced condition.
 import "reflect-metadata";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { KubernetesType, Operator, Sync, SyncResponse, type SyncRequest } from "tsoperator";
-
-interface Condition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-  lastTransitionTime: string;
-}
+import { KubernetesType, Operator, Sync, SyncResponse, type Condition, type SyncRequest } from "tsoperator";
 
 // Another project's CRD (no @CustomResource here): the condition is off unless asked for, and the
 // CRD must keep status.conditions (a list of metav1.Condition, as most CRDs declare it).
