@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LocalControlPlane } from "../../src/testing/control-plane/local-control-plane.js";
+import { apiServerProfileDir, PROFILING_FLAG, startApiServerProfiler } from "./apiserver-profile.js";
 import { installCrd } from "./install-crd.js";
 import { KubeHttp } from "./kube-http.js";
 
@@ -22,12 +23,18 @@ export interface BenchCluster {
 /** Starts the control plane and installs the CRD (stopping the plane again if that fails). */
 export async function startBenchCluster(root: string, log: (line: string) => void): Promise<BenchCluster> {
   log("starting the local control plane ...");
+  const profileDir = apiServerProfileDir();
   const cp = await LocalControlPlane.start({
     serviceClusterIpRange: "10.0.0.0/16",
     onPhase: (phase, ms) => log(`  control plane: ${phase} after ${ms} ms`),
+    ...(profileDir ? { extraApiServerFlags: [PROFILING_FLAG] } : {}),
   });
-  const http = new KubeHttp({ server: cp.server, token: cp.adminToken, ca: cp.caCert });
+  const endpoint = { server: cp.server, token: cp.adminToken, ca: cp.caCert };
+  const http = new KubeHttp(endpoint);
+  // BENCH_APISERVER_PROF_DIR: back-to-back CPU profiles of kube-apiserver (lib/apiserver-profile.ts).
+  const profiler = profileDir ? startApiServerProfiler(endpoint, profileDir, log) : undefined;
   const stop = async () => {
+    await profiler?.stop();
     await http.close();
     await cp.stop();
   };
