@@ -9,7 +9,8 @@
  * 3. W2 (operators): the peer restarted over the converged state W1b left; timed from process start
  *    to P syncs reported, with writes (target 0) and CPU; then RSS and heap with the full cache.
  * Writes bench/results/scale.json and bench/results/scale.md (the tables of the README's "Scale"
- * section). `BENCH_SCALE_RAW_MAX=<P>` runs the raw bound only up to
+ * section); the headless-Services variant (`BENCH_HEADLESS_SERVICES=1`, lib/workload.ts) writes
+ * scale-headless.json and scale-headless.md instead, so it never replaces the workload's figures. `BENCH_SCALE_RAW_MAX=<P>` runs the raw bound only up to
  * that P; `BENCH_SCALE_CPU_PROF=1` runs tsoperator at the largest P with `--cpu-prof` (profiles in
  * bench/results/tmp/cpu-prof-<namespace>/). Every peer and size runs on a local control plane of its own, so no run
  * meets another's objects.
@@ -42,7 +43,7 @@ import {
   type ScalePhase,
   type ScaleRun,
 } from "./scale-report.js";
-import { PARENT_API_VERSION, PARENT_PLURAL, parentName, parentObject, payloadFor } from "./workload.js";
+import { headlessServices, PARENT_API_VERSION, PARENT_PLURAL, parentName, parentObject, payloadFor } from "./workload.js";
 
 /** Peers a scale run compares (raw-node is left out: it adds nothing at 10,000 that raw-client-go does not). */
 export const SCALE_PEERS = ["tsoperator", "controller-runtime", "raw-client-go"];
@@ -142,6 +143,7 @@ function writeResults(opts: ScaleOptions, cp: LocalControlPlane, began: string, 
     date: began,
     updated: new Date().toISOString(),
     sizes,
+    ...(headlessServices() ? { headlessServices: true } : {}),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
     versions: { kubernetes: cp.version.kubernetes, etcd: cp.version.etcd, node: process.version },
     ratios: Object.fromEntries(
@@ -156,14 +158,16 @@ function writeResults(opts: ScaleOptions, cp: LocalControlPlane, began: string, 
     ),
     runs,
   };
-  writeFileSync(join(dir, "scale.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const base = headlessServices() ? "scale-headless" : "scale";
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const ratioLine = (P: number) => {
     const r = result.ratios[P]!;
     const f = (v: number | undefined) => (v === undefined ? "—" : `${v.toFixed(2)}x`);
     return `P=${P}: tsoperator ÷ controller-runtime W1b ${f(r.w1bToControllerRuntime)}, W2 ${f(r.w2ToControllerRuntime)}; ÷ raw-client-go W1b ${f(r.w1bToRawClientGo)}`;
   };
   const md = [
-    `Run ${began.slice(0, 16)} UTC, P=${sizes.join(", ")}, ${result.machine.cpus} CPUs, Kubernetes ${result.versions.kubernetes}, Node ${process.version}.`,
+    `Run ${began.slice(0, 16)} UTC, P=${sizes.join(", ")}, ${result.machine.cpus} CPUs, Kubernetes ${result.versions.kubernetes}, Node ${process.version}` +
+      `${headlessServices() ? "; headless Services (BENCH_HEADLESS_SERVICES=1: no ClusterIP allocation)" : ""}.`,
     "",
     scaleTable(runs),
     "",
@@ -178,7 +182,7 @@ function writeResults(opts: ScaleOptions, cp: LocalControlPlane, began: string, 
     ...sizes.map(ratioLine),
     "",
   ].join("\n");
-  writeFileSync(join(dir, "scale.md"), md);
+  writeFileSync(join(dir, `${base}.md`), md);
 }
 
 async function cpuNow(ctx: Ctx, proc: PeerProcess | undefined): Promise<CpuByProcess> {

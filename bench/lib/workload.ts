@@ -78,6 +78,19 @@ export function configMapB(p: ParentRef): WireObject {
   };
 }
 
+/**
+ * `BENCH_HEADLESS_SERVICES=1`: every peer (they inherit the harness's environment) writes its
+ * Services with `clusterIP: None`. A variant for the scale question only: since Kubernetes 1.33 the
+ * API server allocates a ClusterIP by creating an IPAddress object and then counts every allocated
+ * address twice for its metrics (ipallocator.go `createIPAddress` → `Used()`, `Free()`), so each
+ * Service create costs it O(Services) and W1b grows quadratically with P for every peer alike.
+ * Headless Services take that step out, which shows how the rest grows. Off by default: the
+ * workload stays what it was.
+ */
+export function headlessServices(): boolean {
+  return process.env.BENCH_HEADLESS_SERVICES === "1";
+}
+
 /** Service `<parent>`: ClusterIP, port 80 -> 8080, payload in an annotation. */
 export function service(p: ParentRef): WireObject {
   const meta = childMeta(p, p.name);
@@ -88,6 +101,7 @@ export function service(p: ParentRef): WireObject {
     metadata: meta,
     spec: {
       type: "ClusterIP",
+      ...(headlessServices() ? { clusterIP: "None" } : {}),
       selector: { "bench.tsoperator.dev/parent": p.name },
       ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
     },

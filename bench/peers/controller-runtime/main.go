@@ -98,14 +98,14 @@ func (r *BenchReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	cmB := corev1ac.ConfigMap(parent.Name+"-b", parent.Namespace).
 		WithLabels(lbl).WithOwnerReferences(owner).
 		WithData(map[string]string{"payload-upper": strings.ToUpper(payload)})
-	svc := corev1ac.Service(parent.Name, parent.Namespace).
+	svc := headless(corev1ac.Service(parent.Name, parent.Namespace).
 		WithLabels(lbl).WithOwnerReferences(owner).
 		WithAnnotations(map[string]string{payloadAnnot: payload}).
 		WithSpec(corev1ac.ServiceSpec().
 			WithType(corev1.ServiceTypeClusterIP).
 			WithSelector(map[string]string{"bench.tsoperator.dev/parent": parent.Name}).
 			WithPorts(corev1ac.ServicePort().WithName("http").WithPort(80).
-				WithTargetPort(intstr.FromInt32(8080)).WithProtocol(corev1.ProtocolTCP)))
+				WithTargetPort(intstr.FromInt32(8080)).WithProtocol(corev1.ProtocolTCP))))
 	for _, ac := range []runtime.ApplyConfiguration{cmA, cmB, svc} {
 		if err := r.Apply(ctx, ac, applyOpts...); err != nil {
 			return ctrl.Result{}, err
@@ -237,4 +237,14 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// headless makes the Service headless (clusterIP None) under BENCH_HEADLESS_SERVICES=1, the scale
+// variant that takes the API server's O(Services) ClusterIP allocation out (bench/lib/workload.ts,
+// headlessServices); otherwise the field is left out, as before.
+func headless(svc *corev1ac.ServiceApplyConfiguration) *corev1ac.ServiceApplyConfiguration {
+	if os.Getenv("BENCH_HEADLESS_SERVICES") == "1" {
+		svc.Spec.WithClusterIP("None")
+	}
+	return svc
 }

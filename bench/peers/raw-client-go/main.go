@@ -83,13 +83,13 @@ func (w *writer) run(ctx context.Context, j job) error {
 		WithController(true).WithBlockOwnerDeletion(true)
 	lbl := map[string]string{trackingLabel: j.UID}
 	cms := w.core.CoreV1().ConfigMaps(w.ns)
-	svc := corev1ac.Service(j.Name, w.ns).WithLabels(lbl).WithOwnerReferences(owner).
+	svc := headless(corev1ac.Service(j.Name, w.ns).WithLabels(lbl).WithOwnerReferences(owner).
 		WithAnnotations(map[string]string{payloadAnnot: j.Payload}).
 		WithSpec(corev1ac.ServiceSpec().
 			WithType(corev1.ServiceTypeClusterIP).
 			WithSelector(map[string]string{"bench.tsoperator.dev/parent": j.Name}).
 			WithPorts(corev1ac.ServicePort().WithName("http").WithPort(80).
-				WithTargetPort(intstr.FromInt32(8080)).WithProtocol(corev1.ProtocolTCP)))
+				WithTargetPort(intstr.FromInt32(8080)).WithProtocol(corev1.ProtocolTCP))))
 	// The three children are independent: apply them in parallel (as a framework may), then
 	// the status, which reports them.
 	writes := []func() error{
@@ -208,4 +208,14 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// headless makes the Service headless (clusterIP None) under BENCH_HEADLESS_SERVICES=1, the scale
+// variant that takes the API server's O(Services) ClusterIP allocation out (bench/lib/workload.ts,
+// headlessServices); otherwise the field is left out, as before.
+func headless(svc *corev1ac.ServiceApplyConfiguration) *corev1ac.ServiceApplyConfiguration {
+	if os.Getenv("BENCH_HEADLESS_SERVICES") == "1" {
+		svc.Spec.WithClusterIP("None")
+	}
+	return svc
 }
