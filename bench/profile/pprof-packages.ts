@@ -2,8 +2,9 @@
  * Summarizes Go pprof CPU profiles of kube-apiserver (lib/apiserver-profile.ts,
  * `BENCH_APISERVER_PROF_DIR`): inclusive time of the server's parts a benchmark reader asks about
  * (server-side apply and managed fields, JSON decode and encode, the watch cache and its fan-out,
- * the etcd client, admission, authentication and authorization, TLS, GC) and the functions with
- * the most self time. Uses `go tool pprof -top` (the Go toolchain the control plane is built
+ * the etcd client, TLS, GC, storage updates, the ClusterIP allocator) and the functions with the
+ * most self time. Request filters (authentication, authorization) are left out: their inclusive
+ * time is everything downstream of them. Uses `go tool pprof -top` (the Go toolchain the control plane is built
  * with), which merges several files.
  *
  *   node dist/bench/profile/pprof-packages.js <apiserver-*.pb.gz> [more ...]
@@ -46,15 +47,11 @@ export const PARTS: Array<{ part: string; pattern: RegExp }> = [
   },
   { part: "watch cache (cacher dispatch)", pattern: /storage\/cacher\.\(\*Cacher\)\.(dispatchEvents|processEvent|dispatchEvent)$/ },
   { part: "etcd client (storage)", pattern: /^go\.etcd\.io\/etcd\/client/ },
-  { part: "admission", pattern: /admission.*\.\(\*chainAdmissionHandler\)\.(Admit|Validate)$/ },
-  { part: "authentication", pattern: /filters\.withAuthentication\.func1$/ },
-  { part: "authorization", pattern: /filters\.WithAuthorization\.func1$|filters\.withAuthorization\.func1$/ },
   { part: "TLS", pattern: /^crypto\/tls\.\(\*Conn\)\.(Read|Write)$/ },
   { part: "Go GC", pattern: /^runtime\.gcBgMarkWorker$/ },
-  { part: "create handler", pattern: /handlers\.createHandler\.func1$/ },
-  { part: "patch handler", pattern: /handlers\.PatchResource\.func1$/ },
-  { part: "update handler", pattern: /handlers\.UpdateResource\.func1$/ },
-  { part: "get/list handler", pattern: /handlers\.(ListResource|getResourceHandler)\.func1$/ },
+  { part: "storage updates (GuaranteedUpdate)", pattern: /storage\/etcd3\.\(\*store\)\.GuaranteedUpdate$/ },
+  { part: "ClusterIP allocation (Service create)", pattern: /service\/storage\.\(\*Allocators\)\.allocateCreate$/ },
+  { part: "  of which counting allocated IPs", pattern: /service\/ipallocator\.\(\*Allocator\)\.Used$/ },
 ];
 
 /** Parses `go tool pprof -top` text (units ms, s, min) into rows and the total sampled seconds. */
@@ -63,8 +60,9 @@ export function parseTop(text: string): { total: number; rows: PprofRow[] } {
   const total = t ? toSeconds(Number(t[1]), t[2]!) : 0;
   const rows: PprofRow[] = [];
   for (const line of text.split("\n")) {
-    const m = /^\s*([\d.]+)(ms|s|mins?|us)\s+[\d.]+%\s+[\d.]+%\s+([\d.]+)(ms|s|mins?|us)\s+[\d.]+%\s+(.+)$/.exec(line);
-    if (m) rows.push({ flat: toSeconds(Number(m[1]), m[2]!), cum: toSeconds(Number(m[3]), m[4]!), name: m[5]!.trim() });
+    // A zero prints without a unit ("0     0%").
+    const m = /^\s*([\d.]+)(ms|s|mins?|us)?\s+[\d.]+%\s+[\d.]+%\s+([\d.]+)(ms|s|mins?|us)?\s+[\d.]+%\s+(.+)$/.exec(line);
+    if (m) rows.push({ flat: toSeconds(Number(m[1]), m[2] ?? "s"), cum: toSeconds(Number(m[3]), m[4] ?? "s"), name: m[5]!.trim() });
   }
   return { total, rows };
 }
@@ -89,7 +87,7 @@ function main(files: string[]): void {
     console.error("usage: pprof-packages <apiserver-*.pb.gz> [more ...]");
     process.exit(2);
   }
-  const text = execFileSync("go", ["tool", "pprof", "-top", "-nodecount=100000", ...files], {
+  const text = execFileSync("go", ["tool", "pprof", "-top", "-nodecount=1000000", "-nodefraction=0", ...files], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
     stdio: ["ignore", "pipe", "ignore"],

@@ -18,16 +18,18 @@ Showing nodes accounting for 1.50mins, 100% of 1.50mins total
      800ms  0.89% 15.78%     20s 22.22%  sigs.k8s.io/structured-merge-diff/v6/typed.(*TypedValue).Merge
      700ms  0.78% 16.56%     25s 27.78%  sigs.k8s.io/structured-merge-diff/v6/merge.(*Updater).Apply
      100us  0.00% 16.56%      1.5mins 100%  net/http.(*conn).serve
+         0     0% 16.56%      1.21s  1.34%  k8s.io/apiserver/pkg/storage/etcd3.(*store).GuaranteedUpdate
 `;
 
 test("parseTop reads the total and every row in any unit", () => {
   const { total, rows } = parseTop(TOP);
   assert.equal(total, 90);
-  assert.equal(rows.length, 5);
+  assert.equal(rows.length, 6);
   assert.deepEqual(rows[0], { flat: 12.5, cum: 12.5, name: "runtime.memmove" });
   assert.equal(rows[1]!.flat, 0.9);
   assert.equal(rows[4]!.flat, 0.0001);
   assert.equal(rows[4]!.cum, 90);
+  assert.deepEqual(rows[5], { flat: 0, cum: 1.21, name: "k8s.io/apiserver/pkg/storage/etcd3.(*store).GuaranteedUpdate" });
 });
 
 test("a part is its largest inclusive time, not the sum of a caller and its callees", () => {
