@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b | --w5 | --scale] [--skip-w1b] [--skip-w5]`
  *
- * Without a mode, every workload against one local control plane (bench/README.md): W1..W4 for every
- * peer in fresh namespaces (repetitions alternating the order), then W1b (restart over a backlog,
- * lib/backlog.ts) with as many repetitions, then W5 (churn capacity, lib/churn.ts). Writes
+ * Without a mode, every workload (bench/README.md): W1..W4 for every peer in fresh namespaces of one
+ * local control plane (repetitions alternating the order), then W1b (restart over a backlog,
+ * lib/backlog.ts) with as many repetitions, each run on a control plane of its own, then W5 (churn
+ * capacity, lib/churn.ts) on the first one. Writes
  * bench/results/latest.json (W1..W4, with the W1b medians and W5 capacities), w1b.json, w5.json,
  * w1.svg, w5.svg and the table in bench/README.md. `--skip-w1b` / `--skip-w5` leave those out.
  *
@@ -17,12 +18,12 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { runPeer, type PeerRunResult } from "./lib/phases.js";
+import { runPeer, type PeerRunResult, type RunContext } from "./lib/phases.js";
 import { runBacklog, type BacklogResult } from "./lib/backlog.js";
 import { runScaleBench } from "./lib/scale.js";
 import { parseScaleSizes } from "./lib/scale-report.js";
-import { allPeers, DEFAULT_PEERS, repoRoot } from "./lib/peers.js";
-import { startBenchCluster } from "./lib/bench-cluster.js";
+import { allPeers, DEFAULT_PEERS, repoRoot, type PeerDefinition } from "./lib/peers.js";
+import { startBenchCluster, type BenchCluster } from "./lib/bench-cluster.js";
 import { DEFAULT_CHURN, runChurnCapacity, takeW5Args, type ChurnOptions, type ChurnResult } from "./lib/churn.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
@@ -144,22 +145,41 @@ async function main(): Promise<void> {
   for (const p of peers) commands.set(p.name, await p.prepare(log));
   if (opts.scale) return void (await runScaleBench({ sizes: opts.scale, peers, commands, write: opts.write, root, log }));
 
-  const { cp, http, logDir, stop } = await startBenchCluster(root, log);
-  const runs: PeerRunResult[] = [];
   const backlogRuns: BacklogResult[] = [];
-  // No mode asked for: every workload (W1..W4, then W1b, then W5) against this control plane.
-  const full = !opts.w1b && !w5;
+  /**
+   * W1b runs each on a control plane of its own (a start costs ~5 s). On a shared one each run met
+   * the ones before it: in one `--w1b --reps 3` run the same peer's API server CPU per run rose with
+   * its place in the order (tsoperator 21.1 s first, 27.3 s sixth; raw 22.2 → 24.2 s; controller-runtime
+   * 42.2 → 44.2 s), so the order of the peers, not the peers, set part of the medians.
+   */
+  const backlogOnOwnCluster = async (peer: PeerDefinition, rep: number): Promise<BacklogResult> => {
+    const own = await startBenchCluster(root, log);
+    try {
+      return await runBacklog(contextOf(own, opts), peer, commands.get(peer.name)!, rep);
+    } finally {
+      await own.stop();
+    }
+  };
+  if (opts.w1b) {
+    for (let rep = 0; rep < opts.reps; rep++) {
+      const order = rep % 2 === 0 ? peers : [...peers].reverse();
+      for (const peer of order) {
+        log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
+        backlogRuns.push(await backlogOnOwnCluster(peer, rep));
+      }
+    }
+    reportBacklog(opts, backlogRuns, root);
+    return;
+  }
+
+  const cluster = await startBenchCluster(root, log);
+  const { cp, stop } = cluster;
+  const runs: PeerRunResult[] = [];
+  // No mode asked for: every workload (W1..W4, then W1b, then W5); all but W1b against this control plane.
+  const full = !w5;
   let churn: ChurnResult | undefined;
   try {
-    const ctx = {
-      http,
-      kubeconfigPath: cp.kubeconfigPath,
-      apiServerPid: cp.pids.apiServer,
-      parents: opts.parents,
-      harnessConcurrency: opts.concurrency,
-      logDir,
-      log,
-    };
+    const ctx = contextOf(cluster, opts);
     if (w5)
       await runChurnCapacity(
         ctx,
@@ -172,8 +192,7 @@ async function main(): Promise<void> {
       const order = rep % 2 === 0 ? peers : [...peers].reverse();
       for (const [position, peer] of order.entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-        if (opts.w1b) backlogRuns.push(await runBacklog(ctx, peer, commands.get(peer.name)!, rep));
-        else runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
+        runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
     }
     if (full && !opts.skipW1b) {
@@ -181,7 +200,7 @@ async function main(): Promise<void> {
         const order = rep % 2 === 0 ? peers : [...peers].reverse();
         for (const peer of order) {
           log(`W1b rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-          backlogRuns.push(await runBacklog(ctx, peer, commands.get(peer.name)!, rep));
+          backlogRuns.push(await backlogOnOwnCluster(peer, rep));
         }
       }
     }
@@ -196,7 +215,6 @@ async function main(): Promise<void> {
   if (w5) return;
 
   const backlogMedians = backlogRuns.length > 0 ? reportBacklog(opts, backlogRuns, root) : undefined;
-  if (opts.w1b) return;
   const summaries = summarize(runs, opts.parents);
   for (const s of summaries)
     log(`median ${s.peer}: W1 ${s.w1Ms} ms, W2 ${s.w2Ms ?? "-"} ms, W3 ${s.w3Ms} ms, W4 ${s.w4Ms} ms, peak RSS ${s.peakRssMb} MB`);
@@ -241,6 +259,19 @@ async function main(): Promise<void> {
 }
 
 /** W5's options in the full run: the defaults, or a short search under `--quick`. */
+/** What a workload needs of a started cluster. */
+function contextOf(cluster: BenchCluster, opts: Options): RunContext {
+  return {
+    http: cluster.http,
+    kubeconfigPath: cluster.cp.kubeconfigPath,
+    apiServerPid: cluster.cp.pids.apiServer,
+    parents: opts.parents,
+    harnessConcurrency: opts.concurrency,
+    logDir: cluster.logDir,
+    log,
+  };
+}
+
 function fullRunChurn(quick: boolean): ChurnOptions {
   const o: ChurnOptions = { ...DEFAULT_CHURN, search: { ...DEFAULT_CHURN.search } };
   if (quick) Object.assign(o, { durationMs: 10_000, drainMs: 10_000, search: { ...o.search, maxSteps: 3 } });
