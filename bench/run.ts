@@ -1,10 +1,10 @@
 /**
  * `npm run bench [-- --quick] [--parents N] [--reps N] [--peers a,b] [--concurrency N] [--w1b | --w5 | --scale] [--skip-w1b] [--skip-w5]`
  *
- * Without a mode, every workload (bench/README.md): W1..W4 for every peer in fresh namespaces of one
- * local control plane (repetitions alternating the order), then W1b (restart over a backlog,
- * lib/backlog.ts) with as many repetitions, each run on a control plane of its own, then W5 (churn
- * capacity, lib/churn.ts) on the first one. Writes
+ * Without a mode, every workload (bench/README.md): first W1b (restart over a backlog, lib/backlog.ts),
+ * each run on a control plane of its own, then W1..W4 for every peer in fresh namespaces of one local
+ * control plane (repetitions alternating the order), then W5 (churn capacity, lib/churn.ts) on that
+ * plane. Writes
  * bench/results/latest.json (W1..W4, with the W1b medians and W5 capacities), w1b.json, w5.json,
  * w1.svg, w5.svg and the table in bench/README.md. `--skip-w1b` / `--skip-w5` leave those out.
  *
@@ -24,6 +24,8 @@ import { runScaleBench } from "./lib/scale.js";
 import { parseScaleSizes } from "./lib/scale-report.js";
 import { allPeers, DEFAULT_PEERS, repoRoot, type PeerDefinition } from "./lib/peers.js";
 import { startBenchCluster, type BenchCluster } from "./lib/bench-cluster.js";
+import { headlessServices } from "./lib/workload.js";
+import { apiServerProfileDir } from "./lib/apiserver-profile.js";
 import { DEFAULT_CHURN, runChurnCapacity, takeW5Args, type ChurnOptions, type ChurnResult } from "./lib/churn.js";
 import type { PeerCommand } from "./lib/peer-process.js";
 import {
@@ -141,33 +143,26 @@ async function main(): Promise<void> {
   });
   log(`P=${opts.parents} reps=${opts.reps} concurrency=${opts.concurrency} peers=${opts.peers.join(",")}`);
 
+  // The headless-Services variant answers the scale question only; elsewhere it would replace the
+  // workload's published figures (latest.json, w1b.json, w5.json) with a different workload's.
+  if (headlessServices() && !opts.scale)
+    throw new Error("BENCH_HEADLESS_SERVICES=1 is for --scale only (its results go to scale-headless.json)");
   const commands = new Map<string, PeerCommand>();
   for (const p of peers) commands.set(p.name, await p.prepare(log));
   if (opts.scale) return void (await runScaleBench({ sizes: opts.scale, peers, commands, write: opts.write, root, log }));
 
+  // W1b first, each run on a control plane of its own; then one shared plane for W1..W4 and W5.
   const backlogRuns: BacklogResult[] = [];
-  /**
-   * W1b runs each on a control plane of its own (a start costs ~5 s). On a shared one each run met
-   * the ones before it: in one `--w1b --reps 3` run the same peer's API server CPU per run rose with
-   * its place in the order (tsoperator 21.1 s first, 27.3 s sixth; raw 22.2 → 24.2 s; controller-runtime
-   * 42.2 → 44.2 s), so the order of the peers, not the peers, set part of the medians.
-   */
-  const backlogOnOwnCluster = async (peer: PeerDefinition, rep: number): Promise<BacklogResult> => {
-    const own = await startBenchCluster(root, log);
-    try {
-      return await runBacklog(contextOf(own, opts), peer, commands.get(peer.name)!, rep);
-    } finally {
-      await own.stop();
-    }
-  };
-  if (opts.w1b) {
+  if (opts.w1b || (!w5 && !opts.skipW1b)) {
     for (let rep = 0; rep < opts.reps; rep++) {
       const order = rep % 2 === 0 ? peers : [...peers].reverse();
       for (const peer of order) {
-        log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-        backlogRuns.push(await backlogOnOwnCluster(peer, rep));
+        log(`W1b rep ${rep + 1}/${opts.reps}: ${peer.name}`);
+        backlogRuns.push(await backlogOnOwnCluster(opts, peer, commands.get(peer.name)!, rep));
       }
     }
+  }
+  if (opts.w1b) {
     reportBacklog(opts, backlogRuns, root);
     return;
   }
@@ -175,7 +170,7 @@ async function main(): Promise<void> {
   const cluster = await startBenchCluster(root, log);
   const { cp, stop } = cluster;
   const runs: PeerRunResult[] = [];
-  // No mode asked for: every workload (W1..W4, then W1b, then W5); all but W1b against this control plane.
+  // No mode asked for: every workload (W1b above, then W1..W4, then W5 against this control plane).
   const full = !w5;
   let churn: ChurnResult | undefined;
   try {
@@ -193,15 +188,6 @@ async function main(): Promise<void> {
       for (const [position, peer] of order.entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
         runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
-      }
-    }
-    if (full && !opts.skipW1b) {
-      for (let rep = 0; rep < opts.reps; rep++) {
-        const order = rep % 2 === 0 ? peers : [...peers].reverse();
-        for (const peer of order) {
-          log(`W1b rep ${rep + 1}/${opts.reps}: ${peer.name}`);
-          backlogRuns.push(await backlogOnOwnCluster(peer, rep));
-        }
       }
     }
     // Last: W5 leaves its namespaces behind (the control plane stops right after).
@@ -234,6 +220,7 @@ async function main(): Promise<void> {
     machine,
     versions,
     config: opts,
+    ...profiling(),
     medians: summaries,
     ratiosToControllerRuntime: ratios(summaries, "controller-runtime"),
     ratiosToRawClientGo: ratios(summaries, "raw-client-go"),
@@ -258,7 +245,26 @@ async function main(): Promise<void> {
   log(`wrote bench/results/latest.json, bench/results/w1.svg and the table in bench/README.md`);
 }
 
-/** W5's options in the full run: the defaults, or a short search under `--quick`. */
+/**
+ * W1b on a control plane of its own (a start costs ~5 s, untimed). On a shared one each run met the
+ * ones before it: in one `--w1b --reps 3` run the same peer's API server CPU per run rose with its
+ * place in the order (tsoperator 21.1 s first, 27.3 s sixth; raw 22.2 → 25.9 s; controller-runtime
+ * 42.2 → 46.9 s), so the order of the peers, not the peers, set part of the medians.
+ */
+async function backlogOnOwnCluster(opts: Options, peer: PeerDefinition, cmd: PeerCommand, rep: number): Promise<BacklogResult> {
+  const own = await startBenchCluster(repoRoot(), log);
+  try {
+    return await runBacklog({ ...contextOf(own, opts), disposable: true }, peer, cmd, rep);
+  } finally {
+    await own.stop();
+  }
+}
+
+/** Marks results taken with the API server profiled (lib/apiserver-profile.ts): not figures for the targets. */
+function profiling(): { apiServerProfiling?: true } {
+  return apiServerProfileDir() ? { apiServerProfiling: true } : {};
+}
+
 /** What a workload needs of a started cluster. */
 function contextOf(cluster: BenchCluster, opts: Options): RunContext {
   return {
@@ -272,6 +278,7 @@ function contextOf(cluster: BenchCluster, opts: Options): RunContext {
   };
 }
 
+/** W5's options in the full run: the defaults, or a short search under `--quick`. */
 function fullRunChurn(quick: boolean): ChurnOptions {
   const o: ChurnOptions = { ...DEFAULT_CHURN, search: { ...DEFAULT_CHURN.search } };
   if (quick) Object.assign(o, { durationMs: 10_000, drainMs: 10_000, search: { ...o.search, maxSteps: 3 } });
@@ -291,7 +298,7 @@ function reportBacklog(opts: Options, backlogRuns: BacklogResult[], root: string
     const file = join(root, "bench", "results", "w1b.json");
     writeFileSync(
       file,
-      `${JSON.stringify({ date: new Date().toISOString(), config: opts, loadavg: loadavg(), runs: backlogRuns }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), config: opts, ...profiling(), loadavg: loadavg(), runs: backlogRuns }, null, 2)}\n`,
     );
     log(`wrote ${file}`);
   }

@@ -7,12 +7,15 @@
  * With `BENCH_APISERVER_PROF_DIR=<dir>` the bench cluster starts kube-apiserver with `--profiling`
  * (off otherwise: the tests' and the normal benchmarks' server is unchanged) and this sampler takes
  * back-to-back Go pprof CPU profiles (`/debug/pprof/profile`, 10 s each) until the cluster stops,
- * each in `<dir>/apiserver-<ISO start>.pb.gz`, so a window of any workload can be picked by the
- * log's timestamps. Summarize with `go tool pprof -top <files>` or, by package,
+ * each in `<dir>/apiserver-<port>-<ISO start>.pb.gz` (the port tells the control planes of one run
+ * apart: W1b and scale start one per run), so a window of any workload can be picked by the log's
+ * timestamps. A plane's last profile, cut short when it stops, is discarded. Summarize with `go tool pprof -top <files>` or, by package,
  * `node dist/bench/profile/pprof-packages.js <files>`.
  *
  * The sampler uses an HTTP pool of its own so the harness's request counts and connections are
- * untouched; the profile endpoint costs the server ~nothing while sampling (SIGPROF at 100 Hz).
+ * untouched. Sampling (SIGPROF at 100 Hz) is cheap but not free on a saturated machine: the
+ * results record that it was on (`apiServerProfiling`), and figures meant for the targets are taken
+ * without it.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -60,7 +63,7 @@ export function startApiServerProfiler(
           log(`apiserver profile: HTTP ${res.statusCode} ${body.toString().slice(0, 200)}; sampler stopped`);
           return;
         }
-        const file = join(dir, `apiserver-${started.replace(/[:.]/g, "-")}.pb.gz`);
+        const file = join(dir, `apiserver-${new URL(endpoint.server).port}-${started.replace(/[:.]/g, "-")}.pb.gz`);
         writeFileSync(file, body);
         files.push(file);
       } catch (err) {

@@ -90,8 +90,10 @@ export async function runBacklog(ctx: RunContext, peer: PeerDefinition, cmd: Pee
   } finally {
     if (proc) result.peakRssBytes = (await proc.stop()).peakRssBytes;
     observer.stop();
-    await stripFinalizers(http, parentsPath);
-    await deleteNamespace(http, ns, log);
+    if (!ctx.disposable) {
+      await stripFinalizers(http, parentsPath);
+      await deleteNamespace(http, ns, log);
+    }
   }
   return result;
 }

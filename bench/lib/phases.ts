@@ -58,6 +58,8 @@ export interface RunContext {
   harnessConcurrency: number;
   logDir: string;
   log: (line: string) => void;
+  /** The control plane is stopped right after this run: no need to clean its namespace up. */
+  disposable?: boolean;
 }
 
 const QUIET_MS = 1000;

@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { LocalControlPlane } from "../../src/testing/control-plane/local-control-plane.js";
 import { countWrites, diffCounts, readRequestTotals, snapshotOwn } from "./apiserver-metrics.js";
+import { apiServerProfileDir } from "./apiserver-profile.js";
 import { startBenchCluster } from "./bench-cluster.js";
 import { KubeHttp, PATCH_TYPES } from "./kube-http.js";
 import { ConvergenceObserver } from "./observer.js";
@@ -144,6 +145,7 @@ function writeResults(opts: ScaleOptions, cp: LocalControlPlane, began: string, 
     updated: new Date().toISOString(),
     sizes,
     ...(headlessServices() ? { headlessServices: true } : {}),
+    ...(apiServerProfileDir() ? { apiServerProfiling: true } : {}),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
     versions: { kubernetes: cp.version.kubernetes, etcd: cp.version.etcd, node: process.version },
     ratios: Object.fromEntries(

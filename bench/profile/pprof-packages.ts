@@ -54,23 +54,34 @@ export const PARTS: Array<{ part: string; pattern: RegExp }> = [
   { part: "  of which counting allocated IPs", pattern: /service\/ipallocator\.\(\*Allocator\)\.Used$/ },
 ];
 
-/** Parses `go tool pprof -top` text (units ms, s, min) into rows and the total sampled seconds. */
+/** Parses `go tool pprof -top` text (units ns to hrs) into rows and the total sampled seconds. */
 export function parseTop(text: string): { total: number; rows: PprofRow[] } {
-  const t = /Total samples = ([\d.]+)(ms|s|mins?)/.exec(text);
+  const t = /Total samples = ([\d.]+)(ns|us|ms|s|mins?|hrs?)/.exec(text);
   const total = t ? toSeconds(Number(t[1]), t[2]!) : 0;
   const rows: PprofRow[] = [];
+  const value = "([\\d.]+)(ns|us|ms|s|mins?|hrs?)?";
+  const percent = "[\\d.e+-]+%";
+  // A zero prints without a unit ("0     0%"); a tiny share may print as "5e-05%".
+  const row = new RegExp(`^\\s*${value}\\s+${percent}\\s+${percent}\\s+${value}\\s+${percent}\\s+(.+)$`);
   for (const line of text.split("\n")) {
-    // A zero prints without a unit ("0     0%").
-    const m = /^\s*([\d.]+)(ms|s|mins?|us)?\s+[\d.]+%\s+[\d.]+%\s+([\d.]+)(ms|s|mins?|us)?\s+[\d.]+%\s+(.+)$/.exec(line);
-    if (m) rows.push({ flat: toSeconds(Number(m[1]), m[2] ?? "s"), cum: toSeconds(Number(m[3]), m[4] ?? "s"), name: m[5]!.trim() });
+    const m = row.exec(line);
+    // Inlined functions carry " (inline)" or " (partial-inline)" after their name.
+    if (m)
+      rows.push({
+        flat: toSeconds(Number(m[1]), m[2] ?? "s"),
+        cum: toSeconds(Number(m[3]), m[4] ?? "s"),
+        name: m[5]!.trim().replace(/ \((partial-)?inline\)$/, ""),
+      });
   }
   return { total, rows };
 }
 
 function toSeconds(v: number, unit: string): number {
-  if (unit === "ms") return v / 1000;
+  if (unit === "ns") return v / 1e9;
   if (unit === "us") return v / 1e6;
+  if (unit === "ms") return v / 1000;
   if (unit.startsWith("min")) return v * 60;
+  if (unit.startsWith("hr")) return v * 3600;
   return v;
 }
 
@@ -90,7 +101,7 @@ function main(files: string[]): void {
   const text = execFileSync("go", ["tool", "pprof", "-top", "-nodecount=1000000", "-nodefraction=0", ...files], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
-    stdio: ["ignore", "pipe", "ignore"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
   const { total, rows } = parseTop(text);
   console.log(`sampled CPU: ${total.toFixed(1)} s in ${files.length} profile(s)`);
