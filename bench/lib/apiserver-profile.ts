@@ -32,8 +32,6 @@ export const PROFILING_FLAG = "--profiling=true";
 /** A running sampler; `stop()` ends it after the profile in flight (which is discarded). */
 export interface ApiServerProfiler {
   stop(): Promise<void>;
-  /** Profiles written so far. */
-  readonly files: string[];
 }
 
 /** Starts taking back-to-back CPU profiles of the API server at `server` into `dir`. */
@@ -46,7 +44,6 @@ export function startApiServerProfiler(
   mkdirSync(dir, { recursive: true });
   const agent = new Agent({ connect: { ca: endpoint.ca }, connections: 1 });
   const abort = new AbortController();
-  const files: string[] = [];
   const loop = (async () => {
     while (!abort.signal.aborted) {
       const started = new Date().toISOString();
@@ -65,7 +62,6 @@ export function startApiServerProfiler(
         }
         const file = join(dir, `apiserver-${new URL(endpoint.server).port}-${started.replace(/[:.]/g, "-")}.pb.gz`);
         writeFileSync(file, body);
-        files.push(file);
       } catch (err) {
         if (!abort.signal.aborted) log(`apiserver profile: ${(err as Error).message}; sampler stopped`);
         return;
@@ -73,7 +69,6 @@ export function startApiServerProfiler(
     }
   })();
   return {
-    files,
     async stop() {
       abort.abort();
       await loop;

@@ -78,6 +78,9 @@ export function configMapB(p: ParentRef): WireObject {
   };
 }
 
+// Read once: service() runs on every sync of the tsoperator peer, the process being measured.
+const HEADLESS_SERVICES = process.env.BENCH_HEADLESS_SERVICES === "1";
+
 /**
  * `BENCH_HEADLESS_SERVICES=1`: every peer (they inherit the harness's environment) writes its
  * Services with `clusterIP: None`. A variant for the scale question only: since Kubernetes 1.33 the
@@ -88,7 +91,7 @@ export function configMapB(p: ParentRef): WireObject {
  * workload stays what it was.
  */
 export function headlessServices(): boolean {
-  return process.env.BENCH_HEADLESS_SERVICES === "1";
+  return HEADLESS_SERVICES;
 }
 
 /** Service `<parent>`: ClusterIP, port 80 -> 8080, payload in an annotation. */
