@@ -402,7 +402,7 @@ export async function runChurnCapacity(
     log(`  W5 FAILED: ${result.error}`);
   } finally {
     // No namespace deletion: W5 is the last workload on its control plane (alone with --w5, after W1-W4
-    // and W1b in the full run, which meet it with their etcd history), and it is stopped right after
+    // in the full run, which meet it with their etcd history), and it is stopped right after
     // (deleting 3 x 4P objects took minutes on the shared machine).
     for (const p of ready) await stopPeer(p);
     await driverHttp.close();

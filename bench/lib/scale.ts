@@ -10,8 +10,8 @@
  *    to P syncs reported, with writes (target 0) and CPU; then RSS and heap with the full cache.
  * Writes bench/results/scale.json and bench/results/scale.md (the tables of the README's "Scale"
  * section); the headless-Services variant (`BENCH_HEADLESS_SERVICES=1`, lib/workload.ts) writes
- * scale-headless.json and scale-headless.md instead, so it never replaces the workload's figures. `BENCH_SCALE_RAW_MAX=<P>` runs the raw bound only up to
- * that P; `BENCH_SCALE_CPU_PROF=1` runs tsoperator at the largest P with `--cpu-prof` (profiles in
+ * scale-headless.json and scale-headless.md instead, so it never replaces the workload's figures.
+ * `BENCH_SCALE_RAW_MAX=<P>` runs the raw bound only up to that P; `BENCH_SCALE_CPU_PROF=1` runs tsoperator at the largest P with `--cpu-prof` (profiles in
  * bench/results/tmp/cpu-prof-<namespace>/). Every peer and size runs on a local control plane of its own, so no run
  * meets another's objects.
  */
@@ -25,11 +25,11 @@ import type { LocalControlPlane } from "../../src/testing/control-plane/local-co
 import { countWrites, diffCounts, readRequestTotals, snapshotOwn } from "./apiserver-metrics.js";
 import { apiServerProfileDir } from "./apiserver-profile.js";
 import { startBenchCluster } from "./bench-cluster.js";
-import { KubeHttp, PATCH_TYPES } from "./kube-http.js";
+import type { KubeHttp } from "./kube-http.js";
 import { ConvergenceObserver } from "./observer.js";
 import { PeerProcess, readProcUsage, type PeerCommand } from "./peer-process.js";
 import type { PeerDefinition } from "./peers.js";
-import { createNamespace, deleteNamespace, forEachLimited, waitQuiet } from "./phases.js";
+import { createNamespace, forEachLimited, waitQuiet } from "./phases.js";
 import {
   cacheHeapTable,
   cachedObjects,
@@ -82,14 +82,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
   const began = new Date().toISOString();
   const largest = Math.max(...opts.sizes);
   const plan = runPlan(opts.sizes, peers, rawMax);
-  const logDir = join(root, "bench", "results", "tmp");
   for (const { P, peer } of plan) {
-    let cmd = opts.commands.get(peer.name)!;
-    if (cmd.command === process.execPath) cmd = { ...cmd, args: ["--expose-gc", ...cmd.args] };
-    if (cpuProf && peer.name === "tsoperator" && P === largest) {
-      const dir = join(logDir, `cpu-prof-${namespaceOf(peer.name, P)}`);
-      cmd = { ...cmd, args: ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...cmd.args] };
-    }
     if (Date.now() > deadline) {
       log(`scale: ${peer.name} P=${P} skipped: past BENCH_SCALE_DEADLINE`);
       runs.push({ peer: peer.name, parents: P, cachedObjects: cachedObjects(P), error: "skipped: past BENCH_SCALE_DEADLINE" });
@@ -97,10 +90,16 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleRun[]> {
     }
     // Each run on a control plane of its own: a run that met another's objects (40,000 at 10,000 parents) in etcd
     // and the API server's watch cache ran on a slower server (seen: 63 s at 1,000 against 22 s on a fresh one), and
-    // deleting them takes minutes; a start takes ~5 s.
-    const { cp, http, stop } = await startBenchCluster(root, log);
+    // deleting them takes minutes; a start takes ~5 s. The namespace is left: the plane goes with it.
+    const { cp, http, logDir, stop } = await startBenchCluster(root, log);
     try {
-      runs.push(await runOne({ http, cp, logDir, log }, peer, cmd, P, false));
+      let cmd = opts.commands.get(peer.name)!;
+      if (cmd.command === process.execPath) cmd = { ...cmd, args: ["--expose-gc", ...cmd.args] };
+      if (cpuProf && peer.name === "tsoperator" && P === largest) {
+        const dir = join(logDir, `cpu-prof-${namespaceOf(peer.name, P)}`);
+        cmd = { ...cmd, args: ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...cmd.args] };
+      }
+      runs.push(await runOne({ http, cp, logDir, log }, peer, cmd, P));
       if (opts.write) writeResults(opts, cp, began, runs);
     } finally {
       await stop();
@@ -239,7 +238,7 @@ function capped(timeoutMs: number): number {
 }
 
 /** One peer at one P; never throws (failures land in `error`). */
-async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: number, clean: boolean): Promise<ScaleRun> {
+async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: number): Promise<ScaleRun> {
   const { http, log } = ctx;
   const ns = namespaceOf(peer.name, P);
   const run: ScaleRun = { peer: peer.name, parents: P, cachedObjects: cachedObjects(P), loadavg: { start: loadavg(), end: [] } };
@@ -337,7 +336,6 @@ async function runOne(ctx: Ctx, peer: PeerDefinition, cmd: PeerCommand, P: numbe
     run.peakRssBytes = peak;
     run.loadavg!.end = loadavg();
     observer.stop();
-    if (clean) await cleanUp(http, ns, parentsPath, log);
   }
   return run;
 }
@@ -372,32 +370,6 @@ async function phaseFigures(
   const [m1, own1, cpu1] = [await readRequestTotals(ctx.http), snapshotOwn(ctx.http.counts), await cpuNow(ctx, proc)];
   const requests = diffCounts(m0, m1, diffCounts(own0, own1));
   return { ms, writes: countWrites(requests), requests, cpuMs: cpuDiff(cpu0, cpu1) };
-}
-
-/** Strips the parents' finalizers (many in flight) and deletes the namespace, waiting until it is gone. */
-async function cleanUp(http: KubeHttp, ns: string, parentsPath: string, log: (line: string) => void): Promise<void> {
-  const began = performance.now();
-  try {
-    const left = ((await http.send<any>("GET", parentsPath))?.items ?? []) as any[];
-    const withFinalizers = left.filter((p) => p.metadata?.finalizers?.length);
-    await forEachLimited(withFinalizers, BACKLOG_CONCURRENCY, async (p) => {
-      await http.send("PATCH", `${parentsPath}/${p.metadata.name}`, {
-        body: { metadata: { finalizers: null } },
-        contentType: PATCH_TYPES.merge,
-        allow404: true,
-      });
-    });
-  } catch (err) {
-    log(`  ${ns}: stripping finalizers: ${(err as Error).message}`);
-  }
-  await deleteNamespace(http, ns, log);
-  // 40,000 objects can take the namespace controller longer than deleteNamespace's 3 minutes: wait up to 10 in all.
-  while (
-    performance.now() - began < 600_000 &&
-    (await http.send("GET", `/api/v1/namespaces/${ns}`, { allow404: true }).catch(() => undefined))
-  )
-    await new Promise((r) => setTimeout(r, 1000));
-  log(`  ${ns}: cleaned up in ${Math.round(performance.now() - began)} ms`);
 }
 
 function mbOf(bytes: number | undefined): string {
