@@ -151,12 +151,13 @@ async function main(): Promise<void> {
   for (const p of peers) commands.set(p.name, await p.prepare(log));
   if (opts.scale) return void (await runScaleBench({ sizes: opts.scale, peers, commands, write: opts.write, root, log }));
 
+  // Repetitions alternate the peers' order, so a machine that gets busier or calmer favours none.
+  const orderOf = (rep: number) => (rep % 2 === 0 ? peers : [...peers].reverse());
   // W1b first, each run on a control plane of its own; then one shared plane for W1..W4 and W5.
   const backlogRuns: BacklogResult[] = [];
   if (opts.w1b || (!w5 && !opts.skipW1b)) {
     for (let rep = 0; rep < opts.reps; rep++) {
-      const order = rep % 2 === 0 ? peers : [...peers].reverse();
-      for (const peer of order) {
+      for (const peer of orderOf(rep)) {
         log(`W1b rep ${rep + 1}/${opts.reps}: ${peer.name}`);
         backlogRuns.push(await backlogOnOwnCluster(opts, peer, commands.get(peer.name)!, rep));
       }
@@ -184,8 +185,7 @@ async function main(): Promise<void> {
         opts.write,
       );
     for (let rep = 0; rep < (w5 ? 0 : opts.reps); rep++) {
-      const order = rep % 2 === 0 ? peers : [...peers].reverse();
-      for (const [position, peer] of order.entries()) {
+      for (const [position, peer] of orderOf(rep).entries()) {
         log(`rep ${rep + 1}/${opts.reps}: ${peer.name}`);
         runs.push(await runPeer(ctx, peer, commands.get(peer.name)!, rep, position));
       }
