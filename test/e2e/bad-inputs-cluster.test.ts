@@ -278,9 +278,14 @@ describe("bad input from the user and the cluster: reported, no false success, n
     await admin.delete(crds, undefined, `vanishs.${E2E_GROUP}`);
     await eventually(async () => assert.equal(await admin.get(crds, undefined, `vanishs.${E2E_GROUP}`), undefined), { timeout: 30_000 });
     await bystanderConverges();
-    await sleep(1_000);
-    const gone = logs.find({ msg: "vanishs" }).filter((r) => r.level === "warn" || r.level === "error");
-    assert.ok(gone.length > 0, "nothing in the log says the type is gone");
+    const gone = await eventually(
+      () => {
+        const lines = logs.find({ msg: "vanishs" }).filter((r) => r.level === "warn" || r.level === "error");
+        assert.ok(lines.length > 0, "nothing in the log says the type is gone");
+        return lines;
+      },
+      { timeout: 15_000 },
+    );
     t.diagnostic(`log: ${String(gone[0]?.msg).slice(0, 300)}`);
 
     await applyManifests(admin, discovery, [testCrd("Vanish")]);
@@ -340,10 +345,16 @@ describe("bad input from the user and the cluster: reported, no false success, n
       await probe.close();
     }
     await create(parent("Steady", "while-revoked", { message: "r1" }));
+    const refused = await eventually(
+      () => {
+        const lines = [...logs.find({ msg: "401" }), ...logs.find({ msg: "Unauthorized" })];
+        assert.ok(lines.length > 0, "nothing in the log says the credentials are refused");
+        return lines;
+      },
+      { timeout: 15_000 },
+    );
     await sleep(3_000);
     assert.equal((await get("Steady", "while-revoked"))?.status, undefined, "synced with a revoked token?");
-    const refused = [...logs.find({ msg: "401" }), ...logs.find({ msg: "Unauthorized" })];
-    assert.ok(refused.length > 0, "nothing in the log says the credentials are refused");
     t.diagnostic(`log (${refused[0]?.level}): ${String(refused[0]?.msg).slice(0, 300)}`);
     assert.equal(runtime.signal.aborted, false, "the runtime stopped");
 

@@ -231,7 +231,7 @@ describe("cache write path and event mapping", { timeout: 120_000 }, () => {
           const ns = await client.get(namespaces, undefined, "scratch-scoped");
           return !!ns && ns.metadata?.uid !== first?.metadata?.uid && !ns.metadata?.deletionTimestamp;
         },
-        { timeout: 30_000 },
+        { timeout: 60_000 }, // the namespace controller, just restarted, syncs first
       );
     } finally {
       await runtime.stop();

@@ -126,8 +126,11 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     assert.equal(owned.status, 201);
     assert.equal((await api.call("DELETE", `${cms}/owner`)).status, 200);
     const started = performance.now();
-    await waitFor("the owned ConfigMap to be collected", async () =>
-      (await api.call("GET", `${cms}/owned`)).status === 404 ? true : undefined,
+    // 60 s: the garbage collector syncs its graph first, which a loaded machine stretches.
+    await waitFor(
+      "the owned ConfigMap to be collected",
+      async () => ((await api.call("GET", `${cms}/owned`)).status === 404 ? true : undefined),
+      { timeout: 60_000 },
     );
     console.log(`# garbage collection after owner delete: ${Math.round(performance.now() - started)} ms`);
   });
@@ -141,7 +144,7 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     await waitFor(
       "namespace doomed to be gone",
       async () => ((await api.call("GET", "/api/v1/namespaces/doomed")).status === 404 ? true : undefined),
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     console.log(`# namespace termination: ${Math.round(performance.now() - started)} ms`);
   });
@@ -168,7 +171,8 @@ describe("LocalControlPlane (real etcd + kube-apiserver + kube-controller-manage
     await second.stop();
     const stopMs = performance.now() - started;
     console.log(`# stop: ${Math.round(stopMs)} ms`);
-    assert.ok(stopMs < 2_000, `stop took ${stopMs} ms`);
+    // Not the API server's 15 s graceful shutdown (it is cut short); seconds of margin for a loaded machine.
+    assert.ok(stopMs < 5_000, `stop took ${stopMs} ms`);
     await second.stop(); // idempotent
     assert.equal(existsSync(second.tempDir), false);
     await waitFor("the watchdog to exit", async () => (pids.every(processGone) ? true : undefined), { timeout: 3_000 });

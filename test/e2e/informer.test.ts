@@ -162,6 +162,8 @@ describe("Informer on a real control plane", { timeout: 180_000 }, () => {
     const r = run(informer);
     try {
       await informer.waitForSync();
+      // A list at resourceVersion=0 may lag etcd by a few ms (see the first test): wait, then check exactly.
+      await waitFor("match-1", () => informer.store.get(ns, "match-1") !== undefined);
       assert.deepEqual(informer.store.keys(), [`${ns}/match-1`]);
       await plane.client.create(configMaps, configMap(ns, "other-2", {}, { app: "other" }));
       await plane.client.create(configMaps, configMap(ns, "match-2", {}, { app: "match" }));
@@ -291,10 +293,13 @@ describe("Informer across 410 Gone", { timeout: 120_000 }, () => {
       await plane.client.delete(configMaps, ns, "remove");
       await plane.client.patch(configMaps, ns, "change", { data: { v: "2" } }, "merge");
       await plane.client.create(configMaps, configMap(ns, "new", {}, { set: "gone-test" }));
-      // Let etcd compact past everything the informer has seen (two 1 s compaction rounds).
-      await sleep(1500);
-      await plane.client.apply(configMaps, configMap(ns, "tick", { t: String(Date.now()) }), { fieldManager: "e2e" });
-      await sleep(2500);
+      // Compact etcd past everything the informer has seen: two writes (its watch from version R
+      // starts at revision R + 1, which must be below the compacted revision), then compaction
+      // itself (not the API server's 1 s rounds, which a loaded machine stretches).
+      for (const round of [1, 2]) {
+        await plane.client.apply(configMaps, configMap(ns, "tick", { t: `${Date.now()}-${round}` }), { fieldManager: "e2e" });
+      }
+      await plane.cp.compactEtcd();
       gated.restore();
 
       await waitFor("the relist", () => gated.lists.length > initialLists, { timeout: 30_000 });

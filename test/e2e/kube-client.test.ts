@@ -275,10 +275,11 @@ describe("KubeClient against a real control plane", { timeout: 240_000 }, () => 
     const watching = (async () => {
       for await (const event of plane.client.watch(configMaps, { namespace: NS, signal: controller.signal })) seen.push(event);
     })();
-    await sleep(500);
+    await eventually(() => assert.ok(seen.length >= 30, `the initial state came as ADDED events (${seen.length} so far)`), {
+      timeout: 10_000,
+    });
     controller.abort();
     await watching;
-    assert.ok(seen.length >= 30, "the initial state came as ADDED events");
     assert.ok(seen.every((e) => e.type === "ADDED"));
   });
 
@@ -371,15 +372,21 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
     },
   });
 
-  /** Writes, then waits past two compaction rounds so everything before the write is compacted. */
+  /**
+   * Compacts etcd past every resourceVersion read so far. Two writes first: a watch from version R
+   * starts at revision R + 1, which must be below the compacted revision to answer 410. Compacted
+   * directly (not by waiting out the API server's 1 s compaction rounds, which a loaded machine
+   * stretches).
+   */
   async function compactPastNow(): Promise<void> {
-    await sleep(1500);
-    await plane.client.apply(
-      configMaps,
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: String(Date.now()) } },
-      { fieldManager: "e2e" },
-    );
-    await sleep(2500);
+    for (const round of [1, 2]) {
+      await plane.client.apply(
+        configMaps,
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tick", namespace: "default" }, data: { t: `${Date.now()}-${round}` } },
+        { fieldManager: "e2e" },
+      );
+    }
+    await plane.cp.compactEtcd();
   }
 
   it("yields the 410 Status of a watch from a compacted resourceVersion as an ERROR event", async () => {
@@ -465,10 +472,12 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
       }
     };
 
-    const withoutRetries = await burst(0);
-    const rejected = withoutRetries.results
-      .filter((r): r is PromiseRejectedResult => r.status === "rejected")
-      .map((r) => r.reason as ApiError);
+    const rejectedIn = (run: Awaited<ReturnType<typeof burst>>) =>
+      run.results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as ApiError);
+    // A new client's burst can be spread out by its pool's TLS handshakes on a loaded machine, so
+    // that no two requests meet (no 429 at all): a few bursts, until one does meet.
+    let rejected = rejectedIn(await burst(0));
+    for (let attempt = 2; attempt <= 5 && rejected.length === 0; attempt++) rejected = rejectedIn(await burst(0));
     assert.ok(rejected.length > 0, "one request at a time: the burst met 429s");
     for (const err of rejected) {
       assert.ok(isTooManyRequests(err));
@@ -476,7 +485,8 @@ describe("KubeClient on a compacting, throttling control plane", { timeout: 120_
     }
 
     // One request at a time on a shared 2-core machine: give the herd enough rounds to drain.
-    const withRetries = await burst(10);
+    let withRetries = await burst(10);
+    for (let attempt = 2; attempt <= 5 && withRetries.stats.retries === 0; attempt++) withRetries = await burst(10);
     assert.ok(
       withRetries.results.every((r) => r.status === "fulfilled"),
       "every request went through after waiting",

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Metrics } from "../../src/observability/metrics.js";
 import { LEASE_RESOURCE, LeaderElector, microTime, type LeaseSpec } from "../../src/manager/leader-election.js";
+import { isConflict } from "../../src/kube/index.js";
 import { waitFor } from "./support/wait.js";
 import { namespaces } from "./support/core-types.js";
 import { withControlPlane } from "./support/control-plane.js";
@@ -89,7 +90,9 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     await waitFor("the other candidate to lead", () => second.startedAt !== undefined, { timeout: 5_000 });
     const handover = second.startedAt! - stoppedAt;
     console.log(`# handover after release: ${Math.round(handover)} ms (retry period ${TIMING.retryPeriodMs} ms)`);
-    assert.ok(handover <= 2 * TIMING.retryPeriodMs * 1.5 + 250, `took ${handover} ms`);
+    // Two retry periods (jittered by up to 1.5) and two round trips; the margin is for a loaded
+    // machine, and the bound stays under the lease: a release, not an expiry, handed it over.
+    assert.ok(handover <= TIMING.leaseDurationMs - 500, `took ${handover} ms`);
     assert.ok(second.elector.isLeader());
     const after = await leaseSpec("released");
     assert.equal(after.holderIdentity, second.elector.identity);
@@ -119,7 +122,8 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
     // Not before the lease (renewed at most one retry period before the kill) expired,
     // and soon after it did.
     assert.ok(takeover >= TIMING.leaseDurationMs - TIMING.retryPeriodMs - 200, `too early: ${takeover} ms`);
-    assert.ok(takeover <= TIMING.leaseDurationMs + 2 * TIMING.retryPeriodMs * 1.5 + 500, `too late: ${takeover} ms`);
+    // Lease, then up to two jittered retry periods and the round trips (margin for a loaded machine).
+    assert.ok(takeover <= TIMING.leaseDurationMs + 3_000, `too late: ${takeover} ms`);
     const after = await leaseSpec("expired");
     assert.equal(after.holderIdentity, "survivor-b");
     assert.equal(after.leaseTransitions, (before.leaseTransitions ?? 0) + 1);
@@ -130,18 +134,27 @@ describe("LeaderElector on a real API server", { timeout: 120_000 }, () => {
   it("a leader whose lease is taken over stops leading and run() resolves", async () => {
     const a = candidate("stolen", "victim-a");
     await waitFor("a to lead", () => a.elector.isLeader(), { timeout: 15_000 });
-    // Another writer takes the lease (with the read resourceVersion, so the PUT is accepted).
-    const lease = (await plane.client.get(LEASE_RESOURCE, namespace, "stolen"))!;
-    const now = microTime(new Date());
-    await plane.client.replace(LEASE_RESOURCE, {
-      ...lease,
-      spec: { holderIdentity: "intruder", leaseDurationSeconds: 30, acquireTime: now, renewTime: now, leaseTransitions: 1 },
-    });
+    // Another writer takes the lease (with the read resourceVersion; a renewal of a's between the
+    // read and the write answers 409, and the intruder reads again, as an elector would).
+    for (;;) {
+      const lease = (await plane.client.get(LEASE_RESOURCE, namespace, "stolen"))!;
+      const now = microTime(new Date());
+      try {
+        await plane.client.replace(LEASE_RESOURCE, {
+          ...lease,
+          spec: { holderIdentity: "intruder", leaseDurationSeconds: 30, acquireTime: now, renewTime: now, leaseTransitions: 1 },
+        });
+        break;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
     const stolenAt = performance.now();
     await a.done; // resolves without an abort: leadership lost
     const noticed = performance.now() - stolenAt;
     console.log(`# leader noticed the takeover after ${Math.round(noticed)} ms`);
-    assert.ok(noticed <= TIMING.retryPeriodMs * 2 + 250);
+    // At its next renewal (one retry period, jittered), and before its renew deadline in any case.
+    assert.ok(noticed <= TIMING.renewDeadlineMs, `noticed after ${noticed} ms`);
     assert.equal(a.workSignal?.aborted, true);
     assert.equal(a.elector.isLeader(), false);
     assert.equal((await leaseSpec("stolen")).holderIdentity, "intruder", "a lost lease is not released");

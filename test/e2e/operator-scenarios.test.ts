@@ -119,7 +119,9 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     const gaps = syncs.gaps("bad-1").slice(0, 3);
     assert.equal(gaps.length, 3);
     for (const [i, gap] of gaps.entries()) assert.ok(gap >= 200 * 2 ** i - 20, `gap ${i} = ${gap} ms`);
-    assert.ok(gaps[2]! > gaps[0]! * 2.5, `backoff did not grow: ${gaps.map(Math.round).join(", ")}`);
+    // Grown by the delays' difference (800 - 200 ms): a sync's own time, which a loaded machine
+    // stretches, is in every gap alike and cancels out.
+    assert.ok(gaps[2]! - gaps[0]! >= 560, `backoff did not grow: ${gaps.map(Math.round).join(", ")}`);
     const events = await kit.eventually(async () => {
       const warnings = (await kit.events("bad-1")).filter((e) => e.type === "Warning" && e.reason === "SyncFailed");
       assert.ok(warnings.length > 0, "no SyncFailed Event yet");
@@ -154,7 +156,7 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     assert.equal(finalizes.count("fin-1"), 3);
     for (const gap of finalizes.gaps("fin-1")) {
       assert.ok(
-        gap >= FINALIZE_RETRY_MS - 20 && gap < FINALIZE_RETRY_MS * 1.6,
+        gap >= FINALIZE_RETRY_MS - 20 && gap < FINALIZE_RETRY_MS * 2, // once per retryAfter, not twice
         `finalize gap ${Math.round(gap)} ms, retryAfter ${FINALIZE_RETRY_MS}`,
       );
     }
@@ -194,7 +196,8 @@ describe("roperator's integration scenarios", { timeout: 120_000 }, () => {
     const start = syncs.count("ticker");
     await sleep(1_600);
     const resyncs = syncs.count("ticker") - start;
-    assert.ok(resyncs >= 3 && resyncs <= 7, `expected ~5 resyncs in 1.6 s at 300 ms, got ${resyncs}`);
+    // ~5 at 300 ms; at least 2 on a loaded machine (a sync and its status read stretch each cycle).
+    assert.ok(resyncs >= 2 && resyncs <= 7, `expected ~5 resyncs in 1.6 s at 300 ms, got ${resyncs}`);
     for (const gap of syncs.gaps("ticker").slice(-resyncs)) assert.ok(gap >= 280, `resync gap ${Math.round(gap)} ms`);
     await kit.deleteParent(E2E_API_VERSION, "Basic", "ticker");
   });

@@ -187,7 +187,7 @@ describe("update strategies, prune and cascade", { timeout: 120_000 }, () => {
               const args = (pod?.spec as { containers: { args: string[] }[] } | undefined)?.containers[0]?.args;
               assert.deepEqual(args, ["echo", `m${round}`], `${n}-pod in round ${round}`);
             },
-            { timeout: 10_000 },
+            { timeout: 30_000 }, // 8 Pods recreated at once: each a delete, its grace, and a create
           ),
         ),
       );

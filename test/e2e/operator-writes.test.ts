@@ -108,7 +108,8 @@ describe("writes, counted by the API server", { timeout: 120_000 }, () => {
     await kit.createParent(parentOf("Quiet", "calm", { message: "hi", resyncAfterMs: 200 }));
     await kit.eventuallyExists("v1", "Secret", "calm");
     await kit.eventuallyExists("v1", "Service", "calm");
-    await kit.eventuallyMatches(E2E_API_VERSION, "Quiet", "calm", { status: { phase: "Ready", observedGeneration: 1 } });
+    // The first sync may see no children yet (status children 0) and the next one writes 3: wait for that.
+    await kit.eventuallyMatches(E2E_API_VERSION, "Quiet", "calm", { status: { phase: "Ready", children: 3, observedGeneration: 1 } });
     // Converged: let the follow-up events of our own writes pass, then count.
     await sleep(600);
     const converged = writesTo(await apiserverRequests(cp), resources);

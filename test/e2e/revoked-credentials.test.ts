@@ -99,13 +99,15 @@ describe("revoked credentials", { timeout: 120_000 }, () => {
     // A busy cluster: the parent's spec changes (a write is due each time) and the child is touched,
     // every second, so both watches deliver events and no informer goes quiet enough to probe.
     let red: Array<{ name: string; detail?: string }> = [];
-    for (let n = 1; n <= 15 && red.length === 0; n++) {
+    // Up to 30 s: the API server may keep accepting a revoked token from its authentication cache
+    // for ~10 s, and a loaded machine stretches every round.
+    for (let n = 1; n <= 30 && red.length === 0; n++) {
       await admin.patch(parents, NS, "p", { spec: { n } }, "merge");
       await admin.patch(configMaps, NS, "p-child", { metadata: { annotations: { touched: String(n) } } }, "merge");
       await sleep(1_000);
       red = notReady();
     }
-    assert.ok(red.length > 0, "readiness stayed green for 15 s while every request of the operator was refused with 401");
+    assert.ok(red.length > 0, "readiness stayed green for 30 s while every request of the operator was refused with 401");
     assert.ok(
       red.some((c) => /401|[Uu]nauthori[sz]ed|credentials/.test(c.detail ?? "")),
       `readiness says why: ${JSON.stringify(red)}`,

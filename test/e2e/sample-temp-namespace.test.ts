@@ -33,12 +33,13 @@ test("a TempNamespace creates its Namespace and deletes itself after deleteAfter
   assert.match(String((parent.status as { expiresAt?: string }).expiresAt), /^\d{4}-/);
   // Expiry: the parent deletes itself; the garbage collector then deletes the Namespace.
   await kit.eventuallyDeleted("samples.tsoperator.dev/v1", "TempNamespace", "scratch-a", undefined, { timeout: 15_000 });
+  // 60 s: the garbage collector, started with the control plane, syncs its graph first.
   await kit.eventually(
     async () => {
       const gone = await kit.get("v1", "Namespace", "scratch-a");
       assert.ok(!gone || gone.metadata?.deletionTimestamp, "namespace is gone or terminating");
     },
-    { timeout: 15_000 },
+    { timeout: 60_000 },
   );
 });
 

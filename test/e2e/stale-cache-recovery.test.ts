@@ -67,8 +67,12 @@ describe("syncs wait for the relist after an API server restart past a compactio
     // The failing parents are being retried (their handler was called more than once).
     await waitFor("the failing parents are retried", async () => logs.find({ msg: "test sync", parent: "fail-0" }).length >= 2);
 
+    const beforeKill = logs.find({}).length;
     await plane.cp.stopApiServer({ signal: "SIGKILL" });
-    await sleep(300); // the informers see their watches break (connection reset) at once
+    // The informers see their watches break (connection reset) at once, and the controller holds its
+    // syncs: its own log line marks the start of the window checked below (a fixed sleep would
+    // leave a gap on a loaded machine in which a legitimate retry could be counted as early).
+    await waitFor("the hold", () => holdIndex() !== undefined, { timeout: 10_000 });
     logs.logger.info("test mark: watches broken");
     await plane.cp.compactEtcd();
     await sleep(2_000);
@@ -88,9 +92,8 @@ describe("syncs wait for the relist after an API server restart past a compactio
       { timeout: 15_000 },
     );
     const records = logs.find({});
-    const mark = records.findIndex((r) => r.msg === "test mark: watches broken");
     const relisted = relistedAfterMark()!;
-    const early = records.slice(mark, relisted).filter((r) => r.msg === "test sync");
+    const early = records.slice(holdIndex(), relisted).filter((r) => r.msg === "test sync");
     console.log(
       `[measure] every parent synced ${Date.now() - readyAt} ms after /readyz OK; ` +
         `syncs between the watch breaking and the relist: ${early.length}`,
@@ -100,6 +103,11 @@ describe("syncs wait for the relist after an API server restart past a compactio
       [],
       "syncs ran while the parent cache was known to be stale (after its watch broke, before it listed again)",
     );
+
+    function holdIndex(): number | undefined {
+      const at = logs.find({}).findIndex((r, i) => i >= beforeKill && r.msg === "holding syncs until the caches have listed again");
+      return at >= 0 ? at : undefined;
+    }
 
     function relistedAfterMark(): number | undefined {
       const all = logs.find({});
