@@ -22,8 +22,13 @@ test("a peer's JSON log lines on stdout and its stderr reach the log file; other
   await peer.waitReady(10_000);
   assert.ok((await peer.waitLine("LEADING", 10_000)) > 0);
   await peer.stop(1000);
-  await new Promise((r) => setTimeout(r, 300));
-  const log = readFileSync(logPath, "utf8");
+  // The log file is written by the file stream's own threads after the exit: wait for its lines
+  // (a fixed wait is short on a starved machine).
+  let log = "";
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    log = readFileSync(logPath, "utf8");
+    if (log.includes('"msg":"synced"') && log.includes("a warning")) break;
+  }
   assert.match(log, /"msg":"synced"/, "the logger's line is in the log file");
   assert.match(log, /a warning/, "stderr is in the log file");
   assert.deepEqual(

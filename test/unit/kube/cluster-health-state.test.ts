@@ -119,7 +119,7 @@ describe("ClusterHealth (timers)", () => {
     assert.ok(probes >= 2, `probes: ${probes}`);
     serverUp = true;
     assert.deepEqual(await Promise.all(waits), ["woken", "woken", "woken"]);
-    assert.ok(Date.now() - started < 5_000);
+    assert.ok(Date.now() - started < 30_000, "woken, not at the end of the 60 s wait");
     assert.equal(health.kind, "healthy");
     health.close();
   });
